@@ -1,0 +1,38 @@
+namespace Bulwark.Consensus;
+
+/// <summary>Static settings of one node's core. Times are in ticks; the host decides how long a tick is.</summary>
+public sealed record RaftConfig
+{
+    /// <summary>This node's id (non-zero).</summary>
+    public required ulong Id { get; init; }
+
+    /// <summary>A follower that hears no leader for a randomized time in [ElectionTicks, 2*ElectionTicks) campaigns.</summary>
+    public int ElectionTicks { get; init; } = 10;
+
+    /// <summary>A leader sends heartbeats every HeartbeatTicks. Must be less than ElectionTicks.</summary>
+    public int HeartbeatTicks { get; init; } = 1;
+
+    /// <summary>Pre-vote (dissertation §9.6): a partitioned node does not disrupt the cluster when it returns.</summary>
+    public bool PreVote { get; init; } = true;
+
+    /// <summary>A leader that has not heard from a quorum within an election timeout steps down.</summary>
+    public bool CheckQuorum { get; init; } = true;
+
+    /// <summary>At most this many bytes of entries in one Append message (at least one entry is always sent).</summary>
+    public int MaxMessageBytes { get; init; } = 1 << 20;
+
+    /// <summary>At most this many Append messages in flight to one follower in the replicate state.</summary>
+    public int MaxInflightMessages { get; init; } = 256;
+
+    /// <summary>Proposals are refused once this many bytes of uncommitted entries are in the leader's log (0 = no limit).</summary>
+    public long MaxUncommittedBytes { get; init; }
+
+    public void Validate()
+    {
+        if (Id == 0) throw new ArgumentException("node id must be non-zero", nameof(Id));
+        if (HeartbeatTicks <= 0) throw new ArgumentException("heartbeat ticks must be positive", nameof(HeartbeatTicks));
+        if (ElectionTicks <= HeartbeatTicks) throw new ArgumentException("election ticks must exceed heartbeat ticks", nameof(ElectionTicks));
+        if (MaxInflightMessages <= 0) throw new ArgumentException("max inflight messages must be positive", nameof(MaxInflightMessages));
+        if (MaxMessageBytes <= 0) throw new ArgumentException("max message bytes must be positive", nameof(MaxMessageBytes));
+    }
+}
