@@ -27,6 +27,9 @@ public sealed record RaftConfig
     /// <summary>Proposals are refused once this many bytes of uncommitted entries are in the leader's log (0 = no limit).</summary>
     public long MaxUncommittedBytes { get; init; }
 
+    /// <summary>Deliberate protocol bugs for checker tests (see <see cref="RaftTestFaults"/>); off by default.</summary>
+    internal RaftTestFaults TestFaults { get; init; } = RaftTestFaults.None;
+
     public void Validate()
     {
         if (Id == 0) throw new ArgumentException("node id must be non-zero", nameof(Id));

@@ -1,3 +1,6 @@
+using Bulwark.Consensus.Log;
+using Bulwark.Consensus.Tracking;
+
 namespace Bulwark.Consensus;
 
 /// <summary>
@@ -5,57 +8,157 @@ namespace Bulwark.Consensus;
 /// messages and requests, then drains a <see cref="Ready"/> and calls <see cref="Advance"/>. Not thread-safe:
 /// exactly one loop may call it.
 /// </summary>
+/// <remarks>
+/// The class is split by concern: this file holds state and the public entry points; Step.cs the message
+/// dispatch and term rules; Election.cs, Replication.cs, ReadIndex.cs, Transfer.cs, Membership.cs and
+/// Ready.cs the protocol parts; Invariants.cs the safety checks that run always.
+/// </remarks>
 public sealed partial class RaftNode
 {
+    private readonly RaftConfig config;
+    private readonly IRandomSource random;
+    private readonly RaftTestFaults faults;
+    private readonly RaftLog log;
+    private readonly ProgressTracker tracker;
+
+    private ulong term;
+    private ulong vote;
+    private ulong lead;
+    private Role role;
+
+    private int electionElapsed;
+    private int heartbeatElapsed;
+    private int randomizedElectionTimeout;
+
+    /// <summary>Proposals refused and TimeoutNow pending while non-zero.</summary>
+    private ulong leadTransferee;
+
+    /// <summary>Index of the newest configuration entry this leader appended (or its last index at election).</summary>
+    private ulong pendingConfigIndex;
+
+    /// <summary>Bytes of entry data this leader appended that are not yet committed (only kept when limited).</summary>
+    private long uncommittedBytes;
+
     /// <summary>Builds a node from what it recovered from disk (or <see cref="RaftState.Bootstrap"/>).</summary>
     public RaftNode(RaftConfig config, RaftState state, IRandomSource random)
     {
-        throw new NotImplementedException("contract stub: implemented by the consensus core");
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(random);
+        config.Validate();
+        this.config = config;
+        this.random = random;
+        faults = config.TestFaults;
+
+        var snapshot = state.Snapshot ?? new SnapshotMetadata(
+            0, 0, new ClusterConfig([], [], []));
+        log = new RaftLog(snapshot, state.Entries, state.HardState.Commit, state.Applied);
+        tracker = new ProgressTracker(log.Config, config.MaxInflightMessages);
+
+        if (state.HardState.Term < log.LastTerm)
+        {
+            throw new ArgumentException(
+                $"recovered term {state.HardState.Term} is lower than the last log term {log.LastTerm}", nameof(state));
+        }
+
+        term = state.HardState.Term;
+        vote = state.HardState.Vote;
+        role = Role.Follower;
+        durableTerm = term;
+        durableVote = vote;
+        lastHardState = new HardState(term, vote, log.Committed);
+        lastSoftState = CurrentSoftState();
+        transferCampaignContext = "CampaignTransfer"u8.ToArray();
+        ResetTimers();
     }
 
-    public ulong Id => throw new NotImplementedException();
+    public ulong Id => config.Id;
 
     /// <summary>Advances logical time by one tick (election and heartbeat timers).</summary>
-    public void Tick() => throw new NotImplementedException();
-
-    /// <summary>Feeds a message from a peer. Stale or malformed messages are ignored; a broken invariant throws <see cref="RaftInvariantException"/>.</summary>
-    public void Step(Message message) => throw new NotImplementedException();
+    public void Tick()
+    {
+        if (role == Role.Leader)
+        {
+            TickLeader();
+        }
+        else
+        {
+            TickElection();
+        }
+    }
 
     /// <summary>Proposes application data. On a follower it is forwarded to the known leader.</summary>
-    public ProposeResult Propose(ReadOnlyMemory<byte> data) => throw new NotImplementedException();
+    public ProposeResult Propose(ReadOnlyMemory<byte> data) => ProposeEntry(EntryType.Normal, data);
 
-    /// <summary>Proposes one membership change (one at a time; see docs/architecture.md).</summary>
-    public ProposeResult ProposeConfigChange(ConfigChange change) => throw new NotImplementedException();
-
-    /// <summary>Requests a linearizable read point; the answer arrives as a <see cref="ReadState"/> with the same context.</summary>
-    public ProposeResult ReadIndex(ReadOnlyMemory<byte> context) => throw new NotImplementedException();
-
-    /// <summary>Asks the leader to hand leadership to <paramref name="target"/> once it is caught up.</summary>
-    public void TransferLeadership(ulong target) => throw new NotImplementedException();
-
-    /// <summary>Starts an election now (tests and operators).</summary>
-    public void Campaign() => throw new NotImplementedException();
-
-    /// <summary>True when <see cref="GetReady"/> has something for the host.</summary>
-    public bool HasReady => throw new NotImplementedException();
-
-    /// <summary>Collects everything the host must do. Call <see cref="Advance"/> with it when done.</summary>
-    public Ready GetReady() => throw new NotImplementedException();
-
-    /// <summary>Reports that <paramref name="ready"/> was handled: its entries and hard state are durable, its committed entries applied.</summary>
-    public void Advance(Ready ready) => throw new NotImplementedException();
+    /// <summary>Starts an election now (tests and operators). A leader, learner or removed node ignores it.</summary>
+    public void Campaign()
+    {
+        if (role != Role.Leader)
+        {
+            StartCampaign(config.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
+        }
+    }
 
     /// <summary>
     /// The host saved a snapshot of the state machine at <paramref name="index"/> (at most the applied index):
     /// entries up to it may be dropped, and followers behind it get InstallSnapshot.
     /// </summary>
-    public void Compact(ulong index) => throw new NotImplementedException();
+    public void Compact(ulong index) => log.Compact(index);
 
     /// <summary>Reports that a snapshot sent to <paramref name="to"/> failed to arrive, so it is probed again.</summary>
-    public void ReportSnapshotFailure(ulong to) => throw new NotImplementedException();
+    public void ReportSnapshotFailure(ulong to)
+    {
+        var progress = role == Role.Leader ? tracker.Get(to) : null;
+        if (progress is { State: ProgressState.Snapshot })
+        {
+            // Probe again after the next heartbeat response rather than resending the snapshot at once.
+            progress.BecomeProbe();
+            progress.ProbeSent = true;
+        }
+    }
 
     /// <summary>Reports that <paramref name="to"/> is unreachable, so replication to it drops back to probing.</summary>
-    public void ReportUnreachable(ulong to) => throw new NotImplementedException();
+    public void ReportUnreachable(ulong to)
+    {
+        var progress = role == Role.Leader ? tracker.Get(to) : null;
+        if (progress is { State: ProgressState.Replicate })
+        {
+            progress.BecomeProbe();
+        }
+    }
 
-    public RaftStatus Status() => throw new NotImplementedException();
+    public RaftStatus Status()
+    {
+        var progress = System.Collections.Immutable.ImmutableArray<FollowerProgress>.Empty;
+        if (role == Role.Leader)
+        {
+            var builder = System.Collections.Immutable.ImmutableArray.CreateBuilder<FollowerProgress>(tracker.Members.Count);
+            foreach (var member in tracker.Members)
+            {
+                builder.Add(member.Id == Id
+                    ? new FollowerProgress(Id, log.Stable, log.LastIndex + 1, ProgressState.Replicate, true, member.IsLearner)
+                    : member.ToStatus());
+            }
+
+            progress = builder.MoveToImmutable();
+        }
+
+        return new RaftStatus(Id, CurrentSoftState(), new HardState(term, vote, log.Committed), log.FirstIndex,
+            log.LastIndex, log.Applied, log.Config, leadTransferee, progress);
+    }
+
+    private bool IsPromotable => log.Config.Voters.Contains(Id);
+
+    private SoftState CurrentSoftState()
+    {
+        var shownRole = role == Role.Follower && log.Config.Learners.Contains(Id) ? Role.Learner : role;
+        return new SoftState(lead, shownRole, term);
+    }
+
+    private void ResetTimers()
+    {
+        electionElapsed = 0;
+        heartbeatElapsed = 0;
+        randomizedElectionTimeout = config.ElectionTicks + random.Next(config.ElectionTicks);
+    }
 }

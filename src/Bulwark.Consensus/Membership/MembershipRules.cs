@@ -1,0 +1,56 @@
+namespace Bulwark.Consensus.Membership;
+
+/// <summary>
+/// Single-server membership changes (dissertation ch. 4): which changes make sense for a configuration,
+/// and the configuration that results. Pure functions so every node computes the same result from the log.
+/// </summary>
+internal static class MembershipRules
+{
+    /// <summary>Null if <paramref name="change"/> is valid for <paramref name="config"/>, else why not.</summary>
+    public static string? Validate(ClusterConfig config, ConfigChange change)
+    {
+        if (change.NodeId == 0)
+        {
+            return "node id 0 is reserved";
+        }
+
+        if (config.IsJoint)
+        {
+            return "joint configurations are not supported by single-server changes";
+        }
+
+        var id = change.NodeId;
+        return change.Type switch
+        {
+            ConfigChangeType.AddVoter when config.Voters.Contains(id) => $"node {id} is already a voter",
+            ConfigChangeType.AddVoter when config.Learners.Contains(id) => $"node {id} is a learner; promote it instead",
+            ConfigChangeType.AddLearner when config.Voters.Contains(id) => $"node {id} is already a voter",
+            ConfigChangeType.AddLearner when config.Learners.Contains(id) => $"node {id} is already a learner",
+            ConfigChangeType.PromoteLearner when !config.Learners.Contains(id) => $"node {id} is not a learner",
+            ConfigChangeType.RemoveVoter when !config.Voters.Contains(id) && !config.Learners.Contains(id) =>
+                $"node {id} is not a member",
+            ConfigChangeType.RemoveVoter when config.Voters.Contains(id) && config.Voters.Count == 1 =>
+                $"node {id} is the last voter",
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The configuration after <paramref name="change"/>. Applied leniently: the leader validated the change
+    /// against the same configuration before appending it, so every node reaches the same result.
+    /// </summary>
+    public static ClusterConfig Apply(ClusterConfig config, ConfigChange change)
+    {
+        var id = change.NodeId;
+        return change.Type switch
+        {
+            ConfigChangeType.AddVoter or ConfigChangeType.PromoteLearner =>
+                config with { Voters = config.Voters.Add(id), Learners = config.Learners.Remove(id) },
+            ConfigChangeType.AddLearner when !config.Voters.Contains(id) =>
+                config with { Learners = config.Learners.Add(id) },
+            ConfigChangeType.RemoveVoter =>
+                config with { Voters = config.Voters.Remove(id), Learners = config.Learners.Remove(id) },
+            _ => config,
+        };
+    }
+}

@@ -1,0 +1,201 @@
+using Bulwark.Consensus.Quorum;
+
+namespace Bulwark.Consensus;
+
+/// <summary>Leader election: timers, pre-vote, votes, and the role transitions.</summary>
+public sealed partial class RaftNode
+{
+    /// <summary>Marks the vote requests of a campaign forced by TimeoutNow, which bypass the check-quorum lease.</summary>
+    private readonly byte[] transferCampaignContext;
+
+    private enum CampaignKind : byte
+    {
+        PreElection = 0,
+        Election = 1,
+        Transfer = 2,
+    }
+
+    private bool IsTransferCampaign(ReadOnlyMemory<byte> context) =>
+        context.Length == transferCampaignContext.Length && context.Span.SequenceEqual(transferCampaignContext);
+
+    private void TickElection()
+    {
+        electionElapsed++;
+        if (IsPromotable && electionElapsed >= randomizedElectionTimeout)
+        {
+            electionElapsed = 0;
+            StartCampaign(config.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
+        }
+    }
+
+    private void StartCampaign(CampaignKind kind)
+    {
+        // Learners and removed nodes never campaign: they cannot win and would only disturb the voters.
+        if (!IsPromotable)
+        {
+            return;
+        }
+
+        ulong voteTerm;
+        MessageType type;
+        if (kind == CampaignKind.PreElection)
+        {
+            BecomePreCandidate();
+            voteTerm = term + 1;
+            type = MessageType.PreVote;
+        }
+        else
+        {
+            BecomeCandidate();
+            voteTerm = term;
+            type = MessageType.Vote;
+        }
+
+        tracker.RecordVote(Id, true);
+        if (tracker.TallyVotes() == VoteResult.Won)
+        {
+            // A single-voter cluster wins at once.
+            if (kind == CampaignKind.PreElection)
+            {
+                StartCampaign(CampaignKind.Election);
+            }
+            else
+            {
+                BecomeLeader();
+            }
+
+            return;
+        }
+
+        var context = kind == CampaignKind.Transfer ? transferCampaignContext : ReadOnlyMemory<byte>.Empty;
+        var lastIndex = log.LastIndex;
+        var lastTerm = log.LastTerm;
+        foreach (var voter in log.Config.Voters)
+        {
+            if (voter != Id)
+            {
+                Send(new Message
+                {
+                    Type = type, From = Id, To = voter, Term = voteTerm, Index = lastIndex, LogTerm = lastTerm,
+                    Context = context,
+                });
+            }
+        }
+    }
+
+    private void HandleVoteRequest(Message m)
+    {
+        var isPreVote = m.Type == MessageType.PreVote;
+        var responseType = isPreVote ? MessageType.PreVoteResponse : MessageType.VoteResponse;
+
+        // We may vote again for whom we already voted; vote anew only if we have no vote and know no leader in
+        // this term; pre-vote for a future term is always open.
+        var canVote = vote == m.From || (vote == 0 && lead == 0) || (isPreVote && m.Term > term);
+        var upToDate = faults.GrantVoteIgnoringLogFreshness || log.IsUpToDate(m.Index, m.LogTerm);
+        if (canVote && upToDate)
+        {
+            Send(new Message { Type = responseType, From = Id, To = m.From, Term = m.Term });
+            if (!isPreVote)
+            {
+                electionElapsed = 0;
+                vote = m.From;
+            }
+        }
+        else
+        {
+            Send(new Message { Type = responseType, From = Id, To = m.From, Term = term, Reject = true });
+        }
+    }
+
+    private void HandleVoteResponse(Message m)
+    {
+        tracker.RecordVote(m.From, !m.Reject);
+        switch (tracker.TallyVotes())
+        {
+            case VoteResult.Won when role == Role.PreCandidate:
+                StartCampaign(CampaignKind.Election);
+                break;
+            case VoteResult.Won:
+                BecomeLeader();
+                break;
+            case VoteResult.Lost:
+                BecomeFollower(term, 0);
+                break;
+        }
+    }
+
+    private void BecomeFollower(ulong newTerm, ulong leader)
+    {
+        Reset(newTerm);
+        lead = leader;
+        role = Role.Follower;
+    }
+
+    private void BecomePreCandidate()
+    {
+        if (role == Role.Leader)
+        {
+            throw new RaftInvariantException($"node {Id} cannot go from leader to pre-candidate");
+        }
+
+        // Pre-vote changes neither term nor vote: a node that cannot win leaves no trace.
+        leadTransferee = 0;
+        tracker.ResetVotes();
+        ResetReads();
+        ResetTimers();
+        lead = 0;
+        role = Role.PreCandidate;
+    }
+
+    private void BecomeCandidate()
+    {
+        if (role == Role.Leader)
+        {
+            throw new RaftInvariantException($"node {Id} cannot go from leader to candidate");
+        }
+
+        Reset(term + 1);
+        vote = Id;
+        role = Role.Candidate;
+    }
+
+    private void BecomeLeader()
+    {
+        if (role != Role.Candidate)
+        {
+            throw new RaftInvariantException($"node {Id} became leader from {role}, not from candidate");
+        }
+
+        Reset(term);
+        lead = Id;
+        role = Role.Leader;
+        tracker.ResetAll(log.LastIndex);
+        // No configuration change until an entry of this term commits (Ongaro's fix for single-server changes).
+        pendingConfigIndex = log.LastIndex;
+        // The no-op: committing it commits everything before it and opens reads and configuration changes.
+        AppendAsLeader(EntryType.Normal, ReadOnlyMemory<byte>.Empty);
+    }
+
+    /// <summary>Common to every role change: new term (clears the vote), fresh timers, nothing in progress.</summary>
+    private void Reset(ulong newTerm)
+    {
+        if (newTerm < term)
+        {
+            throw new RaftInvariantException($"term would go back from {term} to {newTerm}");
+        }
+
+        if (newTerm != term)
+        {
+            term = newTerm;
+            vote = 0;
+        }
+
+        lead = 0;
+        ResetTimers();
+        leadTransferee = 0;
+        uncommittedBytes = 0;
+        broadcastPending = false;
+        tracker.ResetVotes();
+        ResetReads();
+    }
+}

@@ -1,0 +1,205 @@
+namespace Bulwark.Consensus;
+
+/// <summary>Message dispatch: the term rules every message passes first, then the role-specific handling.</summary>
+public sealed partial class RaftNode
+{
+    /// <summary>Feeds a message from a peer. Stale or malformed messages are ignored; a broken invariant throws <see cref="RaftInvariantException"/>.</summary>
+    public void Step(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.To != Id || message.From == 0 || message.From == Id)
+        {
+            return;
+        }
+
+        if (!StepTerm(message))
+        {
+            return;
+        }
+
+        switch (message.Type)
+        {
+            case MessageType.PreVote or MessageType.Vote:
+                HandleVoteRequest(message);
+                break;
+            default:
+                switch (role)
+                {
+                    case Role.Leader:
+                        StepLeader(message);
+                        break;
+                    case Role.PreCandidate or Role.Candidate:
+                        StepCandidate(message);
+                        break;
+                    default:
+                        StepFollower(message);
+                        break;
+                }
+
+                break;
+        }
+
+        AssertInvariants();
+    }
+
+    /// <summary>Applies the term rules (§5.1, with pre-vote and the check-quorum lease); false to drop the message.</summary>
+    private bool StepTerm(Message m)
+    {
+        // Forwarded proposals and read requests carry no term (as in etcd): they are not bound to one.
+        if (m.Term == 0)
+        {
+            return m.Type is MessageType.Propose or MessageType.ReadIndex;
+        }
+
+        if (m.Term > term)
+        {
+            if (m.Type is MessageType.Vote or MessageType.PreVote)
+            {
+                var forced = IsTransferCampaign(m.Context);
+                var inLease = config.CheckQuorum && lead != 0 && electionElapsed < config.ElectionTicks;
+                if (!forced && inLease)
+                {
+                    // We heard from a live leader within the election timeout: this candidate would only disrupt it.
+                    return false;
+                }
+            }
+
+            switch (m.Type)
+            {
+                case MessageType.PreVote:
+                    // A pre-vote never changes our term.
+                    break;
+                case MessageType.PreVoteResponse when !m.Reject:
+                    // A granted pre-vote carries the term we would campaign in; the term changes only when we do.
+                    break;
+                case MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot:
+                    BecomeFollower(m.Term, m.From);
+                    break;
+                default:
+                    BecomeFollower(m.Term, 0);
+                    break;
+            }
+
+            return true;
+        }
+
+        if (m.Term < term)
+        {
+            if ((config.CheckQuorum || config.PreVote) && m.Type is MessageType.Append or MessageType.Heartbeat)
+            {
+                // A stale leader cut off by a partition learns our term from this and steps down; without it,
+                // with pre-vote it could keep us from ever electing a leader that it would follow.
+                Send(new Message { Type = MessageType.AppendResponse, From = Id, To = m.From, Term = term });
+            }
+            else if (m.Type == MessageType.PreVote)
+            {
+                Send(new Message { Type = MessageType.PreVoteResponse, From = Id, To = m.From, Term = term, Reject = true });
+            }
+
+            return false;
+        }
+
+        return true;
+    }
+
+    private void StepLeader(Message m)
+    {
+        switch (m.Type)
+        {
+            case MessageType.AppendResponse:
+                HandleAppendResponse(m);
+                break;
+            case MessageType.HeartbeatResponse:
+                HandleHeartbeatResponse(m);
+                break;
+            case MessageType.Propose:
+                HandleForwardedProposal(m);
+                break;
+            case MessageType.ReadIndex:
+                HandleReadRequest(m.From, m.Context);
+                break;
+            case MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot:
+                throw new RaftInvariantException(
+                    $"two leaders in term {term}: node {Id} leads and received {m.Type} from node {m.From}");
+        }
+    }
+
+    private void StepCandidate(Message m)
+    {
+        switch (m.Type)
+        {
+            case MessageType.Append:
+                BecomeFollower(m.Term, m.From);
+                HandleAppend(m);
+                break;
+            case MessageType.Heartbeat:
+                BecomeFollower(m.Term, m.From);
+                HandleHeartbeat(m);
+                break;
+            case MessageType.Snapshot:
+                BecomeFollower(m.Term, m.From);
+                HandleSnapshot(m);
+                break;
+            case MessageType.PreVoteResponse when role == Role.PreCandidate:
+            case MessageType.VoteResponse when role == Role.Candidate:
+                HandleVoteResponse(m);
+                break;
+        }
+    }
+
+    private void StepFollower(Message m)
+    {
+        switch (m.Type)
+        {
+            case MessageType.Append:
+                HeardFromLeader(m.From);
+                HandleAppend(m);
+                break;
+            case MessageType.Heartbeat:
+                HeardFromLeader(m.From);
+                HandleHeartbeat(m);
+                break;
+            case MessageType.Snapshot:
+                HeardFromLeader(m.From);
+                HandleSnapshot(m);
+                break;
+            case MessageType.TimeoutNow:
+                StartCampaign(CampaignKind.Transfer);
+                break;
+            case MessageType.ReadIndexResponse:
+                readStates.Add(new ReadState(m.Index, m.Context));
+                break;
+            case MessageType.Propose when lead != 0 && lead != m.From:
+                Send(m with { From = Id, To = lead });
+                break;
+        }
+    }
+
+    private void HeardFromLeader(ulong from)
+    {
+        if (lead != 0 && lead != from)
+        {
+            throw new RaftInvariantException($"two leaders in term {term}: node {Id} follows {lead} and heard from {from}");
+        }
+
+        electionElapsed = 0;
+        lead = from;
+    }
+
+    /// <summary>
+    /// Queues an outgoing message. Messages that promise nothing about our durable state may leave before the
+    /// host persists; every response (acknowledgement, vote) waits for the sync (Ready.MessagesAfterPersist).
+    /// </summary>
+    private void Send(Message m)
+    {
+        var early = m.Type switch
+        {
+            // The leader's own messages depend only on its term (and vote) being durable, never on its entries.
+            MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow =>
+                term == durableTerm && vote == durableVote,
+            MessageType.Propose or MessageType.ReadIndex or MessageType.PreVote => true,
+            _ => faults.AcknowledgeBeforePersist,
+        };
+        (early ? messages : messagesAfterPersist).Add(m);
+    }
+}

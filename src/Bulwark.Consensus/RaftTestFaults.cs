@@ -1,0 +1,25 @@
+namespace Bulwark.Consensus;
+
+/// <summary>
+/// Deliberate protocol bugs, switched on only by tests, so the simulator can prove its checkers catch them.
+/// Every switch is off by default; with all off the core behaves exactly as specified.
+/// </summary>
+internal sealed record RaftTestFaults
+{
+    public static readonly RaftTestFaults None = new();
+
+    /// <summary>The leader commits an entry of an earlier term by counting replicas (the Figure 8 bug).</summary>
+    public bool CommitPreviousTermEntriesByCount { get; init; }
+
+    /// <summary>A node grants its vote without checking that the candidate's log is at least as up to date.</summary>
+    public bool GrantVoteIgnoringLogFreshness { get; init; }
+
+    /// <summary>Responses (acknowledgements, votes) go out before the state they promise is durable.</summary>
+    public bool AcknowledgeBeforePersist { get; init; }
+
+    /// <summary>The leader answers ReadIndex with its commit index at once, without confirming leadership.</summary>
+    public bool ReadIndexWithoutQuorumCheck { get; init; }
+
+    public bool Any => CommitPreviousTermEntriesByCount || GrantVoteIgnoringLogFreshness || AcknowledgeBeforePersist ||
+                       ReadIndexWithoutQuorumCheck;
+}
