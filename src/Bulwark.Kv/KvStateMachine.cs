@@ -1,0 +1,83 @@
+using Bulwark.Api.Mvccpb;
+using Bulwark.Api.RaftCmd;
+using Bulwark.Kv.Errors;
+using Google.Protobuf;
+
+namespace Bulwark.Kv;
+
+/// <summary>
+/// The replicated state machine: decodes a committed Raft entry's <see cref="RaftCommand"/>,
+/// applies it to the <see cref="MvccStore"/>, and returns what the waiting client call and the
+/// watchers need. Deterministic, so every member (and the simulator) ends in the same state.
+/// </summary>
+public sealed class KvStateMachine
+{
+    public KvStateMachine()
+        : this(new MvccStore())
+    {
+    }
+
+    public KvStateMachine(MvccStore store)
+    {
+        Store = store ?? throw new ArgumentNullException(nameof(store));
+    }
+
+    public MvccStore Store { get; private set; }
+
+    /// <summary>Applies an entry's payload (a serialized <see cref="RaftCommand"/>).</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a command: the log is corrupt, and the member must stop.</exception>
+    public ApplyResult Apply(ReadOnlySpan<byte> entryData)
+    {
+        RaftCommand command;
+        try
+        {
+            command = RaftCommand.Parser.ParseFrom(entryData);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"A committed Raft entry of {entryData.Length} bytes is not a Bulwark key-value command: {e.Message}", e);
+        }
+
+        return Apply(command);
+    }
+
+    /// <summary>Applies a decoded command. A refused request becomes <see cref="ApplyResult.Error"/> and changes nothing.</summary>
+    public ApplyResult Apply(RaftCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var events = new List<Event>();
+        IMessage? response = null;
+        KvException? error = null;
+        try
+        {
+            response = command.RequestCase switch
+            {
+                RaftCommand.RequestOneofCase.Put => Store.Put(command.Put, events),
+                RaftCommand.RequestOneofCase.DeleteRange => Store.DeleteRange(command.DeleteRange, events),
+                RaftCommand.RequestOneofCase.Txn => Store.Txn(command.Txn, events),
+                RaftCommand.RequestOneofCase.Compaction => Store.Compact(command.Compaction),
+                RaftCommand.RequestOneofCase.LeaseGrant => Store.LeaseGrant(command.LeaseGrant),
+                RaftCommand.RequestOneofCase.LeaseRevoke => Store.LeaseRevoke(command.LeaseRevoke, events),
+                _ => throw KvErrors.EmptyCommand(),
+            };
+        }
+        catch (KvException e)
+        {
+            error = e;
+        }
+
+        return new ApplyResult(
+            command.RequestId,
+            command.Header?.OriginMemberId ?? 0,
+            response,
+            error,
+            events.Count == 0 ? [] : events,
+            Store.Revision);
+    }
+
+    /// <summary>Writes the state machine's snapshot (see <see cref="MvccStore.WriteSnapshot"/>).</summary>
+    public void WriteSnapshot(Stream destination) => Store.WriteSnapshot(destination);
+
+    /// <summary>Replaces the whole state with a snapshot; on any error the current state stays.</summary>
+    public void RestoreSnapshot(Stream source) => Store = MvccStore.ReadSnapshot(source);
+}

@@ -1,0 +1,243 @@
+using System.Buffers.Binary;
+using Bulwark.Kv.Index;
+using Bulwark.Kv.Snapshots;
+
+namespace Bulwark.Kv;
+
+public sealed partial class MvccStore
+{
+    /// <summary>Current snapshot format; <see cref="ReadSnapshot"/> refuses any other.</summary>
+    public const uint SnapshotFormatVersion = 1;
+
+    private const int MaxSnapshotByteString = 256 * 1024 * 1024;
+    private static ReadOnlySpan<byte> SnapshotMagic => "BWKVSNAP"u8;
+
+    /// <summary>
+    /// Writes the whole store: revisions, leases, every key with its retained history. The same
+    /// state always gives the same bytes. Layout: magic "BWKVSNAP", format version (u32 LE),
+    /// revision, compact revision, next lease id, leases by id, keys in key order each with its
+    /// states oldest first, then an XxHash64 (u64 LE) of all preceding bytes.
+    /// </summary>
+    public void WriteSnapshot(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        EnsureNotWriting();
+        var writer = new SnapshotWriter(destination);
+        writer.WriteRaw(SnapshotMagic);
+        writer.WriteUInt32(SnapshotFormatVersion);
+        writer.WriteVarInt(currentRevision);
+        writer.WriteVarInt(compactRevision);
+        writer.WriteVarInt(leases.NextId);
+
+        var sortedLeases = leases.SortedById();
+        writer.WriteVarUInt((ulong)sortedLeases.Length);
+        foreach (var lease in sortedLeases)
+        {
+            writer.WriteVarInt(lease.Id);
+            writer.WriteVarInt(lease.Ttl);
+        }
+
+        writer.WriteVarUInt((ulong)index.Count);
+        var cursor = index.First();
+        while (cursor.TryNext(out var record))
+        {
+            writer.WriteBytes(record.Key);
+            writer.WriteVarUInt((ulong)record.HistoryCount + 1);
+            for (int i = 0; i < record.HistoryCount; i++)
+            {
+                WriteEntry(writer, record.History![i]);
+            }
+
+            WriteEntry(writer, record.Latest);
+        }
+
+        writer.Finish();
+    }
+
+    /// <summary>A hash of the store's full contents (history included): equal stores give equal hashes.</summary>
+    public ulong ContentHash()
+    {
+        using var sink = new ChecksumCapture();
+        WriteSnapshot(sink);
+        return sink.LastChecksum;
+    }
+
+    /// <summary>Builds a store from bytes written by <see cref="WriteSnapshot"/>.</summary>
+    /// <exception cref="InvalidDataException">Wrong format or version, truncated, inconsistent, or checksum mismatch.</exception>
+    public static MvccStore ReadSnapshot(Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var reader = new SnapshotReader(source);
+        Span<byte> magic = stackalloc byte[8];
+        reader.ReadRaw(magic);
+        if (!magic.SequenceEqual(SnapshotMagic))
+        {
+            throw SnapshotReader.Corrupt("it does not start with the Bulwark key-value snapshot marker");
+        }
+
+        uint version = reader.ReadUInt32();
+        if (version != SnapshotFormatVersion)
+        {
+            throw new InvalidDataException($"The key-value snapshot has format version {version}; this build reads version {SnapshotFormatVersion}.");
+        }
+
+        var store = new MvccStore
+        {
+            currentRevision = reader.ReadVarInt(),
+            compactRevision = reader.ReadVarInt(),
+        };
+        store.leases.NextId = reader.ReadVarInt();
+        if (store.currentRevision < 1 || store.compactRevision < 0 || store.compactRevision > store.currentRevision)
+        {
+            throw SnapshotReader.Corrupt($"revision {store.currentRevision} and compact revision {store.compactRevision} are inconsistent");
+        }
+
+        ulong leaseCount = reader.ReadVarUInt();
+        long previousLease = long.MinValue;
+        for (ulong i = 0; i < leaseCount; i++)
+        {
+            long id = reader.ReadVarInt();
+            long ttl = reader.ReadVarInt();
+            if (i > 0 && id <= previousLease)
+            {
+                throw SnapshotReader.Corrupt("lease ids are not in ascending order");
+            }
+
+            previousLease = id;
+            store.leases.Add(id, ttl);
+        }
+
+        ulong keyCount = reader.ReadVarUInt();
+        byte[]? previousKey = null;
+        for (ulong k = 0; k < keyCount; k++)
+        {
+            var key = reader.ReadBytes(MaxSnapshotByteString);
+            if (key.Length == 0 || (previousKey is not null && previousKey.AsSpan().SequenceCompareTo(key) >= 0))
+            {
+                throw SnapshotReader.Corrupt("keys are empty or not in ascending order");
+            }
+
+            previousKey = key;
+            ulong entryCount = reader.ReadVarUInt();
+            if (entryCount == 0 || entryCount > int.MaxValue)
+            {
+                throw SnapshotReader.Corrupt($"key has {entryCount} states");
+            }
+
+            var entries = new RevisionEntry[(int)entryCount];
+            for (int e = 0; e < entries.Length; e++)
+            {
+                entries[e] = ReadEntry(reader);
+                if (entries[e].ModRevision > store.currentRevision || (e > 0 && entries[e].ModRevision < entries[e - 1].ModRevision))
+                {
+                    throw SnapshotReader.Corrupt("a key's revisions are out of order or beyond the store revision");
+                }
+            }
+
+            var record = new KeyRecord(key, entries[^1]);
+            if (entries.Length > 1)
+            {
+                Array.Resize(ref entries, entries.Length - 1);
+                record.History = entries;
+                record.HistoryCount = entries.Length;
+            }
+
+            store.index.Insert(record);
+            if (record.IsLive && record.Latest.Lease != 0)
+            {
+                if (!store.leases.Contains(record.Latest.Lease))
+                {
+                    throw SnapshotReader.Corrupt($"a key is attached to lease {record.Latest.Lease}, which the snapshot does not hold");
+                }
+
+                store.leases.Attach(record.Latest.Lease, record);
+            }
+        }
+
+        reader.VerifyChecksum();
+        return store;
+    }
+
+    private static void WriteEntry(SnapshotWriter writer, in RevisionEntry entry)
+    {
+        writer.WriteVarInt(entry.ModRevision);
+        writer.WriteVarInt(entry.Version);
+        if (entry.IsTombstone)
+        {
+            return;
+        }
+
+        writer.WriteVarInt(entry.CreateRevision);
+        writer.WriteVarInt(entry.Lease);
+        writer.WriteBytes(entry.Value);
+    }
+
+    private static RevisionEntry ReadEntry(SnapshotReader reader)
+    {
+        var entry = new RevisionEntry
+        {
+            ModRevision = reader.ReadVarInt(),
+            Version = reader.ReadVarInt(),
+        };
+        if (entry.Version < 0 || entry.ModRevision < 1)
+        {
+            throw SnapshotReader.Corrupt("a key state has a negative version or a revision below 1");
+        }
+
+        if (!entry.IsTombstone)
+        {
+            entry.CreateRevision = reader.ReadVarInt();
+            entry.Lease = reader.ReadVarInt();
+            entry.Value = reader.ReadBytes(MaxSnapshotByteString);
+        }
+
+        return entry;
+    }
+
+    /// <summary>A write-only sink that keeps the last 8 bytes written: the snapshot trailer, i.e. its checksum.</summary>
+    private sealed class ChecksumCapture : Stream
+    {
+        private readonly byte[] tail = new byte[8];
+
+        public ulong LastChecksum => BinaryPrimitives.ReadUInt64LittleEndian(tail);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (buffer.Length >= 8)
+            {
+                buffer[^8..].CopyTo(tail);
+            }
+            else
+            {
+                Array.Copy(tail, buffer.Length, tail, 0, 8 - buffer.Length);
+                buffer.CopyTo(tail.AsSpan(8 - buffer.Length));
+            }
+        }
+    }
+}
