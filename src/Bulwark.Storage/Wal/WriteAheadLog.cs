@@ -1,0 +1,520 @@
+using System.Buffers.Binary;
+using Bulwark.Consensus;
+using Bulwark.Storage.FileSystem;
+
+namespace Bulwark.Storage.Wal;
+
+/// <summary>
+/// A segmented, append-only write-ahead log of Raft entries, hard state and snapshot points, with group commit:
+/// <see cref="Append"/> and <see cref="SaveHardState"/> only buffer; one <see cref="Sync"/> writes the batch and
+/// costs one fdatasync, and returns the index that is now durable.
+/// Not thread-safe: one owner (the node's loop) drives it.
+/// Fail-stop: after a failed fsync (or any write error it cannot account for) every call throws.
+/// </summary>
+public sealed class WriteAheadLog : IDisposable
+{
+    private readonly IFileSystem _fs;
+    private readonly WalOptions _options;
+    private readonly List<SegmentScanner.SegmentInfo> _segments;
+    private readonly List<ulong> _terms = [];
+    private IFileHandle _current;
+    private long _segmentLength;
+    private long _writeOffset;
+    private byte[] _buffer = new byte[64 * 1024];
+    private int _buffered;
+    private bool _unsynced;
+    private Exception? _failure;
+    private bool _disposed;
+
+    private WriteAheadLog(IFileSystem fs, string directory, WalOptions options, List<SegmentScanner.SegmentInfo> segments, IFileHandle current)
+    {
+        _fs = fs;
+        Directory = directory;
+        _options = options;
+        _segments = segments;
+        _current = current;
+        _segmentLength = current.Length;
+    }
+
+    public string Directory { get; }
+
+    /// <summary>Index of the first entry held (snapshot index + 1).</summary>
+    public ulong FirstIndex => SnapshotIndex + 1;
+
+    /// <summary>Index of the last entry appended (durable or not); the snapshot index when the log is empty.</summary>
+    public ulong LastIndex { get; private set; }
+
+    /// <summary>Every entry up to this index, as the log holds it now, is on disk.</summary>
+    public ulong DurableIndex { get; private set; }
+
+    public ulong SnapshotIndex { get; private set; }
+
+    public ulong SnapshotTerm { get; private set; }
+
+    /// <summary>The last hard state saved (durable after the next <see cref="Sync"/>).</summary>
+    public HardState HardState { get; private set; }
+
+    /// <summary>Number of segment files (for metrics and tests).</summary>
+    public int SegmentCount => _segments.Count;
+
+    /// <summary>
+    /// Opens (or creates) the log in <paramref name="directory"/>, verifying every record. A torn write at the very end
+    /// is cut off; any other damage throws <see cref="StorageCorruptionException"/> naming the file and offset.
+    /// </summary>
+    public static WalOpenResult Open(IFileSystem fs, string directory, WalOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(fs);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        options ??= new WalOptions();
+        options.Validate();
+        directory = PathUtil.Normalize(directory);
+        if (!fs.DirectoryExists(directory))
+        {
+            fs.CreateDirectory(directory);
+        }
+
+        var scan = new SegmentScanner(fs, directory).Scan();
+        var replay = scan.Replay;
+        WriteAheadLog log;
+        if (scan.Segments.Count == 0)
+        {
+            var first = CreateSegment(fs, directory, options.SegmentSize, 1, replay.LastIndex + 1, [], out var info);
+            scan.Segments.Add(info);
+            log = new WriteAheadLog(fs, directory, options, scan.Segments, first) { _writeOffset = WalFormat.SegmentHeaderSize };
+        }
+        else
+        {
+            var tail = fs.Open(scan.Segments[^1].Path, OpenMode.OpenExisting);
+            log = new WriteAheadLog(fs, directory, options, scan.Segments, tail) { _writeOffset = scan.TailOffset };
+            if (scan.TailDirtyEnd > scan.TailOffset)
+            {
+                // Wipe what a crash left half-written beyond the end, durably, before anything new goes after it.
+                tail.WriteAt(scan.TailOffset, new byte[scan.TailDirtyEnd - scan.TailOffset]);
+                tail.DataSync();
+            }
+        }
+
+        log.HardState = replay.HardState;
+        log.SnapshotIndex = replay.SnapshotIndex;
+        log.SnapshotTerm = replay.SnapshotTerm;
+        foreach (var entry in replay.Entries)
+        {
+            log._terms.Add(entry.Term);
+        }
+
+        log.LastIndex = replay.LastIndex;
+        log.DurableIndex = replay.LastIndex;
+        var recovery = new WalRecovery(replay.HardState, replay.SnapshotIndex, replay.SnapshotTerm, replay.Entries, scan.TornTail);
+        return new WalOpenResult(log, recovery);
+    }
+
+    /// <summary>The term of the entry at <paramref name="index"/> (the snapshot term at the snapshot index), or null if not held.</summary>
+    public ulong? TermAt(ulong index)
+    {
+        if (index == SnapshotIndex)
+        {
+            return SnapshotTerm;
+        }
+
+        return index > SnapshotIndex && index <= LastIndex ? _terms[(int)(index - FirstIndex)] : null;
+    }
+
+    /// <summary>
+    /// Appends contiguous entries. If the first index is at or below <see cref="LastIndex"/>, the conflicting suffix
+    /// from there on is dropped first (Raft overwrites uncommitted entries). Not durable until <see cref="Sync"/>.
+    /// Throws <see cref="DiskFullException"/> (log unchanged, still usable) when a new segment cannot be allocated.
+    /// </summary>
+    public void Append(ReadOnlySpan<Entry> entries)
+    {
+        ThrowIfUnusable();
+        if (entries.IsEmpty)
+        {
+            return;
+        }
+
+        ValidateBatch(entries);
+        long bytes = 0;
+        foreach (var entry in entries)
+        {
+            bytes += WalFormat.RecordSize(WalFormat.EntryFixedSize + entry.Data.Length);
+        }
+
+        EnsureRoom(bytes);
+        foreach (var entry in entries)
+        {
+            var payloadLength = WalFormat.EntryFixedSize + entry.Data.Length;
+            var record = Reserve(payloadLength);
+            var payload = record[WalFormat.RecordHeaderSize..];
+            BinaryPrimitives.WriteUInt64LittleEndian(payload, entry.Term);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], entry.Index);
+            payload[16] = (byte)entry.Type;
+            entry.Data.Span.CopyTo(payload[WalFormat.EntryFixedSize..]);
+            Seal(record, RecordType.Entry, payloadLength);
+        }
+
+        var firstIndex = entries[0].Index;
+        if (firstIndex <= LastIndex)
+        {
+            _terms.RemoveRange((int)(firstIndex - FirstIndex), (int)(LastIndex - firstIndex + 1));
+            DurableIndex = Math.Min(DurableIndex, firstIndex - 1);
+        }
+
+        foreach (var entry in entries)
+        {
+            _terms.Add(entry.Term);
+        }
+
+        LastIndex = entries[^1].Index;
+        _unsynced = true;
+        FlushIfFull();
+    }
+
+    /// <summary>Records the hard state (term, vote, commit); durable after the next <see cref="Sync"/>.</summary>
+    public void SaveHardState(HardState hardState)
+    {
+        ThrowIfUnusable();
+        if (hardState == HardState)
+        {
+            return;
+        }
+
+        EnsureRoom(WalFormat.RecordSize(WalFormat.HardStateSize));
+        WriteHardStateRecord(hardState);
+        HardState = hardState;
+        _unsynced = true;
+        FlushIfFull();
+    }
+
+    /// <summary>
+    /// Writes everything appended since the last sync and makes it durable with one fdatasync (group commit).
+    /// Returns <see cref="DurableIndex"/>. An fsync error throws <see cref="WalSyncFailedException"/> and the log stops for good.
+    /// </summary>
+    public ulong Sync()
+    {
+        ThrowIfUnusable();
+        if (_unsynced)
+        {
+            FlushBuffer();
+            SyncCurrent();
+        }
+
+        DurableIndex = LastIndex;
+        return DurableIndex;
+    }
+
+    /// <summary>
+    /// Records that a snapshot covers everything up to (<paramref name="snapshotIndex"/>, <paramref name="snapshotTerm"/>),
+    /// syncs, and deletes the segments that hold nothing above it. Follows Raft's snapshot rule: if the log has that entry
+    /// with that term the entries after it stay, otherwise the whole log is dropped and the next append is snapshotIndex + 1.
+    /// </summary>
+    public void ReleaseUpTo(ulong snapshotIndex, ulong snapshotTerm)
+    {
+        ThrowIfUnusable();
+        if (snapshotIndex <= SnapshotIndex)
+        {
+            return;
+        }
+
+        EnsureRoom(WalFormat.RecordSize(WalFormat.MarkerSize));
+        WriteMarkerRecord(snapshotIndex, snapshotTerm);
+        if (snapshotIndex <= LastIndex && TermAt(snapshotIndex) == snapshotTerm)
+        {
+            _terms.RemoveRange(0, (int)(snapshotIndex - FirstIndex + 1));
+        }
+        else
+        {
+            _terms.Clear();
+            LastIndex = snapshotIndex;
+        }
+
+        SnapshotIndex = snapshotIndex;
+        SnapshotTerm = snapshotTerm;
+        _unsynced = true;
+        Sync();
+
+        // The marker is durable, so segments below it can go. A segment can go when every index it could hold is
+        // covered: all it holds is below the next segment's first index.
+        var deleted = 0;
+        while (_segments.Count > 1 && _segments[1].FirstIndex - 1 <= snapshotIndex)
+        {
+            _fs.Delete(_segments[0].Path);
+            _segments.RemoveAt(0);
+            deleted++;
+        }
+
+        if (deleted > 0)
+        {
+            SyncDirectoryFailStop();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _current.Dispose();
+    }
+
+    private void ValidateBatch(ReadOnlySpan<Entry> entries)
+    {
+        var first = entries[0];
+        if (first.Index <= SnapshotIndex)
+        {
+            throw new ArgumentException(
+                $"Entry {first.Index} is at or below the snapshot index {SnapshotIndex}; compacted entries cannot be rewritten.", nameof(entries));
+        }
+
+        if (first.Index > LastIndex + 1)
+        {
+            throw new ArgumentException($"Entry {first.Index} would leave a gap: the log ends at {LastIndex}.", nameof(entries));
+        }
+
+        var previousTerm = TermAt(first.Index - 1) ?? 0;
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var e = entries[i];
+            if (i > 0 && e.Index != entries[i - 1].Index + 1)
+            {
+                throw new ArgumentException($"Entries are not contiguous: {entries[i - 1].Index} is followed by {e.Index}.", nameof(entries));
+            }
+
+            if (e.Term < previousTerm)
+            {
+                throw new ArgumentException($"Entry {e.Index} has term {e.Term}, below the preceding entry's term {previousTerm}.", nameof(entries));
+            }
+
+            if (e.Term == 0)
+            {
+                throw new ArgumentException($"Entry {e.Index} has term 0; Raft entries have terms of 1 or more.", nameof(entries));
+            }
+
+            previousTerm = e.Term;
+        }
+    }
+
+    private void EnsureRoom(long bytes)
+    {
+        if (_writeOffset + _buffered + bytes > _segmentLength)
+        {
+            RollOver(bytes);
+        }
+
+        var needed = _buffered + bytes;
+        if (needed > _buffer.Length)
+        {
+            Array.Resize(ref _buffer, (int)Math.Max(needed, Math.Min((long)_buffer.Length * 2, int.MaxValue)));
+        }
+    }
+
+    private Span<byte> Reserve(int payloadLength)
+    {
+        var total = (int)WalFormat.RecordSize(payloadLength);
+        return _buffer.AsSpan(_buffered, total);
+    }
+
+    private void Seal(Span<byte> record, RecordType type, int payloadLength) =>
+        _buffered += WalFormat.SealRecord(record, type, payloadLength);
+
+    private void WriteHardStateRecord(HardState hs)
+    {
+        var record = Reserve(WalFormat.HardStateSize);
+        var payload = record[WalFormat.RecordHeaderSize..];
+        BinaryPrimitives.WriteUInt64LittleEndian(payload, hs.Term);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], hs.Vote);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[16..], hs.Commit);
+        Seal(record, RecordType.HardState, WalFormat.HardStateSize);
+    }
+
+    private void WriteMarkerRecord(ulong index, ulong term)
+    {
+        var record = Reserve(WalFormat.MarkerSize);
+        var payload = record[WalFormat.RecordHeaderSize..];
+        BinaryPrimitives.WriteUInt64LittleEndian(payload, index);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], term);
+        Seal(record, RecordType.SnapshotMarker, WalFormat.MarkerSize);
+    }
+
+    private void FlushIfFull()
+    {
+        if (_buffered >= _options.WriteBufferSize)
+        {
+            FlushBuffer();
+        }
+    }
+
+    private void FlushBuffer()
+    {
+        if (_buffered == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _current.WriteAt(_writeOffset, _buffer.AsSpan(0, _buffered));
+        }
+        catch (IOException e)
+        {
+            // Inside a preallocated segment a write should not fail; if it does we cannot tell what landed.
+            throw FailStop(new WalFailedException(e));
+        }
+
+        _writeOffset += _buffered;
+        _buffered = 0;
+    }
+
+    private void SyncCurrent()
+    {
+        try
+        {
+            _current.DataSync();
+        }
+        catch (IOException e)
+        {
+            throw FailStop(new WalSyncFailedException(_current.Path, e));
+        }
+
+        _unsynced = false;
+    }
+
+    private void SyncDirectoryFailStop()
+    {
+        try
+        {
+            _fs.SyncDirectory(Directory);
+        }
+        catch (IOException e)
+        {
+            throw FailStop(new WalSyncFailedException(Directory, e));
+        }
+    }
+
+    /// <summary>
+    /// Seals the current segment (written and synced, so no later segment can be durable while this one is not) and
+    /// starts the next, which opens with copies of the hard state and snapshot point so older segments can be deleted.
+    /// </summary>
+    private void RollOver(long bytes)
+    {
+        if (_unsynced || _buffered > 0)
+        {
+            FlushBuffer();
+            SyncCurrent();
+        }
+
+        DurableIndex = LastIndex;
+        var stateBytes = StateRecordsSize();
+        var size = Math.Max(_options.SegmentSize, WalFormat.SegmentHeaderSize + stateBytes + bytes);
+        var sequence = _segments[^1].Sequence + 1;
+        IFileHandle next;
+        SegmentScanner.SegmentInfo info;
+        try
+        {
+            next = CreateSegment(_fs, Directory, size, sequence, LastIndex + 1, StateRecords(), out info);
+        }
+        catch (DiskFullException)
+        {
+            throw;
+        }
+        catch (IOException e)
+        {
+            throw FailStop(new WalFailedException(e));
+        }
+
+        _current.Dispose();
+        _current = next;
+        _segments.Add(info);
+        _segmentLength = size;
+        _writeOffset = WalFormat.SegmentHeaderSize + stateBytes;
+    }
+
+    private long StateRecordsSize() =>
+        (HardState.IsEmpty ? 0 : WalFormat.RecordSize(WalFormat.HardStateSize)) +
+        (SnapshotIndex == 0 ? 0 : WalFormat.RecordSize(WalFormat.MarkerSize));
+
+    private byte[] StateRecords()
+    {
+        var saved = (_buffer, _buffered);
+        _buffer = new byte[StateRecordsSize()];
+        _buffered = 0;
+        if (!HardState.IsEmpty)
+        {
+            WriteHardStateRecord(HardState);
+        }
+
+        if (SnapshotIndex != 0)
+        {
+            WriteMarkerRecord(SnapshotIndex, SnapshotTerm);
+        }
+
+        var records = _buffer;
+        (_buffer, _buffered) = saved;
+        return records;
+    }
+
+    /// <summary>Creates, preallocates and durably names a segment holding its header and <paramref name="stateRecords"/>.</summary>
+    private static IFileHandle CreateSegment(
+        IFileSystem fs, string directory, long size, ulong sequence, ulong firstIndex, byte[] stateRecords, out SegmentScanner.SegmentInfo info)
+    {
+        var path = PathUtil.Combine(directory, SegmentName.Format(sequence, firstIndex));
+        IFileHandle? handle = null;
+        try
+        {
+            handle = fs.Open(path, OpenMode.CreateNew);
+            handle.Preallocate(size);
+            var head = new byte[WalFormat.SegmentHeaderSize + stateRecords.Length];
+            WalFormat.WriteSegmentHeader(head, sequence, firstIndex);
+            stateRecords.CopyTo(head, WalFormat.SegmentHeaderSize);
+            handle.WriteAt(0, head);
+            handle.DataSync();
+            fs.SyncDirectory(directory);
+            info = new SegmentScanner.SegmentInfo(sequence, firstIndex, path);
+            return handle;
+        }
+        catch (DiskFullIOException e)
+        {
+            handle?.Dispose();
+            TryDelete(fs, directory, path);
+            throw new DiskFullException($"cannot allocate WAL segment '{path}' of {size} bytes", e);
+        }
+        catch
+        {
+            handle?.Dispose();
+            throw;
+        }
+    }
+
+    private static void TryDelete(IFileSystem fs, string directory, string path)
+    {
+        try
+        {
+            if (fs.FileExists(path))
+            {
+                fs.Delete(path);
+                fs.SyncDirectory(directory);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover segment with no valid header and nothing after it is removed on the next open.
+        }
+    }
+
+    private Exception FailStop(StorageException failure)
+    {
+        _failure = failure;
+        return failure;
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_failure is not null)
+        {
+            throw new WalFailedException(_failure);
+        }
+    }
+}
