@@ -99,6 +99,13 @@ public sealed partial class RaftNode
 
                 foreach (var member in tracker.Members)
                 {
+                    // A snapshot not acknowledged for a whole election timeout by a follower that does answer
+                    // heartbeats was lost (or its answer was): probe again, which resends it if still needed.
+                    if (member.State == ProgressState.Snapshot && member.RecentActive && member.SnapshotRounds++ > 0)
+                    {
+                        member.BecomeProbe();
+                    }
+
                     member.RecentActive = member.Id == Id;
                 }
             }
@@ -170,6 +177,9 @@ public sealed partial class RaftNode
         {
             Type = MessageType.Append, From = Id, To = progress.Id, Term = term, Index = prevIndex, LogTerm = prevTerm,
             Entries = entries, Commit = log.Committed,
+            // The log from index 1 is meaningless without the configuration before it: a new member that
+            // started empty learns it here (metadata only, no data).
+            Snapshot = prevIndex == 0 ? new Snapshot(log.SnapshotMetadata, ReadOnlyMemory<byte>.Empty) : null,
         });
         return true;
     }
@@ -216,6 +226,12 @@ public sealed partial class RaftNode
             // Everything up to our commit index matches the leader's log: tell it where we are.
             Send(new Message { Type = MessageType.AppendResponse, From = Id, To = m.From, Term = term, Index = log.Committed });
             return;
+        }
+
+        if (m.Index == 0 && m.Snapshot is { Metadata.Index: 0 } start)
+        {
+            log.AdoptBaseConfig(start.Metadata.Config);
+            OnConfigMaybeChanged();
         }
 
         if (log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries) is { } lastNew)
@@ -296,7 +312,8 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (!progress.MaybeUpdate(m.Index) && !(progress.Match == m.Index && progress.State == ProgressState.Probe))
+        if (!progress.MaybeUpdate(m.Index) &&
+            !(progress.Match == m.Index && progress.State is ProgressState.Probe or ProgressState.Snapshot))
         {
             return;
         }

@@ -33,6 +33,9 @@ internal sealed class Progress
 
     public Inflights Inflights { get; }
 
+    /// <summary>In Snapshot state: election timeouts passed without the snapshot being acknowledged.</summary>
+    public int SnapshotRounds { get; set; }
+
     public bool IsLearner { get; set; }
 
     /// <summary>Highest ReadIndex sequence number this member acknowledged through a heartbeat response.</summary>
@@ -142,6 +145,7 @@ internal sealed class Progress
     {
         ProbeSent = false;
         PendingSnapshot = 0;
+        SnapshotRounds = 0;
         State = state;
         Inflights.Reset();
     }
