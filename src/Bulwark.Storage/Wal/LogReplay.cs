@@ -63,27 +63,31 @@ internal sealed class LogReplay
     public void SetHardState(HardState hardState) => HardState = hardState;
 
     /// <summary>
-    /// Raft's rule for installing a snapshot (index, term): if the log holds that entry with that term, keep what follows it;
-    /// otherwise the whole log is superseded by the snapshot.
+    /// A snapshot point. Raft's rule was applied when it was written: if the log held the snapshot's entry with the
+    /// snapshot's term, the entries after it were kept (<paramref name="keepsFollowing"/>); otherwise the whole log was
+    /// superseded. The decision is stored rather than recomputed because the entry it depended on may live in a
+    /// segment that has since been deleted.
     /// </summary>
-    public void ApplySnapshotMarker(ulong index, ulong term)
+    public void ApplySnapshotMarker(ulong index, ulong term, bool keepsFollowing)
     {
         if (index <= SnapshotIndex)
         {
             return;
         }
 
-        if (_entries.Count > 0 && index >= _entries[0].Index)
+        if (!keepsFollowing)
         {
-            var first = _entries[0].Index;
-            if (index <= _entries[^1].Index && _entries[(int)(index - first)].Term == term)
+            _entries.Clear();
+        }
+        else
+        {
+            var drop = 0;
+            while (drop < _entries.Count && _entries[drop].Index <= index)
             {
-                _entries.RemoveRange(0, (int)(index - first + 1));
+                drop++;
             }
-            else
-            {
-                _entries.Clear();
-            }
+
+            _entries.RemoveRange(0, drop);
         }
 
         SnapshotIndex = index;

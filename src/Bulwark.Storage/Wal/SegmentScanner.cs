@@ -131,7 +131,8 @@ internal sealed class SegmentScanner
                 case RecordType.SnapshotMarker:
                     replay.ApplySnapshotMarker(
                         BinaryPrimitives.ReadUInt64LittleEndian(payload),
-                        BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]));
+                        BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]),
+                        (BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]) & 1) != 0);
                     break;
             }
 

@@ -18,7 +18,7 @@ internal static class WalFormat
     public const int RecordHeaderSize = 16;
     public const int EntryFixedSize = 17; // term u64, index u64, type u8
     public const int HardStateSize = 24;
-    public const int MarkerSize = 16;
+    public const int MarkerSize = 24; // index u64, term u64, flags u64 (bit 0: the log after the index is kept)
 
     public static int Align8(int n) => (n + 7) & ~7;
 

@@ -216,8 +216,9 @@ public sealed class WriteAheadLog : IDisposable
         }
 
         EnsureRoom(WalFormat.RecordSize(WalFormat.MarkerSize));
-        WriteMarkerRecord(snapshotIndex, snapshotTerm);
-        if (snapshotIndex <= LastIndex && TermAt(snapshotIndex) == snapshotTerm)
+        var keepsFollowing = snapshotIndex <= LastIndex && TermAt(snapshotIndex) == snapshotTerm;
+        WriteMarkerRecord(snapshotIndex, snapshotTerm, keepsFollowing);
+        if (keepsFollowing)
         {
             _terms.RemoveRange(0, (int)(snapshotIndex - FirstIndex + 1));
         }
@@ -329,12 +330,13 @@ public sealed class WriteAheadLog : IDisposable
         Seal(record, RecordType.HardState, WalFormat.HardStateSize);
     }
 
-    private void WriteMarkerRecord(ulong index, ulong term)
+    private void WriteMarkerRecord(ulong index, ulong term, bool keepsFollowing)
     {
         var record = Reserve(WalFormat.MarkerSize);
         var payload = record[WalFormat.RecordHeaderSize..];
         BinaryPrimitives.WriteUInt64LittleEndian(payload, index);
         BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], term);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[16..], keepsFollowing ? 1ul : 0ul);
         Seal(record, RecordType.SnapshotMarker, WalFormat.MarkerSize);
     }
 
@@ -447,7 +449,7 @@ public sealed class WriteAheadLog : IDisposable
 
         if (SnapshotIndex != 0)
         {
-            WriteMarkerRecord(SnapshotIndex, SnapshotTerm);
+            WriteMarkerRecord(SnapshotIndex, SnapshotTerm, keepsFollowing: true);
         }
 
         var records = _buffer;
