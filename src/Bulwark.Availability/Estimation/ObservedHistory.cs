@@ -50,6 +50,14 @@ public sealed record ObservedHistory(
             }
         }
 
+        var start = log.WindowStart ?? log.Transitions.FirstOrDefault()?.Timestamp
+            ?? throw new AvailabilityInputException("log", "the log has no observation_start and no node records, so it covers no time");
+        var end = log.WindowEnd ?? log.Transitions[^1].Timestamp;
+        if (end <= start)
+        {
+            throw new AvailabilityInputException("log", $"the observation window {EventLog.Iso(start)} .. {EventLog.Iso(end)} is empty; add an observation_end record");
+        }
+
         int n = nodes ?? names.Count;
         if (n < 1)
         {
@@ -67,14 +75,6 @@ public sealed record ObservedHistory(
         if (k < 1 || k > n)
         {
             throw new AvailabilityInputException("quorum", $"quorum is {k}; it must be between 1 and the number of nodes ({n})");
-        }
-
-        var start = log.WindowStart ?? log.Transitions.FirstOrDefault()?.Timestamp
-            ?? throw new AvailabilityInputException("log", "the log has no observation_start and no node records, so it covers no time");
-        var end = log.WindowEnd ?? log.Transitions[^1].Timestamp;
-        if (end <= start)
-        {
-            throw new AvailabilityInputException("log", $"the observation window {EventLog.Iso(start)} .. {EventLog.Iso(end)} is empty; add an observation_end record");
         }
 
         // A node whose first record is node_up was down when the window opened.
