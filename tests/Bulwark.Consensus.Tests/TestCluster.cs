@@ -194,6 +194,30 @@ internal sealed class TestCluster
         peer.Node.Advance(ready);
     }
 
+    /// <summary>Handles one node's Ready like a host but returns its messages instead of sending them.</summary>
+    public List<Message> TakeOutput(ulong id)
+    {
+        var peer = Peers[id];
+        var output = new List<Message>();
+        while (peer.Node.HasReady)
+        {
+            var ready = peer.Node.GetReady();
+            output.AddRange(ready.Messages);
+            peer.Persist(ready);
+            output.AddRange(ready.MessagesAfterPersist);
+            foreach (var entry in ready.CommittedEntries)
+            {
+                peer.Applied.Add(entry);
+                peer.AppliedIndex = entry.Index;
+            }
+
+            peer.ReadStates.AddRange(ready.ReadStates);
+            peer.Node.Advance(ready);
+        }
+
+        return output;
+    }
+
     /// <summary>Queues messages through the filters (tests may also inject messages directly).</summary>
     public void Send(IEnumerable<Message> messages)
     {
