@@ -84,7 +84,12 @@ internal sealed class TestCluster
     public TestPeer AddPeer(ulong id, RaftState state)
     {
         var config = Configure(new RaftConfig { Id = id });
-        var peer = new TestPeer { Node = new RaftNode(config, state, new SeededRandom(seed * 1000 + (int)id)), Config = config };
+        var peer = new TestPeer
+        {
+            Node = new RaftNode(config, state, new SeededRandom(seed * 1000 + (int)id)), Config = config,
+            HardState = state.HardState, Snapshot = state.Snapshot, AppliedIndex = state.Applied,
+        };
+        peer.Log.AddRange(state.Entries);
         Peers[id] = peer;
         return peer;
     }
