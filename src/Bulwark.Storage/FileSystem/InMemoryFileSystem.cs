@@ -173,7 +173,11 @@ public sealed class InMemoryFileSystem : IFileSystem
 
             if (node is null)
             {
-                Point(path);
+                if (Point(path))
+                {
+                    throw Crashed(path);
+                }
+
                 node = new MemoryFileNode();
                 _files[path] = node;
             }
@@ -249,7 +253,11 @@ public sealed class InMemoryFileSystem : IFileSystem
                 throw new DirectoryNotFoundException($"Directory of '{to}' does not exist.");
             }
 
-            Point(from);
+            if (Point(from))
+            {
+                throw Crashed(from);
+            }
+
             _files.Remove(from);
             _files[to] = node;
         }
@@ -262,7 +270,11 @@ public sealed class InMemoryFileSystem : IFileSystem
         {
             ThrowIfDown();
             _ = Get(path);
-            Point(path);
+            if (Point(path))
+            {
+                throw Crashed(path);
+            }
+
             _files.Remove(path);
         }
     }
@@ -278,7 +290,11 @@ public sealed class InMemoryFileSystem : IFileSystem
                 throw new DirectoryNotFoundException($"Directory '{directory}' does not exist.");
             }
 
-            Point(directory);
+            if (Point(directory))
+            {
+                throw Crashed(directory);
+            }
+
             CountSync(directory);
             foreach (var path in _durableFiles.Keys.ToList())
             {

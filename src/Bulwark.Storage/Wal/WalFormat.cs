@@ -54,6 +54,11 @@ internal static class WalFormat
             return "segment header checksum mismatch";
         }
 
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header[28..]) != 0)
+        {
+            return "segment header has non-zero reserved bytes";
+        }
+
         var version = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
         if (version != Version)
         {

@@ -1,0 +1,157 @@
+using Bulwark.Consensus;
+using Bulwark.Storage.FileSystem;
+
+namespace Bulwark.Storage.Snapshots;
+
+/// <summary>
+/// Snapshot files in one directory, named by index and term. Written to a temporary file, fsynced, renamed atomically and
+/// the directory fsynced; checksummed end to end; the newest <see cref="Keep"/> are kept.
+/// A damaged newest snapshot is never skipped silently: the WAL may already have released what an older one would need.
+/// </summary>
+public sealed class SnapshotStore
+{
+    private readonly IFileSystem _fs;
+    private long _tempCounter;
+
+    private SnapshotStore(IFileSystem fs, string directory, int keep)
+    {
+        _fs = fs;
+        Directory = directory;
+        Keep = keep;
+    }
+
+    public string Directory { get; }
+
+    /// <summary>How many snapshots are kept (the newest ones).</summary>
+    public int Keep { get; }
+
+    /// <summary>Opens (or creates) the store and removes temporary files left by an interrupted write.</summary>
+    public static SnapshotStore Open(IFileSystem fs, string directory, int keep = 2)
+    {
+        ArgumentNullException.ThrowIfNull(fs);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        directory = PathUtil.Normalize(directory);
+        if (!fs.DirectoryExists(directory))
+        {
+            fs.CreateDirectory(directory);
+        }
+
+        var removed = false;
+        foreach (var name in fs.ListFiles(directory))
+        {
+            if (name.EndsWith(SnapshotFormat.TempExtension, StringComparison.Ordinal))
+            {
+                fs.Delete(PathUtil.Combine(directory, name));
+                removed = true;
+            }
+        }
+
+        if (removed)
+        {
+            fs.SyncDirectory(directory);
+        }
+
+        return new SnapshotStore(fs, directory, keep);
+    }
+
+    /// <summary>Index and term of the snapshots present, newest first.</summary>
+    public IReadOnlyList<(ulong Index, ulong Term)> List()
+    {
+        var found = new List<(ulong Index, ulong Term)>();
+        foreach (var name in _fs.ListFiles(Directory))
+        {
+            if (SnapshotFormat.TryParseName(name, out var index, out var term))
+            {
+                found.Add((index, term));
+            }
+        }
+
+        found.Sort((a, b) => b.Index != a.Index ? b.Index.CompareTo(a.Index) : b.Term.CompareTo(a.Term));
+        return found;
+    }
+
+    /// <summary>Starts writing a snapshot; write the data to the returned stream, then <see cref="SnapshotWriter.Commit"/>.</summary>
+    public SnapshotWriter BeginWrite(SnapshotMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        var temp = PathUtil.Combine(Directory, $"{SnapshotFormat.FileName(metadata.Index, metadata.Term)}.{++_tempCounter}{SnapshotFormat.TempExtension}");
+        IFileHandle file;
+        try
+        {
+            file = _fs.Open(temp, OpenMode.OpenOrCreate);
+            file.Truncate(0);
+        }
+        catch (DiskFullIOException e)
+        {
+            throw new DiskFullException($"cannot create snapshot file '{temp}'", e);
+        }
+
+        return new SnapshotWriter(this, file, temp, metadata);
+    }
+
+    /// <summary>Writes a whole snapshot from memory.</summary>
+    public void Save(SnapshotMetadata metadata, ReadOnlySpan<byte> data)
+    {
+        using var writer = BeginWrite(metadata);
+        writer.Write(data);
+        writer.Commit();
+    }
+
+    /// <summary>Opens the newest snapshot for streaming, or null if there is none. Damage throws <see cref="StorageCorruptionException"/>.</summary>
+    public SnapshotReader? OpenNewest()
+    {
+        var all = List();
+        return all.Count == 0 ? null : OpenRead(all[0].Index, all[0].Term);
+    }
+
+    public SnapshotReader OpenRead(ulong index, ulong term) =>
+        SnapshotReader.Open(_fs, PathUtil.Combine(Directory, SnapshotFormat.FileName(index, term)));
+
+    /// <summary>Loads and fully verifies the newest snapshot, or null if there is none.</summary>
+    public Snapshot? LoadNewest()
+    {
+        using var reader = OpenNewest();
+        if (reader is null)
+        {
+            return null;
+        }
+
+        var data = reader.ReadAllData();
+        return new Snapshot(reader.Metadata, data);
+    }
+
+    internal void Publish(SnapshotWriter writer)
+    {
+        var final = PathUtil.Combine(Directory, SnapshotFormat.FileName(writer.Metadata.Index, writer.Metadata.Term));
+        _fs.Rename(writer.TempPath, final);
+        _fs.SyncDirectory(Directory);
+        var all = List();
+        var pruned = false;
+        for (var i = Keep; i < all.Count; i++)
+        {
+            _fs.Delete(PathUtil.Combine(Directory, SnapshotFormat.FileName(all[i].Index, all[i].Term)));
+            pruned = true;
+        }
+
+        if (pruned)
+        {
+            _fs.SyncDirectory(Directory);
+        }
+    }
+
+    internal void Discard(string tempPath)
+    {
+        try
+        {
+            if (_fs.FileExists(tempPath))
+            {
+                _fs.Delete(tempPath);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: leftovers are removed by the next Open.
+        }
+    }
+}
