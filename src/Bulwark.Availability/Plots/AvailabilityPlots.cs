@@ -50,8 +50,10 @@ public static class AvailabilityPlots
             level.LinePattern = LinePattern.Dashed;
             level.LineWidth = 1;
             level.Color = color;
+            level.LegendText = $"steady state {steady.ToString("0.##########", CultureInfo.InvariantCulture)}";
         }
 
+        plot.Legend.Alignment = Alignment.UpperRight;
         FormatY(plot, "0.##########");
         return Save(plot, basePath);
     }

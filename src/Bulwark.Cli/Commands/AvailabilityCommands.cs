@@ -8,6 +8,11 @@ public static class AvailabilityCommands
     public static Command Create()
     {
         var command = new Command("availability", "Predict and measure cluster availability with Markov models.");
+        command.Subcommands.Add(AvailabilityClusterCommand.Create());
+        command.Subcommands.Add(AvailabilityChainCommands.CreateDiscrete());
+        command.Subcommands.Add(AvailabilityChainCommands.CreateContinuous());
+        command.Subcommands.Add(AvailabilityEstimateCommand.Create());
+        command.Subcommands.Add(AvailabilityPlotCommand.Create());
         return command;
     }
 }
