@@ -4,10 +4,10 @@ namespace Bulwark.Consensus.Tests;
 
 public sealed class ReplicationTests
 {
-    internal static RaftState StateWithLog(ulong[] terms, ulong commit = 0, params ulong[] voters)
+    internal static RaftState StateWithLog(ulong[] terms, ulong commit = 0, ulong term = 0, params ulong[] voters)
     {
         voters = voters.Length == 0 ? [1, 2, 3] : voters;
-        var lastTerm = terms.Length == 0 ? 0 : terms.Max();
+        var lastTerm = Math.Max(term, terms.Length == 0 ? 0 : terms.Max());
         return new RaftState(new HardState(lastTerm, 0, commit), new SnapshotMetadata(0, 0, ClusterConfig.Of(voters)),
             RaftLogTests.Entries(1, terms), commit);
     }
@@ -22,9 +22,11 @@ public sealed class ReplicationTests
     public void RejectHintsSkipConflictingTermsQuickly(ulong[] leaderLog, ulong[] followerLog, int maxRejections)
     {
         var cluster = new TestCluster(3, c => c with { PreVote = false });
-        cluster.AddPeer(1, StateWithLog(leaderLog));
-        cluster.AddPeer(2, StateWithLog(followerLog));
-        cluster.AddPeer(3, StateWithLog(leaderLog));
+        // Every node has seen the highest term in any log (a real history), so the new leader's term is above all.
+        var term = leaderLog.Concat(followerLog).Max();
+        cluster.AddPeer(1, StateWithLog(leaderLog, term: term));
+        cluster.AddPeer(2, StateWithLog(followerLog, term: term));
+        cluster.AddPeer(3, StateWithLog(leaderLog, term: term));
         cluster.Filters.Add(m => m.From != 2 || m.Type != MessageType.VoteResponse); // 2 must not block; 3 votes
         cluster.Elect(1);
         var rejections = cluster.Delivered.Count(m => m.Type == MessageType.AppendResponse && m.From == 2 && m.Reject);
