@@ -77,6 +77,9 @@ internal sealed class TestCluster
     /// <summary>Return false to drop a message.</summary>
     public List<Func<Message, bool>> Filters { get; } = [];
 
+    /// <summary>Rewrites messages in flight (after the filters).</summary>
+    public List<Func<Message, Message>> Transforms { get; } = [];
+
     public List<Message> Delivered { get; } = [];
 
     public RaftNode this[ulong id] => Peers[id].Node;
@@ -236,7 +239,13 @@ internal sealed class TestCluster
 
             if (pass)
             {
-                inFlight.Enqueue(message);
+                var sent = message;
+                foreach (var transform in Transforms)
+                {
+                    sent = transform(sent);
+                }
+
+                inFlight.Enqueue(sent);
             }
         }
     }
