@@ -1,0 +1,24 @@
+using Bulwark.Consensus;
+
+namespace Bulwark.Server.Hosting;
+
+/// <summary>What the node loop reads from its one channel.</summary>
+internal abstract record HostInput
+{
+    public sealed record Tick : HostInput
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    public sealed record PeerMessage(Message Message) : HostInput;
+
+    public sealed record Propose(ulong RequestId, byte[] Data) : HostInput;
+
+    public sealed record ReadIndex(ulong ReadId) : HostInput;
+
+    public sealed record PeerUnreachable(ulong PeerId) : HostInput;
+
+    public sealed record SnapshotFailed(ulong PeerId) : HostInput;
+
+    public sealed record Campaign : HostInput;
+}

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server.Hosting;
+
+/// <summary>Node host log events (ids 1000-1099 are stable: alerts and tests may match on them).</summary>
+internal static partial class HostLog
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "node {NodeId:x} ({Name}) started: cluster {ClusterId:x}, term {Term}, commit {Commit}, snapshot {SnapshotIndex}, {EntryCount} logged entries, bootstrap {Bootstrap}")]
+    public static partial void Started(ILogger logger, ulong nodeId, string name, ulong clusterId, ulong term, ulong commit, ulong snapshotIndex, int entryCount, bool bootstrap);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "node {NodeId:x} became leader in term {Term}")]
+    public static partial void BecameLeader(ILogger logger, ulong nodeId, ulong term);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "node {NodeId:x} became {Role} in term {Term} (leader {Leader:x})")]
+    public static partial void BecameFollower(ILogger logger, ulong nodeId, string role, ulong term, ulong leader);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "leader changed from {OldLeader:x} to {NewLeader:x} in term {Term}")]
+    public static partial void LeaderChanged(ILogger logger, ulong oldLeader, ulong newLeader, ulong term);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "snapshot taken at index {Index} term {Term} ({Bytes} bytes); log compacted")]
+    public static partial void SnapshotTaken(ILogger logger, ulong index, ulong term, long bytes);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "snapshot installed at index {Index} term {Term} ({Bytes} bytes)")]
+    public static partial void SnapshotInstalled(ILogger logger, ulong index, ulong term, long bytes);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Critical, Message = "FAIL-STOP: node {NodeId:x} stops: {Reason}")]
+    public static partial void FailStop(ILogger logger, ulong nodeId, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "member {MemberId:x} ({Name}) published client URLs {ClientUrls}")]
+    public static partial void MemberPublished(ILogger logger, ulong memberId, string name, string clientUrls);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "membership change applied: {Change} node {MemberId:x}")]
+    public static partial void MembershipChanged(ILogger logger, string change, ulong memberId);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "no snapshot to send to {PeerId:x} for index {Index}: {Reason}")]
+    public static partial void SnapshotUnavailable(ILogger logger, ulong peerId, ulong index, string reason);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "node {NodeId:x} stopped")]
+    public static partial void Stopped(ILogger logger, ulong nodeId);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "recovered write-ahead log had a torn tail in {File} at offset {Offset} ({Reason}); it was cut off (it was never acknowledged)")]
+    public static partial void TornTail(ILogger logger, string file, long offset, string reason);
+}

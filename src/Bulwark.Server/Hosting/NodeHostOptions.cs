@@ -1,0 +1,102 @@
+using Bulwark.Kv;
+
+namespace Bulwark.Server.Hosting;
+
+/// <summary>What one node host needs to run. The configuration loader (or a test) fills it in.</summary>
+public sealed record NodeHostOptions
+{
+    /// <summary>This node's Raft id; must be one of <see cref="InitialCluster"/>.</summary>
+    public required ulong NodeId { get; init; }
+
+    /// <summary>Every founding member with its peer URL (client URLs may be empty: members publish theirs through the log).</summary>
+    public required IReadOnlyList<ClusterMember> InitialCluster { get; init; }
+
+    /// <summary>Directory holding this node's write-ahead log (wal/) and snapshots (snap/).</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>The client URLs this node advertises in MemberList.</summary>
+    public IReadOnlyList<string> AdvertiseClientUrls { get; init; } = [];
+
+    /// <summary>The peer URL this node listens on for Raft traffic (default: its own entry in the initial cluster).</summary>
+    public string? ListenPeerUrl { get; init; }
+
+    /// <summary>Cluster id; 0 means derive it from the initial members' ids.</summary>
+    public ulong ClusterId { get; init; }
+
+    /// <summary>One tick; the leader heartbeats every tick.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>A follower campaigns after a randomized [1, 2) times this without hearing a leader.</summary>
+    public TimeSpan ElectionTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A snapshot is taken (and the log compacted) every this many applied entries.</summary>
+    public ulong SnapshotThreshold { get; init; } = 10_000;
+
+    /// <summary>How long a client call may wait for its entry to apply or its read point to be confirmed.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Request size and txn limits, checked before a request is proposed.</summary>
+    public KvLimits Limits { get; init; } = KvLimits.Default;
+
+    /// <summary>Seed of the election-timeout randomness (0 = derive one from the node id).</summary>
+    public int RandomSeed { get; init; }
+
+    public ulong EffectiveClusterId => ClusterId != 0 ? ClusterId : ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
+
+    public int ElectionTicks => (int)Math.Max(2, Math.Round(ElectionTimeout / HeartbeatInterval));
+
+    /// <summary>This node's entry of <see cref="InitialCluster"/>.</summary>
+    public ClusterMember Self => InitialCluster.FirstOrDefault(m => m.Id == NodeId)
+        ?? throw new ArgumentException($"node id {NodeId:x} is not in the initial cluster ({string.Join(", ", InitialCluster.Select(m => $"{m.Name}={m.Id:x}"))})");
+
+    /// <summary>Throws with a message naming the first setting that is wrong.</summary>
+    public void Validate()
+    {
+        if (NodeId == 0)
+        {
+            throw new ArgumentException("node id must be non-zero");
+        }
+
+        if (InitialCluster.Count == 0)
+        {
+            throw new ArgumentException("the initial cluster is empty");
+        }
+
+        if (InitialCluster.Select(m => m.Id).Distinct().Count() != InitialCluster.Count)
+        {
+            throw new ArgumentException("the initial cluster names a member id twice");
+        }
+
+        foreach (var member in InitialCluster)
+        {
+            if (member.PeerUrls.Count == 0)
+            {
+                throw new ArgumentException($"member '{member.Name}' has no peer URL");
+            }
+        }
+
+        _ = Self;
+        ArgumentException.ThrowIfNullOrWhiteSpace(DataDir);
+        if (HeartbeatInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"heartbeat interval must be positive (got {HeartbeatInterval})");
+        }
+
+        if (ElectionTimeout < 2 * HeartbeatInterval)
+        {
+            throw new ArgumentException($"election timeout {ElectionTimeout.TotalMilliseconds} ms must be at least twice the heartbeat interval {HeartbeatInterval.TotalMilliseconds} ms");
+        }
+
+        if (SnapshotThreshold == 0)
+        {
+            throw new ArgumentException("snapshot threshold must be positive");
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"request timeout must be positive (got {RequestTimeout})");
+        }
+
+        Limits.EnsureValid();
+    }
+}

@@ -1,0 +1,17 @@
+using Bulwark.Consensus;
+
+namespace Bulwark.Server.Hosting;
+
+/// <summary>A consistent picture of the node published by the loop after every Ready, for the API and operators.</summary>
+public sealed record NodeStatus(
+    ulong Id,
+    ulong Leader,
+    Role Role,
+    ulong Term,
+    ulong Commit,
+    ulong Applied,
+    ulong LastIndex,
+    ulong SnapshotIndex)
+{
+    public bool IsLeader => Role == Role.Leader;
+}

@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using Bulwark.Kv;
+
+namespace Bulwark.Server.Hosting;
+
+/// <summary>
+/// Client calls waiting on the node loop: proposals by request id (completed when this node applies the entry with
+/// that id) and linearizable reads by read id (completed once the applied index reaches the confirmed read index).
+/// API threads register and wait; only the loop completes.
+/// </summary>
+public sealed class PendingRequests
+{
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ApplyResult>> proposals = new();
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ulong>> reads = new();
+    private readonly PriorityQueue<TaskCompletionSource<ulong>, ulong> readsAwaitingApply = new();
+    private long nextId;
+
+    /// <param name="firstId">Ids start here; seeding from the clock keeps ids of a restarted node apart from the last run's.</param>
+    public PendingRequests(ulong firstId) => nextId = (long)(firstId & 0x3FFF_FFFF_FFFF_FFFF);
+
+    public int ProposalCount => proposals.Count;
+
+    public int ReadCount => reads.Count;
+
+    public ulong NextId() => (ulong)Interlocked.Increment(ref nextId);
+
+    public Task<ApplyResult> RegisterProposal(ulong requestId)
+    {
+        var tcs = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!proposals.TryAdd(requestId, tcs))
+        {
+            throw new InvalidOperationException($"request id {requestId} is already waiting");
+        }
+
+        return tcs.Task;
+    }
+
+    public Task<ulong> RegisterRead(ulong readId)
+    {
+        var tcs = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!reads.TryAdd(readId, tcs))
+        {
+            throw new InvalidOperationException($"read id {readId} is already waiting");
+        }
+
+        return tcs.Task;
+    }
+
+    /// <summary>The caller gave up (timeout or cancellation).</summary>
+    public void Forget(ulong id)
+    {
+        proposals.TryRemove(id, out _);
+        reads.TryRemove(id, out _);
+    }
+
+    public void CompleteProposal(ApplyResult result)
+    {
+        if (proposals.TryRemove(result.RequestId, out var tcs))
+        {
+            tcs.TrySetResult(result);
+        }
+    }
+
+    public void FailProposal(ulong requestId, Exception error)
+    {
+        if (proposals.TryRemove(requestId, out var tcs))
+        {
+            tcs.TrySetException(error);
+        }
+    }
+
+    public void FailRead(ulong readId, Exception error)
+    {
+        if (reads.TryRemove(readId, out var tcs))
+        {
+            tcs.TrySetException(error);
+        }
+    }
+
+    /// <summary>A read point was confirmed: complete now if applied is far enough, else when it gets there.</summary>
+    public void ReadConfirmed(ulong readId, ulong readIndex, ulong applied)
+    {
+        if (!reads.TryRemove(readId, out var tcs))
+        {
+            return;
+        }
+
+        if (readIndex <= applied)
+        {
+            tcs.TrySetResult(readIndex);
+        }
+        else
+        {
+            readsAwaitingApply.Enqueue(tcs, readIndex);
+        }
+    }
+
+    /// <summary>Completes the reads whose read index is now applied.</summary>
+    public void Applied(ulong applied)
+    {
+        while (readsAwaitingApply.TryPeek(out var tcs, out var index) && index <= applied)
+        {
+            readsAwaitingApply.Dequeue();
+            tcs.TrySetResult(index);
+        }
+    }
+
+    /// <summary>Fails every waiting call (the node is stopping).</summary>
+    public void FailAll(Exception error)
+    {
+        foreach (var id in proposals.Keys)
+        {
+            FailProposal(id, error);
+        }
+
+        foreach (var id in reads.Keys)
+        {
+            FailRead(id, error);
+        }
+
+        while (readsAwaitingApply.TryDequeue(out var tcs, out _))
+        {
+            tcs.TrySetException(error);
+        }
+    }
+}

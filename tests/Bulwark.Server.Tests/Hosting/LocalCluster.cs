@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.Sockets;
+using Bulwark.Server.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Bulwark.Server.Tests.Hosting;
+
+/// <summary>
+/// A cluster of node hosts in this process on loopback, with real storage in a temp directory and real sockets.
+/// A node can be stopped (disposed) and restarted from its data dir on the same ports.
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private readonly string root;
+    private readonly NodeHost?[] nodes;
+
+    public LocalCluster(int size, ulong snapshotThreshold = 10_000, Func<NodeHostOptions, NodeHostOptions>? adjust = null)
+    {
+        root = Path.Combine(Path.GetTempPath(), "bulwark-host-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var peerPorts = FreePorts(size);
+        var clientPorts = FreePorts(size);
+        Members = Enumerable.Range(0, size)
+            .Select(i => new ClusterMember(ClusterMember.IdFromName($"n{i + 1}"), $"n{i + 1}", [$"http://127.0.0.1:{peerPorts[i]}"], []))
+            .ToList();
+        ClientUrls = clientPorts.Select(p => $"http://127.0.0.1:{p}").ToList();
+        Options = Enumerable.Range(0, size).Select(i =>
+        {
+            var options = new NodeHostOptions
+            {
+                NodeId = Members[i].Id,
+                InitialCluster = Members,
+                DataDir = Path.Combine(root, $"n{i + 1}"),
+                AdvertiseClientUrls = [ClientUrls[i]],
+                SnapshotThreshold = snapshotThreshold,
+                RandomSeed = 17 + i,
+            };
+            return adjust is null ? options : adjust(options);
+        }).ToList();
+        nodes = new NodeHost?[size];
+    }
+
+    public IReadOnlyList<ClusterMember> Members { get; }
+
+    public IReadOnlyList<string> ClientUrls { get; }
+
+    public IReadOnlyList<NodeHostOptions> Options { get; }
+
+    public int Size => nodes.Length;
+
+    public NodeHost Node(int i) => nodes[i] ?? throw new InvalidOperationException($"node {i} is stopped");
+
+    public bool IsRunning(int i) => nodes[i] is not null;
+
+    public IEnumerable<int> Running => Enumerable.Range(0, Size).Where(IsRunning);
+
+    public void StartAll()
+    {
+        for (var i = 0; i < Size; i++)
+        {
+            Start(i);
+        }
+    }
+
+    public NodeHost Start(int i)
+    {
+        var node = NodeHost.Start(Options[i], NullLoggerFactory.Instance);
+        nodes[i] = node;
+        return node;
+    }
+
+    public async Task StopAsync(int i)
+    {
+        var node = nodes[i];
+        nodes[i] = null;
+        if (node is not null)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    /// <summary>Waits until one running node leads and every running node knows it; returns its index.</summary>
+    public async Task<int> WaitForLeaderAsync(int? notThis = null)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var leaders = Running.Where(i => Node(i).Status.IsLeader && i != notThis).ToList();
+            if (leaders.Count == 1)
+            {
+                var id = Node(leaders[0]).MemberId;
+                if (Running.All(i => Node(i).Status.Leader == id))
+                {
+                    return leaders[0];
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for a leader every running node agrees on");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Waits until every running node has applied at least what the given node has committed.</summary>
+    public async Task WaitForConvergenceAsync(int reference)
+    {
+        var target = Node(reference).Status.Commit;
+        await EventuallyAsync(() => Running.All(i => Node(i).Status.Applied >= target), $"all nodes applied index {target}");
+    }
+
+    public static async Task EventuallyAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = 0; i < Size; i++)
+        {
+            await StopAsync(i);
+        }
+
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ =>
+        {
+            var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            return l;
+        }).ToList();
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+}
