@@ -6,12 +6,13 @@ namespace Bulwark.Bench.Storage;
 /// <summary>The disk's own limits, measured the plain way through the same file system seam the WAL uses.</summary>
 internal static class RawDisk
 {
-    /// <summary>write(n bytes) + fdatasync in a loop on a preallocated file; returns syncs per second.</summary>
+    /// <summary>write(n bytes) + fdatasync in a loop at increasing offsets of a preallocated file; returns syncs per second.</summary>
     public static double SyncRate(string dir, int writeBytes, TimeSpan duration)
     {
         var path = Path.Combine(dir, "raw-sync.dat");
+        const long size = 1L << 30;
         using var file = RealFileSystem.Instance.Open(path, OpenMode.CreateNew);
-        file.Preallocate(256L << 20);
+        file.Preallocate(size);
         file.DataSync();
         RealFileSystem.Instance.SyncDirectory(dir);
         var block = new byte[writeBytes];
@@ -19,7 +20,7 @@ internal static class RawDisk
         long offset = 0;
         var n = 0;
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < duration && offset + writeBytes < (256L << 20))
+        while (sw.Elapsed < duration && offset + writeBytes < size)
         {
             file.WriteAt(offset, block);
             file.DataSync();
