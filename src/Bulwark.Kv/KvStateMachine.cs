@@ -24,6 +24,12 @@ public sealed class KvStateMachine
 
     public MvccStore Store { get; private set; }
 
+    /// <summary>
+    /// Whether <see cref="Apply(RaftCommand)"/> builds watch events. A host with no watchers may
+    /// turn this off to save the allocations; the store's state is the same either way.
+    /// </summary>
+    public bool CollectEvents { get; set; } = true;
+
     /// <summary>Applies an entry's payload (a serialized <see cref="RaftCommand"/>).</summary>
     /// <exception cref="InvalidDataException">The bytes are not a command: the log is corrupt, and the member must stop.</exception>
     public ApplyResult Apply(ReadOnlySpan<byte> entryData)
@@ -45,7 +51,7 @@ public sealed class KvStateMachine
     public ApplyResult Apply(RaftCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var events = new List<Event>();
+        var events = CollectEvents ? new List<Event>() : null;
         IMessage? response = null;
         KvException? error = null;
         try
@@ -71,7 +77,7 @@ public sealed class KvStateMachine
             command.Header?.OriginMemberId ?? 0,
             response,
             error,
-            events.Count == 0 ? [] : events,
+            events is null || events.Count == 0 ? [] : events,
             Store.Revision);
     }
 

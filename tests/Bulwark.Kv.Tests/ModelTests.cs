@@ -32,6 +32,7 @@ public sealed class ModelTests
         var rng = new Random(seed);
         var sm = new KvStateMachine();
         var model = new NaiveMvccModel();
+        var liveEvents = new List<Event>();
         int okWrites = 0, refused = 0, txnWithChanges = 0, nestedTxns = 0, rangeHits = 0;
         for (int step = 0; step < 600; step++)
         {
@@ -70,6 +71,7 @@ public sealed class ModelTests
                 }
 
                 var actual = sm.Apply(cmd.ToByteArray());
+                liveEvents.AddRange(actual.Events);
                 okWrites += actual.Succeeded && actual.Events.Count > 0 ? 1 : 0;
                 refused += actual.Succeeded ? 0 : 1;
                 txnWithChanges += cmd.Txn is not null && actual.Events.Count > 1 ? 1 : 0;
@@ -99,6 +101,12 @@ public sealed class ModelTests
         Assert.True(txnWithChanges > 5, $"only {txnWithChanges} multi-change txns");
         Assert.True(nestedTxns > 0, "no nested txn ran");
         Assert.True(rangeHits > 5, $"only {rangeHits} historical reads returned data");
+
+        // History replay for watchers gives the live events of every retained revision (replay orders by key within a revision).
+        static List<Event> Ordered(IEnumerable<Event> events) =>
+            events.OrderBy(e => e.Kv.ModRevision).ThenBy(e => e.Kv.Key.ToStringUtf8(), StringComparer.Ordinal).ToList();
+        var replayed = sm.Store.ReadEvents(AllFrom, AllFrom, model.CompactRevision + 1, model.Revision);
+        Assert.Equal(Ordered(liveEvents.Where(e => e.Kv.ModRevision > model.CompactRevision)), Ordered(replayed));
 
         // Every retained revision reads the same in both.
         for (long rev = Math.Max(1, model.CompactRevision); rev <= model.Revision; rev++)
