@@ -1,0 +1,26 @@
+using Bulwark.Consensus;
+using Bulwark.Verification;
+
+namespace Bulwark.Simulation;
+
+public enum ClientReplyKind
+{
+    /// <summary>The call took effect (writes) or was served (reads); Output says what it returned.</summary>
+    Ok = 0,
+
+    /// <summary>The node refused before proposing (no leader, transfer, ...): the call certainly had no effect.</summary>
+    Refused = 1,
+
+    /// <summary>The node is down: the call never reached it.</summary>
+    Unavailable = 2,
+}
+
+/// <summary>What a node tells a client.</summary>
+public sealed record ClientReply(ClientReplyKind Kind, KvOutput? Output = null, ProposeStatus Status = ProposeStatus.Accepted)
+{
+    public static ClientReply Unavailable { get; } = new(ClientReplyKind.Unavailable);
+
+    public static ClientReply Ok(KvOutput output) => new(ClientReplyKind.Ok, output);
+
+    public static ClientReply Refused(ProposeStatus status) => new(ClientReplyKind.Refused, Status: status);
+}

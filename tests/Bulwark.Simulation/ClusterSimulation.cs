@@ -1,0 +1,471 @@
+using Bulwark.Consensus;
+using Bulwark.Verification;
+
+namespace Bulwark.Simulation;
+
+/// <summary>
+/// One seeded run: a cluster of real <see cref="RaftNode"/>s under faults for a while, then healed, then checked.
+/// <list type="number">
+/// <item>chaos: clients run while the plan's faults are injected;</item>
+/// <item>heal: the network is made reliable, crashed nodes restart, faults and new client calls stop;</item>
+/// <item>liveness: a leader must appear and commit a probe write on every member within a bounded number of ticks;</item>
+/// <item>drain and check: outstanding calls finish, then replicas, logs, acknowledged writes and the client
+/// history are checked.</item>
+/// </list>
+/// </summary>
+public sealed class ClusterSimulation
+{
+    private const long ProbeKeyRequestBase = -1_000_000;
+    private readonly SimulationOptions options;
+    private readonly SimWorld world;
+    private readonly SortedDictionary<ulong, SimNode> nodes = [];
+    private readonly SortedSet<ulong> joined = [];
+    private readonly DeterministicRandom faults;
+    private readonly Workload workload;
+    private readonly MembershipDriver membership;
+    private readonly SnapshotMetadata bootstrapSnapshot;
+    private ClusterConfig latestConfig;
+    private ulong latestConfigIndex;
+    private bool chaos = true;
+    private List<SimNode>? running;
+    private int crashes;
+    private int livenessTicks = -1;
+
+    private ClusterSimulation(SimulationOptions options)
+    {
+        if (options.Nodes is < 1 or > 9)
+        {
+            throw new ArgumentException($"node count {options.Nodes} is out of range (1-9)", nameof(options));
+        }
+
+        this.options = options;
+        var plan = FaultPlan.For(options.Seed, options.Nodes, options.Profile);
+        world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver);
+        faults = world.Random.Fork(3);
+        world.ConfigApplied += OnConfigApplied;
+        latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
+        bootstrapSnapshot = RaftState.Bootstrap(latestConfig).Snapshot!;
+        workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, options.ClientTimeout);
+        membership = new MembershipDriver(world, faults, options.Nodes, FindLeader, AddNode);
+    }
+
+    public static SimulationResult Run(SimulationOptions options) => new ClusterSimulation(options).Execute();
+
+    private SimulationResult Execute()
+    {
+        var linearizability = CheckVerdict.Unknown;
+        try
+        {
+            Boot();
+            workload.Start();
+            ScheduleNextFault();
+            world.Scheduler.RunUntil(world.Plan.ChaosDuration);
+            Heal();
+            CheckLiveness();
+            Drain();
+            FinalChecks();
+            linearizability = CheckHistory();
+        }
+        catch (RaftInvariantException e)
+        {
+            world.Monitor.Fail($"core invariant broken: {e.Message}");
+        }
+        catch (SimulationException e)
+        {
+            world.Monitor.Fail($"simulation: {e.Message}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or NullReferenceException or IndexOutOfRangeException or KeyNotFoundException or FormatException)
+        {
+            world.Monitor.Fail($"unexpected {e.GetType().Name}: {e.Message}{Environment.NewLine}{e.StackTrace}");
+        }
+
+        var history = workload.History;
+        var stats = new SimulationStats(
+            world.Scheduler.EventsRun,
+            world.Scheduler.Now,
+            world.Network.Sent,
+            world.Network.Dropped,
+            history.Completed,
+            history.Unknown,
+            world.Monitor.LeadersElected,
+            crashes,
+            livenessTicks,
+            world.Monitor.HighestApplied);
+        return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
+    }
+
+    private void Boot()
+    {
+        foreach (var id in latestConfig.Voters)
+        {
+            var node = CreateNode(id);
+            joined.Add(id);
+            world.Scheduler.After(faults.Between(0, options.TickMicros), node.Start);
+        }
+
+        var plan = world.Plan;
+        world.Network.Conditions = new NetworkConditions(
+            plan.Drops ? 0.02 + faults.NextDouble() * 0.1 : 0,
+            plan.Duplicates ? 0.01 + faults.NextDouble() * 0.08 : 0,
+            plan.Reordering ? 0.02 + faults.NextDouble() * 0.08 : 0,
+            500,
+            plan.Reordering ? 8_000 : 2_000);
+    }
+
+    private SimNode CreateNode(ulong id)
+    {
+        var skew = world.Plan.ClockSkew ? 0.8 + faults.NextDouble() * 0.45 : 1.0;
+        var config = new RaftConfig
+        {
+            Id = id,
+            ElectionTicks = 10,
+            HeartbeatTicks = 1,
+            PreVote = world.Plan.PreVote,
+            CheckQuorum = world.Plan.CheckQuorum,
+            MaxInflightMessages = world.Plan.MaxInflightMessages,
+            MaxMessageBytes = world.Plan.MaxMessageBytes,
+            TestFaults = new RaftTestFaults
+            {
+                CommitPreviousTermEntriesByCount = options.Sabotage.HasFlag(Sabotage.CommitPreviousTermEntriesByCount),
+                GrantVoteIgnoringLogFreshness = options.Sabotage.HasFlag(Sabotage.GrantVoteIgnoringLogFreshness),
+            },
+        };
+        var node = new SimNode(world, config, new MemoryDisk(), new KvStateMachine(), (long)(options.TickMicros * skew));
+        // Every node, founding or joining later, starts from the founding membership at index 0: the log after it
+        // holds every change since, so replaying it (or a snapshot) yields the current membership. A joining node
+        // started without it would rebuild its membership from the changes alone and could think itself the only voter.
+        node.Disk.InstallSnapshot(bootstrapSnapshot, ReadOnlyMemory<byte>.Empty);
+        node.Disk.Sync();
+        nodes[id] = node;
+        running = null;
+        return node;
+    }
+
+    private SimNode AddNode(ulong id)
+    {
+        if (nodes.TryGetValue(id, out var existing))
+        {
+            return existing;
+        }
+
+        var node = CreateNode(id);
+        node.Start();
+        return node;
+    }
+
+    private void Deliver(Message message)
+    {
+        if (nodes.TryGetValue(message.To, out var node) && node.IsUp)
+        {
+            world.TraceDelivery(message);
+            node.Receive(message);
+        }
+    }
+
+    private IReadOnlyList<SimNode> RunningNodes() => running ??= nodes.Values.Where(n => !n.IsRetired).ToList();
+
+    private SimNode? FindLeader()
+    {
+        SimNode? best = null;
+        ulong bestTerm = 0;
+        foreach (var node in nodes.Values)
+        {
+            if (node.SoftState is { Role: Role.Leader } soft && soft.Term >= bestTerm)
+            {
+                best = node;
+                bestTerm = soft.Term;
+            }
+        }
+
+        return best;
+    }
+
+    private void OnConfigApplied(ulong node, ulong index, ClusterConfig config)
+    {
+        if (index <= latestConfigIndex)
+        {
+            return;
+        }
+
+        latestConfig = config;
+        latestConfigIndex = index;
+        foreach (var member in config.AllMembers)
+        {
+            joined.Add(member);
+        }
+
+        // A member removed by a committed change is stopped once it had a moment to hear the news.
+        foreach (var id in joined.Where(id => !config.AllMembers.Contains(id)).ToList())
+        {
+            world.Scheduler.After(20_000, () =>
+            {
+                if (!latestConfig.AllMembers.Contains(id) && nodes.TryGetValue(id, out var removed) && !removed.IsRetired)
+                {
+                    removed.Retire();
+                    running = null;
+                    world.Trace(id, "retired", (long)latestConfigIndex, 0);
+                }
+            });
+        }
+    }
+
+    private void ScheduleNextFault()
+    {
+        var interval = world.Plan.FaultInterval;
+        world.Scheduler.After(faults.Between(interval / 2, interval * 3 / 2), () =>
+        {
+            if (!chaos)
+            {
+                return;
+            }
+
+            InjectFault();
+            ScheduleNextFault();
+        });
+    }
+
+    private void InjectFault()
+    {
+        var plan = world.Plan;
+        var kinds = new List<Action>();
+        if (plan.Crashes)
+        {
+            kinds.Add(CrashSomeNode);
+        }
+
+        if (plan.Partitions || plan.AsymmetricPartitions)
+        {
+            kinds.Add(Partition);
+        }
+
+        if (plan.Transfers)
+        {
+            kinds.Add(TransferLeadership);
+        }
+
+        if (plan.MembershipChanges)
+        {
+            kinds.Add(membership.Step);
+        }
+
+        if (kinds.Count > 0)
+        {
+            faults.Pick(kinds)();
+        }
+    }
+
+    private void CrashSomeNode()
+    {
+        var up = nodes.Values.Where(n => n.IsUp).ToList();
+        if (up.Count == 0)
+        {
+            return;
+        }
+
+        var victim = faults.Pick(up);
+        victim.Crash();
+        crashes++;
+        world.Scheduler.After(faults.Between(5_000, world.Plan.MaxDowntime), () =>
+        {
+            if (!victim.IsUp && !victim.IsRetired)
+            {
+                victim.Start();
+            }
+        });
+    }
+
+    private void Partition()
+    {
+        var ids = RunningNodes().Select(n => n.Id).ToList();
+        if (ids.Count < 2)
+        {
+            return;
+        }
+
+        var network = world.Network;
+        var plan = world.Plan;
+        var shuffled = ids.OrderBy(_ => faults.NextULong()).ToList();
+        var asymmetric = plan.AsymmetricPartitions && (!plan.Partitions || faults.Chance(0.5));
+        if (asymmetric)
+        {
+            var node = shuffled[0];
+            switch (faults.Next(3))
+            {
+                case 0: // can hear, cannot speak
+                    foreach (var other in shuffled.Skip(1))
+                    {
+                        network.CutOneWay(node, other);
+                    }
+
+                    break;
+                case 1: // can speak, cannot hear
+                    foreach (var other in shuffled.Skip(1))
+                    {
+                        network.CutOneWay(other, node);
+                    }
+
+                    break;
+                default: // a few random one-way links
+                    for (var i = 0; i < ids.Count; i++)
+                    {
+                        var from = faults.Pick(ids);
+                        var to = faults.Pick(ids);
+                        if (from != to)
+                        {
+                            network.CutOneWay(from, to);
+                        }
+                    }
+
+                    break;
+            }
+        }
+        else
+        {
+            var cut = faults.Chance(0.5) ? 1 : (int)faults.Between(1, ids.Count - 1);
+            network.Split(shuffled.Take(cut), shuffled.Skip(cut));
+        }
+
+        world.Trace(0, asymmetric ? "partition-asym" : "partition", ids.Count, 0);
+        world.Scheduler.After(faults.Between(30_000, 800_000), () =>
+        {
+            if (chaos)
+            {
+                network.HealAll();
+                world.Trace(0, "heal-partition", 0, 0);
+            }
+        });
+    }
+
+    private void TransferLeadership()
+    {
+        var leader = FindLeader();
+        var voters = leader?.Status()?.Config.Voters.Where(v => v != leader.Id).ToList();
+        if (leader is null || voters is null || voters.Count == 0)
+        {
+            return;
+        }
+
+        var target = faults.Pick(voters);
+        world.Trace(leader.Id, "transfer", (long)target, 0);
+        leader.TransferLeadership(target);
+    }
+
+    private void Heal()
+    {
+        chaos = false;
+        workload.Stopped = true;
+        world.Network.HealAll();
+        world.Network.Conditions = NetworkConditions.Reliable;
+        foreach (var node in nodes.Values.Where(n => !n.IsUp && !n.IsRetired))
+        {
+            node.Start();
+        }
+
+        world.Trace(0, "heal", 0, 0);
+    }
+
+    /// <summary>After healing, a leader must commit a fresh proposal on every member within the bound.</summary>
+    private void CheckLiveness()
+    {
+        var start = world.Scheduler.Now;
+        var deadline = start + options.LivenessBoundTicks * options.TickMicros;
+        var probes = 0;
+        SimNode? prober = null;
+        ulong probeApplied = 0;
+        long probeSentAt = 0;
+        bool Done() => probeApplied > 0 && MembersUp().All(n => n.Applied >= probeApplied);
+
+        while (world.Scheduler.Now < deadline && !Done())
+        {
+            var leader = FindLeader();
+            if (leader is not null && (prober != leader || world.Scheduler.Now - probeSentAt > 300_000) && probeApplied == 0)
+            {
+                prober = leader;
+                probeSentAt = world.Scheduler.Now;
+                var probe = new SimCommand(ProbeKeyRequestBase - probes++, KvInput.Put("__liveness", $"p{probes}"));
+                var at = leader;
+                leader.SubmitWrite(probe, reply =>
+                {
+                    if (reply.Kind == ClientReplyKind.Ok)
+                    {
+                        probeApplied = at.Applied;
+                    }
+                });
+            }
+
+            world.Scheduler.RunUntil(world.Scheduler.Now + options.TickMicros, Done);
+        }
+
+        if (!Done())
+        {
+            var picture = string.Join(", ", nodes.Values.Where(n => !n.IsRetired).Select(n =>
+                $"n{n.Id}:{(n.IsUp ? n.SoftState!.Value.Role.ToString() : "down")}@t{n.SoftState?.Term} applied={n.Applied}"));
+            world.Monitor.Fail($"liveness: no proposal committed on every member within {options.LivenessBoundTicks} ticks after faults stopped ({picture}; config {latestConfig})");
+            return;
+        }
+
+        livenessTicks = (int)((world.Scheduler.Now - start) / options.TickMicros);
+    }
+
+    private IEnumerable<SimNode> MembersUp() =>
+        latestConfig.AllMembers.Select(id => nodes.TryGetValue(id, out var n) ? n : null).OfType<SimNode>().Where(n => n.IsUp);
+
+    /// <summary>Lets outstanding client calls finish or time out, then lets replicas converge.</summary>
+    private void Drain()
+    {
+        var end = world.Scheduler.Now + options.ClientTimeout + 100_000;
+        world.Scheduler.RunUntil(end, () => workload.Active == 0);
+        var settle = world.Scheduler.Now + 50 * options.TickMicros;
+        bool Converged()
+        {
+            var members = MembersUp().ToList();
+            return members.Count > 0 && members.All(n => n.Applied == members[0].Applied);
+        }
+
+        world.Scheduler.RunUntil(settle, Converged);
+    }
+
+    private void FinalChecks()
+    {
+        if (livenessTicks < 0)
+        {
+            return;
+        }
+
+        var members = MembersUp().ToList();
+        var reference = members.MaxBy(n => n.Applied)!;
+        foreach (var node in members)
+        {
+            if (node.Applied != reference.Applied)
+            {
+                world.Monitor.Fail($"convergence: after healing, node {node.Id} applied {node.Applied} but node {reference.Id} applied {reference.Applied}");
+            }
+            else if (node.StateMachine.Fingerprint() != reference.StateMachine.Fingerprint())
+            {
+                world.Monitor.Fail($"state machine safety: nodes {node.Id} and {reference.Id} applied up to {node.Applied} but their states differ");
+            }
+
+            foreach (var id in workload.History.AcknowledgedWrites)
+            {
+                if (!node.StateMachine.HasApplied(id))
+                {
+                    world.Monitor.Fail($"durability: acknowledged write {id} is missing from node {node.Id}'s final state");
+                    break;
+                }
+            }
+        }
+
+        world.Monitor.CheckLogMatching(nodes.Values.Select(n => (n.Id, n.Disk.Current)).ToList());
+    }
+
+    private CheckVerdict CheckHistory()
+    {
+        var result = LinearizabilityChecker.Check(KvModel.Instance, workload.History.Build(), new CheckBudget { MaxSteps = 2_000_000 });
+        if (result.Verdict == CheckVerdict.Illegal)
+        {
+            world.Monitor.Fail($"linearizability: {result.Violation}");
+        }
+
+        return result.Verdict;
+    }
+}

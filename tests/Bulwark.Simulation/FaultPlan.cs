@@ -1,0 +1,147 @@
+using System.Text;
+
+namespace Bulwark.Simulation;
+
+/// <summary>
+/// Which faults a run injects and how hard, derived from (seed, node count, profile) alone so a seed replays
+/// exactly. Profile "mixed" (the default) switches each fault kind on at random per seed; named profiles fix a
+/// schedule that makes one kind of bug likely (used by the checker-bites tests).
+/// </summary>
+public sealed record FaultPlan
+{
+    public bool Drops { get; init; }
+    public bool Duplicates { get; init; }
+    public bool Reordering { get; init; }
+    public bool Partitions { get; init; }
+    public bool AsymmetricPartitions { get; init; }
+    public bool Crashes { get; init; }
+    public bool TornWrites { get; init; }
+    public bool ClockSkew { get; init; }
+    public bool Transfers { get; init; }
+    public bool MembershipChanges { get; init; }
+    public bool Snapshots { get; init; }
+
+    /// <summary>Core settings varied per run.</summary>
+    public bool PreVote { get; init; } = true;
+    public bool CheckQuorum { get; init; } = true;
+    public int MaxInflightMessages { get; init; } = 8;
+    public int MaxMessageBytes { get; init; } = 4096;
+
+    /// <summary>Apply this many entries between local snapshots (0 = never compact).</summary>
+    public int CompactEvery { get; init; }
+
+    /// <summary>Upper bound of a disk sync, microseconds (the window in which a crash loses unsynced writes).</summary>
+    public long SyncLatencyMax { get; init; } = 1_000;
+
+    /// <summary>Mean time between injected faults, microseconds.</summary>
+    public long FaultInterval { get; init; } = 150_000;
+
+    /// <summary>How long a crashed node stays down, microseconds (upper bound).</summary>
+    public long MaxDowntime { get; init; } = 600_000;
+
+    public int Clients { get; init; } = 3;
+    public int Keys { get; init; } = 3;
+
+    /// <summary>How long faults are injected (the rest of the run checks recovery), microseconds.</summary>
+    public long ChaosDuration { get; init; } = 2_000_000;
+
+    public static IReadOnlyList<string> Profiles { get; } =
+        ["mixed", "calm", "all", "crash-heavy", "election-storm", "stale-reads", "figure8"];
+
+    public static FaultPlan For(ulong seed, int nodes, string profile)
+    {
+        var random = new DeterministicRandom(seed ^ 0x5EED_F417UL).Fork((ulong)nodes);
+        var mixed = new FaultPlan
+        {
+            Drops = random.Chance(0.5),
+            Duplicates = random.Chance(0.4),
+            Reordering = random.Chance(0.5),
+            Partitions = random.Chance(0.6),
+            AsymmetricPartitions = random.Chance(0.35),
+            Crashes = random.Chance(0.6),
+            TornWrites = random.Chance(0.4),
+            ClockSkew = random.Chance(0.5),
+            Transfers = random.Chance(0.4),
+            MembershipChanges = random.Chance(0.35),
+            Snapshots = random.Chance(0.5),
+            PreVote = random.Chance(0.75),
+            CheckQuorum = random.Chance(0.75),
+            MaxInflightMessages = random.Chance(0.5) ? 2 : 64,
+            MaxMessageBytes = random.Chance(0.5) ? 200 : 64 * 1024,
+            CompactEvery = 0,
+            SyncLatencyMax = random.Chance(0.5) ? 3_000 : 300,
+            FaultInterval = random.Between(60_000, 300_000),
+            MaxDowntime = random.Between(100_000, 1_000_000),
+            Clients = (int)random.Between(2, 5),
+            Keys = (int)random.Between(1, 4),
+        };
+        mixed = mixed with { CompactEvery = mixed.Snapshots ? (int)random.Between(5, 40) : 0 };
+
+        return profile switch
+        {
+            "mixed" => mixed,
+            "calm" => new FaultPlan { Clients = mixed.Clients, Keys = mixed.Keys },
+            "all" => mixed with
+            {
+                Drops = true, Duplicates = true, Reordering = true, Partitions = true, AsymmetricPartitions = true, Crashes = true,
+                TornWrites = true, ClockSkew = true, Transfers = true, MembershipChanges = true, Snapshots = true,
+                CompactEvery = (int)random.Between(5, 40),
+            },
+            // Frequent crashes with slow syncs: what is acknowledged but not yet on disk gets lost.
+            "crash-heavy" => new FaultPlan
+            {
+                Crashes = true, Drops = true, Reordering = true, TornWrites = true, PreVote = false, CheckQuorum = false,
+                SyncLatencyMax = 20_000, FaultInterval = 40_000, MaxDowntime = 150_000, Clients = 4, Keys = 2,
+            },
+            // Many elections with crash/restart in between: votes must survive restarts.
+            "election-storm" => new FaultPlan
+            {
+                Crashes = true, Partitions = true, Drops = true, ClockSkew = true, PreVote = false, CheckQuorum = false,
+                SyncLatencyMax = 5_000, FaultInterval = 30_000, MaxDowntime = 60_000, Clients = 3, Keys = 2,
+            },
+            // Leaders cut off from the majority keep running: a read served without ReadIndex goes stale.
+            "stale-reads" => new FaultPlan
+            {
+                Partitions = true, AsymmetricPartitions = true, Reordering = true, CheckQuorum = false, PreVote = true,
+                FaultInterval = 100_000, Clients = 4, Keys = 1,
+            },
+            // Leaders crash and partitions shift often while entries are half-replicated (Raft paper, Figure 8).
+            "figure8" => new FaultPlan
+            {
+                Crashes = true, Partitions = true, Drops = true, Reordering = true, PreVote = false, CheckQuorum = false,
+                SyncLatencyMax = 2_000, FaultInterval = 50_000, MaxDowntime = 200_000, Clients = 4, Keys = 2,
+            },
+            _ => throw new ArgumentException($"unknown fault profile '{profile}'; known: {string.Join(", ", Profiles)}", nameof(profile)),
+        };
+    }
+
+    /// <summary>The fault kinds switched on, for reports.</summary>
+    public string Kinds()
+    {
+        var kinds = new StringBuilder();
+        void Add(bool on, string name)
+        {
+            if (on)
+            {
+                kinds.Append(kinds.Length > 0 ? "," : "").Append(name);
+            }
+        }
+
+        Add(Drops, "drop");
+        Add(Duplicates, "dup");
+        Add(Reordering, "reorder");
+        Add(Partitions, "partition");
+        Add(AsymmetricPartitions, "asym");
+        Add(Crashes, "crash");
+        Add(TornWrites, "torn");
+        Add(ClockSkew, "skew");
+        Add(Transfers, "transfer");
+        Add(MembershipChanges, "membership");
+        Add(Snapshots, "snapshot");
+        return kinds.Length == 0 ? "none" : kinds.ToString();
+    }
+
+    /// <summary>Every fault kind this plan can switch on, in <see cref="Kinds"/> spelling.</summary>
+    public static IReadOnlyList<string> AllKinds { get; } =
+        ["drop", "dup", "reorder", "partition", "asym", "crash", "torn", "skew", "transfer", "membership", "snapshot"];
+}

@@ -1,0 +1,3 @@
+using Bulwark.Simulation;
+
+return SimulatorCommand.Run(args, Console.Out);

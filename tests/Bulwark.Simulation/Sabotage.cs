@@ -1,0 +1,26 @@
+namespace Bulwark.Simulation;
+
+/// <summary>
+/// Deliberate protocol bugs, to prove the checkers catch them. The first three break the sim host's handling of
+/// <see cref="Bulwark.Consensus.Ready"/>; the last two switch on the core's own test faults.
+/// </summary>
+[Flags]
+public enum Sabotage
+{
+    None = 0,
+
+    /// <summary>The host sends MessagesAfterPersist (acknowledgements, votes) before syncing the disk.</summary>
+    AckBeforePersist = 1,
+
+    /// <summary>The host persists hard state with the vote dropped, so a restarted node can vote twice in a term.</summary>
+    VoteNotPersisted = 2,
+
+    /// <summary>The host answers reads from its local state at once, without ReadIndex.</summary>
+    ReadWithoutReadIndex = 4,
+
+    /// <summary>The core commits earlier-term entries by counting replicas (the Figure 8 bug).</summary>
+    CommitPreviousTermEntriesByCount = 8,
+
+    /// <summary>The core grants votes without checking that the candidate's log is up to date.</summary>
+    GrantVoteIgnoringLogFreshness = 16,
+}

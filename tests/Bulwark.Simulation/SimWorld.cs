@@ -1,0 +1,53 @@
+using Bulwark.Consensus;
+
+namespace Bulwark.Simulation;
+
+/// <summary>The services every sim node shares: virtual time, randomness, the network, the checkers, the trace.</summary>
+public sealed class SimWorld
+{
+    private readonly List<string>? traceLines;
+
+    public SimWorld(ulong seed, FaultPlan plan, Sabotage sabotage, bool keepTrace, Action<Message> deliver)
+    {
+        Random = new DeterministicRandom(seed);
+        Plan = plan;
+        Sabotage = sabotage;
+        traceLines = keepTrace ? [] : null;
+        Network = new SimNetwork(Scheduler, Random.Fork(1), Hash, deliver);
+        Monitor = new SafetyMonitor(() => Scheduler.Now);
+    }
+
+    public EventScheduler Scheduler { get; } = new();
+
+    public DeterministicRandom Random { get; }
+
+    public TraceHash Hash { get; } = new();
+
+    public SimNetwork Network { get; }
+
+    public SafetyMonitor Monitor { get; }
+
+    public FaultPlan Plan { get; }
+
+    public Sabotage Sabotage { get; }
+
+    public IReadOnlyList<string> TraceLines => traceLines ?? [];
+
+    /// <summary>Called when a node applies a configuration (entry or snapshot) at an index.</summary>
+    public event Action<ulong, ulong, ClusterConfig>? ConfigApplied;
+
+    public void OnConfigApplied(ulong node, ulong index, ClusterConfig config) => ConfigApplied?.Invoke(node, index, config);
+
+    /// <summary>Records a delivered message in the readable trace (the hash already covers deliveries).</summary>
+    public void TraceDelivery(Message message) => traceLines?.Add($"{Scheduler.Now / 1000.0,10:F3}ms    {message}");
+
+    public void Trace(ulong node, string what, long a, long b)
+    {
+        Hash.Add(Scheduler.Now);
+        Hash.Add((long)node);
+        Hash.Add(what.Length);
+        Hash.Add(a);
+        Hash.Add(b);
+        traceLines?.Add($"{Scheduler.Now / 1000.0,10:F3}ms n{node} {what} {a} {b}");
+    }
+}

@@ -1,0 +1,23 @@
+namespace Bulwark.Simulation;
+
+/// <summary>What to run: everything else follows from the seed.</summary>
+public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile = "mixed", Sabotage Sabotage = Sabotage.None)
+{
+    /// <summary>Virtual microseconds per tick at nominal clock rate.</summary>
+    public long TickMicros { get; init; } = 10_000;
+
+    /// <summary>After faults stop, a leader must be elected and a proposal committed everywhere within this many ticks.</summary>
+    public int LivenessBoundTicks { get; init; } = 300;
+
+    /// <summary>A client gives up on a call after this long (virtual microseconds); its outcome is then unknown.</summary>
+    public long ClientTimeout { get; init; } = 500_000;
+
+    /// <summary>Keep a human-readable event trace (replay --trace).</summary>
+    public bool KeepTrace { get; init; }
+
+    /// <summary>The one command that replays exactly this run.</summary>
+    public string ReplayCommand =>
+        $"dotnet run --project tests/Bulwark.Simulation -c Release -- replay --seed {Seed} --nodes {Nodes}" +
+        (Profile == "mixed" ? "" : $" --profile {Profile}") +
+        (Sabotage == Sabotage.None ? "" : $" --sabotage {Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)}");
+}

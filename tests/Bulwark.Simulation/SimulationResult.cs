@@ -1,0 +1,47 @@
+using System.Globalization;
+using Bulwark.Verification;
+
+namespace Bulwark.Simulation;
+
+/// <summary>The outcome of one seeded run.</summary>
+public sealed record SimulationResult(
+    SimulationOptions Options,
+    FaultPlan Plan,
+    IReadOnlyList<string> Violations,
+    ulong TraceHash,
+    CheckVerdict Linearizability,
+    SimulationStats Stats,
+    IReadOnlyList<string> Trace)
+{
+    public bool Passed => Violations.Count == 0;
+
+    public string Describe()
+    {
+        var sabotage = Options.Sabotage == Sabotage.None ? "" : $" sabotage {Options.Sabotage}";
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"seed {Options.Seed} nodes {Options.Nodes} profile {Options.Profile} faults [{Plan.Kinds()}]{sabotage}: {(Passed ? "ok" : "FAILED")} (lin {Linearizability}, trace {TraceHash:x16}) {Stats}");
+        if (!Passed)
+        {
+            text += Environment.NewLine + string.Join(Environment.NewLine, Violations.Select(v => "  " + v)) +
+                    Environment.NewLine + "  replay: " + Options.ReplayCommand;
+        }
+
+        return text;
+    }
+}
+
+public sealed record SimulationStats(
+    long Events,
+    long VirtualMicros,
+    long MessagesSent,
+    long MessagesDropped,
+    int OperationsCompleted,
+    int OperationsUnknown,
+    int LeadersElected,
+    int Crashes,
+    int LivenessTicks,
+    ulong FinalApplied)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied}");
+}
