@@ -1,0 +1,20 @@
+namespace Bulwark.Server.Transport;
+
+/// <summary>What a frame on a peer connection carries.</summary>
+public enum FrameKind : byte
+{
+    /// <summary>First frame of a connection, dialer to listener: cluster id, sender id, intended recipient id.</summary>
+    Handshake = 1,
+
+    /// <summary>Listener's answer to the handshake: accepted, or rejected with a reason.</summary>
+    HandshakeAck = 2,
+
+    /// <summary>One Raft message (never with snapshot data inline).</summary>
+    Message = 3,
+
+    /// <summary>Starts a snapshot transfer: transfer id, total data length and the InstallSnapshot message.</summary>
+    SnapshotBegin = 4,
+
+    /// <summary>A piece of snapshot data: transfer id, offset and bytes.</summary>
+    SnapshotChunk = 5,
+}

@@ -1,0 +1,42 @@
+using Bulwark.Consensus;
+
+namespace Bulwark.Server.Transport;
+
+/// <summary>One unit on a peer connection. See <see cref="FrameKind"/> for what each carries.</summary>
+public abstract record Frame
+{
+    public abstract FrameKind Kind { get; }
+}
+
+/// <summary>Dialer's greeting: which cluster it belongs to, who it is, and whom it believes it is calling.</summary>
+public sealed record HandshakeFrame(ulong ClusterId, ulong SenderId, ulong RecipientId) : Frame
+{
+    public override FrameKind Kind => FrameKind.Handshake;
+}
+
+/// <summary>Listener's answer; a rejection says why (e.g. a different cluster id) and the connection is closed.</summary>
+public sealed record HandshakeAckFrame(bool Accepted, string Reason) : Frame
+{
+    public override FrameKind Kind => FrameKind.HandshakeAck;
+}
+
+/// <summary>An ordinary Raft message. Never carries a snapshot: those go as <see cref="SnapshotBeginFrame"/> plus chunks.</summary>
+public sealed record MessageFrame(Message Message) : Frame
+{
+    public override FrameKind Kind => FrameKind.Message;
+}
+
+/// <summary>
+/// Opens a snapshot transfer. <see cref="Message"/> carries the snapshot metadata; its data is sent after this frame in
+/// <see cref="SnapshotChunkFrame"/>s totalling <see cref="TotalBytes"/>.
+/// </summary>
+public sealed record SnapshotBeginFrame(ulong TransferId, long TotalBytes, Message Message) : Frame
+{
+    public override FrameKind Kind => FrameKind.SnapshotBegin;
+}
+
+/// <summary>Bytes [Offset, Offset + Data.Length) of a snapshot transfer's data.</summary>
+public sealed record SnapshotChunkFrame(ulong TransferId, long Offset, ReadOnlyMemory<byte> Data) : Frame
+{
+    public override FrameKind Kind => FrameKind.SnapshotChunk;
+}

@@ -1,0 +1,22 @@
+using Bulwark.Consensus;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server.Transport;
+
+/// <summary>What a <see cref="PeerSender"/> needs from its transport: settings, clock, totals and the callbacks.</summary>
+internal interface IPeerSenderHost
+{
+    PeerTransportOptions Options { get; }
+
+    TimeProvider Time { get; }
+
+    ILogger Logger { get; }
+
+    TransportCounters Totals { get; }
+
+    void OnUnreachable(ulong peerId);
+
+    void OnSnapshotFailed(ulong peerId, Message message, string reason);
+
+    void OnHandshakeRejected(ulong peerId, string reason);
+}

@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Bulwark.Consensus;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server.Transport;
+
+/// <summary>
+/// Serves one accepted peer connection: checks the handshake, then decodes frames and hands complete messages
+/// (snapshots reassembled) to the transport's incoming channel. Any malformed data closes the connection.
+/// </summary>
+internal sealed class InboundConnection(
+    Socket socket,
+    PeerTransportOptions options,
+    ChannelWriter<Message> incoming,
+    TransportCounters totals,
+    ILogger logger)
+{
+    private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+    private readonly ArrayBufferWriter<byte> scratch = new(256);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        await using var streamScope = stream.ConfigureAwait(false);
+        var reader = PipeReader.Create(stream);
+        var writer = PipeWriter.Create(stream);
+        ulong sender = 0;
+        try
+        {
+            using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                handshakeTimeout.CancelAfter(options.HandshakeTimeout);
+                var first = await ReadFrameAsync(reader, handshakeTimeout.Token).ConfigureAwait(false);
+                if (first is not HandshakeFrame handshake)
+                {
+                    TransportLog.InboundRejected(logger, remote, first is null ? "closed before the handshake" : $"first frame was {first.Kind}, not a handshake");
+                    return;
+                }
+
+                var refusal = Check(handshake);
+                FrameCodec.Write(writer, new HandshakeAckFrame(refusal is null, refusal ?? ""), scratch, options.MaxFrameBytes);
+                await writer.FlushAsync(handshakeTimeout.Token).ConfigureAwait(false);
+                if (refusal is not null)
+                {
+                    totals.AddHandshakeRejected();
+                    TransportLog.InboundRejected(logger, remote, refusal);
+                    return;
+                }
+
+                sender = handshake.SenderId;
+            }
+
+            var snapshots = new SnapshotAssembler(options.MaxSnapshotBytes);
+            while (await ReadFrameAsync(reader, ct).ConfigureAwait(false) is { } frame)
+            {
+                var message = frame switch
+                {
+                    MessageFrame m => m.Message,
+                    SnapshotBeginFrame b => snapshots.Begin(b),
+                    SnapshotChunkFrame c => snapshots.Add(c),
+                    _ => throw new WireFormatException($"unexpected {frame.Kind} frame after the handshake"),
+                };
+                if (message is null)
+                {
+                    continue;
+                }
+
+                if (message.From != sender || message.To != options.LocalId)
+                {
+                    throw new WireFormatException($"message {message.From}->{message.To} on a connection from {sender} to {options.LocalId}");
+                }
+
+                if (message.Snapshot is not null)
+                {
+                    totals.AddSnapshotReceived();
+                }
+
+                totals.AddReceived(1, 0);
+                await incoming.WriteAsync(message, ct).ConfigureAwait(false);
+            }
+        }
+        catch (WireFormatException e)
+        {
+            TransportLog.InboundMalformed(logger, sender, e.Message);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ChannelClosedException or ObjectDisposedException)
+        {
+            // the peer went away, or we are shutting down: the dialer reconnects if it still wants to talk
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private string? Check(HandshakeFrame handshake)
+    {
+        if (handshake.ClusterId != options.ClusterId)
+        {
+            return $"cluster id mismatch: this node belongs to cluster {options.ClusterId:x16}, the dialer to {handshake.ClusterId:x16}";
+        }
+
+        if (handshake.RecipientId != options.LocalId)
+        {
+            return $"the dialer expected node {handshake.RecipientId:x16} at this address, but this is node {options.LocalId:x16}";
+        }
+
+        if (handshake.SenderId == 0 || handshake.SenderId == options.LocalId)
+        {
+            return $"invalid sender id {handshake.SenderId:x16}";
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads one frame, or null when the peer closed the connection cleanly between frames.</summary>
+    private async Task<Frame?> ReadFrameAsync(PipeReader reader, CancellationToken ct)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            Frame? frame;
+            int frameBytes;
+            try
+            {
+                if (!FrameCodec.TryRead(ref buffer, options.MaxFrameBytes, out frame, out frameBytes))
+                {
+                    if (result.IsCompleted)
+                    {
+                        if (!buffer.IsEmpty)
+                        {
+                            throw new WireFormatException($"connection closed inside a frame ({buffer.Length} bytes of it arrived)");
+                        }
+
+                        reader.AdvanceTo(buffer.End);
+                        return null;
+                    }
+
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+            }
+            catch (WireFormatException)
+            {
+                reader.AdvanceTo(result.Buffer.End);
+                throw;
+            }
+
+            reader.AdvanceTo(buffer.Start);
+            totals.AddReceived(0, frameBytes);
+            return frame;
+        }
+    }
+}

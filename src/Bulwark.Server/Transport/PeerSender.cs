@@ -1,0 +1,382 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Bulwark.Consensus;
+
+namespace Bulwark.Server.Transport;
+
+/// <summary>
+/// The outbound side of one peer: a bounded queue and one loop that dials (with backoff), handshakes, and drains the
+/// queue into batched writes. Callers only ever enqueue, so a slow or dead peer costs them nothing but drops.
+/// </summary>
+internal sealed class PeerSender : IAsyncDisposable
+{
+    private readonly IPeerSenderHost host;
+    private readonly Channel<Message> queue;
+    private readonly TransportCounters counters = new();
+    private readonly CancellationTokenSource stop = new();
+    private readonly ReconnectBackoff backoff;
+    private readonly ArrayBufferWriter<byte> scratch = new(4096);
+    private readonly Queue<Message> pendingSnapshots = new();
+    private Task loop = Task.CompletedTask;
+    private ulong nextTransferId;
+    private volatile bool connected;
+
+    public PeerSender(IPeerSenderHost host, ulong peerId, string address)
+    {
+        this.host = host;
+        PeerId = peerId;
+        Address = PeerAddress.Parse(address);
+        queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(host.Options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // with TryWrite this means "refuse when full", never block
+        });
+        backoff = new ReconnectBackoff(
+            host.Options.ReconnectBaseDelay,
+            host.Options.ReconnectMaxDelay,
+            new Random(HashCode.Combine(host.Options.JitterSeed, host.Options.LocalId, peerId)));
+    }
+
+    public ulong PeerId { get; }
+
+    public PeerAddress Address { get; }
+
+    public void Start() => loop = Task.Run(() => RunAsync(stop.Token));
+
+    public PeerStats Stats() => new(
+        PeerId, Address.ToString(), connected, queue.Reader.Count,
+        counters.MessagesSent, counters.MessagesDropped, counters.BytesSent, counters.Reconnects);
+
+    /// <summary>Queues a message without ever waiting. False when the queue is full (the message is dropped and counted).</summary>
+    public bool TryEnqueue(Message message)
+    {
+        if (queue.Writer.TryWrite(message))
+        {
+            return true;
+        }
+
+        Drop(message, "queue full");
+        host.OnUnreachable(PeerId);
+        return false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping is the expected way out of the loop
+        }
+
+        stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var everConnected = false;
+        while (!ct.IsCancellationRequested)
+        {
+            Socket? socket = null;
+            string? failure = null;
+            try
+            {
+                socket = await DialAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or WireFormatException or HandshakeRejectedException)
+            {
+                failure = e is OperationCanceledException ? "timed out" : e.Message;
+            }
+
+            if (socket is null)
+            {
+                var delay = backoff.Next();
+                TransportLog.DialFailed(host.Logger, PeerId, Address.ToString(), failure ?? "unknown", (long)delay.TotalMilliseconds);
+                host.OnUnreachable(PeerId);
+                DropQueued("peer unreachable");
+                FailSnapshots("peer unreachable");
+                try
+                {
+                    await Task.Delay(delay, host.Time, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            backoff.Reset();
+            if (everConnected)
+            {
+                counters.AddReconnect();
+                host.Totals.AddReconnect();
+            }
+
+            everConnected = true;
+            connected = true;
+            TransportLog.Connected(host.Logger, PeerId, Address.ToString());
+            try
+            {
+                await PumpAsync(socket, ct).ConfigureAwait(false);
+                return; // queue completed: the transport is shutting down
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException or ConnectionClosedException)
+            {
+                TransportLog.ConnectionLost(host.Logger, PeerId, e is OperationCanceledException ? "peer closed the connection" : e.Message);
+                host.OnUnreachable(PeerId);
+                FailSnapshots("connection lost");
+            }
+            finally
+            {
+                connected = false;
+                socket.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Connects and completes the handshake; returns a socket ready for message frames.</summary>
+    private async Task<Socket> DialAsync(CancellationToken ct)
+    {
+        var options = host.Options;
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using (var dialTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                dialTimeout.CancelAfter(options.DialTimeout);
+                await socket.ConnectAsync(Address.Host, Address.Port, dialTimeout.Token).ConfigureAwait(false);
+            }
+
+            using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            handshakeTimeout.CancelAfter(options.HandshakeTimeout);
+            var stream = new NetworkStream(socket, ownsSocket: false);
+            await using (stream.ConfigureAwait(false))
+            {
+                var buffer = new ArrayBufferWriter<byte>(64);
+                FrameCodec.Write(buffer, new HandshakeFrame(options.ClusterId, options.LocalId, PeerId), scratch, options.MaxFrameBytes);
+                await stream.WriteAsync(buffer.WrittenMemory, handshakeTimeout.Token).ConfigureAwait(false);
+                var ack = await ReadAckAsync(stream, handshakeTimeout.Token).ConfigureAwait(false);
+                if (!ack.Accepted)
+                {
+                    host.Totals.AddHandshakeRejected();
+                    TransportLog.HandshakeRejectedByPeer(host.Logger, PeerId, Address.ToString(), ack.Reason);
+                    host.OnHandshakeRejected(PeerId, ack.Reason);
+                    throw new HandshakeRejectedException($"handshake rejected: {ack.Reason}");
+                }
+            }
+
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<HandshakeAckFrame> ReadAckAsync(Stream stream, CancellationToken ct)
+    {
+        // Read byte-exactly (no read-ahead) so nothing past the ack is consumed before the pipe takes over the socket.
+        var prefix = new byte[FrameFormat.LengthPrefixBytes];
+        await stream.ReadExactlyAsync(prefix, ct).ConfigureAwait(false);
+        var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(prefix);
+        if (length is < 2 or > 4096)
+        {
+            throw new WireFormatException($"handshake ack length {length} is out of range");
+        }
+
+        var body = new byte[length];
+        await stream.ReadExactlyAsync(body, ct).ConfigureAwait(false);
+        return FrameCodec.Decode(body) as HandshakeAckFrame
+            ?? throw new WireFormatException("peer answered the handshake with something other than an ack");
+    }
+
+    private async Task PumpAsync(Socket socket, CancellationToken ct)
+    {
+        var options = host.Options;
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var stream = new NetworkStream(socket, ownsSocket: false);
+        await using var streamScope = stream.ConfigureAwait(false);
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        // Disposing the socket is what reliably aborts a write stuck on a peer that stopped reading.
+        using var abort = connection.Token.Register(socket.Dispose);
+        var closeWatch = WatchForCloseAsync(stream, connection);
+        SnapshotTransfer? active = null;
+        try
+        {
+            while (true)
+            {
+                if (active is null && pendingSnapshots.Count == 0 && !queue.Reader.TryPeek(out _))
+                {
+                    if (!await queue.Reader.WaitToReadAsync(connection.Token).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+
+                long batchBytes = 0;
+                var batchMessages = 0;
+                while (batchBytes < options.MaxBatchBytes && queue.Reader.TryRead(out var message))
+                {
+                    if (message.Snapshot is not null)
+                    {
+                        pendingSnapshots.Enqueue(message);
+                        continue;
+                    }
+
+                    try
+                    {
+                        batchBytes += FrameCodec.Write(writer, new MessageFrame(message), scratch, options.MaxFrameBytes);
+                        batchMessages++;
+                    }
+                    catch (WireFormatException e)
+                    {
+                        Drop(message, e.Message);
+                    }
+                }
+
+                if (active is null && pendingSnapshots.TryDequeue(out var next))
+                {
+                    active = new SnapshotTransfer(++nextTransferId, next);
+                    batchBytes += FrameCodec.Write(writer, new SnapshotBeginFrame(active.Id, active.Data.Length, next), scratch, options.MaxFrameBytes);
+                }
+
+                if (active is not null)
+                {
+                    // One chunk per flush, so heartbeats queued meanwhile go out between chunks.
+                    var length = Math.Min(options.SnapshotChunkBytes, active.Data.Length - active.Offset);
+                    if (length > 0)
+                    {
+                        batchBytes += FrameCodec.Write(writer, new SnapshotChunkFrame(active.Id, active.Offset, active.Data.Slice(active.Offset, length)), scratch, options.MaxFrameBytes);
+                        active.Offset += length;
+                    }
+                }
+
+                var flush = await writer.FlushAsync(connection.Token).ConfigureAwait(false);
+                if (flush.IsCanceled || flush.IsCompleted)
+                {
+                    throw new ConnectionClosedException("the connection stopped accepting writes");
+                }
+
+                counters.AddSent(batchMessages, batchBytes);
+                host.Totals.AddSent(batchMessages, batchBytes);
+                if (active is not null && active.Offset == active.Data.Length)
+                {
+                    counters.AddSnapshotSent();
+                    host.Totals.AddSnapshotSent();
+                    TransportLog.SnapshotSent(host.Logger, active.Message.Snapshot!.Metadata.Index, active.Data.Length, PeerId);
+                    active = null;
+                }
+            }
+        }
+        catch
+        {
+            if (active is not null)
+            {
+                SnapshotFailed(active.Message, "connection lost mid-transfer");
+            }
+
+            throw;
+        }
+        finally
+        {
+            await connection.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                // Completing flushes what is still buffered; the socket is closed by now, so that fails at once.
+                await writer.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                // unsent frames of a dead connection: the pump's caller reports the loss
+            }
+
+            await closeWatch.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The listener never writes after its ack, so a completed read means the peer went away: stop the pump.</summary>
+    private static async Task WatchForCloseAsync(Stream stream, CancellationTokenSource connection)
+    {
+        var buffer = new byte[64];
+        try
+        {
+            while (await stream.ReadAsync(buffer, connection.Token).ConfigureAwait(false) > 0)
+            {
+                // ignore: nothing is expected here
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // either we are closing, or the socket failed: both end the connection below
+        }
+
+        await connection.CancelAsync().ConfigureAwait(false);
+    }
+
+    private void DropQueued(string reason)
+    {
+        while (queue.Reader.TryRead(out var message))
+        {
+            Drop(message, reason);
+        }
+    }
+
+    private void FailSnapshots(string reason)
+    {
+        while (pendingSnapshots.TryDequeue(out var message))
+        {
+            SnapshotFailed(message, reason);
+        }
+    }
+
+    private void Drop(Message message, string reason)
+    {
+        counters.AddDropped(1);
+        host.Totals.AddDropped(1);
+        if (message.Snapshot is not null)
+        {
+            SnapshotFailed(message, reason);
+        }
+        else if (message.Type != MessageType.Heartbeat && message.Type != MessageType.HeartbeatResponse)
+        {
+            // Heartbeats to a dead peer would flood the log; their drops show in the counters.
+            TransportLog.MessageDropped(host.Logger, message.Type.ToString(), PeerId, reason);
+        }
+    }
+
+    private void SnapshotFailed(Message message, string reason)
+    {
+        counters.AddSnapshotFailed();
+        host.Totals.AddSnapshotFailed();
+        TransportLog.SnapshotSendFailed(host.Logger, message.Snapshot!.Metadata.Index, PeerId, reason);
+        host.OnSnapshotFailed(PeerId, message, reason);
+    }
+
+    private sealed class SnapshotTransfer(ulong id, Message message)
+    {
+        public ulong Id { get; } = id;
+
+        public Message Message { get; } = message;
+
+        public ReadOnlyMemory<byte> Data { get; } = message.Snapshot!.Data;
+
+        public int Offset { get; set; }
+    }
+}

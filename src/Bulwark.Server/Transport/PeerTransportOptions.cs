@@ -1,0 +1,77 @@
+using System.Collections.Immutable;
+using System.Net;
+
+namespace Bulwark.Server.Transport;
+
+/// <summary>Settings of one node's <see cref="TcpPeerTransport"/>. Defaults suit a LAN cluster with a 50 ms heartbeat.</summary>
+public sealed record PeerTransportOptions
+{
+    /// <summary>Identifies the cluster: a peer presenting another id in its handshake is turned away.</summary>
+    public required ulong ClusterId { get; init; }
+
+    /// <summary>This node's id (non-zero).</summary>
+    public required ulong LocalId { get; init; }
+
+    /// <summary>Where to accept peer connections. Port 0 picks a free port (see <see cref="TcpPeerTransport.ListenEndpoint"/>).</summary>
+    public required IPEndPoint ListenEndpoint { get; init; }
+
+    /// <summary>Peers to send to: id to "host:port" (a URL such as http://host:port is accepted too).</summary>
+    public IReadOnlyDictionary<ulong, string> Peers { get; init; } = ImmutableDictionary<ulong, string>.Empty;
+
+    /// <summary>Messages waiting per peer. When full, further messages to that peer are dropped and counted.</summary>
+    public int QueueCapacity { get; init; } = 4096;
+
+    /// <summary>Upper bound on one write: queued messages are drained into one flush until this many bytes.</summary>
+    public int MaxBatchBytes { get; init; } = 1 << 20;
+
+    /// <summary>Largest frame sent or accepted (after the length prefix). Larger inbound lengths close the connection.</summary>
+    public int MaxFrameBytes { get; init; } = FrameFormat.DefaultMaxFrameBytes;
+
+    /// <summary>Snapshot data is streamed in chunks of this size, interleaved with ordinary messages.</summary>
+    public int SnapshotChunkBytes { get; init; } = 1 << 20;
+
+    /// <summary>Largest snapshot accepted from a peer.</summary>
+    public long MaxSnapshotBytes { get; init; } = 1L << 30;
+
+    /// <summary>Received messages waiting for the host; when full, reading from peers pauses (TCP pushes back).</summary>
+    public int IncomingCapacity { get; init; } = 8192;
+
+    public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>First reconnect delay; it doubles per failed attempt up to <see cref="ReconnectMaxDelay"/>, with jitter.</summary>
+    public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Seed of the reconnect jitter, so a run can be reproduced.</summary>
+    public int JitterSeed { get; init; }
+
+    public void Validate()
+    {
+        if (LocalId == 0) throw new ArgumentException("local node id must be non-zero", nameof(LocalId));
+        if (QueueCapacity <= 0) throw new ArgumentException("queue capacity must be positive", nameof(QueueCapacity));
+        if (IncomingCapacity <= 0) throw new ArgumentException("incoming capacity must be positive", nameof(IncomingCapacity));
+        if (MaxFrameBytes < FrameFormat.MinMaxFrameBytes) throw new ArgumentException($"max frame bytes must be at least {FrameFormat.MinMaxFrameBytes}", nameof(MaxFrameBytes));
+        if (MaxBatchBytes <= 0) throw new ArgumentException("max batch bytes must be positive", nameof(MaxBatchBytes));
+        if (SnapshotChunkBytes <= 0 || SnapshotChunkBytes > MaxFrameBytes - 64)
+        {
+            throw new ArgumentException($"snapshot chunk bytes must be positive and leave room for the chunk header within {MaxFrameBytes} bytes", nameof(SnapshotChunkBytes));
+        }
+
+        if (MaxSnapshotBytes <= 0 || MaxSnapshotBytes > int.MaxValue) throw new ArgumentException($"max snapshot bytes must be in 1..{int.MaxValue}", nameof(MaxSnapshotBytes));
+        if (DialTimeout <= TimeSpan.Zero) throw new ArgumentException("dial timeout must be positive", nameof(DialTimeout));
+        if (HandshakeTimeout <= TimeSpan.Zero) throw new ArgumentException("handshake timeout must be positive", nameof(HandshakeTimeout));
+        if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)
+        {
+            throw new ArgumentException("reconnect delays must be positive with max >= base", nameof(ReconnectMaxDelay));
+        }
+
+        foreach (var (id, address) in Peers)
+        {
+            if (id == 0 || id == LocalId) throw new ArgumentException($"peer id {id} is zero or this node's own id", nameof(Peers));
+            PeerAddress.Parse(address);
+        }
+    }
+}
