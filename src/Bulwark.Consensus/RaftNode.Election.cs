@@ -169,7 +169,7 @@ public sealed partial class RaftNode
         Reset(term);
         lead = Id;
         role = Role.Leader;
-        tracker.ResetAll(log.LastIndex);
+        tracker.ResetAll(log.ConfigAt(log.Committed), log.LastIndex);
         // No configuration change until an entry of this term commits (Ongaro's fix for single-server changes).
         pendingConfigIndex = log.LastIndex;
         // The no-op: committing it commits everything before it and opens reads and configuration changes.

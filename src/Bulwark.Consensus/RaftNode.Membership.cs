@@ -71,7 +71,7 @@ public sealed partial class RaftNode
             return;
         }
 
-        tracker.SetConfig(current, log.LastIndex);
+        tracker.SetConfig(current, log.ConfigAt(log.Committed), log.LastIndex);
         if (role != Role.Leader)
         {
             return;
@@ -91,6 +91,13 @@ public sealed partial class RaftNode
     /// <summary>A leader that removed itself keeps leading until the change commits, then steps down.</summary>
     private void MaybeStepDownAfterRemoval()
     {
+        // Members dropped by a change that is now committed stop receiving the log.
+        if (role == Role.Leader && tracker.Members.Count > log.Config.Voters.Count + log.Config.Learners.Count &&
+            log.Committed >= log.ConfigIndex)
+        {
+            tracker.SetConfig(log.Config, log.Config, log.LastIndex);
+        }
+
         if (role == Role.Leader && !log.Config.Voters.Contains(Id) && log.Committed >= log.ConfigIndex)
         {
             BecomeFollower(term, 0);

@@ -85,6 +85,9 @@ internal sealed class RaftLog
     /// <summary>Index of the newest configuration entry in the log (or the snapshot index).</summary>
     public ulong ConfigIndex => configs.CurrentIndex;
 
+    /// <summary>The configuration in force once the entry at <paramref name="index"/> is in the log.</summary>
+    public ClusterConfig ConfigAt(ulong index) => configs.At(index);
+
     public ulong FirstIndex => SnapshotIndex + 1;
 
     public ulong LastIndex => SnapshotIndex + (ulong)entries.Count;

@@ -26,14 +26,19 @@ internal sealed class ProgressTracker
 
     public Progress? Get(ulong id) => byId.GetValueOrDefault(id);
 
-    /// <summary>Switches to <paramref name="config"/>, keeping the progress of members that stay.</summary>
-    public void SetConfig(ClusterConfig config, ulong lastIndex)
+    /// <summary>
+    /// Switches to <paramref name="config"/>, keeping the progress of members that stay. Members of
+    /// <paramref name="departing"/> (the last committed configuration) that <paramref name="config"/> drops keep
+    /// receiving the log, as non-voters, until the change commits: so a removed node learns of its removal and
+    /// does not campaign with a stale configuration.
+    /// </summary>
+    public void SetConfig(ClusterConfig config, ClusterConfig departing, ulong lastIndex)
     {
         Config = config;
         for (var i = members.Count - 1; i >= 0; i--)
         {
             var member = members[i];
-            if (!config.IsVoter(member.Id) && !config.Learners.Contains(member.Id))
+            if (!IsMember(config, member.Id) && !IsMember(departing, member.Id))
             {
                 members.RemoveAt(i);
                 byId.Remove(member.Id);
@@ -50,17 +55,20 @@ internal sealed class ProgressTracker
     }
 
     /// <summary>A new leader knows nothing about its followers: probe everyone from just past its last index.</summary>
-    public void ResetAll(ulong lastIndex)
+    public void ResetAll(ClusterConfig departing, ulong lastIndex)
     {
         members.Clear();
         byId.Clear();
-        SetConfig(Config, lastIndex);
+        SetConfig(Config, departing, lastIndex);
+        AddMissing(departing.Voters, true, lastIndex);
+        AddMissing(departing.Learners, true, lastIndex);
         foreach (var member in members)
         {
-            // Fresh members start optimistic at the leader's last index + 1; probing walks back if needed.
             member.RecentActive = false;
         }
     }
+
+    private static bool IsMember(ClusterConfig config, ulong id) => config.IsVoter(id) || config.Learners.Contains(id);
 
     /// <summary>The highest index replicated on a majority of voters (this node counts with <paramref name="selfMatch"/>).</summary>
     public ulong CommittedIndex(ulong selfId, ulong selfMatch)
