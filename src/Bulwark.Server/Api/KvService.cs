@@ -1,0 +1,75 @@
+using Bulwark.Api.Etcdserverpb;
+using Bulwark.Api.RaftCmd;
+using Bulwark.Kv.Validation;
+using Bulwark.Server.Hosting;
+using Grpc.Core;
+
+namespace Bulwark.Server.Api;
+
+/// <summary>
+/// etcdserverpb.KV. Writes go through the log and answer once this node applied them; a linearizable read first
+/// confirms a read point with ReadIndex; a serializable read is answered from the local store.
+/// </summary>
+public sealed class KvService(NodeHost node) : KV.KVBase
+{
+    public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    {
+        RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
+        RequestValidator.ValidateRange(request);
+        if (!request.Serializable)
+        {
+            await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+
+        var response = node.Read(store => store.Range(request));
+        response.Header = ApiContext.Header(node, response.Header);
+        return response;
+    });
+
+    public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    {
+        var (response, revision) = await ApiContext.ProposeAsync<PutResponse>(node, new RaftCommand { Put = request }, context).ConfigureAwait(false);
+        response.Header = ApiContext.Header(node, response.Header, revision);
+        return response;
+    });
+
+    public override Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    {
+        var (response, revision) = await ApiContext.ProposeAsync<DeleteRangeResponse>(node, new RaftCommand { DeleteRange = request }, context).ConfigureAwait(false);
+        response.Header = ApiContext.Header(node, response.Header, revision);
+        return response;
+    });
+
+    public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    {
+        if (IsReadOnly(request))
+        {
+            // A txn that only reads changes nothing, so it need not enter the log: confirm a read point and run it here.
+            RequestValidator.ValidateTxn(request, node.Options.Limits.MaxTxnOps);
+            RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
+            await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
+            var local = node.Read(store => store.Txn(request));
+            local.Header = ApiContext.Header(node, local.Header);
+            return local;
+        }
+
+        var (response, revision) = await ApiContext.ProposeAsync<TxnResponse>(node, new RaftCommand { Txn = request }, context).ConfigureAwait(false);
+        response.Header = ApiContext.Header(node, response.Header, revision);
+        return response;
+    });
+
+    public override Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    {
+        var (response, revision) = await ApiContext.ProposeAsync<CompactionResponse>(node, new RaftCommand { Compaction = request }, context).ConfigureAwait(false);
+        response.Header = ApiContext.Header(node, response.Header, revision);
+        return response;
+    });
+
+    internal static bool IsReadOnly(TxnRequest request) =>
+        request.Success.Concat(request.Failure).All(op => op.RequestCase switch
+        {
+            RequestOp.RequestOneofCase.RequestRange => true,
+            RequestOp.RequestOneofCase.RequestTxn => IsReadOnly(op.RequestTxn),
+            _ => false,
+        });
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using Bulwark.Server.Api;
+using Bulwark.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server;
+
+/// <summary>
+/// The client-facing server: the etcd v3 gRPC services (KV, Maintenance.Status, Cluster.MemberList) on Kestrel,
+/// HTTP/2 cleartext (h2c) on each client URL, in front of one <see cref="NodeHost"/>.
+/// </summary>
+public static class ServerHost
+{
+    /// <summary>gRPC framing allowance on top of the request limit, so our own "request is too large" is what clients see.</summary>
+    public const int GrpcOverheadBytes = 512 * 1024;
+
+    /// <summary>Builds (does not start) the web application serving <paramref name="node"/> on <paramref name="listenClientUrls"/>.</summary>
+    public static WebApplication Build(NodeHost node, IReadOnlyList<string> listenClientUrls, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(listenClientUrls);
+        if (listenClientUrls.Count == 0)
+        {
+            throw new ArgumentException("at least one client URL to listen on is required", nameof(listenClientUrls));
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        configureLogging?.Invoke(builder.Logging);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            foreach (var url in listenClientUrls)
+            {
+                var endpoint = EndpointOf(url);
+                kestrel.Listen(endpoint, listen => listen.Protocols = HttpProtocols.Http2);
+            }
+        });
+        builder.Services.AddSingleton(node);
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = node.Options.Limits.MaxRequestBytes + GrpcOverheadBytes;
+            grpc.MaxSendMessageSize = null;
+            grpc.EnableDetailedErrors = false;
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<KvService>();
+        app.MapGrpcService<MaintenanceService>();
+        app.MapGrpcService<ClusterService>();
+        return app;
+    }
+
+    /// <summary>Parses "http://host:port" (or "host:port"); "localhost" means loopback, a host name means all interfaces.</summary>
+    public static IPEndPoint EndpointOf(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var text = url.Contains("://", StringComparison.Ordinal) ? url : "http://" + url;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Port <= 0)
+        {
+            throw new FormatException($"client URL '{url}' is not http://host:port");
+        }
+
+        if (uri.Scheme != Uri.UriSchemeHttp)
+        {
+            throw new FormatException($"client URL '{url}' uses {uri.Scheme}; only http (h2c) is supported");
+        }
+
+        var host = uri.Host.Trim('[', ']');
+        var ip = host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            ? IPAddress.Loopback
+            : IPAddress.TryParse(host, out var parsed) ? parsed : IPAddress.Any;
+        return new IPEndPoint(ip, uri.Port);
+    }
+}
