@@ -177,9 +177,6 @@ public sealed partial class RaftNode
         {
             Type = MessageType.Append, From = Id, To = progress.Id, Term = term, Index = prevIndex, LogTerm = prevTerm,
             Entries = entries, Commit = log.Committed,
-            // The log from index 1 is meaningless without the configuration before it: a new member that
-            // started empty learns it here (metadata only, no data).
-            Snapshot = prevIndex == 0 ? new Snapshot(log.SnapshotMetadata, ReadOnlyMemory<byte>.Empty) : null,
         });
         return true;
     }
@@ -226,12 +223,6 @@ public sealed partial class RaftNode
             // Everything up to our commit index matches the leader's log: tell it where we are.
             Send(new Message { Type = MessageType.AppendResponse, From = Id, To = m.From, Term = term, Index = log.Committed });
             return;
-        }
-
-        if (m.Index == 0 && m.Snapshot is { Metadata.Index: 0 } start)
-        {
-            log.AdoptBaseConfig(start.Metadata.Config);
-            OnConfigMaybeChanged();
         }
 
         if (log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries) is { } lastNew)

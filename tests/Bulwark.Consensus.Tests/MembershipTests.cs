@@ -4,8 +4,11 @@ public sealed class MembershipTests
 {
     private static ConfigChange Change(ConfigChangeType type, ulong id) => new(type, id, "peer-url"u8.ToArray());
 
-    /// <summary>A brand-new member: no log, no configuration; it learns both from the leader.</summary>
-    private static RaftState Empty() => new(HardState.Empty, null, [], 0);
+    /// <summary>
+    /// A brand-new member starts, like every host does, from the founding configuration at index 0; the log (or a
+    /// snapshot) brings it to the current one.
+    /// </summary>
+    private static RaftState Empty() => RaftState.Bootstrap(ClusterConfig.Of(1, 2, 3));
 
     private static TestCluster Ready3(int learners = 0)
     {

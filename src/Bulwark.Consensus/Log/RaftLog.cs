@@ -369,24 +369,6 @@ internal sealed class RaftLog
         PendingSnapshot = snapshot;
     }
 
-    /// <summary>
-    /// A node that started without any configuration (a new member recovered with no snapshot) learns the
-    /// configuration as of index 0 from the leader's first Append. Founding members already hold the same one.
-    /// </summary>
-    public void AdoptBaseConfig(ClusterConfig baseConfig)
-    {
-        if (SnapshotIndex != 0 || !configs.At(0).Voters.IsEmpty || baseConfig.Voters.IsEmpty)
-        {
-            return;
-        }
-
-        configs.Reset(0, baseConfig);
-        foreach (var entry in entries)
-        {
-            configs.OnAppend(entry);
-        }
-    }
-
     /// <summary>The host installed the snapshot it was handed: its state machine now reflects the snapshot index.</summary>
     public void SnapshotInstalled(ulong index) => Applied = Math.Max(Applied, index);
 
