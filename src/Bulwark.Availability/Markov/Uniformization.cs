@@ -76,6 +76,7 @@ internal static class Uniformization
             AddScaled(sum, term, weight);
             if (k >= mean && weight < TailCutoff)
             {
+                NormalizeRows(sum);
                 return sum;
             }
         }
@@ -89,7 +90,7 @@ internal static class Uniformization
         {
             if ((exponent & 1) != 0)
             {
-                result = result is null ? b : Multiply(result, b);
+                result = result is null ? b : NormalizeRows(Multiply(result, b));
             }
 
             exponent >>= 1;
@@ -98,7 +99,7 @@ internal static class Uniformization
                 return result!;
             }
 
-            b = Multiply(b, b);
+            b = NormalizeRows(Multiply(b, b));
         }
     }
 
@@ -124,6 +125,34 @@ internal static class Uniformization
         }
 
         return r;
+    }
+
+    /// <summary>
+    /// Rescales each row to sum to 1. Products of stochastic matrices are stochastic; without this, the truncated
+    /// Poisson tail and rounding would leak about n·10^-16 of probability mass per product, which over 10^6 steps
+    /// shows in the 10th digit of an availability near 1.
+    /// </summary>
+    private static double[,] NormalizeRows(double[,] m)
+    {
+        int n = m.GetLength(0);
+        for (int i = 0; i < n; i++)
+        {
+            double sum = 0;
+            for (int j = 0; j < n; j++)
+            {
+                sum += m[i, j];
+            }
+
+            if (sum > 0)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    m[i, j] /= sum;
+                }
+            }
+        }
+
+        return m;
     }
 
     private static double[,] Identity(int n)

@@ -54,6 +54,7 @@ public static class AvailabilityPlots
         }
 
         plot.Legend.Alignment = Alignment.UpperRight;
+        plot.Axes.SetLimitsX(0, horizonHours);
         FormatY(plot, "0.##########");
         return Save(plot, basePath);
     }
@@ -68,23 +69,39 @@ public static class AvailabilityPlots
         }
 
         var nodes = Enumerable.Range(1, maxNodes).ToArray();
-        var nines = nodes.Select(n => ClusterAvailability.Analyze(cluster with { Nodes = n, Quorum = null, RepairCrews = Crews(cluster, n) }).Nines).ToArray();
         var plot = NewPlot("Availability against cluster size (majority quorum)", "nodes", "nines  (−log10 unavailability)");
-        var line = plot.Add.Scatter(nodes.Select(n => (double)n).ToArray(), nines);
-        line.MarkerSize = 9;
-        line.LineWidth = 1;
-        line.Color = Palette(0);
-        for (int i = 0; i < nodes.Length; i++)
+        var series = new List<(string Label, ClusterDescription Cluster)> { ("as described", cluster) };
+        if (cluster.Failover is not null)
         {
-            var text = plot.Add.Text(nines[i].ToString("0.0", CultureInfo.InvariantCulture), nodes[i], nines[i]);
-            text.LabelFontName = FontName;
-            text.LabelFontSize = 12;
-            text.LabelAlignment = Alignment.LowerCenter;
-            text.OffsetY = -8;
+            // The same cluster if leader failures cost nothing: shows how much of the downtime is failover.
+            series.Add(("without failover outages", cluster with { Failover = null }));
         }
 
+        double top = 1;
+        for (int s = 0; s < series.Count; s++)
+        {
+            var nines = nodes.Select(n => ClusterAvailability.Analyze(series[s].Cluster with { Nodes = n, Quorum = null, RepairCrews = Crews(cluster, n) }).Nines).ToArray();
+            top = Math.Max(top, nines.Where(double.IsFinite).DefaultIfEmpty(1).Max());
+            var line = plot.Add.Scatter(nodes.Select(n => (double)n).ToArray(), nines);
+            line.LegendText = series[s].Label;
+            line.MarkerSize = 9;
+            line.LineWidth = 1;
+            line.Color = Palette(s);
+            for (int i = 0; i < nodes.Length; i++)
+            {
+                var text = plot.Add.Text(nines[i].ToString("0.0", CultureInfo.InvariantCulture), nodes[i], nines[i]);
+                text.LabelFontName = FontName;
+                text.LabelFontSize = 12;
+                text.LabelFontColor = Palette(s);
+                // The first series is labelled below its points and the second above, so close values stay readable.
+                text.LabelAlignment = s == 0 ? Alignment.UpperCenter : Alignment.LowerCenter;
+                text.OffsetY = s == 0 ? 8 : -8;
+            }
+        }
+
+        plot.Legend.Alignment = Alignment.UpperLeft;
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
-        plot.Axes.SetLimitsY(0, nines.Where(double.IsFinite).DefaultIfEmpty(1).Max() * 1.15);
+        plot.Axes.SetLimitsY(0, top * 1.15);
         plot.Axes.SetLimitsX(0.5, maxNodes + 0.5);
         return Save(plot, basePath);
     }
@@ -130,11 +147,13 @@ public static class AvailabilityPlots
             "mean failover (leader election) time (seconds)",
             "downtime (minutes per year)");
         int colour = 0;
+        double top = 0;
         foreach (var variant in SizeVariants(cluster))
         {
             var minutes = failoverSeconds
                 .Select(s => ClusterAvailability.Analyze(variant.Cluster with { Failover = new FailoverModel(s / 3600, coverage) }).DowntimeMinutesPerYear)
                 .ToArray();
+            top = Math.Max(top, minutes.Max());
             var line = plot.Add.Scatter(failoverSeconds.ToArray(), minutes);
             line.LegendText = variant.Label;
             line.MarkerSize = 5;
@@ -142,7 +161,7 @@ public static class AvailabilityPlots
             line.Color = Palette(colour++);
         }
 
-        plot.Axes.SetLimitsY(0, plot.Axes.GetLimits().Top * 1.05);
+        plot.Axes.SetLimitsY(0, top * 1.08);
         return Save(plot, basePath);
     }
 
