@@ -99,3 +99,57 @@ public sealed class KeyIndexTests
         Assert.Throws<InvalidOperationException>(() => index.Insert(Rec("a")));
     }
 }
+
+public sealed class KeyIndexBinaryKeyTests
+{
+    private sealed class ByteOrder : IComparer<byte[]>
+    {
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+
+    [Fact]
+    public void Byte_order_holds_for_long_shared_prefixes_short_keys_and_zero_bytes()
+    {
+        var rng = new Random(99);
+        byte[] alphabet = [0, 1, 0x7F, 0x80, 0xFF];
+        var index = new KeyIndex();
+        var model = new SortedSet<byte[]>(new ByteOrder());
+        for (int step = 0; step < 20_000; step++)
+        {
+            // Keys of 1..20 bytes, often sharing the same first 8-12 bytes.
+            var key = new byte[rng.Next(1, 21)];
+            for (int i = 0; i < key.Length; i++)
+            {
+                key[i] = i < 10 && rng.Next(4) != 0 ? (byte)0xAB : alphabet[rng.Next(alphabet.Length)];
+            }
+
+            if (rng.Next(4) != 0)
+            {
+                if (model.Add(key))
+                {
+                    index.Insert(new KeyRecord(key, new RevisionEntry { ModRevision = 1, Version = 1 }));
+                }
+            }
+            else
+            {
+                model.TryGetValue(key, out var stored);
+                Assert.Equal(model.Remove(key), index.Remove(key));
+                Assert.True(stored is null || index.Find(stored) is null);
+            }
+        }
+
+        var cursor = index.First();
+        var actual = new List<byte[]>();
+        while (cursor.TryNext(out var record))
+        {
+            actual.Add(record.Key);
+        }
+
+        Assert.Equal(model.Count, actual.Count);
+        Assert.True(model.SequenceEqual(actual, EqualityComparer<byte[]>.Create((a, b) => a.AsSpan().SequenceEqual(b), a => a.Length)));
+        foreach (var key in model)
+        {
+            Assert.Same(key, index.Find(key)!.Key);
+        }
+    }
+}

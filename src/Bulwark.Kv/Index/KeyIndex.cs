@@ -3,8 +3,10 @@ namespace Bulwark.Kv.Index;
 /// <summary>
 /// Ordered index of <see cref="KeyRecord"/>s by key bytes (unsigned lexicographic order, as etcd).
 /// A B+tree: leaves hold up to <see cref="LeafCapacity"/> records in sorted arrays and are
-/// doubly linked for range scans; branches hold separator keys. Memory overhead is one array
-/// slot per key plus a few percent for branches, with no per-key node objects.
+/// doubly linked for range scans; branches hold separator keys. Next to every key reference
+/// sits its 8-byte <see cref="KeyPrefix"/>, so searches mostly compare numbers in the node
+/// instead of chasing key arrays. Memory overhead is about 16 bytes per key (reference and
+/// prefix, plus slack in partly filled leaves), with no per-key node objects.
 /// Removal does not rebalance: leaves shrink, empty ones are unlinked, and the root collapses
 /// when it has one child. Removal only happens on compaction, so sparse leaves are rare.
 /// </summary>
@@ -19,21 +21,24 @@ internal sealed partial class KeyIndex
 
     public KeyRecord? Find(ReadOnlySpan<byte> key)
     {
-        var leaf = FindLeaf(key);
-        int i = leaf.LowerBound(key, out bool exact);
+        ulong prefix = KeyPrefix.Of(key);
+        var leaf = FindLeaf(prefix, key);
+        int i = leaf.LowerBound(prefix, key, out bool exact);
         return exact ? leaf.Items[i] : null;
     }
 
     /// <summary>Adds a record whose key is not in the index yet.</summary>
     public void Insert(KeyRecord record)
     {
-        var split = root.Insert(record);
+        ulong prefix = KeyPrefix.Of(record.Key);
+        var split = root.Insert(record, prefix);
         if (split.Right is not null)
         {
             var newRoot = new Branch();
             newRoot.Children[0] = root;
             newRoot.Children[1] = split.Right;
             newRoot.Keys[0] = split.Separator!;
+            newRoot.KeyPrefixes[0] = split.SeparatorPrefix;
             newRoot.ChildCount = 2;
             root = newRoot;
         }
@@ -46,10 +51,11 @@ internal sealed partial class KeyIndex
         Span<int> path = stackalloc int[64];
         var branches = new Branch[64];
         int depth = 0;
+        ulong prefix = KeyPrefix.Of(key);
         var node = root;
         while (node is Branch branch)
         {
-            int c = branch.ChildFor(key);
+            int c = branch.ChildFor(prefix, key);
             branches[depth] = branch;
             path[depth] = c;
             depth++;
@@ -57,7 +63,7 @@ internal sealed partial class KeyIndex
         }
 
         var leaf = (Leaf)node;
-        int i = leaf.LowerBound(key, out bool exact);
+        int i = leaf.LowerBound(prefix, key, out bool exact);
         if (!exact)
         {
             return false;
@@ -89,8 +95,9 @@ internal sealed partial class KeyIndex
     /// <summary>A cursor at the first record whose key is &gt;= <paramref name="key"/>.</summary>
     public Cursor Seek(ReadOnlySpan<byte> key)
     {
-        var leaf = FindLeaf(key);
-        int i = leaf.LowerBound(key, out _);
+        ulong prefix = KeyPrefix.Of(key);
+        var leaf = FindLeaf(prefix, key);
+        int i = leaf.LowerBound(prefix, key, out _);
         return new Cursor(leaf, i);
     }
 
@@ -106,12 +113,12 @@ internal sealed partial class KeyIndex
         return new Cursor((Leaf)node, 0);
     }
 
-    private Leaf FindLeaf(ReadOnlySpan<byte> key)
+    private Leaf FindLeaf(ulong prefix, ReadOnlySpan<byte> key)
     {
         var node = root;
         while (node is Branch b)
         {
-            node = b.Children[b.ChildFor(key)];
+            node = b.Children[b.ChildFor(prefix, key)];
         }
 
         return (Leaf)node;
