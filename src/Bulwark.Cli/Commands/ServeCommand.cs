@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Bulwark.Server;
+using Bulwark.Server.Configuration;
+using Bulwark.Server.Hosting;
+using Bulwark.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Cli.Commands;
+
+/// <summary>
+/// `bulwark serve`: runs one node: loads settings (JSON file, BULWARK_* environment, flags), opens the data dir,
+/// starts the peer transport, the node loop and the etcd v3 gRPC API, logs JSON lines to stdout, and stops cleanly
+/// on SIGTERM or Ctrl-C. Exit codes: 0 clean stop, 2 bad configuration, 3 corrupt storage, 1 other start failure,
+/// 70 fail-stop while running.
+/// </summary>
+public static class ServeCommand
+{
+    public const int ExitBadConfiguration = 2;
+    public const int ExitCorruptStorage = 3;
+    public const int ExitStartFailed = 1;
+    public const int ExitFailStop = 70;
+
+    public static Command Create()
+    {
+        var settings = string.Join(Environment.NewLine, NodeSettings.All.Select(s => $"  {s.Flag,-26} {s.Description} (default {s.Default}; env {s.EnvironmentVariable})"));
+        var command = new Command("serve", "Run one Bulwark node serving the etcd v3 API." + Environment.NewLine + "Settings:" + Environment.NewLine + settings)
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.SetAction((parse, cancellation) => RunAsync(parse.UnmatchedTokens, cancellation));
+        return command;
+    }
+
+    /// <summary>Runs a node until it is asked to stop (returns 0) or stops itself (returns non-zero).</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellation)
+    {
+        NodeOptions options;
+        try
+        {
+            options = NodeConfigurationLoader.Load(args);
+        }
+        catch (ConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync($"bulwark serve: {e.Message}").ConfigureAwait(false);
+            return ExitBadConfiguration;
+        }
+
+        using var loggers = LoggerFactory.Create(ConfigureLogging);
+        var logger = loggers.CreateLogger("Bulwark.Serve");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+        NodeHost node;
+        try
+        {
+            node = NodeHost.Start(options.ToHostOptions(), loggers);
+        }
+        catch (StorageCorruptionException e)
+        {
+            ServeLog.Corrupt(logger, e.FilePath, e.Offset, e.Reason);
+            return ExitCorruptStorage;
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException or StorageException)
+        {
+            ServeLog.StartFailed(logger, e.Message, e);
+            return ExitStartFailed;
+        }
+
+        await using (node.ConfigureAwait(false))
+        {
+            Microsoft.AspNetCore.Builder.WebApplication app;
+            try
+            {
+                app = ServerHost.Build(node, options.ListenClientUrls, ConfigureLogging);
+                await app.StartAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or FormatException or InvalidOperationException)
+            {
+                ServeLog.StartFailed(logger, $"client API on {string.Join(",", options.ListenClientUrls)}: {e.Message}", e);
+                return ExitStartFailed;
+            }
+
+            await using (app.ConfigureAwait(false))
+            {
+                ServeLog.Serving(logger, options.Name, options.NodeId, string.Join(",", options.ListenClientUrls), options.ListenPeerUrl, Path.GetFullPath(options.DataDir));
+                var stopped = Task.Delay(Timeout.Infinite, stop.Token);
+                await Task.WhenAny(node.Completion, stopped).ConfigureAwait(false);
+                if (node.Completion.IsFaulted)
+                {
+                    var reason = node.Completion.Exception?.InnerException?.Message ?? "unknown";
+                    ServeLog.FailStopExit(logger, ExitFailStop, reason);
+                    using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await app.StopAsync(grace.Token).ConfigureAwait(false);
+                    return ExitFailStop;
+                }
+
+                ServeLog.ShuttingDown(logger);
+                using var shutdownGrace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await app.StopAsync(shutdownGrace.Token).ConfigureAwait(false);
+            }
+        }
+
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Grpc", LogLevel.Warning);
+        logging.AddJsonConsole(json =>
+        {
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            json.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+        });
+    }
+}
