@@ -1,20 +1,22 @@
 using System.Globalization;
 using Bulwark.Bench.Storage;
 
-// Usage: dotnet bench/Bulwark.Bench.Storage/bin/Release/net10.0/Bulwark.Bench.Storage.dll [directory on the disk to test] [seconds per case] [rounds]
+// Usage: dotnet bench/Bulwark.Bench.Storage/bin/Release/net10.0/Bulwark.Bench.Storage.dll [directory on the disk to test] [seconds per case] [rounds] [segment MiB] [one case, e.g. 4096x256]
 // Each case is measured next to the raw loop doing the same I/O (write of the same bytes + fdatasync), repeated for
 // several rounds; medians are reported, because a shared virtual disk is noisy.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var root = args.Length > 0 ? args[0] : Path.GetTempPath();
 var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 2.0;
 var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+var segmentBytes = (args.Length > 3 ? long.Parse(args[3], CultureInfo.InvariantCulture) : 64) << 20;
+var only = args.Length > 4 ? args[4] : null; // e.g. "4096x256" to run one case
 var duration = TimeSpan.FromSeconds(seconds);
 var dir = Path.Combine(root, "bulwark-bench-" + Environment.ProcessId);
 Directory.CreateDirectory(dir);
 try
 {
     Console.WriteLine($"Bulwark WAL benchmark in {dir}: {seconds}s per case, {rounds} rounds (medians), {Environment.ProcessorCount} cores, {Environment.OSVersion}");
-    WalRun.Run(dir, 100, 16, TimeSpan.FromSeconds(0.5)); // JIT and file system warm-up
+    WalRun.Run(dir, 100, 16, TimeSpan.FromSeconds(0.5), segmentBytes); // JIT and file system warm-up
 
     var seq = new List<double>();
     for (var r = 0; r < rounds; r++)
@@ -31,13 +33,27 @@ try
     {
         foreach (var batch in new[] { 1, 16, 256 })
         {
+            if (only is not null && only != $"{size}x{batch}")
+            {
+                continue;
+            }
+
             var bytesPerSync = batch * (16 + ((17 + size + 7) & ~7));
             var raws = new List<double>();
             var wals = new List<WalResult>();
             for (var r = 0; r < rounds; r++)
             {
+                // Alternate which goes first: a throttled virtual disk favours whoever runs on fresh credits.
+                if (r % 2 == 1)
+                {
+                    wals.Add(WalRun.Run(dir, size, batch, duration, segmentBytes));
+                }
+
                 raws.Add(RawDisk.SyncRate(dir, bytesPerSync, duration));
-                wals.Add(WalRun.Run(dir, size, batch, duration));
+                if (r % 2 == 0)
+                {
+                    wals.Add(WalRun.Run(dir, size, batch, duration, segmentBytes));
+                }
             }
 
             var raw = Median(raws);

@@ -10,10 +10,10 @@ internal sealed record WalResult(int EntryBytes, int Batch, double AppendsPerSec
 /// <summary>Append(batch) + Sync() in a loop against a fresh WAL on the real disk.</summary>
 internal static class WalRun
 {
-    public static WalResult Run(string dir, int entryBytes, int batch, TimeSpan duration)
+    public static WalResult Run(string dir, int entryBytes, int batch, TimeSpan duration, long segmentBytes)
     {
         var walDir = Path.Combine(dir, $"wal-{entryBytes}-{batch}");
-        var (wal, _) = WriteAheadLog.Open(RealFileSystem.Instance, walDir, new WalOptions());
+        var (wal, _) = WriteAheadLog.Open(RealFileSystem.Instance, walDir, new WalOptions { SegmentSize = segmentBytes });
         var data = new byte[entryBytes];
         new Random(2).NextBytes(data);
         var entries = new Entry[batch];
