@@ -89,23 +89,23 @@ public sealed partial class RaftNode
         if (electionElapsed >= config.ElectionTicks)
         {
             electionElapsed = 0;
-            if (config.CheckQuorum)
+            if (config.CheckQuorum && !tracker.QuorumActive(Id))
             {
-                if (!tracker.QuorumActive(Id))
+                BecomeFollower(term, 0);
+                return;
+            }
+
+            foreach (var member in tracker.Members)
+            {
+                // A snapshot not acknowledged for a whole election timeout was lost (or its answer was): probe
+                // again, which resends it if it is still needed.
+                if (member.State == ProgressState.Snapshot && member.SnapshotRounds++ > 0)
                 {
-                    BecomeFollower(term, 0);
-                    return;
+                    member.BecomeProbe();
                 }
 
-                foreach (var member in tracker.Members)
+                if (config.CheckQuorum)
                 {
-                    // A snapshot not acknowledged for a whole election timeout by a follower that does answer
-                    // heartbeats was lost (or its answer was): probe again, which resends it if still needed.
-                    if (member.State == ProgressState.Snapshot && member.RecentActive && member.SnapshotRounds++ > 0)
-                    {
-                        member.BecomeProbe();
-                    }
-
                     member.RecentActive = member.Id == Id;
                 }
             }
