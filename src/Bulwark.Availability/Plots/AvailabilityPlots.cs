@@ -128,6 +128,7 @@ public static class AvailabilityPlots
             line.Color = Palette(colour++);
         }
 
+        plot.Legend.Alignment = Alignment.UpperRight;
         return Save(plot, basePath);
     }
 
