@@ -103,7 +103,33 @@ public sealed partial class RaftNode
     /// The host saved a snapshot of the state machine at <paramref name="index"/> (at most the applied index):
     /// entries up to it may be dropped, and followers behind it get InstallSnapshot.
     /// </summary>
-    public void Compact(ulong index) => log.Compact(index);
+    public void Compact(ulong index)
+    {
+        var before = log.SnapshotIndex;
+        log.Compact(index);
+        if (log.SnapshotIndex != before)
+        {
+            RefreshQueuedSnapshots(messages);
+            RefreshQueuedSnapshots(messagesAfterPersist);
+        }
+    }
+
+    /// <summary>
+    /// InstallSnapshot messages still queued name the previous compaction point, which the host may no longer
+    /// have: they are re-pointed at the new one (newer is always acceptable to the follower).
+    /// </summary>
+    private void RefreshQueuedSnapshots(List<Message> queue)
+    {
+        for (var i = 0; i < queue.Count; i++)
+        {
+            if (queue[i] is { Type: MessageType.Snapshot, Snapshot: not null } message)
+            {
+                var metadata = log.SnapshotMetadata;
+                queue[i] = message with { Snapshot = new Snapshot(metadata, ReadOnlyMemory<byte>.Empty) };
+                tracker.Get(message.To)?.BecomeSnapshot(metadata.Index);
+            }
+        }
+    }
 
     /// <summary>Reports that a snapshot sent to <paramref name="to"/> failed to arrive, so it is probed again.</summary>
     public void ReportSnapshotFailure(ulong to)

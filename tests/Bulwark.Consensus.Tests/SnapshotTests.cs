@@ -161,3 +161,44 @@ public sealed class SnapshotTests
         Assert.All(cluster.Peers.Keys, id => Assert.Equal("later", cluster.AppliedData(id).Last()));
     }
 }
+
+public sealed class QueuedSnapshotTests
+{
+    [Fact]
+    public void CompactionRepointsQueuedSnapshotMessages()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Peers[3].Down = true;
+        for (var i = 0; i < 4; i++)
+        {
+            cluster.Propose(1, $"v{i}");
+        }
+
+        cluster[1].Compact(3);
+        cluster.Peers[3].Down = false;
+        cluster[1].Tick(); // heartbeat; 3 answers; probing walks back until the leader queues a snapshot
+        for (var round = 0; round < 10 && cluster[1].Status().Progress.Single(p => p.Id == 3).State != ProgressState.Snapshot; round++)
+        {
+            foreach (var toFollower in cluster.TakeOutput(1).Where(m => m.To == 3))
+            {
+                cluster[3].Step(toFollower);
+            }
+
+            foreach (var response in cluster.TakeOutput(3))
+            {
+                cluster[1].Step(response);
+            }
+        }
+
+        Assert.Equal(ProgressState.Snapshot, cluster[1].Status().Progress.Single(p => p.Id == 3).State);
+
+        // The host compacts further before collecting the Ready: the queued message must name the new point.
+        var applied = cluster[1].Status().Applied;
+        cluster[1].Compact(applied);
+        var ready = cluster[1].GetReady();
+        var snapshot = Assert.Single(ready.Messages, m => m.Type == MessageType.Snapshot);
+        Assert.Equal(applied, snapshot.Snapshot!.Metadata.Index);
+        cluster[1].Advance(ready);
+    }
+}
