@@ -124,22 +124,25 @@ public sealed partial class MvccStore
                 throw SnapshotReader.Corrupt($"key has {entryCount} states");
             }
 
-            var entries = new RevisionEntry[(int)entryCount];
-            for (int e = 0; e < entries.Length; e++)
+            // Grow as states arrive rather than trusting the count: a corrupt count must not allocate gigabytes.
+            var entries = new List<RevisionEntry>((int)Math.Min(entryCount, 16));
+            for (ulong e = 0; e < entryCount; e++)
             {
-                entries[e] = ReadEntry(reader);
-                if (entries[e].ModRevision > store.currentRevision || (e > 0 && entries[e].ModRevision < entries[e - 1].ModRevision))
+                var entry = ReadEntry(reader);
+                if (entry.ModRevision > store.currentRevision || (e > 0 && entry.ModRevision < entries[^1].ModRevision))
                 {
                     throw SnapshotReader.Corrupt("a key's revisions are out of order or beyond the store revision");
                 }
+
+                entries.Add(entry);
             }
 
             var record = new KeyRecord(key, entries[^1]);
-            if (entries.Length > 1)
+            if (entries.Count > 1)
             {
-                Array.Resize(ref entries, entries.Length - 1);
-                record.History = entries;
-                record.HistoryCount = entries.Length;
+                entries.RemoveAt(entries.Count - 1);
+                record.History = entries.ToArray();
+                record.HistoryCount = record.History.Length;
             }
 
             store.index.Insert(record);
