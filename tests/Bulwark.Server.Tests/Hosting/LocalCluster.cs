@@ -64,9 +64,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    public NodeHost Start(int i)
+    public NodeHost Start(int i, Bulwark.Storage.FileSystem.IFileSystem? fileSystem = null)
     {
-        var node = NodeHost.Start(Options[i], NullLoggerFactory.Instance);
+        var node = NodeHost.Start(Options[i], NullLoggerFactory.Instance, fileSystem: fileSystem);
         nodes[i] = node;
         return node;
     }
