@@ -29,9 +29,11 @@ try
     Console.WriteLine();
     Console.WriteLine("| entry | batch | WAL appends/s | WAL syncs/s | WAL MB/s | raw write+fdatasync/s (same bytes) | WAL vs raw loop | WAL MB/s vs 4 MiB sequential | target vs raw loop |");
     Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    // The cases, plus 4 KiB x 1024 (4 MiB per sync, the sequential measurement's chunk) to show the WAL
+    // against raw sequential bandwidth at the same bytes per fdatasync.
     foreach (var size in new[] { 100, 4096 })
     {
-        foreach (var batch in new[] { 1, 16, 256 })
+        foreach (var batch in size == 4096 ? new[] { 1, 16, 256, 1024 } : new[] { 1, 16, 256 })
         {
             if (only is not null && only != $"{size}x{batch}")
             {
@@ -65,6 +67,7 @@ try
             {
                 1 => vsRaw >= 0.9 ? "met (>= 90%)" : "MISSED (< 90%)",
                 256 => vsRaw >= 0.8 ? "met (>= 80%)" : "MISSED (< 80%)",
+                1024 => vsSeq >= 0.8 ? "met (>= 80% of sequential)" : "MISSED (< 80% of sequential)",
                 _ => "-",
             };
             Console.WriteLine($"| {size} B | {batch} | {wal.AppendsPerSecond:F0} | {wal.SyncsPerSecond:F0} | {wal.MBps:F1} | {raw:F0} | {vsRaw:P0} | {vsSeq:P0} | {target} |");

@@ -105,4 +105,40 @@ public sealed class WalCorruptionTests
         fs.Delete("/wal/" + files[1]);
         Assert.Throws<StorageCorruptionException>(() => WriteAheadLog.Open(fs, "/wal", Options));
     }
+
+    [Fact]
+    public void AnOldSegmentWhoseDeletionWasLostIsIgnoredAndRemoved()
+    {
+        // Deletions of released segments may reach the disk in any order after a power loss.
+        var fs = new InMemoryFileSystem();
+        var (wal, _) = WriteAheadLog.Open(fs, "/wal", Options);
+        var entries = TestEntries.Range(1, 200, 1, 150);
+        for (var i = 0; i < entries.Length; i += 10)
+        {
+            wal.Append(entries.AsSpan(i, 10));
+        }
+
+        wal.SaveHardState(new HardState(1, 1, 180));
+        wal.Sync();
+        var firstName = fs.ListFiles("/wal")[0];
+        var firstBytes = fs.ReadAllBytes("/wal/" + firstName);
+        wal.ReleaseUpTo(150, 1);
+        wal.Dispose();
+        Assert.DoesNotContain(firstName, fs.ListFiles("/wal"));
+        Assert.DoesNotContain(fs.ListFiles("/wal"), n => n.StartsWith("0000000000000002-", StringComparison.Ordinal));
+
+        using (var resurrected = fs.Open("/wal/" + firstName, OpenMode.CreateNew))
+        {
+            resurrected.WriteAt(0, firstBytes);
+            resurrected.DataSync();
+        }
+
+        fs.SyncDirectory("/wal");
+        var (reopened, rec) = WriteAheadLog.Open(fs, "/wal", Options);
+        reopened.Dispose();
+        Assert.Equal(150ul, rec.SnapshotIndex);
+        TestEntries.AssertSame(entries[150..], rec.Entries);
+        Assert.Equal(new HardState(1, 1, 180), rec.HardState);
+        Assert.DoesNotContain(firstName, fs.ListFiles("/wal"));
+    }
 }

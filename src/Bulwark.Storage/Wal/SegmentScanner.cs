@@ -33,6 +33,7 @@ internal sealed class SegmentScanner
     {
         var replay = new LogReplay();
         var segments = new List<SegmentInfo>();
+        var stale = new List<string>();
         var names = new List<(ulong Seq, string Path)>();
         foreach (var name in _fs.ListFiles(_directory))
         {
@@ -73,7 +74,12 @@ internal sealed class SegmentScanner
 
             if (segments.Count > 0 && seq != segments[^1].Sequence + 1)
             {
-                throw new StorageCorruptionException(path, 0, $"segment {segments[^1].Sequence + 1} is missing before this one");
+                // Segments are deleted oldest first, but a crash may persist the deletions in any order. Every segment
+                // opens with copies of the hard state and snapshot point, so replay can restart here; if something
+                // still needed was in the missing segment, the completeness check below reports it.
+                stale.AddRange(segments.Select(x => x.Path));
+                segments.Clear();
+                replay = new LogReplay();
             }
 
             segments.Add(new SegmentInfo(seq, firstIndex, path));
@@ -86,6 +92,16 @@ internal sealed class SegmentScanner
         if (replay.CheckComplete() is { } missing)
         {
             throw new StorageCorruptionException(segments.Count > 0 ? segments[0].Path : _directory, WalFormat.SegmentHeaderSize, missing);
+        }
+
+        if (stale.Count > 0)
+        {
+            foreach (var path in stale)
+            {
+                _fs.Delete(path);
+            }
+
+            _fs.SyncDirectory(_directory);
         }
 
         return new Result(replay, segments, tailOffset, tailDirtyEnd, torn);
