@@ -95,8 +95,26 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, code);
         Assert.Equal("", error);
         Assert.Contains("nodes.png", output, StringComparison.Ordinal);
+        await AssertPlot(stem);
+    }
+
+    [Fact]
+    public async Task Plot_all_writes_four_charts_into_a_directory()
+    {
+        string dir = Path.Combine(_dir, "charts");
+        var (code, _, error) = await Run("plot", "all", "--mtbf-hours", "2000", "--mttr-hours", "2", "--failover-seconds", "10", "--coverage", "0.999", "--max-nodes", "5", "--out", dir);
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        foreach (var name in new[] { "transient", "nodes", "mttr", "failover" })
+        {
+            await AssertPlot(Path.Combine(dir, $"availability-{name}"));
+        }
+    }
+
+    private static async Task AssertPlot(string stem)
+    {
         var png = await File.ReadAllBytesAsync(stem + ".png");
-        Assert.True(png.Length > 5000);
+        Assert.True(png.Length > 5000, $"{stem}.png is only {png.Length} bytes");
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         Assert.Contains("<svg", await File.ReadAllTextAsync(stem + ".svg"), StringComparison.Ordinal);
     }

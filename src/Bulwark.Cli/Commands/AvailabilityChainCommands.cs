@@ -17,8 +17,9 @@ internal static class AvailabilityChainCommands
         var p10 = new Option<double?>("--p10") { Description = "Two-state model: repair probability per step (instead of --matrix)." };
         var steps = new Option<int>("--steps") { Description = "Also give the distribution after 1..n steps.", DefaultValueFactory = _ => 0 };
         var start = new Option<int>("--start") { Description = "Start state for --steps.", DefaultValueFactory = _ => 0 };
+        var json = NewJsonOption();
         var command = new Command("dtmc", "Discrete-time Markov chain: steady state, n-step distribution, sojourn times; closed forms for the two-state model.");
-        foreach (var o in new Option[] { matrix, p01, p10, steps, start, JsonOption })
+        foreach (var o in new Option[] { matrix, p01, p10, steps, start, json })
         {
             command.Options.Add(o);
         }
@@ -62,7 +63,7 @@ internal static class AvailabilityChainCommands
             var listed = n == 0 ? [] : n <= MaxListedSteps ? Enumerable.Range(1, n).ToArray() : new[] { n };
             var distributions = listed.Select(s => chain.Distribution(from, s)).ToArray();
 
-            if (parse.GetValue(JsonOption))
+            if (parse.GetValue(json))
             {
                 WriteJson(output, new
                 {
@@ -124,8 +125,9 @@ internal static class AvailabilityChainCommands
         var up = new Option<int[]>("--up") { Description = "Indices of the up states (enables availability and MTTF).", AllowMultipleArgumentsPerToken = true };
         var start = new Option<int>("--start") { Description = "Start state for transient figures and MTTF.", DefaultValueFactory = _ => 0 };
         var at = new Option<double[]>("--at-hours") { Description = "Give the transient distribution at these times (hours).", AllowMultipleArgumentsPerToken = true };
+        var json = NewJsonOption();
         var command = new Command("ctmc", "Continuous-time Markov chain: steady state (GTH), transient by uniformization, MTTF through absorption.");
-        foreach (var o in new Option[] { generator, up, start, at, JsonOption })
+        foreach (var o in new Option[] { generator, up, start, at, json })
         {
             command.Options.Add(o);
         }
@@ -155,7 +157,7 @@ internal static class AvailabilityChainCommands
             double? unavailability = upStates.Length > 0 ? down.Sum(s => pi[s]) : null;
             double? mttf = upStates.Length > 0 && down.Count > 0 ? chain.MeanTimeToAbsorption(initial, down) : null;
 
-            if (parse.GetValue(JsonOption))
+            if (parse.GetValue(json))
             {
                 WriteJson(output, new
                 {

@@ -13,11 +13,12 @@ internal static class AvailabilityClusterCommand
         var options = new AvailabilityClusterOptions();
         var at = new Option<double[]>("--at-hours") { Description = "Also give point availability A(t) from all-up at these times (hours).", AllowMultipleArgumentsPerToken = true };
         var dataLoss = new Option<int?>("--data-loss-nodes") { Description = "Also give the mean time until this many nodes are down at once (MTTDL when failures destroy data)." };
+        var json = NewJsonOption();
         var command = new Command("cluster", "Availability, nines, downtime, MTTF and outage statistics of an n-node quorum cluster.");
         options.AddTo(command);
         command.Options.Add(at);
         command.Options.Add(dataLoss);
-        command.Options.Add(JsonOption);
+        command.Options.Add(json);
         command.SetAction(parse => Run(parse, output =>
         {
             var description = options.Read(parse);
@@ -35,7 +36,7 @@ internal static class AvailabilityClusterCommand
             int? lossNodes = parse.GetValue(dataLoss);
             double? mttdl = lossNodes is { } l ? model.MeanTimeUntilFailedNodes(l) : null;
 
-            if (parse.GetValue(JsonOption))
+            if (parse.GetValue(json))
             {
                 WriteJson(output, new
                 {

@@ -21,8 +21,9 @@ internal static class AvailabilityEstimateCommand
         var failover = new Option<double?>("--failover-seconds") { Description = "Model a failover of this mean duration after each leader failure." };
         var coverage = new Option<double>("--coverage") { Description = "Failover coverage.", DefaultValueFactory = _ => 1.0 };
         var beta = new Option<double>("--beta") { Description = "Common-cause β-factor.", DefaultValueFactory = _ => 0.0 };
+        var json = AvailabilityOutput.NewJsonOption();
         var command = new Command("estimate", "Estimate λ and μ from an event log, predict availability with intervals, and compare with the measured availability.");
-        foreach (var o in new Option[] { log, nodes, quorum, confidence, step, mttr, shared, failover, coverage, beta, JsonOption })
+        foreach (var o in new Option[] { log, nodes, quorum, confidence, step, mttr, shared, failover, coverage, beta, json })
         {
             command.Options.Add(o);
         }
@@ -46,7 +47,7 @@ internal static class AvailabilityEstimateCommand
             var e = AvailabilityEstimate.From(history, options);
             var h = e.Observed;
 
-            if (parse.GetValue(JsonOption))
+            if (parse.GetValue(json))
             {
                 WriteJson(output, new
                 {

@@ -21,7 +21,8 @@ internal static class AvailabilityOutput
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static readonly Option<bool> JsonOption = new("--json") { Description = "Print machine-readable JSON instead of a table." };
+    /// <summary>A fresh `--json` option; each command gets its own instance, as an option belongs to its command.</summary>
+    public static Option<bool> NewJsonOption() => new("--json") { Description = "Print machine-readable JSON instead of a table." };
 
     /// <summary>Runs a command body, turning bad input into a one-line error naming the field and exit code 2.</summary>
     public static int Run(ParseResult parse, Func<TextWriter, int> body)
