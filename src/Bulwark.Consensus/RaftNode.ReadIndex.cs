@@ -13,6 +13,9 @@ public sealed partial class RaftNode
     private readonly Queue<PendingRead> readsAwaitingTermCommit = new();
     private readonly Queue<PendingRead> readsAwaitingQuorum = new();
 
+    /// <summary>Reads arrived since the last heartbeat round: the next Ready starts one.</summary>
+    private bool readRoundPending;
+
     /// <summary>Monotonic over the node's life, so an acknowledgement can never be mistaken for a later request's.</summary>
     private ulong readSequence;
 
@@ -61,7 +64,8 @@ public sealed partial class RaftNode
 
         readSequence++;
         readsAwaitingQuorum.Enqueue(new PendingRead(readSequence, log.Committed, from, context));
-        BroadcastHeartbeat();
+        // One heartbeat round per Ready confirms every read registered since the last one.
+        readRoundPending = true;
         ReleaseConfirmedReads();
     }
 
@@ -134,6 +138,7 @@ public sealed partial class RaftNode
     /// <summary>On any role change pending reads are dropped: the host retries them (they were never answered).</summary>
     private void ResetReads()
     {
+        readRoundPending = false;
         readsAwaitingTermCommit.Clear();
         readsAwaitingQuorum.Clear();
     }

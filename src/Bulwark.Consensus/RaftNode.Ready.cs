@@ -22,7 +22,7 @@ public sealed partial class RaftNode
 
     /// <summary>True when <see cref="GetReady"/> has something for the host.</summary>
     public bool HasReady =>
-        (broadcastPending && role == Role.Leader) ||
+        ((broadcastPending || readRoundPending) && role == Role.Leader) ||
         messages.Count > 0 || messagesAfterPersist.Count > 0 || readStates.Count > 0 ||
         log.HasUnstable || log.PendingSnapshot is not null || log.HasNextCommitted ||
         CurrentSoftState() != lastSoftState || CurrentHardState() != lastHardState;

@@ -117,6 +117,7 @@ public sealed partial class RaftNode
         if (heartbeatElapsed >= config.HeartbeatTicks)
         {
             heartbeatElapsed = 0;
+            readRoundPending = false;
             BroadcastHeartbeat();
         }
 
@@ -130,7 +131,13 @@ public sealed partial class RaftNode
             BroadcastAppend();
         }
 
+        if (readRoundPending && role == Role.Leader)
+        {
+            BroadcastHeartbeat();
+        }
+
         broadcastPending = false;
+        readRoundPending = false;
     }
 
     private void BroadcastAppend()

@@ -58,6 +58,24 @@ public sealed class ReadIndexTests
     }
 
     [Fact]
+    public void ReadsBetweenTwoReadiesShareOneHeartbeatRound()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        for (var i = 0; i < 10; i++)
+        {
+            cluster[1].ReadIndex(Ctx($"r{i}"));
+        }
+
+        var ready = cluster[1].GetReady();
+        Assert.Equal(2, ready.Messages.Count(m => m.Type == MessageType.Heartbeat));
+        cluster[1].Advance(ready);
+        cluster.Send(ready.Messages);
+        cluster.Stabilize();
+        Assert.Equal(10, cluster.Peers[1].ReadStates.Count);
+    }
+
+    [Fact]
     public void FollowerForwardsAndGetsTheLeadersReadIndex()
     {
         var cluster = new TestCluster(3);
