@@ -1,0 +1,77 @@
+using Bulwark.Consensus;
+using Bulwark.Kv;
+using Bulwark.Server.Hosting;
+
+namespace Bulwark.Server.Configuration;
+
+/// <summary>
+/// A node's validated configuration, as loaded by <see cref="NodeConfigurationLoader"/> (file, then BULWARK_* environment,
+/// then flags). Defaults favour fast failover on a LAN: 50 ms heartbeats, a 500 ms election timeout, pre-vote and check-quorum.
+/// </summary>
+public sealed record NodeOptions
+{
+    public required string Name { get; init; }
+
+    /// <summary>This member's Raft id: given explicitly, or derived from <see cref="Name"/> (<see cref="ClusterMember.IdFromName"/>).</summary>
+    public required ulong NodeId { get; init; }
+
+    /// <summary>The founding members; this node is among them with <see cref="NodeId"/>.</summary>
+    public required IReadOnlyList<ClusterMember> InitialCluster { get; init; }
+
+    public required string DataDir { get; init; }
+
+    public required IReadOnlyList<string> ListenClientUrls { get; init; }
+
+    public required IReadOnlyList<string> AdvertiseClientUrls { get; init; }
+
+    public required string ListenPeerUrl { get; init; }
+
+    public required string ListenMetricsUrl { get; init; }
+
+    /// <summary>The leader's heartbeat period, which is also the length of one Raft tick.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan ElectionTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public ulong SnapshotCount { get; init; } = 10_000;
+
+    public int MaxRequestBytes { get; init; } = KvLimits.DefaultMaxRequestBytes;
+
+    public int MaxTxnOps { get; init; } = KvLimits.DefaultMaxTxnOps;
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public bool PreVote { get; init; } = true;
+
+    public bool CheckQuorum { get; init; } = true;
+
+    /// <summary>The id every founding member derives alike from the members' ids; peers with another id are turned away.</summary>
+    public ulong ClusterId => ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
+
+    public ClusterMember Self => InitialCluster.Single(m => m.Id == NodeId);
+
+    /// <summary>The consensus core's settings: one tick per heartbeat interval.</summary>
+    public RaftConfig ToRaftConfig() => new()
+    {
+        Id = NodeId,
+        HeartbeatTicks = 1,
+        ElectionTicks = (int)Math.Round(ElectionTimeout / HeartbeatInterval),
+        PreVote = PreVote,
+        CheckQuorum = CheckQuorum,
+    };
+
+    /// <summary>The node host's settings.</summary>
+    public NodeHostOptions ToHostOptions() => new()
+    {
+        NodeId = NodeId,
+        InitialCluster = InitialCluster,
+        DataDir = DataDir,
+        AdvertiseClientUrls = AdvertiseClientUrls,
+        ListenPeerUrl = ListenPeerUrl,
+        HeartbeatInterval = HeartbeatInterval,
+        ElectionTimeout = ElectionTimeout,
+        SnapshotThreshold = SnapshotCount,
+        RequestTimeout = RequestTimeout,
+        Limits = new KvLimits { MaxRequestBytes = MaxRequestBytes, MaxTxnOps = MaxTxnOps },
+    };
+}

@@ -1,0 +1,108 @@
+namespace Bulwark.Server.Configuration;
+
+/// <summary>Checks that span settings, each failing with a <see cref="ConfigurationException"/> that names the setting.</summary>
+internal static class NodeOptionsValidation
+{
+    /// <summary>Below this ratio a follower may time out between two heartbeats that are merely a little late.</summary>
+    public const int MinElectionToHeartbeatRatio = 5;
+
+    public const int MaxRequestBytesLimit = 8 << 20;
+
+    public static void CheckName(string setting, string name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ConfigurationException(setting, "member name is empty");
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                throw new ConfigurationException(setting, $"member name '{name}' may only hold letters, digits, '-', '_' and '.'");
+            }
+        }
+    }
+
+    public static void Check(NodeOptions o)
+    {
+        if (o.NodeId == 0)
+        {
+            throw new ConfigurationException(NodeSettings.NodeId, "must be non-zero");
+        }
+
+        if (o.InitialCluster.All(m => m.Name != o.Name))
+        {
+            throw new ConfigurationException(NodeSettings.InitialCluster,
+                $"does not name this member '{o.Name}' (members: {string.Join(", ", o.InitialCluster.Select(m => m.Name))})");
+        }
+
+        var ids = new Dictionary<ulong, string>();
+        foreach (var member in o.InitialCluster)
+        {
+            if (!ids.TryAdd(member.Id, member.Name))
+            {
+                throw new ConfigurationException(NodeSettings.NodeId, $"id {member.Id:x16} of '{member.Name}' is also the id of '{ids[member.Id]}'");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(o.DataDir))
+        {
+            throw new ConfigurationException(NodeSettings.DataDir, "is empty");
+        }
+
+        if (o.HeartbeatInterval <= TimeSpan.Zero)
+        {
+            throw new ConfigurationException(NodeSettings.HeartbeatInterval, "must be positive");
+        }
+
+        if (o.ElectionTimeout < MinElectionToHeartbeatRatio * o.HeartbeatInterval)
+        {
+            throw new ConfigurationException(NodeSettings.ElectionTimeout,
+                $"{o.ElectionTimeout.TotalMilliseconds} ms must be at least {MinElectionToHeartbeatRatio}x the heartbeat interval ({o.HeartbeatInterval.TotalMilliseconds} ms)");
+        }
+
+        if (o.ElectionTimeout > TimeSpan.FromSeconds(50))
+        {
+            throw new ConfigurationException(NodeSettings.ElectionTimeout, $"{o.ElectionTimeout.TotalMilliseconds} ms is over the 50000 ms maximum");
+        }
+
+        if (o.SnapshotCount == 0)
+        {
+            throw new ConfigurationException(NodeSettings.SnapshotCount, "must be positive");
+        }
+
+        if (o.MaxRequestBytes <= 0 || o.MaxRequestBytes > MaxRequestBytesLimit)
+        {
+            throw new ConfigurationException(NodeSettings.MaxRequestBytes, $"{o.MaxRequestBytes} is outside 1..{MaxRequestBytesLimit}");
+        }
+
+        if (o.MaxTxnOps <= 0)
+        {
+            throw new ConfigurationException(NodeSettings.MaxTxnOps, "must be positive");
+        }
+
+        if (o.RequestTimeout <= TimeSpan.Zero)
+        {
+            throw new ConfigurationException(NodeSettings.RequestTimeout, "must be positive");
+        }
+
+        CheckDistinctListeners(o);
+    }
+
+    private static void CheckDistinctListeners(NodeOptions o)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var listeners = o.ListenClientUrls.Select(u => (NodeSettings.ListenClientUrls, u))
+            .Append((NodeSettings.ListenPeerUrls, o.ListenPeerUrl))
+            .Append((NodeSettings.ListenMetricsUrls, o.ListenMetricsUrl));
+        foreach (var (setting, url) in listeners)
+        {
+            var authority = new Uri(url).Authority;
+            if (!seen.TryAdd(authority, setting))
+            {
+                throw new ConfigurationException(setting, $"{url} is also used by --{seen[authority]}; each listener needs its own port");
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+namespace Bulwark.Server.Configuration;
+
+/// <summary>One configurable setting: its flag / JSON key, its environment variable and what it means.</summary>
+public sealed record NodeSetting(string Key, string Description, string Default)
+{
+    /// <summary>BULWARK_ plus the key upper-cased with '-' as '_' (e.g. heartbeat-interval -> BULWARK_HEARTBEAT_INTERVAL).</summary>
+    public string EnvironmentVariable => "BULWARK_" + Key.Replace('-', '_').ToUpperInvariant();
+
+    public string Flag => "--" + Key;
+}
+
+/// <summary>Every node setting, with etcd's flag names where etcd has the same setting.</summary>
+public static class NodeSettings
+{
+    public const string ConfigFile = "config-file";
+    public const string Name = "name";
+    public const string NodeId = "node-id";
+    public const string InitialCluster = "initial-cluster";
+    public const string DataDir = "data-dir";
+    public const string ListenClientUrls = "listen-client-urls";
+    public const string AdvertiseClientUrls = "advertise-client-urls";
+    public const string ListenPeerUrls = "listen-peer-urls";
+    public const string ListenMetricsUrls = "listen-metrics-urls";
+    public const string HeartbeatInterval = "heartbeat-interval";
+    public const string ElectionTimeout = "election-timeout";
+    public const string SnapshotCount = "snapshot-count";
+    public const string MaxRequestBytes = "max-request-bytes";
+    public const string MaxTxnOps = "max-txn-ops";
+    public const string RequestTimeout = "request-timeout";
+    public const string PreVote = "pre-vote";
+    public const string CheckQuorum = "check-quorum";
+
+    public static IReadOnlyList<NodeSetting> All { get; } =
+    [
+        new(ConfigFile, "JSON file of settings (keys are these names without the dashes' prefix); env and flags override it", "(none)"),
+        new(Name, "this member's name; must appear in --initial-cluster", "default"),
+        new(NodeId, "this member's Raft id (decimal or 0x-hex); by default derived from the name", "(from name)"),
+        new(InitialCluster, "founding members as name=peer-url,... (etcd's --initial-cluster)", "<name>=<listen-peer-url>"),
+        new(DataDir, "directory of this member's WAL and snapshots", "bulwark-data/<name>"),
+        new(ListenClientUrls, "URLs (comma-separated) serving the etcd v3 gRPC API", "http://127.0.0.1:2379"),
+        new(AdvertiseClientUrls, "client URLs published to the cluster (MemberList)", "<listen-client-urls>"),
+        new(ListenPeerUrls, "URL accepting Raft traffic from peers", "this member's URL in --initial-cluster"),
+        new(ListenMetricsUrls, "URL serving /metrics, /health and the status page", "http://127.0.0.1:2381"),
+        new(HeartbeatInterval, "leader heartbeat period in ms (one Raft tick)", "50"),
+        new(ElectionTimeout, "ms without a leader before a follower campaigns (randomized up to 2x); at least 5x heartbeat", "500"),
+        new(SnapshotCount, "applied entries between snapshots (the log is compacted behind each)", "10000"),
+        new(MaxRequestBytes, "largest client request in bytes", "1572864"),
+        new(MaxTxnOps, "most operations in one txn", "128"),
+        new(RequestTimeout, "ms a client call may wait for commit or a read point", "5000"),
+        new(PreVote, "pre-vote before campaigning (a returning partitioned node does not disrupt the cluster)", "true"),
+        new(CheckQuorum, "a leader that loses contact with a quorum steps down", "true"),
+    ];
+
+    public static NodeSetting? Find(string key) => All.FirstOrDefault(s => s.Key == key);
+}

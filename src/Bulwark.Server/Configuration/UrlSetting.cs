@@ -1,0 +1,51 @@
+namespace Bulwark.Server.Configuration;
+
+/// <summary>Checks a listen/advertise/peer URL: http, a host, an explicit port.</summary>
+internal static class UrlSetting
+{
+    public static string Parse(string setting, string text, string what)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new ConfigurationException(setting, $"{what} '{text}' is not a URL like http://127.0.0.1:2380");
+        }
+
+        if (uri.Scheme != Uri.UriSchemeHttp)
+        {
+            throw new ConfigurationException(setting, $"{what} '{text}' uses scheme '{uri.Scheme}'; only http is supported");
+        }
+
+        // Uri fills in 80 for http when no port is written; a member must name its port explicitly.
+        if (!HasExplicitPort(text) || uri.Port is <= 0 or > 65535)
+        {
+            throw new ConfigurationException(setting, $"{what} '{text}' needs an explicit port (e.g. http://{uri.Host}:2380)");
+        }
+
+        if (uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query))
+        {
+            throw new ConfigurationException(setting, $"{what} '{text}' must not have a path or query");
+        }
+
+        return $"{uri.Scheme}://{uri.Authority}";
+    }
+
+    public static IReadOnlyList<string> ParseList(string setting, string text, string what)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+        {
+            throw new ConfigurationException(setting, $"no {what} given");
+        }
+
+        return parts.Select(p => Parse(setting, p, what)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    private static bool HasExplicitPort(string text)
+    {
+        var afterScheme = text.IndexOf("://", StringComparison.Ordinal) + 3;
+        var authorityEnd = text.IndexOf('/', afterScheme);
+        var authority = authorityEnd < 0 ? text[afterScheme..] : text[afterScheme..authorityEnd];
+        var colon = authority.LastIndexOf(':');
+        return colon >= 0 && colon > authority.LastIndexOf(']') && colon < authority.Length - 1;
+    }
+}
