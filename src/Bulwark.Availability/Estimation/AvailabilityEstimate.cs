@@ -3,49 +3,6 @@ using Bulwark.Availability.Markov;
 
 namespace Bulwark.Availability.Estimation;
 
-/// <summary>How the model's other assumptions are set when rates come from a log.</summary>
-/// <param name="Confidence">Two-sided confidence level of the intervals, e.g. 0.9.</param>
-/// <param name="StepHours">Step length Δ for the discrete-time p01 / p10.</param>
-/// <param name="RepairCrews">As in <see cref="ClusterDescription"/>: null for independent repair.</param>
-/// <param name="Failover">As in <see cref="ClusterDescription"/>.</param>
-/// <param name="CommonCauseBeta">As in <see cref="ClusterDescription"/>.</param>
-/// <param name="RepairRateOverride">Use this μ instead of estimating it (needed when the log shows no repair).</param>
-public sealed record EstimationOptions(
-    double Confidence = 0.9,
-    double StepHours = 1,
-    int? RepairCrews = null,
-    FailoverModel? Failover = null,
-    double CommonCauseBeta = 0,
-    double? RepairRateOverride = null);
-
-/// <summary>The model's prediction from estimated rates. The interval combines the rates' own intervals, each taken
-/// at confidence 1 − α/2 (Bonferroni), at the four corners; availability falls as λ rises and as μ falls.</summary>
-public sealed record PredictedAvailability(
-    double Availability,
-    double Unavailability,
-    double AvailabilityLower,
-    double AvailabilityUpper,
-    double UnavailabilityLower,
-    double UnavailabilityUpper,
-    double OutagesPerHour,
-    double MeanUpTimeHours,
-    double MeanDownTimeHours);
-
-public enum Verdict
-{
-    /// <summary>Measured availability lies inside the predicted interval (or the log is too short to tell them apart).</summary>
-    Consistent,
-
-    /// <summary>The cluster did worse than the model allows.</summary>
-    WorseThanPredicted,
-
-    /// <summary>The cluster did better than the model allows.</summary>
-    BetterThanPredicted,
-
-    /// <summary>No prediction could be made (e.g. no repair observed and none given).</summary>
-    NoPrediction,
-}
-
 /// <summary>Rates estimated from a log, the model's prediction from them, and the measured availability beside it.</summary>
 public sealed record AvailabilityEstimate(
     ObservedHistory Observed,
