@@ -146,6 +146,11 @@ public sealed partial class MvccStore
             }
 
             store.index.Insert(record);
+            if (record.IsLive)
+            {
+                store.liveKeys++;
+            }
+
             if (record.IsLive && record.Latest.Lease != 0)
             {
                 if (!store.leases.Contains(record.Latest.Lease))

@@ -27,6 +27,7 @@ public sealed partial class MvccStore
 
     private long currentRevision = 1;
     private long compactRevision;
+    private long liveKeys;
 
     // State of the write in progress (see BeginWrite).
     private bool writing;
@@ -42,6 +43,9 @@ public sealed partial class MvccStore
 
     /// <summary>Keys in the index, including deleted keys whose history is not compacted yet.</summary>
     public int IndexedKeyCount => index.Count;
+
+    /// <summary>Keys that exist at the current revision.</summary>
+    public long LiveKeyCount => liveKeys;
 
     public int LeaseCount => leases.Count;
 
@@ -81,9 +85,13 @@ public sealed partial class MvccStore
         {
             var entry = undo[i];
             var record = entry.Record;
-            if (record.IsLive && record.Latest.Lease != 0)
+            if (record.IsLive)
             {
-                leases.Detach(record.Latest.Lease, record);
+                liveKeys--;
+                if (record.Latest.Lease != 0)
+                {
+                    leases.Detach(record.Latest.Lease, record);
+                }
             }
 
             if (entry.Inserted)
@@ -97,9 +105,13 @@ public sealed partial class MvccStore
             }
 
             record.RestoreTo(entry.PreviousLatest, entry.PreviousHistoryCount);
-            if (record.IsLive && record.Latest.Lease != 0)
+            if (record.IsLive)
             {
-                leases.Attach(record.Latest.Lease, record);
+                liveKeys++;
+                if (record.Latest.Lease != 0)
+                {
+                    leases.Attach(record.Latest.Lease, record);
+                }
             }
         }
 
@@ -133,14 +145,22 @@ public sealed partial class MvccStore
         var previous = record.Latest;
         undo.Add(new UndoEntry(record, previous, record.HistoryCount, Inserted: false));
         record.Push(next);
-        if (!previous.IsTombstone && previous.Lease != 0)
+        if (!previous.IsTombstone)
         {
-            leases.Detach(previous.Lease, record);
+            liveKeys--;
+            if (previous.Lease != 0)
+            {
+                leases.Detach(previous.Lease, record);
+            }
         }
 
-        if (!next.IsTombstone && next.Lease != 0)
+        if (!next.IsTombstone)
         {
-            leases.Attach(next.Lease, record);
+            liveKeys++;
+            if (next.Lease != 0)
+            {
+                leases.Attach(next.Lease, record);
+            }
         }
 
         pendingChanges++;
@@ -152,6 +172,7 @@ public sealed partial class MvccStore
         var record = new KeyRecord(key, next);
         index.Insert(record);
         undo.Add(new UndoEntry(record, default, 0, Inserted: true));
+        liveKeys++;
         if (next.Lease != 0)
         {
             leases.Attach(next.Lease, record);

@@ -93,6 +93,7 @@ public sealed class ModelTests
 
             Assert.Equal(model.Revision, sm.Store.Revision);
             Assert.Equal(model.CompactRevision, sm.Store.CompactRevision);
+            Assert.Equal(model.LiveKeyCount, sm.Store.LiveKeyCount);
         }
 
         // The run must have exercised the interesting paths, not just errors.

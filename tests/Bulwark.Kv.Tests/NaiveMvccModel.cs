@@ -25,6 +25,8 @@ internal sealed class NaiveMvccModel
 
     public long CompactRevision { get; private set; }
 
+    public long LiveKeyCount => Current.Count;
+
     private SortedDictionary<string, Kv> Current => states[^1];
 
     public RangeResponse Range(RangeRequest r)
