@@ -55,18 +55,24 @@ public sealed partial class RaftNode
         log = new RaftLog(snapshot, state.Entries, state.HardState.Commit, state.Applied);
         tracker = new ProgressTracker(log.Config, config.MaxInflightMessages);
 
-        if (state.HardState.Term < log.LastTerm)
-        {
-            throw new ArgumentException(
-                $"recovered term {state.HardState.Term} is lower than the last log term {log.LastTerm}", nameof(state));
-        }
-
         term = state.HardState.Term;
         vote = state.HardState.Vote;
+        durableTerm = term;
+        durableVote = vote;
+        // Store the recovered hard state as-is; a corrected one below then differs and goes out in the first Ready.
+        lastHardState = new HardState(term, vote, log.Committed);
+        if (term < log.LastTerm)
+        {
+            // A crash after the entries of a batch reached the disk but before its hard state did. Nothing from
+            // that batch was acknowledged (responses wait for the sync), so in the entries' term this node never
+            // durably voted: adopt that term with no vote.
+            term = log.LastTerm;
+            vote = 0;
+        }
+
         role = Role.Follower;
         durableTerm = term;
         durableVote = vote;
-        lastHardState = new HardState(term, vote, log.Committed);
         lastSoftState = CurrentSoftState();
         transferCampaignContext = "CampaignTransfer"u8.ToArray();
         ResetTimers();

@@ -78,9 +78,23 @@ public sealed class InvariantTests
     {
         var log = RaftLogTests.Entries(1, 1, 2);
         Assert.Throws<ArgumentException>(() => new RaftNode(new RaftConfig { Id = 1 },
-            new RaftState(new HardState(1, 0, 0), new SnapshotMetadata(0, 0, ClusterConfig.Of(1)), log, 0), new SeededRandom(1)));
+            new RaftState(new HardState(2, 0, 0), new SnapshotMetadata(0, 0, ClusterConfig.Of(1)), RaftLogTests.Entries(2, 1), 0),
+            new SeededRandom(1)));
         Assert.Throws<ArgumentException>(() => new RaftNode(new RaftConfig { Id = 1 },
             new RaftState(new HardState(2, 0, 5), new SnapshotMetadata(0, 0, ClusterConfig.Of(1)), log, 0), new SeededRandom(1)));
+    }
+
+    [Fact]
+    public void HardStateBehindTheLogIsRaisedWithoutAVote()
+    {
+        // Entries of term 2 reached the disk, the hard state of their batch did not (crash before the sync).
+        var node = new RaftNode(new RaftConfig { Id = 1 },
+            new RaftState(new HardState(1, 3, 0), new SnapshotMetadata(0, 0, ClusterConfig.Of(1, 2, 3)),
+                RaftLogTests.Entries(1, 1, 2), 0), new SeededRandom(1));
+        Assert.Equal(new HardState(2, 0, 0), node.Status().HardState);
+        var ready = node.GetReady();
+        Assert.Equal(new HardState(2, 0, 0), ready.HardState); // persisted again before anything depends on it
+        node.Advance(ready);
     }
 
     [Fact]
