@@ -108,6 +108,34 @@ public sealed class ContinuousTimeMarkovChainTests
     }
 
     [Fact]
+    public void Fundamental_matrix_matches_exact_inverse()
+    {
+        var exact = new ExactChain(4)
+            .Add(0, 1, Rational.Of(1, 2)).Add(0, 2, Rational.Of(1, 4))
+            .Add(1, 0, 2).Add(1, 2, Rational.Of(1, 3)).Add(1, 3, Rational.Of(1, 5))
+            .Add(2, 0, 1).Add(2, 3, Rational.Of(1, 10));
+        var expected = exact.FundamentalMatrix(new HashSet<int> { 3 });
+        var chain = ContinuousTimeMarkovChain.FromRates(4, new[]
+        {
+            new Transition(0, 1, 0.5), new Transition(0, 2, 0.25),
+            new Transition(1, 0, 2), new Transition(1, 2, 1.0 / 3), new Transition(1, 3, 0.2),
+            new Transition(2, 0, 1), new Transition(2, 3, 0.1),
+        });
+        var n = chain.Fundamental(new HashSet<int> { 3 });
+        Assert.Equal([0, 1, 2], n.TransientStates);
+        for (int i = 0; i < 3; i++)
+        {
+            for (int j = 0; j < 3; j++)
+            {
+                Close.Relative(expected[i, j].ToDouble(), n.ExpectedTime[i, j], 1e-12);
+            }
+        }
+
+        var tau = exact.MeanTimeTo(new HashSet<int> { 3 });
+        Close.Relative(tau[1].ToDouble(), n.MeanTimeToAbsorption()[1], 1e-12);
+    }
+
+    [Fact]
     public void Unreachable_absorption_gives_infinite_mean_time()
     {
         var chain = ContinuousTimeMarkovChain.FromRates(3, new[] { new Transition(0, 1, 1), new Transition(1, 0, 1), new Transition(2, 0, 1) });

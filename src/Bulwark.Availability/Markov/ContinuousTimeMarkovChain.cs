@@ -208,6 +208,40 @@ public sealed class ContinuousTimeMarkovChain
     public double MeanTimeToAbsorption(IReadOnlyList<double> initial, IReadOnlySet<int> targets) =>
         AbsorbingChain.MeanTimeToAbsorption(this, DiscreteTimeMarkovChain.ValidateDistribution(initial, StateCount), targets);
 
+    /// <summary>
+    /// The fundamental matrix N = (−Q_TT)^{-1} over the states outside <paramref name="targets"/>: N[i, j] is the
+    /// expected time spent in transient state j before absorption, starting from transient state i. Rows and columns
+    /// follow <see cref="FundamentalMatrix.TransientStates"/>. Mean times to absorption are its row sums; for those
+    /// alone prefer <see cref="MeanTimeToAbsorption"/>, which avoids the elimination's cancellation on stiff chains.
+    /// </summary>
+    public FundamentalMatrix Fundamental(IReadOnlySet<int> targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        if (targets.Count == 0 || targets.Any(t => t < 0 || t >= StateCount))
+        {
+            throw new AvailabilityInputException("targets", $"the absorbing set must be non-empty and name states in 0..{StateCount - 1}");
+        }
+
+        var transient = Enumerable.Range(0, StateCount).Where(i => !targets.Contains(i)).ToArray();
+        int m = transient.Length;
+        var a = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(m, m);
+        for (int r = 0; r < m; r++)
+        {
+            for (int c = 0; c < m; c++)
+            {
+                a[r, c] = r == c ? _exit[transient[r]] : -_rates[transient[r], transient[c]];
+            }
+        }
+
+        var lu = a.LU();
+        if (lu.Determinant == 0 || !double.IsFinite(lu.Determinant))
+        {
+            throw new AvailabilityInputException("targets", "some transient state can never reach the absorbing set, so the fundamental matrix does not exist");
+        }
+
+        return new FundamentalMatrix(transient, lu.Inverse().ToArray());
+    }
+
     internal double[,] OffDiagonalRates => _rates;
 
     internal static double[] Multiply(double[] v, double[,] m)
@@ -242,6 +276,26 @@ public sealed class ContinuousTimeMarkovChain
     }
 
     private static string Fmt(double v) => DiscreteTimeMarkovChain.Format(v);
+}
+
+/// <summary>The fundamental matrix of an absorbing chain and the transient states its rows and columns stand for.</summary>
+public sealed record FundamentalMatrix(IReadOnlyList<int> TransientStates, double[,] ExpectedTime)
+{
+    /// <summary>Mean time to absorption from each transient state (row sums of N).</summary>
+    public double[] MeanTimeToAbsorption()
+    {
+        int m = TransientStates.Count;
+        var tau = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                tau[i] += ExpectedTime[i, j];
+            }
+        }
+
+        return tau;
+    }
 }
 
 /// <summary>One transition of a continuous-time chain: from → to at a rate per unit time.</summary>

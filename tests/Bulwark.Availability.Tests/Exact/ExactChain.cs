@@ -84,6 +84,35 @@ public sealed class ExactChain
         return result;
     }
 
+    /// <summary>Column j of the fundamental matrix solves (−Q_TT) x = e_j.</summary>
+    public Rational[,] FundamentalMatrix(ISet<int> targets)
+    {
+        var transient = Enumerable.Range(0, States).Where(i => !targets.Contains(i)).ToArray();
+        int m = transient.Length;
+        var n = new Rational[m, m];
+        for (int col = 0; col < m; col++)
+        {
+            var a = new Rational[m, m + 1];
+            for (int r = 0; r < m; r++)
+            {
+                for (int c = 0; c < m; c++)
+                {
+                    a[r, c] = r == c ? ExitRate(transient[r]) : -_rates[transient[r], transient[c]];
+                }
+
+                a[r, m] = r == col ? Rational.One : Rational.Zero;
+            }
+
+            var x = Solve(a, m);
+            for (int r = 0; r < m; r++)
+            {
+                n[r, col] = x[r];
+            }
+        }
+
+        return n;
+    }
+
     public Rational ExitRate(int i)
     {
         var s = Rational.Zero;
