@@ -13,6 +13,11 @@ public static class Program
         var root = new RootCommand("Bulwark: a fault-tolerant replicated key-value service speaking the etcd v3 API.");
         root.Subcommands.Add(AvailabilityCommands.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(KvCommands.Put());
+        root.Subcommands.Add(KvCommands.Get());
+        root.Subcommands.Add(KvCommands.Del());
+        root.Subcommands.Add(KvCommands.Txn());
+        root.Subcommands.Add(StatusCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Globalization;
+using Grpc.Core;
+
+namespace Bulwark.Cli.Client;
+
+/// <summary>What the client commands share: --endpoints, --timeout, --json, and turning errors into a message and exit code.</summary>
+public static class ClientCommand
+{
+    public const int ExitFailed = 1;
+    public const int ExitBadInput = 2;
+
+    public static Option<string> EndpointsOption() => new("--endpoints")
+    {
+        Description = "Client endpoints, comma-separated: host:port, http://host:port, or a port reusing the host before it.",
+        DefaultValueFactory = _ => ClientEndpoints.Default,
+    };
+
+    public static Option<double> TimeoutOption() => new("--timeout")
+    {
+        Description = "Seconds to wait for each call.",
+        DefaultValueFactory = _ => 10,
+    };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON instead of text." };
+
+    /// <summary>Adds --endpoints, --timeout and --json to <paramref name="command"/> and runs <paramref name="body"/> as its action.</summary>
+    public static void SetClientAction(Command command, Func<ParseResult, EtcdConnection, TextWriter, bool, CancellationToken, Task<int>> body)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(body);
+        var endpoints = EndpointsOption();
+        var timeout = TimeoutOption();
+        var json = JsonOption();
+        command.Options.Add(endpoints);
+        command.Options.Add(timeout);
+        command.Options.Add(json);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var config = parse.InvocationConfiguration;
+            try
+            {
+                var seconds = parse.GetValue(timeout);
+                if (!double.IsFinite(seconds) || seconds <= 0)
+                {
+                    throw new ClientInputException("timeout", $"--timeout is {seconds.ToString(CultureInfo.InvariantCulture)}; it must be a number of seconds > 0");
+                }
+
+                using var connection = new EtcdConnection(ClientEndpoints.Parse(parse.GetValue(endpoints)!), TimeSpan.FromSeconds(seconds));
+                return await body(parse, connection, config.Output, parse.GetValue(json), cancellation).ConfigureAwait(false);
+            }
+            catch (ClientInputException e)
+            {
+                await config.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return ExitBadInput;
+            }
+            catch (RpcException e)
+            {
+                await config.Error.WriteLineAsync($"error: {e.Status.Detail} (gRPC {e.StatusCode})").ConfigureAwait(false);
+                return ExitFailed;
+            }
+        });
+    }
+}

@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Text.Json;
+using Bulwark.Cli;
+using Bulwark.Server.Hosting;
+using Bulwark.Server.Tests.Processes;
+
+namespace Bulwark.Server.Tests.Cli;
+
+/// <summary>`bulwark put/get/del/txn/status` run in-process against a real 3-process cluster.</summary>
+[Collection(ProcessCollection.Name)]
+public sealed class CliCommandTests(SharedCluster shared)
+{
+    private ProcessCluster Cluster => shared.Cluster;
+
+    [Fact]
+    public async Task PutGetAndDelPrintWhatEtcdctlPrints()
+    {
+        Assert.Equal((0, "OK\n"), await Ok("put", "cli/a", "one"));
+        Assert.Equal((0, "OK\n"), await Ok("put", "cli/b", "two"));
+        Assert.Equal((0, "cli/a\none\n"), await Ok("get", "cli/a"));
+        Assert.Equal((0, "cli/a\none\ncli/b\ntwo\n"), await Ok("get", "cli/", "--prefix"));
+        Assert.Equal((0, ""), await Ok("get", "cli/missing"));
+        Assert.Equal((0, "1\n"), await Ok("del", "cli/a"));
+        Assert.Equal((0, "cli/b\ntwo\n"), await Ok("get", "cli/", "--prefix", "--serializable"));
+        Assert.Equal((0, "1\n"), await Ok("del", "cli/", "--prefix"));
+    }
+
+    [Fact]
+    public async Task GetAtRevisionReadsHistory()
+    {
+        var first = JsonDocument.Parse((await Ok("put", "cli/rev", "v1", "--json")).Output).RootElement.GetProperty("revision").GetInt64();
+        await Ok("put", "cli/rev", "v2");
+        Assert.Equal((0, "cli/rev\nv1\n"), await Ok("get", "cli/rev", "--rev", first.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var json = JsonDocument.Parse((await Ok("get", "cli/rev", "--json")).Output).RootElement;
+        var kv = Assert.Single(json.GetProperty("kvs").EnumerateArray());
+        Assert.Equal("v2", kv.GetProperty("value").GetString());
+        Assert.Equal(first, kv.GetProperty("createRevision").GetInt64());
+        Assert.Equal(2, kv.GetProperty("version").GetInt64());
+    }
+
+    [Fact]
+    public async Task TxnFromArgumentsAndFromStdin()
+    {
+        await Ok("put", "cli/txn/k", "x");
+        Assert.Equal(
+            (0, "SUCCESS\n\nOK\n\ncli/txn/k\nx\n"),
+            await Ok("txn", "--compare", "value(\"cli/txn/k\") = \"x\"", "--then", "put cli/txn/out \"then branch\"", "--then", "get cli/txn/k", "--else", "put cli/txn/out else"));
+        Assert.Equal((0, "cli/txn/out\nthen branch\n"), await Ok("get", "cli/txn/out"));
+
+        var stdin = Console.In;
+        try
+        {
+            Console.SetIn(new StringReader("version(\"cli/txn/k\") > \"5\"\n\nput cli/txn/out then\n\ndel cli/txn/k\n"));
+            Assert.Equal((0, "FAILURE\n\n1\n"), await Ok("txn"));
+        }
+        finally
+        {
+            Console.SetIn(stdin);
+        }
+
+        Assert.Equal((0, ""), await Ok("get", "cli/txn/k"));
+        Assert.Equal((0, "cli/txn/out\nthen branch\n"), await Ok("get", "cli/txn/out"));
+    }
+
+    [Fact]
+    public async Task BadInputNamesWhatIsWrong()
+    {
+        var (code, _, error) = await Run("txn", "--compare", "size(\"k\") = \"1\"", "--then", "put k v");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown compare target 'size'", error, StringComparison.Ordinal);
+        (code, _, error) = await Run("get", "cli/x", "--endpoints", "127.0.0.1:notaport");
+        Assert.Equal(2, code);
+        Assert.Contains("'127.0.0.1:notaport' is not an endpoint", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusShowsEveryMemberWithOneLeader()
+    {
+        var (code, output, error) = await Run("status", "--json", "--endpoints", Cluster.ClientUrls[0]);
+        Assert.True(code == 0, error + output);
+        var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
+        Assert.Equal(Cluster.Names, rows.Select(r => r.GetProperty("Name").GetString()).Order(StringComparer.Ordinal));
+        var leader = Assert.Single(rows, r => r.GetProperty("Role").GetString() == "leader").GetProperty("Name").GetString();
+        foreach (var row in rows)
+        {
+            var name = row.GetProperty("Name").GetString()!;
+            Assert.Equal(ClusterMember.IdFromName(name).ToString("x", System.Globalization.CultureInfo.InvariantCulture), row.GetProperty("Id").GetString());
+            Assert.Equal(Cluster.ClientUrls[Cluster.Names.ToList().IndexOf(name)], row.GetProperty("Endpoint").GetString());
+            Assert.Equal(leader, row.GetProperty("Leader").GetString());
+            Assert.Equal("healthy", row.GetProperty("Health").GetString());
+            Assert.True(row.GetProperty("Term").GetUInt64() >= 1);
+            Assert.True(row.GetProperty("AppliedIndex").GetUInt64() >= 1);
+        }
+
+        (code, output, _) = await Run("status", "--endpoints", Cluster.Endpoints);
+        Assert.Equal(0, code);
+        var lines = output.TrimEnd('\n').Split('\n');
+        Assert.StartsWith("NAME", lines[0], StringComparison.Ordinal);
+        Assert.Equal(Cluster.Size + 1, lines.Length);
+    }
+
+    [Fact]
+    public async Task StatusMarksAnUnreachableMemberDown()
+    {
+        // A port nobody listens on stands in for a dead member; the real members are still listed.
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var deadPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var (code, output, _) = await Run("status", "--json", "--timeout", "3", "--endpoints", $"127.0.0.1:{deadPort},{Cluster.ClientUrls[1]}");
+        Assert.Equal(1, code);
+        var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
+        Assert.Equal(Cluster.Size + 1, rows.Count);
+        var down = Assert.Single(rows, r => r.GetProperty("Health").GetString()!.StartsWith("down", StringComparison.Ordinal));
+        Assert.Equal($"http://127.0.0.1:{deadPort}", down.GetProperty("Endpoint").GetString());
+        Assert.Equal(Cluster.Size, rows.Count(r => r.GetProperty("Health").GetString() == "healthy"));
+    }
+
+    private async Task<(int Code, string Output)> Ok(params string[] args)
+    {
+        var (code, output, error) = await Run(args);
+        Assert.True(code == 0, $"bulwark {string.Join(' ', args)} exited {code}: {error}");
+        return (code, output);
+    }
+
+    private async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        var all = args.Contains("--endpoints") ? args : [.. args, "--endpoints", Cluster.Endpoints];
+        using var output = new StringWriter { NewLine = "\n" };
+        using var error = new StringWriter { NewLine = "\n" };
+        var code = await Program.BuildRoot().Parse(all).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+}

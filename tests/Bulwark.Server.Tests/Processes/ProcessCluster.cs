@@ -1,0 +1,358 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Bulwark.Api.Etcdserverpb;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Bulwark.Server.Tests.Processes;
+
+/// <summary>
+/// A Bulwark cluster of real `dotnet bulwark.dll serve` child processes on free loopback ports, each with its own
+/// temp data dir. A node can be killed with SIGKILL (no clean shutdown) and restarted on the same data dir and ports.
+/// Every child's stdout/stderr is kept so a failing test can show it (<see cref="Logs"/>). Disposing kills every
+/// child and deletes the data.
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    /// <summary>How long to wait for a leader, convergence or a call; generous because the machine may be loaded.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly string root;
+    private readonly Process?[] processes;
+    private readonly StringBuilder[] output;
+    private readonly int[] generation;
+    private readonly GrpcChannel[] channels;
+    private readonly int[] peerPorts;
+    private readonly int[] metricsPorts;
+
+    private ProcessCluster(int size)
+    {
+        root = Path.Combine(Path.GetTempPath(), "bulwark-procs-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var ports = FreePorts(size * 3);
+        ClientPorts = ports[..size];
+        peerPorts = ports[size..(2 * size)];
+        metricsPorts = ports[(2 * size)..];
+        Names = Enumerable.Range(1, size).Select(i => $"n{i}").ToArray();
+        ClientUrls = ClientPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
+        processes = new Process?[size];
+        output = Enumerable.Range(0, size).Select(_ => new StringBuilder()).ToArray();
+        generation = new int[size];
+        channels = ClientUrls.Select(u => GrpcChannel.ForAddress(u)).ToArray();
+    }
+
+    public IReadOnlyList<string> Names { get; }
+
+    public IReadOnlyList<int> ClientPorts { get; }
+
+    public IReadOnlyList<string> ClientUrls { get; }
+
+    public IReadOnlyList<string> PeerUrls => peerPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
+
+    public int Size => processes.Length;
+
+    /// <summary>"http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl and `bulwark --endpoints` take it.</summary>
+    public string Endpoints => string.Join(",", ClientUrls);
+
+    /// <summary>The `dotnet` executable running the tests (children use the same runtime).</summary>
+    public static string DotnetHost =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    /// <summary>Starts every node and waits until they agree on a leader.</summary>
+    public static async Task<ProcessCluster> StartAsync(int size = 3)
+    {
+        var cluster = new ProcessCluster(size);
+        try
+        {
+            for (var i = 0; i < size; i++)
+            {
+                cluster.Start(i);
+            }
+
+            await cluster.WaitForLeaderAsync().ConfigureAwait(false);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public bool IsRunning(int i) => processes[i] is { HasExited: false };
+
+    public IEnumerable<int> Running => Enumerable.Range(0, Size).Where(IsRunning);
+
+    public KV.KVClient Kv(int i) => new(channels[i]);
+
+    public Maintenance.MaintenanceClient Maintenance(int i) => new(channels[i]);
+
+    public Cluster.ClusterClient Cluster(int i) => new(channels[i]);
+
+    /// <summary>Starts node <paramref name="i"/> (again) on its data dir and ports.</summary>
+    public void Start(int i)
+    {
+        if (IsRunning(i))
+        {
+            throw new InvalidOperationException($"node {Names[i]} is already running");
+        }
+
+        var initialCluster = string.Join(",", Enumerable.Range(0, Size).Select(j => $"{Names[j]}=http://127.0.0.1:{peerPorts[j]}"));
+        var info = new ProcessStartInfo(DotnetHost)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            BulwarkDll, "serve",
+            "--name", Names[i],
+            "--initial-cluster", initialCluster,
+            "--data-dir", Path.Combine(root, Names[i]),
+            "--listen-client-urls", ClientUrls[i],
+            "--listen-peer-urls", $"http://127.0.0.1:{peerPorts[i]}",
+            "--listen-metrics-urls", $"http://127.0.0.1:{metricsPorts[i]}",
+            // A loaded CI machine can stall a process for longer than the LAN defaults allow; slower ticks avoid
+            // needless elections without changing what is tested.
+            "--heartbeat-interval", "100",
+            "--election-timeout", "1000",
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var gen = ++generation[i];
+        var log = output[i];
+        process.OutputDataReceived += (_, e) => Append(log, gen, "out", e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, gen, "err", e.Data);
+        process.Exited += (_, _) => Append(log, gen, "exit", "process exited");
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"could not start {DotnetHost} {BulwarkDll}");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        processes[i] = process;
+    }
+
+    /// <summary>Kills node <paramref name="i"/> with SIGKILL: no flush, no goodbye to peers.</summary>
+    public async Task KillAsync(int i)
+    {
+        if (processes[i] is not { } process)
+        {
+            return;
+        }
+
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
+        }
+
+        using var wait = new CancellationTokenSource(Patience);
+        await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        process.Dispose();
+        processes[i] = null;
+    }
+
+    /// <summary>Status of node <paramref name="i"/>, or null when it does not answer.</summary>
+    public async Task<StatusResponse?> TryStatusAsync(int i)
+    {
+        try
+        {
+            return await Maintenance(i).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2)).ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until every running node (other than <paramref name="notLeader"/>) names the same leader, one of them; returns its index.</summary>
+    public async Task<int> WaitForLeaderAsync(int? notLeader = null)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var statuses = new List<(int Index, StatusResponse Status)>();
+            foreach (var i in Running)
+            {
+                if (await TryStatusAsync(i).ConfigureAwait(false) is { } status)
+                {
+                    statuses.Add((i, status));
+                }
+            }
+
+            var running = Running.Count();
+            if (statuses.Count == running && running > 0)
+            {
+                var leaderId = statuses[0].Status.Leader;
+                var leader = statuses.FirstOrDefault(s => s.Status.Header.MemberId == leaderId);
+                if (leaderId != 0 && statuses.All(s => s.Status.Leader == leaderId) && leader.Status is not null && leader.Index != notLeader)
+                {
+                    return leader.Index;
+                }
+            }
+
+            foreach (var i in Enumerable.Range(0, Size).Where(i => processes[i] is { HasExited: true }))
+            {
+                throw new InvalidOperationException($"node {Names[i]} exited while waiting for a leader.{Environment.NewLine}{Logs()}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var seen = string.Join("; ", statuses.Select(s => $"{Names[s.Index]}: leader {s.Status.Leader:x} term {s.Status.RaftTerm}"));
+                throw new TimeoutException($"no agreed leader after {Patience.TotalSeconds} s ({seen}).{Environment.NewLine}{Logs()}");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until every running node has applied at least <paramref name="index"/> entries.</summary>
+    public async Task WaitForAppliedAsync(ulong index)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var behind = new List<string>();
+            foreach (var i in Running)
+            {
+                var status = await TryStatusAsync(i).ConfigureAwait(false);
+                if (status is null || status.RaftAppliedIndex < index)
+                {
+                    behind.Add($"{Names[i]} at {status?.RaftAppliedIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no answer"}");
+                }
+            }
+
+            if (behind.Count == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"nodes did not apply index {index}: {string.Join(", ", behind)}.{Environment.NewLine}{Logs()}");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Every child's output so far, labelled by node and run.</summary>
+    public string Logs()
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < Size; i++)
+        {
+            lock (output[i])
+            {
+                text.AppendLine($"===== {Names[i]} ({ClientUrls[i]}) =====");
+                var log = output[i].ToString();
+                // The tail is what explains a failure; keep the report readable.
+                text.AppendLine(log.Length > 20_000 ? "..." + log[^20_000..] : log);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = 0; i < Size; i++)
+        {
+            try
+            {
+                await KillAsync(i).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+            {
+                // best effort: keep killing the others
+            }
+        }
+
+        foreach (var channel in channels)
+        {
+            channel.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a temp dir left behind is harmless
+        }
+    }
+
+    /// <summary>The built CLI: next to the tests (the test project references it) or in the CLI project's own output.</summary>
+    public static string BulwarkDll { get; } = FindBulwarkDll();
+
+    private static string FindBulwarkDll()
+    {
+        var baseDir = AppContext.BaseDirectory;
+        var configuration = new DirectoryInfo(baseDir).Parent?.Name ?? "Release";
+        for (var dir = new DirectoryInfo(baseDir); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Bulwark.slnx")))
+            {
+                var cli = Path.Combine(dir.FullName, "src", "Bulwark.Cli", "bin", configuration, "net10.0", "bulwark.dll");
+                if (File.Exists(cli))
+                {
+                    return cli;
+                }
+
+                break;
+            }
+        }
+
+        var local = Path.Combine(baseDir, "bulwark.dll");
+        if (File.Exists(local) && File.Exists(Path.Combine(baseDir, "bulwark.runtimeconfig.json")))
+        {
+            return local;
+        }
+
+        throw new FileNotFoundException($"bulwark.dll not found (looked in src/Bulwark.Cli/bin/{configuration}/net10.0 and {baseDir}); build src/Bulwark.Cli first");
+    }
+
+    private static void Append(StringBuilder log, int gen, string stream, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.Append('[').Append(gen).Append(' ').Append(stream).Append("] ").AppendLine(line);
+        }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        // Hold every listener until all are chosen so no port is handed out twice.
+        var listeners = Enumerable.Range(0, count).Select(_ =>
+        {
+            var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            return l;
+        }).ToList();
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        foreach (var l in listeners)
+        {
+            l.Stop();
+        }
+
+        return ports;
+    }
+}
