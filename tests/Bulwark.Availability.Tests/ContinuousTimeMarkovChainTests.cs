@@ -140,6 +140,7 @@ public sealed class ContinuousTimeMarkovChainTests
     {
         var chain = ContinuousTimeMarkovChain.FromRates(3, new[] { new Transition(0, 1, 1), new Transition(1, 0, 1), new Transition(2, 0, 1) });
         Assert.Equal(double.PositiveInfinity, chain.MeanTimeToAbsorption(new[] { 1.0, 0, 0 }, new HashSet<int> { 2 }));
+        Assert.Equal("targets", Assert.Throws<AvailabilityInputException>(() => chain.Fundamental(new HashSet<int> { 2 })).Field);
     }
 
     [Fact]

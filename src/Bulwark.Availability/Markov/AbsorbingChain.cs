@@ -63,34 +63,7 @@ internal static class AbsorbingChain
         }
 
         // Every reachable state must be able to reach a target, else absorption may never happen.
-        var reaches = new bool[n];
-        foreach (int t in targets)
-        {
-            reaches[t] = true;
-        }
-
-        bool changed = true;
-        while (changed)
-        {
-            changed = false;
-            for (int i = 0; i < n; i++)
-            {
-                if (reaches[i])
-                {
-                    continue;
-                }
-
-                for (int j = 0; j < n; j++)
-                {
-                    if (j != i && reaches[j] && chain.Rate(i, j) > 0)
-                    {
-                        reaches[i] = true;
-                        changed = true;
-                        break;
-                    }
-                }
-            }
-        }
+        var reaches = StatesThatReach(chain, targets);
 
         var index = new List<int>();
         for (int i = 0; i < n; i++)
@@ -138,5 +111,41 @@ internal static class AbsorbingChain
         }
 
         return transientMass * inTransient / pi[m];
+    }
+
+    /// <summary>Which states have a path of positive rates into <paramref name="targets"/> (targets included).</summary>
+    internal static bool[] StatesThatReach(ContinuousTimeMarkovChain chain, IReadOnlySet<int> targets)
+    {
+        int n = chain.StateCount;
+        var reaches = new bool[n];
+        foreach (int t in targets)
+        {
+            reaches[t] = true;
+        }
+
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            for (int i = 0; i < n; i++)
+            {
+                if (reaches[i])
+                {
+                    continue;
+                }
+
+                for (int j = 0; j < n; j++)
+                {
+                    if (j != i && reaches[j] && chain.Rate(i, j) > 0)
+                    {
+                        reaches[i] = true;
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        }
+
+        return reaches;
     }
 }

@@ -233,13 +233,13 @@ public sealed class ContinuousTimeMarkovChain
             }
         }
 
-        var lu = a.LU();
-        if (lu.Determinant == 0 || !double.IsFinite(lu.Determinant))
+        var reaches = AbsorbingChain.StatesThatReach(this, targets);
+        if (transient.FirstOrDefault(i => !reaches[i], -1) is int stuck and >= 0)
         {
-            throw new AvailabilityInputException("targets", "some transient state can never reach the absorbing set, so the fundamental matrix does not exist");
+            throw new AvailabilityInputException("targets", $"state {_names[stuck]} can never reach the absorbing set, so the fundamental matrix does not exist");
         }
 
-        return new FundamentalMatrix(transient, lu.Inverse().ToArray());
+        return new FundamentalMatrix(transient, a.LU().Inverse().ToArray());
     }
 
     internal double[,] OffDiagonalRates => _rates;
