@@ -27,21 +27,23 @@ public sealed partial class MvccStore
             throw KvErrors.FutureRevision();
         }
 
-        List<KeyRecord>? gone = null;
-        var cursor = index.First();
-        while (cursor.TryNext(out var record))
+        // Per-key work is independent, so the set's (non-deterministic) order cannot change the result.
+        var candidates = new KeyRecord[versioned.Count];
+        versioned.CopyTo(candidates);
+        foreach (var record in candidates)
         {
             if (!record.Compact(revision))
             {
-                (gone ??= new List<KeyRecord>()).Add(record);
-            }
-        }
+                if (!index.Remove(record.Key))
+                {
+                    throw new InvalidOperationException("MvccStore invariant broken: a compacted key was not in the index.");
+                }
 
-        if (gone is not null)
-        {
-            foreach (var record in gone)
+                versioned.Remove(record);
+            }
+            else if (record.HistoryCount == 0 && record.IsLive)
             {
-                index.Remove(record.Key);
+                versioned.Remove(record);
             }
         }
 

@@ -151,6 +151,11 @@ public sealed partial class MvccStore
                 store.liveKeys++;
             }
 
+            if (record.HistoryCount > 0 || !record.IsLive)
+            {
+                store.versioned.Add(record);
+            }
+
             if (record.IsLive && record.Latest.Lease != 0)
             {
                 if (!store.leases.Contains(record.Latest.Lease))

@@ -25,6 +25,10 @@ public sealed partial class MvccStore
     private readonly LeaseTable leases = new();
     private readonly List<UndoEntry> undo = new();
 
+    // Keys compaction may change: those with older states or a tombstone. Keeping them apart
+    // makes compaction cost proportional to the keys changed since the last one, not the store.
+    private readonly HashSet<KeyRecord> versioned = new(ReferenceEqualityComparer.Instance);
+
     private long currentRevision = 1;
     private long compactRevision;
     private long liveKeys;
@@ -96,6 +100,7 @@ public sealed partial class MvccStore
 
             if (entry.Inserted)
             {
+                versioned.Remove(record);
                 if (!index.Remove(record.Key))
                 {
                     throw new InvalidOperationException("MvccStore invariant broken: rolling back an insert of a key that is not indexed.");
@@ -145,6 +150,7 @@ public sealed partial class MvccStore
         var previous = record.Latest;
         undo.Add(new UndoEntry(record, previous, record.HistoryCount, Inserted: false));
         record.Push(next);
+        versioned.Add(record);
         if (!previous.IsTombstone)
         {
             liveKeys--;
