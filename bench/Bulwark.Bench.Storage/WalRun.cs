@@ -5,7 +5,7 @@ using Bulwark.Storage.Wal;
 
 namespace Bulwark.Bench.Storage;
 
-internal sealed record WalResult(int EntryBytes, int Batch, double AppendsPerSecond, double SyncsPerSecond, double MBps);
+internal sealed record WalResult(int EntryBytes, int Batch, double AppendsPerSecond, double SyncsPerSecond, double MBps, double AppendMsPerBatch, double SyncMsPerBatch);
 
 /// <summary>Append(batch) + Sync() in a loop against a fresh WAL on the real disk.</summary>
 internal static class WalRun
@@ -20,6 +20,8 @@ internal static class WalRun
         ulong next = 1;
         long appended = 0;
         long syncs = 0;
+        long appendTicks = 0;
+        long syncTicks = 0;
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < duration)
         {
@@ -28,8 +30,12 @@ internal static class WalRun
                 entries[i] = new Entry(1, next++, EntryType.Normal, data);
             }
 
+            var t0 = Stopwatch.GetTimestamp();
             wal.Append(entries);
+            var t1 = Stopwatch.GetTimestamp();
             wal.Sync();
+            syncTicks += Stopwatch.GetTimestamp() - t1;
+            appendTicks += t1 - t0;
             appended += batch;
             syncs++;
         }
@@ -37,6 +43,8 @@ internal static class WalRun
         var seconds = sw.Elapsed.TotalSeconds;
         wal.Dispose();
         Directory.Delete(walDir, recursive: true);
-        return new WalResult(entryBytes, batch, appended / seconds, syncs / seconds, appended * (double)entryBytes / 1e6 / seconds);
+        var ms = 1000.0 / Stopwatch.Frequency / syncs;
+        return new WalResult(entryBytes, batch, appended / seconds, syncs / seconds, appended * (double)entryBytes / 1e6 / seconds,
+            appendTicks * ms, syncTicks * ms);
     }
 }

@@ -16,7 +16,7 @@ public sealed class KillNineTests : IDisposable
         ulong reported = 0;
         for (var round = 0; round < 3; round++)
         {
-            var (recoveredFrom, lastDurable) = RunChildAndKill(afterReports: 150 + 100 * round);
+            var (recoveredFrom, lastDurable) = RunChildAndKill(afterReports: 60 + 80 * round);
             Assert.True(recoveredFrom >= reported, $"round {round}: child recovered {recoveredFrom} < reported durable {reported}");
             reported = Math.Max(reported, lastDurable);
 
