@@ -12,6 +12,7 @@ public static class Program
     {
         var root = new RootCommand("Bulwark: a fault-tolerant replicated key-value service speaking the etcd v3 API.");
         root.Subcommands.Add(AvailabilityCommands.Create());
+        root.Subcommands.Add(ClusterCommands.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(KvCommands.Put());
         root.Subcommands.Add(KvCommands.Get());

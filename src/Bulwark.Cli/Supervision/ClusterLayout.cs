@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Bulwark.Cli.Supervision;
+
+/// <summary>Where one member of a local cluster listens and keeps its data.</summary>
+public sealed record LocalMember(string Name, int ClientPort, int PeerPort, int MetricsPort, string DataDir)
+{
+    public string ClientUrl => $"http://127.0.0.1:{ClientPort}";
+
+    public string PeerUrl => $"http://127.0.0.1:{PeerPort}";
+
+    public string MetricsUrl => $"http://127.0.0.1:{MetricsPort}";
+}
+
+/// <summary>
+/// The members of a loopback cluster started by `bulwark cluster up`: by default etcd's local-cluster ports
+/// (clients 2379/22379/32379, peers 2380/22380/32380, metrics 2381/22381/32381), or consecutive ports from a base.
+/// </summary>
+public sealed record ClusterLayout(IReadOnlyList<LocalMember> Members)
+{
+    public const int DefaultSize = 3;
+
+    public static ClusterLayout Default(string dataRoot, int size = DefaultSize) => new(
+        Enumerable.Range(0, CheckSize(size)).Select(i =>
+        {
+            var prefix = i == 0 ? 0 : i * 10_000 + 20_000 - 10_000; // 2379, 22379, 32379, 42379, 52379
+            return Member(i, prefix + 2379, prefix + 2380, prefix + 2381, dataRoot);
+        }).ToList());
+
+    /// <summary>Member i uses base+3i (client), base+3i+1 (peer), base+3i+2 (metrics). Base 0 picks free ports.</summary>
+    public static ClusterLayout FromBasePort(int basePort, string dataRoot, int size = DefaultSize)
+    {
+        CheckSize(size);
+        if (basePort == 0)
+        {
+            var ports = FreePorts(3 * size);
+            return new(Enumerable.Range(0, size).Select(i => Member(i, ports[3 * i], ports[3 * i + 1], ports[3 * i + 2], dataRoot)).ToList());
+        }
+
+        if (basePort < 1024 || basePort + 3 * size - 1 > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(basePort), basePort, $"--base-port must be 0 (pick free ports) or in 1024..{65535 - 3 * size + 1}");
+        }
+
+        return new(Enumerable.Range(0, size).Select(i => Member(i, basePort + 3 * i, basePort + 3 * i + 1, basePort + 3 * i + 2, dataRoot)).ToList());
+    }
+
+    /// <summary>The --initial-cluster value every member gets.</summary>
+    public string InitialCluster => string.Join(',', Members.Select(m => $"{m.Name}={m.PeerUrl}"));
+
+    public string ClientEndpoints => string.Join(',', Members.Select(m => $"127.0.0.1:{m.ClientPort}"));
+
+    /// <summary>The arguments of `bulwark serve` for one member.</summary>
+    public IReadOnlyList<string> ServeArguments(LocalMember member) =>
+    [
+        "serve",
+        "--name", member.Name,
+        "--initial-cluster", InitialCluster,
+        "--data-dir", member.DataDir,
+        "--listen-client-urls", member.ClientUrl,
+        "--listen-peer-urls", member.PeerUrl,
+        "--listen-metrics-urls", member.MetricsUrl,
+    ];
+
+    private static int CheckSize(int size) =>
+        size is >= 1 and <= 5 ? size : throw new ArgumentOutOfRangeException(nameof(size), size, "a local cluster has 1 to 5 members");
+
+    private static LocalMember Member(int index, int client, int peer, int metrics, string dataRoot)
+    {
+        var name = $"n{index + 1}";
+        return new LocalMember(name, client, peer, metrics, Path.Combine(dataRoot, name));
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        // Hold every listener until all are chosen so the same port is not handed out twice.
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
+    }
+}
