@@ -90,8 +90,12 @@ public sealed class InMemoryFileSystem : IFileSystem
     /// The machine loses power: every open handle becomes unusable, files and names not made durable go away
     /// (as <paramref name="mode"/> says) and the file system is up again.
     /// </summary>
-    public void Crash(CrashMode mode = CrashMode.LoseUnsynced)
+    public void Crash(CrashMode mode = CrashMode.LoseUnsynced) => Crash(mode, _random);
+
+    /// <summary>As <see cref="Crash(CrashMode)"/>, drawing the random cuts from the caller's generator (e.g. a simulator's seeded one).</summary>
+    public void Crash(CrashMode mode, Random random)
     {
+        ArgumentNullException.ThrowIfNull(random);
         lock (_gate)
         {
             var seen = new HashSet<MemoryFileNode>(ReferenceEqualityComparer.Instance);
@@ -107,8 +111,8 @@ public sealed class InMemoryFileSystem : IFileSystem
                 var (keep, torn) = mode switch
                 {
                     CrashMode.LoseUnsynced => (0, 0),
-                    CrashMode.TearLastUnsynced => count == 0 ? (0, 0) : (count - 1, TornLength(node.PendingWriteLength(count - 1))),
-                    _ => RandomCut(node),
+                    CrashMode.TearLastUnsynced => count == 0 ? (0, 0) : (count - 1, TornLength(random, node.PendingWriteLength(count - 1))),
+                    _ => RandomCut(random, node),
                 };
                 node.Crash(keep, torn);
             }
@@ -325,7 +329,7 @@ public sealed class InMemoryFileSystem : IFileSystem
         {
             if (TearWriteAtCrashPoint && data.Length > 0)
             {
-                node.Write(offset, data[..TornLength(data.Length)]);
+                node.Write(offset, data[..TornLength(_random, data.Length)]);
             }
 
             throw Crashed(handle.Path);
@@ -442,12 +446,12 @@ public sealed class InMemoryFileSystem : IFileSystem
         }
     }
 
-    private int TornLength(int length) => length <= 1 ? 0 : _random.Next(0, length);
+    private static int TornLength(Random random, int length) => length <= 1 ? 0 : random.Next(0, length);
 
-    private (int Keep, int Torn) RandomCut(MemoryFileNode node)
+    private static (int Keep, int Torn) RandomCut(Random random, MemoryFileNode node)
     {
-        var keep = _random.Next(0, node.PendingCount + 1);
-        var torn = keep < node.PendingCount ? TornLength(node.PendingWriteLength(keep)) : 0;
+        var keep = random.Next(0, node.PendingCount + 1);
+        var torn = keep < node.PendingCount ? TornLength(random, node.PendingWriteLength(keep)) : 0;
         return (keep, torn);
     }
 
