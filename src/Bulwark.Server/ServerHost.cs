@@ -45,6 +45,7 @@ public static class ServerHost
             grpc.MaxReceiveMessageSize = node.Options.Limits.MaxRequestBytes + GrpcOverheadBytes;
             grpc.MaxSendMessageSize = null;
             grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<Observability.GrpcMetricsInterceptor>();
         });
 
         var app = builder.Build();

@@ -43,7 +43,7 @@ public sealed class NodeHost : IAsyncDisposable
         this.time = time;
         logger = loggers.CreateLogger<NodeHost>();
         pending = new PendingRequests((ulong)time.GetUtcNow().ToUnixTimeMilliseconds() << 20);
-        processor = new ReadyProcessor(options, storage, new TcpPeerNetwork(transport), pending, logger);
+        processor = new ReadyProcessor(options, storage, Observability.ObservedPeerNetwork.Wrap(new TcpPeerNetwork(transport), options.Observer), pending, logger);
     }
 
     public ulong MemberId => options.NodeId;
@@ -136,6 +136,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
         catch (TimeoutException)
         {
+            options.Observer?.ProposalFailed();
             pending.Forget(id);
             throw ServerErrors.Timeout();
         }
@@ -228,6 +229,7 @@ public sealed class NodeHost : IAsyncDisposable
         {
             await foreach (var message in transport.Incoming.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
+                options.Observer?.MessageReceived(message);
                 Post(new HostInput.PeerMessage(message));
             }
         }

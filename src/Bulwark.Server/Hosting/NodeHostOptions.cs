@@ -41,6 +41,9 @@ public sealed record NodeHostOptions
     /// <summary>Seed of the election-timeout randomness (0 = derive one from the node id).</summary>
     public int RandomSeed { get; init; }
 
+    /// <summary>Receives peer messages, fsync times and snapshots for metrics, failure detection and the journal (none by default).</summary>
+    public Observability.INodeObserver? Observer { get; init; }
+
     public ulong EffectiveClusterId => ClusterId != 0 ? ClusterId : ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
 
     public int ElectionTicks => (int)Math.Max(2, Math.Round(ElectionTimeout / HeartbeatInterval));

@@ -167,7 +167,9 @@ public sealed class ReadyProcessor
             Send(message);
         }
 
+        var persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         storage.Persist(ready);
+        options.Observer?.Persisted(System.Diagnostics.Stopwatch.GetElapsedTime(persistStarted), ready.MustSync);
         if (ready.Snapshot is { Metadata.Index: > 0 } snapshot)
         {
             InstallSnapshot(snapshot);
@@ -254,6 +256,7 @@ public sealed class ReadyProcessor
         }
 
         HostLog.SnapshotInstalled(logger, snapshot.Metadata.Index, snapshot.Metadata.Term, snapshot.Data.Length);
+        options.Observer?.SnapshotInstalled(snapshot.Metadata.Index, snapshot.Data.Length);
     }
 
     private void RestoreState(Snapshot snapshot)
@@ -366,6 +369,7 @@ public sealed class ReadyProcessor
             return;
         }
 
+        var snapshotStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         byte[] kvBytes;
         lock (storeLock)
         {
@@ -380,6 +384,7 @@ public sealed class ReadyProcessor
         node.Compact(applied);
         lastSnapshotIndex = applied;
         HostLog.SnapshotTaken(logger, snapshot.Metadata.Index, snapshot.Metadata.Term, data.Length);
+        options.Observer?.SnapshotTaken(snapshot.Metadata.Index, data.Length, System.Diagnostics.Stopwatch.GetElapsedTime(snapshotStarted));
     }
 
     private void MaybePublishAttributes()

@@ -1,0 +1,28 @@
+using Bulwark.Consensus;
+
+namespace Bulwark.Server.Observability;
+
+/// <summary>
+/// What the node host tells observability as it runs. Calls come from the node loop or the transport pump, so an
+/// implementation must be cheap and must never throw or block.
+/// </summary>
+public interface INodeObserver
+{
+    /// <summary>A Raft message arrived from a peer (any message proves the peer is alive).</summary>
+    void MessageReceived(Message message);
+
+    /// <summary>The loop handed a Raft message to the transport.</summary>
+    void MessageSent(Message message);
+
+    /// <summary>A Ready was made durable; <paramref name="synced"/> says whether it needed an fsync.</summary>
+    void Persisted(TimeSpan duration, bool synced);
+
+    /// <summary>The node wrote a snapshot at <paramref name="index"/> and compacted its log behind it.</summary>
+    void SnapshotTaken(ulong index, long bytes, TimeSpan duration);
+
+    /// <summary>A client proposal timed out or was refused after it was accepted for proposing.</summary>
+    void ProposalFailed();
+
+    /// <summary>The node installed a snapshot received from the leader.</summary>
+    void SnapshotInstalled(ulong index, long bytes);
+}

@@ -1,0 +1,35 @@
+namespace Bulwark.Server.Observability;
+
+/// <summary>
+/// One record of the event journal. Serialized as a JSON line in the format of docs/availability.md: "ts" (ISO-8601 UTC),
+/// "event", then "node" and "reason" when set, then <see cref="Fields"/> (numbers or strings).
+/// </summary>
+public sealed record JournalEvent(DateTimeOffset Timestamp, string Kind, string? Node = null, string? Reason = null, IReadOnlyDictionary<string, object>? Fields = null);
+
+/// <summary>The event kinds the journal writes. The availability estimator reads the first four; it skips the rest.</summary>
+public static class JournalEvents
+{
+    public const string ObservationStart = "observation_start";
+    public const string ObservationEnd = "observation_end";
+
+    /// <summary>A peer this node judged DOWN (node = the peer): the estimator counts it as a failure.</summary>
+    public const string NodeDown = "node_down";
+
+    /// <summary>A peer back from DOWN (node = the peer): the estimator counts it as a repair.</summary>
+    public const string NodeUp = "node_up";
+
+    public const string NodeStarted = "node_started";
+    public const string NodeStopped = "node_stopped";
+    public const string BecameLeader = "became_leader";
+    public const string BecameFollower = "became_follower";
+    public const string BecameCandidate = "became_candidate";
+    public const string LeaderChanged = "leader_changed";
+    public const string PeerSuspected = "peer_suspected";
+    public const string PeerRecovered = "peer_recovered";
+    public const string PeerDown = "peer_down";
+    public const string SnapshotTaken = "snapshot_taken";
+    public const string SnapshotInstalled = "snapshot_installed";
+    public const string LogCompacted = "log_compacted";
+    public const string AlarmRaised = "alarm_raised";
+    public const string AlarmCleared = "alarm_cleared";
+}

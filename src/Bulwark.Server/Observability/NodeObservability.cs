@@ -1,0 +1,393 @@
+using System.Globalization;
+using Bulwark.Consensus;
+using Bulwark.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server.Observability;
+
+/// <summary>
+/// Everything a node shows operators: it receives the host's <see cref="INodeObserver"/> calls (peer messages, fsyncs,
+/// snapshots), samples the node's status on a timer, and from both keeps the peer failure detector, the event journal,
+/// the metrics and the leader history. Create it before the node (pass it as <see cref="NodeHostOptions.Observer"/>),
+/// then <see cref="Attach"/> the started node.
+/// </summary>
+public sealed class NodeObservability : INodeObserver, IAsyncDisposable
+{
+    /// <summary>Phi at which a peer becomes SUSPECT (Akka's and Cassandra's usual threshold).</summary>
+    public const double SuspectPhi = 8;
+
+    private readonly object gate = new();
+    private readonly ulong selfId;
+    private readonly string selfName;
+    private readonly string dataDir;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly TimeSpan sampleInterval;
+    private readonly Dictionary<ulong, string> names = [];
+    private readonly Dictionary<ulong, PeerState> peerStates = [];
+    private readonly LinkedList<LeaderChange> leaders = new();
+    private readonly LinkedList<(TimeSpan At, ulong Applied)> applyHistory = new();
+    private readonly PrometheusExposition exposition;
+    private NodeHost? node;
+    private ITimer? timer;
+    private NodeStatus? last;
+    private MetricsState state = MetricsState.Empty;
+    private TimeSpan? leaderlessSince;
+    private int disposed;
+    private HeaderView headerView = new([], []);
+
+    public NodeObservability(ulong selfId, IReadOnlyList<ClusterMember> members, string dataDir, TimeSpan heartbeatInterval, TimeSpan electionTimeout,
+        ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
+        ArgumentNullException.ThrowIfNull(loggers);
+        this.selfId = selfId;
+        this.dataDir = dataDir;
+        this.time = time ?? TimeProvider.System;
+        logger = loggers.CreateLogger<NodeObservability>();
+        foreach (var member in members)
+        {
+            names[member.Id] = member.Name;
+        }
+
+        selfName = names.TryGetValue(selfId, out var name) ? name : selfId.ToString("x", CultureInfo.InvariantCulture);
+        // A peer is down after missing a few election timeouts' worth of traffic: long enough that one GC pause or a
+        // slow tick does not count as a failure in the journal (and so in the availability estimate).
+        var downAfter = TimeSpan.FromTicks(Math.Max(electionTimeout.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+        Peers = new PeerHealthTracker(SuspectPhi, downAfter, heartbeatInterval);
+        foreach (var member in members.Where(m => m.Id != selfId))
+        {
+            Peers.Track(member.Id, member.Name);
+            peerStates[member.Id] = PeerState.Up;
+        }
+
+        sampleInterval = TimeSpan.FromMilliseconds(Math.Clamp(heartbeatInterval.TotalMilliseconds, 20, 200));
+        Metrics = new NodeMetrics(() => Volatile.Read(ref state));
+        headerView = new HeaderView([.. names.Values.OrderBy(n => n, StringComparer.Ordinal)], []);
+        exposition = new PrometheusExposition(Metrics.Meter, NodeMetrics.Buckets);
+        Journal = new EventJournal(Path.Combine(dataDir, "journal"), 8 * 1024 * 1024, 5, 200, JournalHeader);
+    }
+
+    public string Name => selfName;
+
+    public ulong Id => selfId;
+
+    public PeerHealthTracker Peers { get; }
+
+    public NodeMetrics Metrics { get; }
+
+    public EventJournal Journal { get; }
+
+    public NodeHost? Node => node;
+
+    /// <summary>The node as last sampled, and what the gauges show.</summary>
+    public MetricsState Current => Volatile.Read(ref state);
+
+    /// <summary>The node's status as last sampled (null before <see cref="Attach"/>).</summary>
+    public NodeStatus? LastStatus => Volatile.Read(ref last);
+
+    /// <summary>Applied entries per second over the last few seconds.</summary>
+    public double WriteRate
+    {
+        get
+        {
+            lock (gate)
+            {
+                if (applyHistory.Count < 2)
+                {
+                    return 0;
+                }
+
+                var (firstAt, firstApplied) = applyHistory.First!.Value;
+                var (lastAt, lastApplied) = applyHistory.Last!.Value;
+                var seconds = (lastAt - firstAt).TotalSeconds;
+                return seconds > 0 ? (lastApplied - firstApplied) / seconds : 0;
+            }
+        }
+    }
+
+    public IReadOnlyList<LeaderChange> LeaderHistory()
+    {
+        lock (gate)
+        {
+            return [.. leaders];
+        }
+    }
+
+    public string NameOf(ulong id)
+    {
+        lock (gate)
+        {
+            return names.TryGetValue(id, out var name) ? name : id.ToString("x", CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>The Prometheus text exposition of every metric.</summary>
+    public string ScrapeMetrics() => exposition.Scrape();
+
+    /// <summary>Starts sampling <paramref name="started"/> and journals that it started.</summary>
+    public void Attach(NodeHost started)
+    {
+        ArgumentNullException.ThrowIfNull(started);
+        if (Interlocked.CompareExchange(ref node, started, null) is not null)
+        {
+            throw new InvalidOperationException("observability is already attached to a node");
+        }
+
+        var status = started.Status;
+        Write(JournalEvents.NodeStarted, selfName, null, new Dictionary<string, object> { ["term"] = status.Term, ["commit"] = status.Commit, ["applied"] = status.Applied });
+        Sample();
+        timer = time.CreateTimer(_ => Sample(), null, sampleInterval, sampleInterval);
+    }
+
+    public void MessageReceived(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var now = Now();
+        Peers.MessageFrom(message.From, now, message.Type == MessageType.HeartbeatResponse);
+        if (message.Type == MessageType.HeartbeatResponse && Peers.RoundTrip(message.From) is { } rtt)
+        {
+            Metrics.RoundTrip(message.From, rtt);
+        }
+    }
+
+    public void MessageSent(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Type == MessageType.Heartbeat)
+        {
+            Peers.HeartbeatSent(message.To, Now());
+        }
+    }
+
+    public void Persisted(TimeSpan duration, bool synced)
+    {
+        if (synced)
+        {
+            Metrics.Fsync(duration);
+        }
+    }
+
+    public void SnapshotTaken(ulong index, long bytes, TimeSpan duration)
+    {
+        Metrics.Snapshot(duration);
+        var fields = new Dictionary<string, object> { ["index"] = index, ["bytes"] = bytes, ["seconds"] = duration.TotalSeconds };
+        Write(JournalEvents.SnapshotTaken, selfName, null, fields);
+        Write(JournalEvents.LogCompacted, selfName, null, new Dictionary<string, object> { ["index"] = index });
+    }
+
+    public void SnapshotInstalled(ulong index, long bytes) =>
+        Write(JournalEvents.SnapshotInstalled, selfName, null, new Dictionary<string, object> { ["index"] = index, ["bytes"] = bytes });
+
+    /// <summary>A client proposal failed (timed out or was refused) after it was accepted for proposing.</summary>
+    public void ProposalFailed() => Metrics.ProposalFailed();
+
+    /// <summary>Journals an alarm (e.g. disk space) raised or cleared on this node.</summary>
+    public void Alarm(string alarm, bool raised) =>
+        Write(raised ? JournalEvents.AlarmRaised : JournalEvents.AlarmCleared, selfName, alarm);
+
+    private TimeSpan Now() => TimeSpan.FromSeconds(time.GetTimestamp() / (double)time.TimestampFrequency);
+
+    private void Sample()
+    {
+        if (node is not { } host || Volatile.Read(ref disposed) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            SampleOnce(host);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // Sampling is best effort: a node shutting down under us is not an error worth stopping the timer for.
+            _ = e;
+        }
+    }
+
+    private void SampleOnce(NodeHost host)
+    {
+        var status = host.Status;
+        var now = Now();
+        var wall = time.GetUtcNow();
+        lock (gate)
+        {
+            foreach (var member in host.Members)
+            {
+                names[member.Id] = member.Name;
+                if (member.Id != selfId)
+                {
+                    Peers.Track(member.Id, member.Name);
+                }
+            }
+
+            var previous = last;
+            if (previous is null || previous.Role != status.Role)
+            {
+                var kind = status.Role switch
+                {
+                    Role.Leader => JournalEvents.BecameLeader,
+                    Role.Candidate or Role.PreCandidate => JournalEvents.BecameCandidate,
+                    _ => JournalEvents.BecameFollower,
+                };
+                Write(kind, selfName, null, new Dictionary<string, object> { ["term"] = status.Term, ["role"] = status.Role.ToString() }, wall);
+            }
+
+            if (previous is null || previous.Leader != status.Leader)
+            {
+                if (status.Leader != 0)
+                {
+                    if (previous is not null)
+                    {
+                        Metrics.LeaderChanged();
+                    }
+
+                    var leaderName = NameOf(status.Leader);
+                    leaders.AddLast(new LeaderChange(wall, status.Term, status.Leader, leaderName));
+                    while (leaders.Count > 50)
+                    {
+                        leaders.RemoveFirst();
+                    }
+
+                    Write(JournalEvents.LeaderChanged, selfName, null,
+                        new Dictionary<string, object> { ["leader"] = leaderName, ["leader_id"] = status.Leader.ToString("x", CultureInfo.InvariantCulture), ["term"] = status.Term }, wall);
+                    if (leaderlessSince is { } since)
+                    {
+                        var took = now - since;
+                        Metrics.Failover(took);
+                        ObservabilityLog.FailoverFinished(logger, status.Leader, took.TotalSeconds);
+                        leaderlessSince = null;
+                    }
+                }
+                else if (previous is not null)
+                {
+                    leaderlessSince ??= now;
+                }
+            }
+
+            Volatile.Write(ref last, status);
+            applyHistory.AddLast((now, status.Applied));
+            while (applyHistory.Count > 2 && now - applyHistory.First!.Value.At > TimeSpan.FromSeconds(5))
+            {
+                applyHistory.RemoveFirst();
+            }
+
+            var peers = Peers.Evaluate(now, id => status.Role == Role.Leader || id == status.Leader);
+            foreach (var peer in peers)
+            {
+                var before = peerStates.TryGetValue(peer.Id, out var s) ? s : PeerState.Up;
+                if (before != peer.State)
+                {
+                    OnPeerStateChanged(peer, before, wall);
+                    peerStates[peer.Id] = peer.State;
+                }
+
+                // Losing sight of the leader starts the failover clock before the election does.
+                if (peer.Id == status.Leader && peer.State != PeerState.Up)
+                {
+                    leaderlessSince ??= now;
+                }
+            }
+
+            Volatile.Write(ref headerView, new HeaderView(
+                [.. names.Values.OrderBy(n => n, StringComparer.Ordinal)],
+                [.. peers.Where(p => p.State == PeerState.Down).Select(p => p.Name)]));
+            Volatile.Write(ref state, new MetricsState(
+                status.Leader != 0,
+                status.IsLeader,
+                status.Term,
+                status.Commit,
+                status.Applied,
+                status.IsLeader && status.LastIndex > status.Commit ? status.LastIndex - status.Commit : 0,
+                DataBytes(),
+                peers,
+                Journal.WriteFailures));
+        }
+    }
+
+    private void OnPeerStateChanged(PeerHealth peer, PeerState before, DateTimeOffset wall)
+    {
+        var fields = new Dictionary<string, object> { ["phi"] = peer.Phi, ["observer"] = selfName };
+        switch (peer.State)
+        {
+            case PeerState.Suspect:
+                ObservabilityLog.PeerDegraded(logger, peer.Name, peer.Id, "SUSPECT", peer.Reason);
+                Write(JournalEvents.PeerSuspected, peer.Name, peer.Reason, fields, wall);
+                break;
+            case PeerState.Down:
+                ObservabilityLog.PeerDegraded(logger, peer.Name, peer.Id, "DOWN", peer.Reason);
+                Write(JournalEvents.PeerDown, peer.Name, peer.Reason, fields, wall);
+                Write(JournalEvents.NodeDown, peer.Name, "judged down by " + selfName + ": " + peer.Reason, null, wall);
+                break;
+            default:
+                ObservabilityLog.PeerRecovered(logger, peer.Name, peer.Id, before.ToString().ToUpperInvariant(), peer.Reason);
+                Write(JournalEvents.PeerRecovered, peer.Name, peer.Reason, fields, wall);
+                if (before == PeerState.Down)
+                {
+                    Write(JournalEvents.NodeUp, peer.Name, "heard from again by " + selfName, null, wall);
+                }
+
+                break;
+        }
+    }
+
+    private IReadOnlyList<JournalEvent> JournalHeader(DateTimeOffset now)
+    {
+        // Called under the journal's lock, possibly while the sampler waits for that lock holding our gate: so read
+        // only the immutable view the sampler publishes, never take the gate here.
+        var view = Volatile.Read(ref headerView);
+        var all = view.All;
+        var down = view.Down;
+        var header = new List<JournalEvent> { new(now, JournalEvents.ObservationStart, null, null, new Dictionary<string, object> { ["nodes"] = all, ["observer"] = selfName }) };
+        header.AddRange(down.Select(n => new JournalEvent(now, JournalEvents.NodeDown, n, "down when this journal file was opened")));
+        return header;
+    }
+
+    private void Write(string kind, string? nodeName, string? reason, IReadOnlyDictionary<string, object>? fields = null, DateTimeOffset? at = null)
+    {
+        Journal.Write(new JournalEvent(at ?? time.GetUtcNow(), kind, nodeName, reason, fields));
+        Metrics.JournalEvent(kind);
+    }
+
+    private long DataBytes()
+    {
+        try
+        {
+            var dir = new DirectoryInfo(dataDir);
+            return dir.Exists
+                ? dir.EnumerateFiles("*", SearchOption.AllDirectories).Where(f => !f.FullName.Contains(Path.DirectorySeparatorChar + "journal" + Path.DirectorySeparatorChar, StringComparison.Ordinal)).Sum(f => f.Length)
+                : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Current.DataBytes;
+        }
+    }
+
+    /// <summary>Stops sampling and journals a clean stop.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (timer is not null)
+        {
+            await timer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (node is not null)
+        {
+            Write(JournalEvents.NodeStopped, selfName, "clean shutdown");
+        }
+
+        Journal.Dispose();
+        exposition.Dispose();
+        Metrics.Dispose();
+    }
+
+    private sealed record HeaderView(string[] All, string[] Down);
+}

@@ -1,0 +1,7 @@
+namespace Bulwark.Server.Observability;
+
+/// <summary>One peer as this node sees it now.</summary>
+/// <param name="SilenceMs">Milliseconds since its last message (null if none has arrived yet).</param>
+/// <param name="RoundTripMs">Latest heartbeat round trip in milliseconds (null if none measured).</param>
+/// <param name="Reason">Why the peer is in this state, for people.</param>
+public sealed record PeerHealth(ulong Id, string Name, PeerState State, double Phi, double? SilenceMs, double? RoundTripMs, string Reason);

@@ -1,0 +1,158 @@
+using System.Globalization;
+
+namespace Bulwark.Server.Observability;
+
+/// <summary>
+/// Per-peer failure detection: a <see cref="PhiAccrualDetector"/> fed by every message from the peer, and heartbeat
+/// round trips (a Heartbeat sent to the peer matched with its HeartbeatResponse). Only peers this node should hear
+/// from right now are judged: all of them on the leader, the leader on a follower; a follower's fellow followers
+/// send it nothing in a healthy cluster, so their silence proves nothing. Thread-safe.
+/// </summary>
+public sealed class PeerHealthTracker
+{
+    private readonly object gate = new();
+    private readonly Dictionary<ulong, Peer> peers = [];
+    private readonly double suspectPhi;
+    private readonly TimeSpan downAfter;
+    private readonly Func<PhiAccrualDetector> newDetector;
+
+    /// <param name="suspectPhi">Phi at or above which a peer is SUSPECT.</param>
+    /// <param name="downAfter">Silence after which a peer is DOWN.</param>
+    /// <param name="heartbeatInterval">The expected message period, which sets the detector's tolerances.</param>
+    public PeerHealthTracker(double suspectPhi, TimeSpan downAfter, TimeSpan heartbeatInterval)
+    {
+        if (suspectPhi <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(suspectPhi), suspectPhi, "suspicion threshold must be positive");
+        }
+
+        if (downAfter <= TimeSpan.Zero || heartbeatInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(downAfter), "down threshold and heartbeat interval must be positive");
+        }
+
+        this.suspectPhi = suspectPhi;
+        this.downAfter = downAfter;
+        newDetector = () => new PhiAccrualDetector(100, heartbeatInterval / 2, heartbeatInterval);
+    }
+
+    /// <summary>Makes <paramref name="id"/> known under <paramref name="name"/> (idempotent).</summary>
+    public void Track(ulong id, string name)
+    {
+        lock (gate)
+        {
+            if (!peers.TryGetValue(id, out var peer))
+            {
+                peers[id] = new Peer(name, newDetector());
+            }
+            else
+            {
+                peer.Name = name;
+            }
+        }
+    }
+
+    public void MessageFrom(ulong id, TimeSpan now, bool isHeartbeatResponse)
+    {
+        lock (gate)
+        {
+            if (!peers.TryGetValue(id, out var peer))
+            {
+                return;
+            }
+
+            if (peer.Detector.LastArrival is not { } last || now >= last)
+            {
+                peer.Detector.Heartbeat(now);
+            }
+
+            if (isHeartbeatResponse && peer.HeartbeatSentAt is { } sent && now >= sent)
+            {
+                peer.RoundTrip = now - sent;
+                peer.HeartbeatSentAt = null;
+            }
+        }
+    }
+
+    public void HeartbeatSent(ulong id, TimeSpan now)
+    {
+        lock (gate)
+        {
+            // Keep the oldest unanswered send: a lost response then shows up as a long round trip, not a short one.
+            if (peers.TryGetValue(id, out var peer) && peer.HeartbeatSentAt is null)
+            {
+                peer.HeartbeatSentAt = now;
+            }
+        }
+    }
+
+    /// <summary>Latest round trip to <paramref name="id"/>, if one was measured.</summary>
+    public TimeSpan? RoundTrip(ulong id)
+    {
+        lock (gate)
+        {
+            return peers.TryGetValue(id, out var peer) ? peer.RoundTrip : null;
+        }
+    }
+
+    /// <summary>Judges every peer at <paramref name="now"/>; <paramref name="expectsTraffic"/> says whom this node should hear from.</summary>
+    public IReadOnlyList<PeerHealth> Evaluate(TimeSpan now, Func<ulong, bool> expectsTraffic)
+    {
+        ArgumentNullException.ThrowIfNull(expectsTraffic);
+        lock (gate)
+        {
+            var result = new List<PeerHealth>(peers.Count);
+            foreach (var (id, peer) in peers.OrderBy(p => p.Key))
+            {
+                var phi = peer.Detector.Phi(now);
+                double? silence = peer.Detector.LastArrival is { } last ? (now - last).TotalMilliseconds : null;
+                double? rtt = peer.RoundTrip?.TotalMilliseconds;
+                PeerState state;
+                string reason;
+                if (!expectsTraffic(id))
+                {
+                    state = PeerState.Up;
+                    phi = 0;
+                    reason = silence is { } s
+                        ? string.Create(CultureInfo.InvariantCulture, $"not judged: no traffic expected from it now (last message {s:F0} ms ago)")
+                        : "not judged: no traffic expected from it now";
+                }
+                else if (silence is null)
+                {
+                    state = PeerState.Down;
+                    reason = "never heard from";
+                }
+                else if (silence.Value >= downAfter.TotalMilliseconds)
+                {
+                    state = PeerState.Down;
+                    reason = string.Create(CultureInfo.InvariantCulture, $"silent for {silence.Value:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms), phi {phi:F1}");
+                }
+                else if (phi >= suspectPhi)
+                {
+                    state = PeerState.Suspect;
+                    reason = string.Create(CultureInfo.InvariantCulture, $"phi {phi:F1} >= {suspectPhi:F1}: silent for {silence.Value:F0} ms, usual gap {peer.Detector.MeanIntervalMs:F0} ms");
+                }
+                else
+                {
+                    state = PeerState.Up;
+                    reason = string.Create(CultureInfo.InvariantCulture, $"last message {silence.Value:F0} ms ago, phi {phi:F1}");
+                }
+
+                result.Add(new PeerHealth(id, peer.Name, state, phi, silence, rtt, reason));
+            }
+
+            return result;
+        }
+    }
+
+    private sealed class Peer(string name, PhiAccrualDetector detector)
+    {
+        public string Name { get; set; } = name;
+
+        public PhiAccrualDetector Detector { get; } = detector;
+
+        public TimeSpan? HeartbeatSentAt { get; set; }
+
+        public TimeSpan? RoundTrip { get; set; }
+    }
+}
