@@ -8,7 +8,11 @@ internal sealed record RaftTestFaults
 {
     public static readonly RaftTestFaults None = new();
 
-    /// <summary>The leader commits an entry of an earlier term by counting replicas (the Figure 8 bug).</summary>
+    /// <summary>
+    /// The leader commits an entry of an earlier term by counting replicas (the Figure 8 bug). So that the bug can
+    /// show, a new leader also appends no no-op (which would otherwise reach every follower together with the
+    /// earlier-term entries and make the faulty commit coincide with a correct one).
+    /// </summary>
     public bool CommitPreviousTermEntriesByCount { get; init; }
 
     /// <summary>A node grants its vote without checking that the candidate's log is at least as up to date.</summary>
