@@ -43,6 +43,7 @@ public sealed class ClusterSimulation
         world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver);
         faults = world.Random.Fork(3);
         world.ConfigApplied += OnConfigApplied;
+        world.Network.Undeliverable = OnUndeliverable;
         latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
         bootstrapSnapshot = RaftState.Bootstrap(latestConfig).Snapshot!;
         workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, options.ClientTimeout);
@@ -90,7 +91,8 @@ public sealed class ClusterSimulation
             world.Monitor.LeadersElected,
             crashes,
             livenessTicks,
-            world.Monitor.HighestApplied);
+            world.Monitor.HighestApplied,
+            world.Monitor.OldTermCommits);
         return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
     }
 
@@ -107,7 +109,7 @@ public sealed class ClusterSimulation
         world.Network.Conditions = new NetworkConditions(
             plan.Drops ? 0.02 + faults.NextDouble() * 0.1 : 0,
             plan.Duplicates ? 0.01 + faults.NextDouble() * 0.08 : 0,
-            plan.Reordering ? 0.02 + faults.NextDouble() * 0.08 : 0,
+            (plan.Reordering ? 0.02 + faults.NextDouble() * 0.08 : 0) + plan.DelaySpikeRate,
             500,
             plan.Reordering ? 8_000 : 2_000);
     }
@@ -153,13 +155,33 @@ public sealed class ClusterSimulation
         return node;
     }
 
-    private void Deliver(Message message)
+    private bool Deliver(Message message)
     {
-        if (nodes.TryGetValue(message.To, out var node) && node.IsUp)
+        if (!nodes.TryGetValue(message.To, out var node) || !node.IsUp)
         {
-            world.TraceDelivery(message);
-            node.Receive(message);
+            return false;
         }
+
+        world.TraceDelivery(message);
+        node.Receive(message);
+        return true;
+    }
+
+    /// <summary>The sender's transport notices a failed connection a little later and tells its core.</summary>
+    private void OnUndeliverable(Message message)
+    {
+        if (message.Type is not (MessageType.Append or MessageType.Snapshot))
+        {
+            return;
+        }
+
+        world.Scheduler.After(5 * options.TickMicros, () =>
+        {
+            if (nodes.TryGetValue(message.From, out var sender))
+            {
+                sender.ReportUndeliverable(message);
+            }
+        });
     }
 
     private IReadOnlyList<SimNode> RunningNodes() => running ??= nodes.Values.Where(n => !n.IsRetired).ToList();
@@ -262,7 +284,8 @@ public sealed class ClusterSimulation
             return;
         }
 
-        var victim = faults.Pick(up);
+        var leader = FindLeader();
+        var victim = leader is not null && faults.Chance(world.Plan.LeaderCrashBias) ? leader : faults.Pick(up);
         victim.Crash();
         crashes++;
         world.Scheduler.After(faults.Between(5_000, world.Plan.MaxDowntime), () =>
@@ -400,7 +423,10 @@ public sealed class ClusterSimulation
         {
             var picture = string.Join(", ", nodes.Values.Where(n => !n.IsRetired).Select(n =>
                 $"n{n.Id}:{(n.IsUp ? n.SoftState!.Value.Role.ToString() : "down")}@t{n.SoftState?.Term} applied={n.Applied}"));
-            world.Monitor.Fail($"liveness: no proposal committed on every member within {options.LivenessBoundTicks} ticks after faults stopped ({picture}; config {latestConfig})");
+            var progress = FindLeader()?.Status() is { } status
+                ? "; leader progress " + string.Join(" ", status.Progress.Select(p => $"n{p.Id}:{p.State} match={p.Match} next={p.Next}")) + $" first={status.FirstIndex} last={status.LastIndex}"
+                : "";
+            world.Monitor.Fail($"liveness: no proposal committed on every member within {options.LivenessBoundTicks} ticks after faults stopped ({picture}; config {latestConfig}{progress})");
             return;
         }
 

@@ -39,6 +39,12 @@ public sealed record FaultPlan
     /// <summary>How long a crashed node stays down, microseconds (upper bound).</summary>
     public long MaxDowntime { get; init; } = 600_000;
 
+    /// <summary>Chance that a crash hits the current leader rather than a random node.</summary>
+    public double LeaderCrashBias { get; init; }
+
+    /// <summary>Extra delay-spike chance on top of the reordering setting (late, stale messages).</summary>
+    public double DelaySpikeRate { get; init; }
+
     public int Clients { get; init; } = 3;
     public int Keys { get; init; } = 3;
 
@@ -46,7 +52,7 @@ public sealed record FaultPlan
     public long ChaosDuration { get; init; } = 2_000_000;
 
     public static IReadOnlyList<string> Profiles { get; } =
-        ["mixed", "calm", "all", "crash-heavy", "election-storm", "stale-reads", "figure8"];
+        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "figure8"];
 
     public static FaultPlan For(ulong seed, int nodes, string profile)
     {
@@ -69,6 +75,7 @@ public sealed record FaultPlan
             MaxInflightMessages = random.Chance(0.5) ? 2 : 64,
             MaxMessageBytes = random.Chance(0.5) ? 200 : 64 * 1024,
             CompactEvery = 0,
+            LeaderCrashBias = random.Chance(0.3) ? 0.7 : 0,
             SyncLatencyMax = random.Chance(0.5) ? 3_000 : 300,
             FaultInterval = random.Between(60_000, 300_000),
             MaxDowntime = random.Between(100_000, 1_000_000),
@@ -99,6 +106,13 @@ public sealed record FaultPlan
                 Crashes = true, Partitions = true, Drops = true, ClockSkew = true, PreVote = false, CheckQuorum = false,
                 SyncLatencyMax = 5_000, FaultInterval = 30_000, MaxDowntime = 60_000, Clients = 3, Keys = 2,
             },
+            // Very short, very frequent crashes during elections, and late vote requests: a vote forgotten across a
+            // restart lets a second candidate win the same term.
+            "vote-amnesia" => new FaultPlan
+            {
+                Crashes = true, Partitions = true, Reordering = true, PreVote = false, CheckQuorum = false,
+                DelaySpikeRate = 0.3, SyncLatencyMax = 300, FaultInterval = 15_000, MaxDowntime = 8_000, Clients = 2, Keys = 1,
+            },
             // Leaders cut off from the majority keep running: a read served without ReadIndex goes stale.
             "stale-reads" => new FaultPlan
             {
@@ -106,10 +120,12 @@ public sealed record FaultPlan
                 FaultInterval = 100_000, Clients = 4, Keys = 1,
             },
             // Leaders crash and partitions shift often while entries are half-replicated (Raft paper, Figure 8).
+            // One entry per message so acknowledgements of an old-term entry arrive before the new leader's no-op.
             "figure8" => new FaultPlan
             {
-                Crashes = true, Partitions = true, Drops = true, Reordering = true, PreVote = false, CheckQuorum = false,
-                SyncLatencyMax = 2_000, FaultInterval = 50_000, MaxDowntime = 200_000, Clients = 4, Keys = 2,
+                Crashes = true, Partitions = true, Reordering = true, PreVote = false, CheckQuorum = false,
+                LeaderCrashBias = 0.9, MaxMessageBytes = 1, MaxInflightMessages = 1,
+                SyncLatencyMax = 2_000, FaultInterval = 25_000, MaxDowntime = 120_000, Clients = 4, Keys = 2,
             },
             _ => throw new ArgumentException($"unknown fault profile '{profile}'; known: {string.Join(", ", Profiles)}", nameof(profile)),
         };

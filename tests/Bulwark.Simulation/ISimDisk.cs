@@ -36,6 +36,9 @@ public interface ISimDisk
     /// <summary>What a restarting node reads back.</summary>
     DiskImage Recover();
 
+    /// <summary>The term of the entry at <paramref name="index"/> as written so far (0 if absent or compacted).</summary>
+    ulong TermAt(ulong index);
+
     /// <summary>The log as written so far, synced or not (for checkers; equals the core's log).</summary>
     DiskImage Current { get; }
 }

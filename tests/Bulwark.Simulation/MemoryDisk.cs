@@ -16,6 +16,8 @@ public sealed class MemoryDisk : ISimDisk
 
     public int UnsyncedWrites => unsynced.Count;
 
+    public ulong TermAt(ulong index) => current.TermAt(index);
+
     public void InstallSnapshot(SnapshotMetadata metadata, ReadOnlyMemory<byte> data) => Do(new Write.Snapshot(metadata, data.ToArray(), ReplacesLog: true));
 
     public void SaveSnapshot(SnapshotMetadata metadata, ReadOnlyMemory<byte> data) => Do(new Write.Snapshot(metadata, data.ToArray(), ReplacesLog: false));
@@ -87,6 +89,17 @@ public sealed class MemoryDisk : ISimDisk
         public Image Clone() => new() { entries = [.. entries], hardState = hardState, snapshot = snapshot, snapshotData = snapshotData };
 
         public DiskImage ToDiskImage() => new(hardState, snapshot, snapshotData, entries.ToArray());
+
+        public ulong TermAt(ulong index)
+        {
+            var floor = snapshot?.Index ?? 0;
+            if (index == floor)
+            {
+                return snapshot?.Term ?? 0;
+            }
+
+            return index > floor && index - floor <= (ulong)entries.Count ? entries[(int)(index - floor - 1)].Term : 0;
+        }
 
         public void Apply(Write write)
         {

@@ -16,6 +16,7 @@ public sealed class SafetyMonitor(Func<long> now)
     private readonly Dictionary<(ulong Index, ulong Term), ulong> entryHash = [];
     // Highest commit index any node reported while at a given term: those entries were committed in that term or before.
     private readonly SortedDictionary<ulong, ulong> commitKnownAtTerm = [];
+    private readonly Dictionary<ulong, (ulong Term, ulong Node)> committedTerm = [];
     private readonly List<string> violations = [];
 
     public IReadOnlyList<string> Violations => violations;
@@ -33,6 +34,19 @@ public sealed class SafetyMonitor(Func<long> now)
 
         leaderOfTerm[term] = node;
         CheckLeaderCompleteness(node, term, log);
+    }
+
+    /// <summary>How often a leader advanced its commit index to an entry of an earlier term.</summary>
+    public int OldTermCommits { get; private set; }
+
+    /// <summary>
+    /// The commit rule (dissertation §3.6.2): a leader commits by counting replicas only an entry of its own term;
+    /// earlier entries become committed with it. Committing an older entry by count is unsafe (Figure 3.7).
+    /// </summary>
+    public void OnLeaderCommittedOldTerm(ulong node, ulong term, ulong commit, ulong entryTerm)
+    {
+        OldTermCommits++;
+        Fail($"commit rule: node {node}, leader of term {term}, advanced its commit index to {commit}, an entry of term {entryTerm}");
     }
 
     public void OnAppend(ulong node, ImmutableArray<Entry> entries)
@@ -54,11 +68,24 @@ public sealed class SafetyMonitor(Func<long> now)
         }
     }
 
-    public void OnHardState(ulong node, HardState state)
+    /// <summary>A node's hard state: its commit index (whose entry has <paramref name="commitTerm"/> in its log) is committed.</summary>
+    public void OnHardState(ulong node, HardState state, ulong commitTerm)
     {
         if (state.Commit == 0)
         {
             return;
+        }
+
+        if (commitTerm != 0)
+        {
+            if (committedTerm.TryGetValue(state.Commit, out var known) && known.Term != commitTerm)
+            {
+                Fail($"state machine safety: node {node} holds index {state.Commit} committed with term {commitTerm}, but node {known.Node} committed it with term {known.Term}");
+            }
+            else
+            {
+                committedTerm[state.Commit] = (commitTerm, node);
+            }
         }
 
         if (!commitKnownAtTerm.TryGetValue(state.Term, out var commit) || commit < state.Commit)
@@ -131,9 +158,11 @@ public sealed class SafetyMonitor(Func<long> now)
                 break;
             }
 
-            if (entry.Index > floor && appliedAt.TryGetValue(entry.Index, out var committed) && committed.Term != entry.Term)
+            var committed = appliedAt.TryGetValue(entry.Index, out var applied) ? applied.Term
+                : committedTerm.TryGetValue(entry.Index, out var known) ? known.Term : 0;
+            if (entry.Index > floor && committed != 0 && committed != entry.Term)
             {
-                Fail($"leader completeness: node {node} became leader of term {term} holding {entry}, but the committed entry there has term {committed.Term}");
+                Fail($"leader completeness: node {node} became leader of term {term} holding {entry}, but the committed entry there has term {committed}");
                 return;
             }
         }

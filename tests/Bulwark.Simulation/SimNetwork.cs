@@ -14,8 +14,14 @@ public sealed record NetworkConditions(double DropRate, double DuplicateRate, do
 /// may be dropped or duplicated, and never crosses a cut link. Cuts are one-way, so partitions can be
 /// asymmetric; a message in flight when its link is cut is lost.
 /// </summary>
-public sealed class SimNetwork(EventScheduler scheduler, DeterministicRandom random, TraceHash trace, Action<Message> deliver)
+public sealed class SimNetwork(EventScheduler scheduler, DeterministicRandom random, TraceHash trace, Func<Message, bool> deliver)
 {
+    /// <summary>
+    /// Called when a message could not reach its target because the link is cut or the target is down — what a
+    /// real transport notices as a failed connection (a silently dropped message goes unnoticed).
+    /// </summary>
+    public Action<Message>? Undeliverable { get; set; }
+
     private readonly HashSet<(ulong From, ulong To)> cut = [];
 
     public NetworkConditions Conditions { get; set; } = NetworkConditions.Reliable;
@@ -34,7 +40,14 @@ public sealed class SimNetwork(EventScheduler scheduler, DeterministicRandom ran
     {
         Sent++;
         var conditions = Conditions;
-        if (IsCut(message.From, message.To) || random.Chance(conditions.DropRate))
+        if (IsCut(message.From, message.To))
+        {
+            Dropped++;
+            Undeliverable?.Invoke(message);
+            return;
+        }
+
+        if (random.Chance(conditions.DropRate))
         {
             Dropped++;
             return;
@@ -80,6 +93,7 @@ public sealed class SimNetwork(EventScheduler scheduler, DeterministicRandom ran
             if (IsCut(message.From, message.To))
             {
                 Dropped++;
+                Undeliverable?.Invoke(message);
                 return;
             }
 
@@ -89,7 +103,11 @@ public sealed class SimNetwork(EventScheduler scheduler, DeterministicRandom ran
             trace.Add((long)message.To);
             trace.Add((long)message.Term);
             trace.Add((long)message.Index);
-            deliver(message);
+            if (!deliver(message))
+            {
+                Dropped++;
+                Undeliverable?.Invoke(message);
+            }
         });
     }
 }

@@ -22,6 +22,8 @@ public sealed class SimNode
     private int incarnation;
     private bool readyInFlight;
     private ulong snapshotIndex;
+    private Role role;
+    private ulong lastCommit;
 
     public SimNode(SimWorld world, RaftConfig config, ISimDisk disk, IReplicatedStateMachine stateMachine, long tickInterval)
     {
@@ -77,6 +79,8 @@ public sealed class SimNode
         var state = new RaftState(image.HardState, image.Snapshot, [.. image.Entries], Applied);
         incarnation++;
         readyInFlight = false;
+        role = Role.Follower;
+        lastCommit = image.HardState.Commit;
         raft = new RaftNode(config, state, random);
         world.Trace(Id, "start", (long)image.HardState.Term, (long)image.LastIndex);
         ScheduleTick(incarnation);
@@ -179,6 +183,26 @@ public sealed class SimNode
         Pump();
     }
 
+    /// <summary>The transport could not reach <paramref name="message"/>'s target (link cut or node down).</summary>
+    public void ReportUndeliverable(Message message)
+    {
+        if (raft is null)
+        {
+            return;
+        }
+
+        if (message.Type == MessageType.Snapshot)
+        {
+            raft.ReportSnapshotFailure(message.To);
+        }
+        else
+        {
+            raft.ReportUnreachable(message.To);
+        }
+
+        Pump();
+    }
+
     private void ScheduleTick(int forIncarnation)
     {
         world.Scheduler.After(TickInterval, () =>
@@ -240,10 +264,24 @@ public sealed class SimNode
             world.Monitor.OnAppend(Id, ready.Entries);
         }
 
+        // Judge the commit rule only for a node that was already leader of this term before this Ready: a commit
+        // index learned as a follower may point at an older entry and arrive in the Ready that announces leadership.
+        var wasLeader = role == Role.Leader && ready.SoftState is null;
+        if (ready.SoftState is { } softState)
+        {
+            role = softState.Role;
+        }
+
         if (ready.HardState is { } hardState)
         {
+            if (wasLeader && hardState.Commit > lastCommit && Disk.TermAt(hardState.Commit) is var commitTerm && commitTerm != hardState.Term)
+            {
+                world.Monitor.OnLeaderCommittedOldTerm(Id, hardState.Term, hardState.Commit, commitTerm);
+            }
+
+            lastCommit = hardState.Commit;
             Disk.WriteHardState(world.Sabotage.HasFlag(Sabotage.VoteNotPersisted) ? hardState with { Vote = 0 } : hardState);
-            world.Monitor.OnHardState(Id, hardState);
+            world.Monitor.OnHardState(Id, hardState, Disk.TermAt(hardState.Commit));
         }
 
         if (ready.SoftState is { } soft)
@@ -368,13 +406,15 @@ public sealed class SimNode
             return message;
         }
 
+        // The core may have asked for this snapshot before the host compacted again; a host keeps only its newest
+        // snapshot, and sending that one (with its own metadata) is as good: it covers everything the older did.
         var image = Disk.Current;
-        if (image.Snapshot is null || image.Snapshot.Index != message.Snapshot.Metadata.Index)
+        if (image.Snapshot is null || image.Snapshot.Index < message.Snapshot.Metadata.Index)
         {
             throw new SimulationException(
-                $"node {Id} sends snapshot {message.Snapshot.Metadata.Index}@{message.Snapshot.Metadata.Term} but its disk holds {image.Snapshot?.Index.ToString() ?? "none"}");
+                $"node {Id} sends snapshot {message.Snapshot.Metadata.Index}@{message.Snapshot.Metadata.Term} but its disk holds {image.Snapshot?.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}");
         }
 
-        return message with { Snapshot = message.Snapshot with { Data = image.SnapshotData } };
+        return message with { Snapshot = new Snapshot(image.Snapshot, image.SnapshotData) };
     }
 }

@@ -7,7 +7,7 @@ public sealed class SimWorld
 {
     private readonly List<string>? traceLines;
 
-    public SimWorld(ulong seed, FaultPlan plan, Sabotage sabotage, bool keepTrace, Action<Message> deliver)
+    public SimWorld(ulong seed, FaultPlan plan, Sabotage sabotage, bool keepTrace, Func<Message, bool> deliver)
     {
         Random = new DeterministicRandom(seed);
         Plan = plan;

@@ -20,4 +20,9 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
         $"dotnet run --project tests/Bulwark.Simulation -c Release -- replay --seed {Seed} --nodes {Nodes}" +
         (Profile == "mixed" ? "" : $" --profile {Profile}") +
         (Sabotage == Sabotage.None ? "" : $" --sabotage {Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)}");
+
+    /// <summary>The same run through the test suite (the Replay test honours these variables).</summary>
+    public string ReplayTestCommand =>
+        $"BULWARK_SIM_SEED={Seed} BULWARK_SIM_NODES={Nodes} BULWARK_SIM_PROFILE={Profile} BULWARK_SIM_SABOTAGE={Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)} " +
+        "dotnet test tests/Bulwark.Simulation.Tests -c Release --filter FullyQualifiedName~ReplayTests";
 }

@@ -23,7 +23,8 @@ public sealed record SimulationResult(
         if (!Passed)
         {
             text += Environment.NewLine + string.Join(Environment.NewLine, Violations.Select(v => "  " + v)) +
-                    Environment.NewLine + "  replay: " + Options.ReplayCommand;
+                    Environment.NewLine + "  replay: " + Options.ReplayCommand +
+                    Environment.NewLine + "      or: " + Options.ReplayTestCommand;
         }
 
         return text;
@@ -40,8 +41,9 @@ public sealed record SimulationStats(
     int LeadersElected,
     int Crashes,
     int LivenessTicks,
-    ulong FinalApplied)
+    ulong FinalApplied,
+    int OldTermCommits)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied}");
+        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits}");
 }
