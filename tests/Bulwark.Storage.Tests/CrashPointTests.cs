@@ -24,6 +24,19 @@ public sealed class CrashPointTests
             Assert.Throws<SimulatedCrashException>(() => workload.Run(fs));
             fs.Crash(mode);
 
+            // Crash again at the first write of the recovery itself (cutting a torn tail, deleting an unfinished segment).
+            fs.CrashAtFaultPoint = fs.FaultPoints + 1;
+            try
+            {
+                WriteAheadLog.Open(fs, CrashWorkload.Dir, CrashWorkload.Options).Log.Dispose();
+            }
+            catch (SimulatedCrashException)
+            {
+                fs.Crash(mode);
+            }
+
+            fs.CrashAtFaultPoint = null;
+
             var (wal, first) = WriteAheadLog.Open(fs, CrashWorkload.Dir, CrashWorkload.Options);
             var matched = workload.MatchingState(first);
             Assert.True(matched >= 0,
