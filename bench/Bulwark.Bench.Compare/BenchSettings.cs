@@ -1,0 +1,50 @@
+namespace Bulwark.Bench.Compare;
+
+/// <summary>How long and how much: the full run, or --quick for a short check that everything works.</summary>
+public sealed record BenchSettings
+{
+    public required TimeSpan Duration { get; init; }
+
+    public required TimeSpan Warmup { get; init; }
+
+    public required int KeySpace { get; init; }
+
+    public required int FailoverTrials { get; init; }
+
+    /// <summary>Writing before the leader is killed.</summary>
+    public required TimeSpan BeforeKill { get; init; }
+
+    /// <summary>Writing on after the first acknowledged write that followed the kill.</summary>
+    public required TimeSpan AfterRecovery { get; init; }
+
+    /// <summary>Deadline of one failover write; on expiry the writer moves to the next endpoint.</summary>
+    public required TimeSpan FailoverCallTimeout { get; init; }
+
+    public required int MemoryKeys { get; init; }
+
+    public TimeSpan Patience { get; init; } = TimeSpan.FromSeconds(60);
+
+    public static BenchSettings Full => new()
+    {
+        Duration = TimeSpan.FromSeconds(10),
+        Warmup = TimeSpan.FromSeconds(2),
+        KeySpace = 10_000,
+        FailoverTrials = 5,
+        BeforeKill = TimeSpan.FromSeconds(2),
+        AfterRecovery = TimeSpan.FromSeconds(1),
+        FailoverCallTimeout = TimeSpan.FromMilliseconds(250),
+        MemoryKeys = 1_000_000,
+    };
+
+    public static BenchSettings Quick => new()
+    {
+        Duration = TimeSpan.FromSeconds(2),
+        Warmup = TimeSpan.FromSeconds(0.5),
+        KeySpace = 1_000,
+        FailoverTrials = 2,
+        BeforeKill = TimeSpan.FromSeconds(1),
+        AfterRecovery = TimeSpan.FromSeconds(0.5),
+        FailoverCallTimeout = TimeSpan.FromMilliseconds(250),
+        MemoryKeys = 50_000,
+    };
+}

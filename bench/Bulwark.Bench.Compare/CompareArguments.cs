@@ -1,0 +1,122 @@
+using System.Globalization;
+
+namespace Bulwark.Bench.Compare;
+
+/// <summary>bulwark-compare's flags.</summary>
+public sealed record CompareArguments
+{
+    public const string Usage = """
+        bulwark-compare: a 3-node etcd cluster and a 3-node Bulwark cluster on loopback, one after the other, same workloads
+
+          --bulwark-dll PATH   the built CLI (src/Bulwark.Cli/bin/Release/net10.0/bulwark.dll); copied aside before use
+          --etcd PATH          etcd binary (/usr/bin/etcd)
+          --dotnet PATH        dotnet host for Bulwark nodes (the one running this)
+          --data-root DIR      parent of both clusters' data dirs, one disk for both (/tmp)
+          --out DIR            where results.json and report.md go (bench/results/<time>)
+          --quick              short run: 2 s phases, 2 failover trials, 50k keys for --memory
+          --memory             also the memory benchmark (1M keys; slow)
+          --no-load            skip throughput/latency/CPU
+          --no-failover        skip the failover benchmark
+          --duration S         measured seconds per load phase (10; quick 2)
+          --trials N           failover trials per system and writer count (5; quick 2)
+          --memory-keys N      keys for --memory (1000000; quick 50000)
+        """;
+
+    public required string BulwarkDll { get; init; }
+
+    public string Etcd { get; init; } = "/usr/bin/etcd";
+
+    public required string Dotnet { get; init; }
+
+    public string DataRoot { get; init; } = "/tmp";
+
+    public required string OutDir { get; init; }
+
+    public bool Quick { get; init; }
+
+    public bool Memory { get; init; }
+
+    public bool Load { get; init; } = true;
+
+    public bool Failover { get; init; } = true;
+
+    public required BenchSettings Settings { get; init; }
+
+    public static CompareArguments Parse(IReadOnlyList<string> args)
+    {
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        string[] switches = ["quick", "memory", "no-load", "no-failover"];
+        string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys"];
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw new ArgumentException($"unexpected argument '{args[i]}'");
+            if (switches.Contains(name))
+            {
+                flags.Add(name);
+            }
+            else if (valued.Contains(name))
+            {
+                values[name] = i + 1 < args.Count ? args[++i] : throw new ArgumentException($"--{name} needs a value");
+            }
+            else
+            {
+                throw new ArgumentException($"unknown flag --{name}");
+            }
+        }
+
+        var quick = flags.Contains("quick");
+        var settings = quick ? BenchSettings.Quick : BenchSettings.Full;
+        if (values.TryGetValue("duration", out var d))
+        {
+            settings = settings with { Duration = TimeSpan.FromSeconds(Positive(d, "duration")) };
+        }
+
+        if (values.TryGetValue("trials", out var t))
+        {
+            settings = settings with { FailoverTrials = (int)Positive(t, "trials") };
+        }
+
+        if (values.TryGetValue("memory-keys", out var k))
+        {
+            settings = settings with { MemoryKeys = (int)Positive(k, "memory-keys") };
+        }
+
+        var dll = values.GetValueOrDefault("bulwark-dll") ?? throw new ArgumentException("--bulwark-dll is required");
+        if (!File.Exists(dll))
+        {
+            throw new ArgumentException($"--bulwark-dll: {dll} does not exist; build src/Bulwark.Cli -c Release first");
+        }
+
+        var etcd = values.GetValueOrDefault("etcd") ?? "/usr/bin/etcd";
+        if (!File.Exists(etcd))
+        {
+            throw new ArgumentException($"--etcd: {etcd} does not exist; install it with: apt-get install etcd-server etcd-client");
+        }
+
+        var dataRoot = values.GetValueOrDefault("data-root") ?? "/tmp";
+        if (!Directory.Exists(dataRoot))
+        {
+            throw new ArgumentException($"--data-root: {dataRoot} is not a directory");
+        }
+
+        return new CompareArguments
+        {
+            BulwarkDll = Path.GetFullPath(dll),
+            Etcd = etcd,
+            Dotnet = values.GetValueOrDefault("dotnet") ?? Environment.ProcessPath ?? "dotnet",
+            DataRoot = dataRoot,
+            OutDir = values.GetValueOrDefault("out") ?? Path.Combine("bench", "results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)),
+            Quick = quick,
+            Memory = flags.Contains("memory"),
+            Load = !flags.Contains("no-load"),
+            Failover = !flags.Contains("no-failover"),
+            Settings = settings,
+        };
+    }
+
+    private static double Positive(string text, string name) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && double.IsFinite(v)
+            ? v
+            : throw new ArgumentException($"--{name}: '{text}' is not a positive number");
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Bulwark.Bench.Load;
+
+namespace Bulwark.Bench.Compare;
+
+/// <summary>Runs the standard workloads against one cluster, sampling the cluster's CPU around each measured phase.</summary>
+public sealed class LoadSuite(BenchSettings settings, TextWriter log)
+{
+    public async Task<IReadOnlyList<WorkloadMeasurement>> RunAsync(ClusterUnderTest cluster)
+    {
+        var results = new List<WorkloadMeasurement>();
+        var preloaded = false;
+        foreach (var spec in WorkloadSpec.Standard)
+        {
+            // Every call goes to the leader: the same path for both systems (no forwarding from a follower).
+            var leader = await cluster.WaitForLeaderAsync(settings.Patience).ConfigureAwait(false);
+            var options = new LoadOptions
+            {
+                Endpoints = [cluster.ClientUrls[leader]],
+                Clients = spec.Clients,
+                Connections = spec.Connections,
+                Workload = spec.Workload,
+                Consistency = spec.Consistency,
+                ReadPercent = 50,
+                KeySize = 16,
+                ValueSize = 256,
+                KeySpace = settings.KeySpace,
+                KeyPrefix = "bench/",
+                CallTimeout = TimeSpan.FromSeconds(10),
+            };
+            using var runner = new LoadRunner(options);
+            await runner.ConnectAsync().ConfigureAwait(false);
+            if (spec.Workload != Workload.Put && !preloaded)
+            {
+                await runner.PreloadAsync().ConfigureAwait(false);
+                preloaded = true;
+            }
+
+            await runner.RunPhaseAsync(settings.Warmup, null).ConfigureAwait(false);
+            var loadAverage = ProcStat.LoadAverage();
+            var pids = cluster.Pids;
+            var self = Process.GetCurrentProcess();
+            self.Refresh();
+            var generatorBefore = self.TotalProcessorTime;
+            var before = ProcStat.CpuSeconds(pids);
+            var result = await runner.RunPhaseAsync(settings.Duration, null).ConfigureAwait(false);
+            var after = ProcStat.CpuSeconds(pids);
+            self.Refresh();
+            var measurement = new WorkloadMeasurement(cluster.System, spec, result, after - before, (self.TotalProcessorTime - generatorBefore).TotalSeconds, loadAverage);
+            results.Add(measurement);
+            log.WriteLine(FormattableString.Invariant(
+                $"  {cluster.System,-8} {spec.Label,-44} {result.OpsPerSecond,8:0} ops/s  p50 {result.LatencyMs.P50,7:0.00} ms  p99 {result.LatencyMs.P99,7:0.00} ms  cpu {measurement.CpuSecondsPer1000Ops,6:0.000} s/1k ops  errors {result.Errors}  (load avg {loadAverage:0.0})"));
+        }
+
+        return results;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Bulwark.Bench.Compare;
+using Bulwark.Bench.Load;
+
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(CompareArguments.Usage);
+    return 0;
+}
+
+CompareArguments a;
+try
+{
+    a = CompareArguments.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"bulwark-compare: {e.Message}");
+    Console.Error.WriteLine(CompareArguments.Usage);
+    return 2;
+}
+
+var log = Console.Out;
+var s = a.Settings;
+var runRoot = Path.Combine(a.DataRoot, "bulwark-vs-etcd-" + Guid.NewGuid().ToString("N")[..8]);
+Directory.CreateDirectory(runRoot);
+Directory.CreateDirectory(a.OutDir);
+
+// Other builds may rewrite the CLI's output folder during the run; the nodes run from a private copy.
+var bulwarkBin = Path.Combine(runRoot, "bulwark-bin");
+CopyDirectory(Path.GetDirectoryName(a.BulwarkDll)!, bulwarkBin);
+var bulwarkDll = Path.Combine(bulwarkBin, Path.GetFileName(a.BulwarkDll));
+
+var report = new BenchReport
+{
+    Started = DateTimeOffset.UtcNow,
+    Command = "bench/run-vs-etcd.sh " + string.Join(' ', args.Where(x => x is "--quick" or "--memory" or "--no-load" or "--no-failover")),
+    Machine = MachineInfo.Collect(EtcdVersion(a.Etcd), a.DataRoot),
+    Settings = s,
+};
+log.WriteLine($"bulwark-compare: data under {runRoot}, results to {a.OutDir}; load average {ProcStat.LoadAverage():0.0}");
+
+try
+{
+    log.WriteLine("physical floor");
+    report.Floor = await PhysicalFloor.MeasureAsync(runRoot);
+    log.WriteLine(FormattableString.Invariant($"  fdatasync {report.Floor.FdatasyncMedianMs:0.000} ms (p99 {report.Floor.FdatasyncP99Ms:0.000}), loopback RTT {report.Floor.LoopbackRttMedianMs:0.000} ms"));
+
+    if (a.Load)
+    {
+        log.WriteLine("throughput, latency, CPU");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            report.Load.AddRange(await new LoadSuite(s, log).RunAsync(cluster));
+        }
+    }
+
+    if (a.Failover)
+    {
+        log.WriteLine("failover");
+        // The equal setting is etcd's default (100 ms heartbeat, 1 s election), so etcd's default run serves for both.
+        foreach (var (system, timing, label) in new (string, RaftTiming?, string)[]
+        {
+            ("etcd", null, "defaults"),
+            ("bulwark", null, "defaults"),
+            ("bulwark", RaftTiming.EtcdDefaults, "equal (100 ms / 1 s)"),
+        })
+        {
+            await using var cluster = NewCluster(system, timing);
+            await cluster.StartAsync(s.Patience);
+            report.Failover.AddRange(await new FailoverBench(s, log).RunAsync(cluster, label));
+        }
+
+        report.Notes.Add("The \"equal\" settings are etcd's defaults (100 ms heartbeat, 1000 ms election timeout), so etcd's default rows are also its equal-settings rows; Bulwark's defaults are 50 ms / 500 ms.");
+    }
+
+    if (a.Memory)
+    {
+        log.WriteLine("memory");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            report.Memory.Add(await new MemoryBench(s, log).RunAsync(cluster));
+        }
+    }
+}
+finally
+{
+    report.Finished = DateTimeOffset.UtcNow;
+    await File.WriteAllTextAsync(Path.Combine(a.OutDir, "results.json"), ResultFormat.ToJson(report));
+    var markdown = ReportMarkdown.Render(report);
+    await File.WriteAllTextAsync(Path.Combine(a.OutDir, "report.md"), markdown);
+    log.WriteLine();
+    log.WriteLine(markdown);
+    log.WriteLine($"load average at end {ProcStat.LoadAverage():0.0}; written {Path.Combine(a.OutDir, "report.md")} and results.json");
+    try
+    {
+        Directory.Delete(runRoot, recursive: true);
+    }
+    catch (IOException)
+    {
+        // leftover temp files are harmless
+    }
+}
+
+return 0;
+
+ClusterUnderTest NewCluster(string system, RaftTiming? timing) => system == "etcd"
+    ? new EtcdCluster(a.Etcd, runRoot, timing)
+    : new BulwarkCluster(a.Dotnet, bulwarkDll, runRoot, timing);
+
+static string EtcdVersion(string etcd)
+{
+    using var p = Process.Start(new ProcessStartInfo(etcd, "--version") { RedirectStandardOutput = true, UseShellExecute = false })!;
+    var first = p.StandardOutput.ReadLine() ?? "";
+    p.WaitForExit();
+    return first.Replace("etcd Version:", "", StringComparison.Ordinal).Trim();
+}
+
+static void CopyDirectory(string from, string to)
+{
+    foreach (var dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+    {
+        Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+    }
+
+    Directory.CreateDirectory(to);
+    foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+    {
+        File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)), overwrite: true);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text;
+
+namespace Bulwark.Bench.Compare;
+
+/// <summary>The run as Markdown tables with Bulwark/etcd ratios, plus the issue's targets marked met or missed.</summary>
+public static class ReportMarkdown
+{
+    public static string Render(BenchReport r)
+    {
+        var md = new StringBuilder();
+        var m = r.Machine;
+        Line(md, $"Run {r.Started:yyyy-MM-dd HH:mm} to {r.Finished:HH:mm} UTC: `{r.Command}`");
+        md.AppendLine();
+        Line(md, $"Machine: {m.Cpu}, {m.Cores} cores, {m.MemoryMiB} MiB RAM, Linux {m.Kernel}, .NET {m.Dotnet}, etcd {m.Etcd}; data dirs {m.DataDisk}; 1-minute load average at start {m.LoadAverageAtStart:0.0}.");
+        Line(md, $"Each load phase: {r.Settings.Warmup.TotalSeconds:0.#} s warm-up, then {r.Settings.Duration.TotalSeconds:0.#} s measured; key space {r.Settings.KeySpace}, 16-byte keys, 256-byte values; every call to the leader.");
+        md.AppendLine();
+
+        if (r.Floor is { } f)
+        {
+            md.AppendLine("### Physical floor");
+            md.AppendLine();
+            md.AppendLine("| what | median ms | p99 ms |");
+            md.AppendLine("|---|---:|---:|");
+            Line(md, $"| write 512 B + fdatasync (preallocated file, data disk) | {f.FdatasyncMedianMs:0.000} | {f.FdatasyncP99Ms:0.000} |");
+            Line(md, $"| TCP loopback round trip (1 byte) | {f.LoopbackRttMedianMs:0.000} | {f.LoopbackRttP99Ms:0.000} |");
+            Line(md, $"| floor of one replicated put (fdatasync + 2 round trips) | {f.PutFloorMs:0.000} | |");
+            md.AppendLine();
+        }
+
+        if (r.Load.Count > 0)
+        {
+            md.AppendLine("### Throughput, latency and CPU (ratio = Bulwark / etcd)");
+            md.AppendLine();
+            md.AppendLine("| workload | clients | etcd ops/s | Bulwark ops/s | ratio | etcd p50 ms | Bulwark p50 ms | ratio | etcd p99 ms | Bulwark p99 ms | ratio | etcd p99.9 ms | Bulwark p99.9 ms | etcd CPU s/1k ops | Bulwark CPU s/1k ops | ratio | errors etcd/Bulwark |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var (e, b) in Pairs(r))
+            {
+                var spec = (e ?? b)!.Spec;
+                Line(md, $"| {spec.Name} | {spec.Clients} | {N(e?.Result.OpsPerSecond, "0")} | {N(b?.Result.OpsPerSecond, "0")} | {Ratio(b?.Result.OpsPerSecond, e?.Result.OpsPerSecond)} | {N(e?.Result.LatencyMs.P50)} | {N(b?.Result.LatencyMs.P50)} | {Ratio(b?.Result.LatencyMs.P50, e?.Result.LatencyMs.P50)} | {N(e?.Result.LatencyMs.P99)} | {N(b?.Result.LatencyMs.P99)} | {Ratio(b?.Result.LatencyMs.P99, e?.Result.LatencyMs.P99)} | {N(e?.Result.LatencyMs.P999)} | {N(b?.Result.LatencyMs.P999)} | {N(e?.CpuSecondsPer1000Ops, "0.000")} | {N(b?.CpuSecondsPer1000Ops, "0.000")} | {Ratio(b?.CpuSecondsPer1000Ops, e?.CpuSecondsPer1000Ops)} | {e?.Result.Errors.ToString(CultureInfo.InvariantCulture) ?? "-"}/{b?.Result.Errors.ToString(CultureInfo.InvariantCulture) ?? "-"} |");
+            }
+
+            md.AppendLine();
+            Line(md, $"CPU is utime+stime of the three server processes from /proc/<pid>/stat around the measured phase. The load generator runs on the same 2 cores (its own CPU per workload is in the JSON).");
+            md.AppendLine();
+        }
+
+        if (r.Failover.Count > 0)
+        {
+            md.AppendLine("### Failover (kill -9 of the leader under writes)");
+            md.AppendLine();
+            md.AppendLine("| system | settings | writers | trials | median longest gap ms | worst gap ms | median kill to first ack ms | acknowledged writes lost |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var s in r.Failover)
+            {
+                Line(md, $"| {s.System} | {s.Timing} | {s.Writers} | {s.Trials.Count} | {s.MedianGapMs:0} | {s.WorstGapMs:0} | {s.MedianKillToFirstAckMs:0} | {s.Lost} |");
+            }
+
+            md.AppendLine();
+            Line(md, $"Each trial: writers put unique keys back to back for {r.Settings.BeforeKill.TotalSeconds:0.#} s, the leader gets SIGKILL, writers go on until {r.Settings.AfterRecovery.TotalSeconds:0.#} s after the first acknowledged write sent after the kill. A call that fails or passes its {r.Settings.FailoverCallTimeout.TotalMilliseconds:0} ms deadline is retried on the next endpoint. Every acknowledged key is then read back (linearizable); the killed node is restarted and caught up before the next trial.");
+            md.AppendLine();
+        }
+
+        if (r.Memory.Count > 0)
+        {
+            md.AppendLine("### Memory");
+            md.AppendLine();
+            md.AppendLine("| system | keys | RSS per node before MiB | loaded MiB | after compaction MiB | bytes per key loaded | after compaction |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var x in r.Memory)
+            {
+                Line(md, $"| {x.System} | {x.Keys} | {x.BaselineRss.Average() / (1 << 20):0.0} | {x.MeanLoadedMiB:0.0} | {x.MeanCompactedMiB:0.0} | {x.BytesPerKeyLoaded:0} | {x.BytesPerKeyCompacted:0} |");
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine("### Targets");
+        md.AppendLine();
+        md.AppendLine("| target | measured | verdict |");
+        md.AppendLine("|---|---|---|");
+        foreach (var (target, measured, met) in Targets(r))
+        {
+            Line(md, $"| {target} | {measured} | {(met is null ? "not measured" : met.Value ? "met" : "**missed**")} |");
+        }
+
+        foreach (var note in r.Notes)
+        {
+            md.AppendLine();
+            md.AppendLine(note);
+        }
+
+        return md.ToString();
+    }
+
+    private static IEnumerable<(string Target, string Measured, bool? Met)> Targets(BenchReport r)
+    {
+        var puts = Pairs(r).Where(p => (p.Etcd ?? p.Bulwark)!.Spec.Name == "put").ToList();
+        foreach (var (e, b) in puts)
+        {
+            var clients = (e ?? b)!.Spec.Clients;
+            if (e is null || b is null)
+            {
+                yield return ($"put throughput ≥ 2× etcd, p99 ≤ etcd's, {clients} clients", "-", null);
+                continue;
+            }
+
+            var tput = b.Result.OpsPerSecond / e.Result.OpsPerSecond;
+            var p99 = b.Result.LatencyMs.P99 / e.Result.LatencyMs.P99;
+            yield return ($"put throughput ≥ 2× etcd, p99 ≤ etcd's, {clients} clients", Inv($"{tput:0.00}× throughput, {p99:0.00}× p99"), tput >= 2 && p99 <= 1);
+        }
+
+        var cpuPairs = puts.Where(p => p.Etcd is not null && p.Bulwark is not null).ToList();
+        if (cpuPairs.Count > 0)
+        {
+            var ratios = cpuPairs.Select(p => p.Bulwark!.CpuSecondsPer1000Ops / p.Etcd!.CpuSecondsPer1000Ops).ToList();
+            yield return ("CPU per committed put ≤ 0.5× etcd's", string.Join(", ", cpuPairs.Zip(ratios, (p, x) => Inv($"{x:0.00}× at {p.Etcd!.Spec.Clients}"))), ratios.All(x => x <= 0.5));
+        }
+
+        var eDefault = r.Failover.Where(s => s.System == "etcd" && s.Timing == "defaults").ToList();
+        foreach (var b in r.Failover.Where(s => s.System == "bulwark" && s.Timing == "defaults"))
+        {
+            var e = eDefault.FirstOrDefault(x => x.Writers == b.Writers);
+            if (e is not null)
+            {
+                var ratio = b.MedianGapMs / e.MedianGapMs;
+                yield return ($"median failover gap ≤ 0.4× etcd's on defaults, none lost ({b.Writers} writer(s))", Inv($"{ratio:0.00}×, lost {b.Lost} (etcd lost {e.Lost})"), ratio <= 0.4 && b.Lost == 0);
+            }
+        }
+
+        var single = r.Load.FirstOrDefault(x => x.System == "bulwark" && x.Spec.Name == "put" && x.Spec.Clients == 1);
+        if (single is not null && r.Floor is { } floor)
+        {
+            var x = single.Result.LatencyMs.P50 / floor.PutFloorMs;
+            yield return ("single-client put latency ≤ 1.5× the physical floor", Inv($"p50 {single.Result.LatencyMs.P50:0.00} ms = {x:0.00}× floor {floor.PutFloorMs:0.00} ms"), x <= 1.5);
+        }
+
+        var me = r.Memory.FirstOrDefault(x => x.System == "etcd");
+        var mb = r.Memory.FirstOrDefault(x => x.System == "bulwark");
+        if (me is not null && mb is not null)
+        {
+            var x = mb.LoadedRss.Average() / me.LoadedRss.Average();
+            yield return ($"RSS per node ≤ etcd's with {mb.Keys} keys", Inv($"{x:0.00}× ({mb.MeanLoadedMiB:0} vs {me.MeanLoadedMiB:0} MiB)"), x <= 1);
+        }
+        else
+        {
+            yield return ("RSS per node ≤ etcd's with 1M keys", "run with --memory", null);
+        }
+    }
+
+    private static List<(WorkloadMeasurement? Etcd, WorkloadMeasurement? Bulwark)> Pairs(BenchReport r) =>
+        WorkloadSpec.Standard.Select(spec => (
+            r.Load.FirstOrDefault(x => x.System == "etcd" && x.Spec == spec),
+            r.Load.FirstOrDefault(x => x.System == "bulwark" && x.Spec == spec)))
+            .Where(p => p.Item1 is not null || p.Item2 is not null)
+            .ToList();
+
+    private static string N(double? v, string format = "0.00") => v is { } x && double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+    private static string Ratio(double? bulwark, double? etcd) =>
+        bulwark is { } b && etcd is { } e && e > 0 && double.IsFinite(b) ? (b / e).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+
+    private static string Inv(FormattableString s) => FormattableString.Invariant(s);
+
+    private static void Line(StringBuilder md, FormattableString s) => md.AppendLine(FormattableString.Invariant(s));
+}
