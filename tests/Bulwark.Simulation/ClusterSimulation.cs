@@ -170,7 +170,7 @@ public sealed class ClusterSimulation
     /// <summary>The sender's transport notices a failed connection a little later and tells its core.</summary>
     private void OnUndeliverable(Message message)
     {
-        if (message.Type is not (MessageType.Append or MessageType.Snapshot))
+        if (!world.Plan.TransportReportsFailures || message.Type is not (MessageType.Append or MessageType.Snapshot))
         {
             return;
         }

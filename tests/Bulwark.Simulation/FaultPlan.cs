@@ -39,6 +39,10 @@ public sealed record FaultPlan
     /// <summary>How long a crashed node stays down, microseconds (upper bound).</summary>
     public long MaxDowntime { get; init; } = 600_000;
 
+    /// <summary>The transport tells the core about peers it could not reach (ReportUnreachable, ReportSnapshotFailure).
+    /// Off, the core must recover from lost messages and snapshots on its own timers.</summary>
+    public bool TransportReportsFailures { get; init; } = true;
+
     /// <summary>Chance that a crash hits the current leader rather than a random node.</summary>
     public double LeaderCrashBias { get; init; }
 
@@ -76,6 +80,7 @@ public sealed record FaultPlan
             MaxMessageBytes = random.Chance(0.5) ? 200 : 64 * 1024,
             CompactEvery = 0,
             LeaderCrashBias = random.Chance(0.3) ? 0.7 : 0,
+            TransportReportsFailures = random.Chance(0.5),
             SyncLatencyMax = random.Chance(0.5) ? 3_000 : 300,
             FaultInterval = random.Between(60_000, 300_000),
             MaxDowntime = random.Between(100_000, 1_000_000),
