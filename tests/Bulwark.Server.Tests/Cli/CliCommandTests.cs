@@ -15,14 +15,14 @@ public sealed class CliCommandTests(SharedCluster shared)
     [Fact]
     public async Task PutGetAndDelPrintWhatEtcdctlPrints()
     {
-        Assert.Equal((0, "OK\n"), await Ok("put", "cli/a", "one"));
-        Assert.Equal((0, "OK\n"), await Ok("put", "cli/b", "two"));
-        Assert.Equal((0, "cli/a\none\n"), await Ok("get", "cli/a"));
-        Assert.Equal((0, "cli/a\none\ncli/b\ntwo\n"), await Ok("get", "cli/", "--prefix"));
+        Assert.Equal((0, "OK\n"), await Ok("put", "cli/basic/a", "one"));
+        Assert.Equal((0, "OK\n"), await Ok("put", "cli/basic/b", "two"));
+        Assert.Equal((0, "cli/basic/a\none\n"), await Ok("get", "cli/basic/a"));
+        Assert.Equal((0, "cli/basic/a\none\ncli/basic/b\ntwo\n"), await Ok("get", "cli/basic/", "--prefix"));
         Assert.Equal((0, ""), await Ok("get", "cli/missing"));
-        Assert.Equal((0, "1\n"), await Ok("del", "cli/a"));
-        Assert.Equal((0, "cli/b\ntwo\n"), await Ok("get", "cli/", "--prefix", "--serializable"));
-        Assert.Equal((0, "1\n"), await Ok("del", "cli/", "--prefix"));
+        Assert.Equal((0, "1\n"), await Ok("del", "cli/basic/a"));
+        Assert.Equal((0, "cli/basic/b\ntwo\n"), await Ok("get", "cli/basic/", "--prefix", "--serializable"));
+        Assert.Equal((0, "1\n"), await Ok("del", "cli/basic/", "--prefix"));
     }
 
     [Fact]
@@ -79,17 +79,17 @@ public sealed class CliCommandTests(SharedCluster shared)
         var (code, output, error) = await Run("status", "--json", "--endpoints", Cluster.ClientUrls[0]);
         Assert.True(code == 0, error + output);
         var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
-        Assert.Equal(Cluster.Names, rows.Select(r => r.GetProperty("Name").GetString()).Order(StringComparer.Ordinal));
-        var leader = Assert.Single(rows, r => r.GetProperty("Role").GetString() == "leader").GetProperty("Name").GetString();
+        Assert.Equal(Cluster.Names, rows.Select(r => r.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
+        var leader = Assert.Single(rows, r => r.GetProperty("role").GetString() == "leader").GetProperty("name").GetString();
         foreach (var row in rows)
         {
-            var name = row.GetProperty("Name").GetString()!;
-            Assert.Equal(ClusterMember.IdFromName(name).ToString("x", System.Globalization.CultureInfo.InvariantCulture), row.GetProperty("Id").GetString());
-            Assert.Equal(Cluster.ClientUrls[Cluster.Names.ToList().IndexOf(name)], row.GetProperty("Endpoint").GetString());
-            Assert.Equal(leader, row.GetProperty("Leader").GetString());
-            Assert.Equal("healthy", row.GetProperty("Health").GetString());
-            Assert.True(row.GetProperty("Term").GetUInt64() >= 1);
-            Assert.True(row.GetProperty("AppliedIndex").GetUInt64() >= 1);
+            var name = row.GetProperty("name").GetString()!;
+            Assert.Equal(ClusterMember.IdFromName(name).ToString("x", System.Globalization.CultureInfo.InvariantCulture), row.GetProperty("id").GetString());
+            Assert.Equal(Cluster.ClientUrls[Cluster.Names.ToList().IndexOf(name)], row.GetProperty("endpoint").GetString());
+            Assert.Equal(leader, row.GetProperty("leader").GetString());
+            Assert.Equal("healthy", row.GetProperty("health").GetString());
+            Assert.True(row.GetProperty("term").GetUInt64() >= 1);
+            Assert.True(row.GetProperty("appliedIndex").GetUInt64() >= 1);
         }
 
         (code, output, _) = await Run("status", "--endpoints", Cluster.Endpoints);
@@ -111,9 +111,9 @@ public sealed class CliCommandTests(SharedCluster shared)
         Assert.Equal(1, code);
         var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
         Assert.Equal(Cluster.Size + 1, rows.Count);
-        var down = Assert.Single(rows, r => r.GetProperty("Health").GetString()!.StartsWith("down", StringComparison.Ordinal));
-        Assert.Equal($"http://127.0.0.1:{deadPort}", down.GetProperty("Endpoint").GetString());
-        Assert.Equal(Cluster.Size, rows.Count(r => r.GetProperty("Health").GetString() == "healthy"));
+        var down = Assert.Single(rows, r => r.GetProperty("health").GetString()!.StartsWith("down", StringComparison.Ordinal));
+        Assert.Equal($"http://127.0.0.1:{deadPort}", down.GetProperty("endpoint").GetString());
+        Assert.Equal(Cluster.Size, rows.Count(r => r.GetProperty("health").GetString() == "healthy"));
     }
 
     private async Task<(int Code, string Output)> Ok(params string[] args)

@@ -13,14 +13,14 @@ namespace Bulwark.Server.Tests.Processes;
 /// acknowledged write is on every node, and the history of the register clients is linearizable.
 /// </summary>
 [Collection(ProcessCollection.Name)]
-public sealed class FailoverTests(ITestOutputHelper log)
+public sealed class FailoverTests(SharedCluster shared, ITestOutputHelper log)
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
 
     [Fact]
     public async Task WritesThroughLeaderAndFollowerAreSeenByEveryNode()
     {
-        await using var cluster = await ProcessCluster.StartAsync();
+        var cluster = shared.Cluster;
         try
         {
             var leader = await cluster.WaitForLeaderAsync();
