@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Bulwark.Server;
 using Bulwark.Server.Configuration;
+using Bulwark.Server.Admin;
 using Bulwark.Server.Hosting;
+using Bulwark.Server.Observability;
 using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -36,8 +38,10 @@ public static class ServeCommand
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
         NodeOptions options;
+        bool textLogs;
         try
         {
+            (args, textLogs) = LogFormatOption.Extract(args);
             options = NodeConfigurationLoader.Load(args);
         }
         catch (ConfigurationException e)
@@ -46,16 +50,19 @@ public static class ServeCommand
             return ExitBadConfiguration;
         }
 
-        using var loggers = LoggerFactory.Create(ConfigureLogging);
+        Action<ILoggingBuilder> configureLogging = logging => LogFormatOption.Configure(logging, textLogs);
+        using var loggers = LoggerFactory.Create(configureLogging);
         var logger = loggers.CreateLogger("Bulwark.Serve");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
+        var observability = new NodeObservability(options.NodeId, options.InitialCluster, options.DataDir, options.HeartbeatInterval, options.ElectionTimeout, loggers);
+        await using var observabilityScope = observability.ConfigureAwait(false);
         NodeHost node;
         try
         {
-            node = NodeHost.Start(options.ToHostOptions(), loggers);
+            node = NodeHost.Start(options.ToHostOptions() with { Observer = observability }, loggers);
         }
         catch (StorageCorruptionException e)
         {
@@ -71,18 +78,23 @@ public static class ServeCommand
         await using (node.ConfigureAwait(false))
         {
             Microsoft.AspNetCore.Builder.WebApplication app;
+            Microsoft.AspNetCore.Builder.WebApplication admin;
             try
             {
-                app = ServerHost.Build(node, options.ListenClientUrls, ConfigureLogging);
+                app = ServerHost.Build(node, options.ListenClientUrls, configureLogging);
                 await app.StartAsync(stop.Token).ConfigureAwait(false);
+                observability.Attach(node);
+                admin = AdminServer.Build(observability, options.ListenMetricsUrl, configureLogging);
+                await admin.StartAsync(stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or FormatException or InvalidOperationException)
             {
-                ServeLog.StartFailed(logger, $"client API on {string.Join(",", options.ListenClientUrls)}: {e.Message}", e);
+                ServeLog.StartFailed(logger, $"client API on {string.Join(",", options.ListenClientUrls)} or admin endpoint on {options.ListenMetricsUrl}: {e.Message}", e);
                 return ExitStartFailed;
             }
 
             await using (app.ConfigureAwait(false))
+            await using (admin.ConfigureAwait(false))
             {
                 ServeLog.Serving(logger, options.Name, options.NodeId, string.Join(",", options.ListenClientUrls), options.ListenPeerUrl, Path.GetFullPath(options.DataDir));
                 var stopped = Task.Delay(Timeout.Infinite, stop.Token);
@@ -109,19 +121,5 @@ public static class ServeCommand
             context.Cancel = true;
             stop.Cancel();
         }
-    }
-
-    private static void ConfigureLogging(ILoggingBuilder logging)
-    {
-        logging.ClearProviders();
-        logging.SetMinimumLevel(LogLevel.Information);
-        logging.AddFilter("Microsoft", LogLevel.Warning);
-        logging.AddFilter("Grpc", LogLevel.Warning);
-        logging.AddJsonConsole(json =>
-        {
-            json.UseUtcTimestamp = true;
-            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            json.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
-        });
     }
 }

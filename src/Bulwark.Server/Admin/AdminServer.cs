@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.Json;
+using Bulwark.Consensus;
+using Bulwark.Server.Observability;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server.Admin;
+
+/// <summary>
+/// The admin HTTP/1.1 listener (etcd's --listen-metrics-urls): /metrics (Prometheus), /livez, /readyz, /health,
+/// /health/leader, /health/replica?lag=N, /status.json and the status page at /. Separate from the gRPC endpoint so a
+/// load balancer or Prometheus never competes with clients, and so it keeps answering while the API is busy.
+/// </summary>
+public static class AdminServer
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Builds (does not start) the admin listener on <paramref name="url"/> for an attached <paramref name="observability"/>.</summary>
+    public static WebApplication Build(NodeObservability observability, string url, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        ArgumentNullException.ThrowIfNull(observability);
+        ArgumentException.ThrowIfNullOrWhiteSpace(url);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        configureLogging?.Invoke(builder.Logging);
+        var endpoint = ServerHost.EndpointOf(url);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint, listen => listen.Protocols = HttpProtocols.Http1));
+        builder.Services.AddSingleton(new MemberStatusProbe());
+        var app = builder.Build();
+
+        app.MapGet("/metrics", () => Results.Text(observability.ScrapeMetrics(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/livez", () => Plain(HealthCheck.Live(observability.Node is { Completion.IsCompleted: false })));
+        app.MapGet("/readyz", () => Plain(HealthCheck.Ready(observability.Node?.Status)));
+        app.MapGet("/health", () => EtcdJson(HealthCheck.Etcd(observability.Node?.Status)));
+        app.MapGet("/health/leader", () => EtcdJson(HealthCheck.Leader(observability.Node?.Status)));
+        app.MapGet("/health/replica", (HttpRequest request) =>
+        {
+            if (!HealthCheck.TryParseLag(request.Query["lag"], out var lag, out var error))
+            {
+                return Results.Json(new { health = "false", reason = error }, statusCode: 400);
+            }
+
+            return EtcdJson(HealthCheck.Replica(observability.Node?.Status, lag));
+        });
+        app.MapGet("/status.json", async (MemberStatusProbe probe, CancellationToken cancel) =>
+            Results.Json(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false), Json));
+        app.MapGet("/", () => Results.Content(StatusPage.Html, "text/html; charset=utf-8"));
+        return app;
+    }
+
+    private static IResult Plain(HealthResult result) =>
+        Results.Text(result.Healthy ? "ok\n" : result.Reason + "\n", "text/plain; charset=utf-8", statusCode: result.StatusCode);
+
+    private static IResult EtcdJson(HealthResult result) =>
+        Results.Json(new { health = result.Healthy ? "true" : "false", reason = result.Reason }, statusCode: result.StatusCode);
+
+    internal static string Hex(ulong id) => id.ToString("x", CultureInfo.InvariantCulture);
+
+    internal static string RoleName(Role role) => role.ToString().ToUpperInvariant();
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using Bulwark.Server.Hosting;
+
+namespace Bulwark.Server.Admin;
+
+/// <summary>The answer of one health endpoint: HTTP status and a reason for people (empty when healthy).</summary>
+public sealed record HealthResult(bool Healthy, string Reason)
+{
+    public int StatusCode => Healthy ? 200 : 503;
+}
+
+/// <summary>
+/// The health decisions behind /livez, /readyz, /health, /health/leader and /health/replica, as pure functions of a
+/// node status, so a load balancer's view can be tested without sockets.
+/// </summary>
+public static class HealthCheck
+{
+    /// <summary>/readyz: a node further than this many committed entries behind in applying is not ready.</summary>
+    public const ulong ReadyApplyLag = 1000;
+
+    /// <summary>/health/replica without ?lag=.</summary>
+    public const ulong DefaultReplicaLag = 100;
+
+    public static HealthResult Live(bool loopRunning) => loopRunning ? new(true, "") : new(false, "node loop stopped");
+
+    public static HealthResult Ready(NodeStatus? status)
+    {
+        if (status is null)
+        {
+            return new(false, "node not started");
+        }
+
+        if (status.Leader == 0)
+        {
+            return new(false, "RAFT NO LEADER");
+        }
+
+        var lag = Lag(status);
+        return lag > ReadyApplyLag
+            ? new(false, string.Create(CultureInfo.InvariantCulture, $"applied index {status.Applied} is {lag} entries behind commit {status.Commit} (bound {ReadyApplyLag})"))
+            : new(true, "");
+    }
+
+    /// <summary>etcd's /health: healthy when the member knows a leader.</summary>
+    public static HealthResult Etcd(NodeStatus? status) =>
+        status is null ? new(false, "node not started") : status.Leader == 0 ? new(false, "RAFT NO LEADER") : new(true, "");
+
+    public static HealthResult Leader(NodeStatus? status) =>
+        status is { IsLeader: true } ? new(true, "") : new(false, status is null ? "node not started" : $"not the leader (role {status.Role})");
+
+    /// <summary>A follower that knows a leader and has applied to within <paramref name="maxLag"/> entries of its commit index.</summary>
+    public static HealthResult Replica(NodeStatus? status, ulong maxLag)
+    {
+        if (status is null)
+        {
+            return new(false, "node not started");
+        }
+
+        if (status.IsLeader)
+        {
+            return new(false, "this member is the leader, not a replica");
+        }
+
+        if (status.Leader == 0)
+        {
+            return new(false, "RAFT NO LEADER");
+        }
+
+        var lag = Lag(status);
+        return lag > maxLag ? new(false, string.Create(CultureInfo.InvariantCulture, $"lag {lag} entries > {maxLag}")) : new(true, "");
+    }
+
+    /// <summary>Parses ?lag=N; a missing value means <see cref="DefaultReplicaLag"/>.</summary>
+    public static bool TryParseLag(string? text, out ulong lag, out string error)
+    {
+        error = "";
+        if (string.IsNullOrEmpty(text))
+        {
+            lag = DefaultReplicaLag;
+            return true;
+        }
+
+        if (ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out lag))
+        {
+            return true;
+        }
+
+        error = $"query parameter 'lag' is '{text}', not a non-negative whole number of entries";
+        return false;
+    }
+
+    private static ulong Lag(NodeStatus status) => status.Commit > status.Applied ? status.Commit - status.Applied : 0;
+}

@@ -1,0 +1,58 @@
+using Bulwark.Server.Observability;
+
+namespace Bulwark.Server.Admin;
+
+/// <summary>What /status.json returns and the status page renders.</summary>
+public sealed record StatusDocument(
+    string Node,
+    string Id,
+    DateTimeOffset Time,
+    string Leader,
+    ulong Term,
+    double WriteRate,
+    IReadOnlyList<MemberView> Members,
+    IReadOnlyList<LeaderChange> LeaderHistory,
+    IReadOnlyList<JournalEvent> Events)
+{
+    public static async Task<StatusDocument> BuildAsync(NodeObservability observability, MemberStatusProbe probe, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(observability);
+        ArgumentNullException.ThrowIfNull(probe);
+        var node = observability.Node ?? throw new InvalidOperationException("observability is not attached to a node");
+        var self = node.Status;
+        var members = node.Members;
+        var answers = await probe.ProbeAsync(members, self.Id, cancellationToken).ConfigureAwait(false);
+        var judged = observability.Current.Peers.ToDictionary(p => p.Id);
+        var views = new List<MemberView>();
+        foreach (var member in members.OrderBy(m => m.Name, StringComparer.Ordinal))
+        {
+            if (member.Id == self.Id)
+            {
+                views.Add(new MemberView(AdminServer.Hex(member.Id), member.Name, true, true, AdminServer.RoleName(self.Role), self.Term, self.Commit, self.Applied,
+                    self.Commit > self.Applied ? self.Commit - self.Applied : 0, "UP", 0, null, "this member"));
+                continue;
+            }
+
+            var peer = judged.GetValueOrDefault(member.Id);
+            var answer = answers.GetValueOrDefault(member.Id);
+            // A member that does not answer is shown DOWN even when this node does not judge it (a follower's view of another follower).
+            var state = peer?.State.ToString().ToUpperInvariant() ?? "UP";
+            var reason = peer?.Reason ?? "";
+            if (answer is null && state == "UP")
+            {
+                state = "DOWN";
+                reason = "does not answer Status on its client URLs";
+            }
+
+            var role = answer is null ? "UNREACHABLE" : answer.Leader == member.Id ? "LEADER" : answer.Leader == 0 ? "NO LEADER" : "FOLLOWER";
+            var commit = answer?.RaftIndex ?? 0;
+            var applied = answer?.RaftAppliedIndex ?? 0;
+            views.Add(new MemberView(AdminServer.Hex(member.Id), member.Name, false, answer is not null, role, answer?.RaftTerm ?? 0, commit, applied,
+                answer is null ? 0 : self.Commit > applied ? self.Commit - applied : 0, state, peer?.Phi ?? 0, peer?.RoundTripMs, reason));
+        }
+
+        return new StatusDocument(observability.Name, AdminServer.Hex(self.Id), DateTimeOffset.UtcNow,
+            self.Leader == 0 ? "" : observability.NameOf(self.Leader), self.Term, Math.Round(observability.WriteRate, 2), views,
+            observability.LeaderHistory(), [.. observability.Journal.Recent().TakeLast(50).Reverse()]);
+    }
+}
