@@ -48,7 +48,7 @@ public sealed class EtcdConnection : IDisposable
             }
         }
 
-        throw new RpcException(new Status(StatusCode.Unavailable, $"no endpoint answered ({string.Join(", ", Endpoints)}): {last?.Status.Detail}"));
+        throw new RpcException(new Status(StatusCode.Unavailable, $"no endpoint answered ({string.Join(", ", Endpoints)}): {last?.Status.DebugException?.InnerException?.Message ?? last?.Status.DebugException?.Message ?? last?.Status.Detail}"));
     }
 
     public CallOptions Options(CancellationToken cancellation) => new(deadline: DateTime.UtcNow + Timeout, cancellationToken: cancellation);
