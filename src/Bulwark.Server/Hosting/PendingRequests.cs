@@ -22,6 +22,9 @@ public sealed class PendingRequests
 
     public int ReadCount => reads.Count;
 
+    /// <summary>Reads whose read point is not confirmed yet (to ask again after a leader change).</summary>
+    public IReadOnlyList<ulong> UnconfirmedReads => [.. reads.Keys];
+
     public ulong NextId() => (ulong)Interlocked.Increment(ref nextId);
 
     public Task<ApplyResult> RegisterProposal(ulong requestId)

@@ -31,6 +31,7 @@ public sealed class ReadyProcessor
     private ulong appliedTerm;
     private ulong lastSnapshotIndex;
     private SoftState soft;
+    private ulong previousLeader;
     private bool published;
     private int ticksSincePublish = PublishRetryTicks;
     private NodeStatus status;
@@ -194,6 +195,16 @@ public sealed class ReadyProcessor
         }
 
         node.Advance(ready);
+        if (ready.SoftState is { Leader: not 0 } changed && changed.Leader != previousLeader)
+        {
+            // The core drops unanswered read requests when leadership moves; ask again under the new leader.
+            foreach (var readId in pending.UnconfirmedReads)
+            {
+                ReadIndex(readId);
+            }
+        }
+
+        previousLeader = soft.Leader;
         MaybeSnapshot();
         Volatile.Write(ref status, BuildStatus());
     }

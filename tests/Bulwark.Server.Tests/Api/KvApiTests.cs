@@ -53,6 +53,18 @@ public sealed class KvApiTests
         Assert.False(txn2.Succeeded);
         Assert.Equal("10", txn2.Responses.Single().ResponseRange.Kvs.Single().Value.ToStringUtf8());
 
+        // A read-only txn is answered from a confirmed read point without entering the log.
+        var before = cluster.Nodes.Node(leader).Status.LastIndex;
+        var readOnly = await cluster.Kv(other).TxnAsync(new TxnRequest
+        {
+            Compare = { new Compare { Key = B("a"), Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Greater, Version = 0 } },
+            Success = { new RequestOp { RequestRange = new RangeRequest { Key = B("a") } } },
+        });
+        Assert.True(readOnly.Succeeded);
+        Assert.Equal("10", readOnly.Responses.Single().ResponseRange.Kvs.Single().Value.ToStringUtf8());
+        Assert.Equal(txn.Header.Revision, readOnly.Header.Revision);
+        Assert.Equal(before, cluster.Nodes.Node(leader).Status.LastIndex);
+
         // Delete, then compact below the delete: the old revision is gone, the current one reads fine.
         var del = await followerKv.DeleteRangeAsync(new DeleteRangeRequest { Key = B("b"), PrevKv = true });
         Assert.Equal(1, del.Deleted);

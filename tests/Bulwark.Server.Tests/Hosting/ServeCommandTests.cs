@@ -18,7 +18,8 @@ public sealed class ServeCommandTests : IDisposable
         var (client, peer) = (FreePort(), FreePort());
         using var stop = new CancellationTokenSource();
         var run = ServeCommand.RunAsync(
-            ["--name", "solo", "--initial-cluster", $"solo=http://127.0.0.1:{peer}", "--listen-client-urls", $"http://127.0.0.1:{client}", "--data-dir", dataDir],
+            ["--name", "solo", "--initial-cluster", $"solo=http://127.0.0.1:{peer}", "--listen-client-urls", $"http://127.0.0.1:{client}",
+                "--listen-metrics-urls", $"http://127.0.0.1:{FreePort()}", "--data-dir", dataDir],
             stop.Token);
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{client}");
@@ -58,7 +59,8 @@ public sealed class ServeCommandTests : IDisposable
         Directory.CreateDirectory(Path.Combine(dataDir, "snap"));
         await File.WriteAllBytesAsync(Path.Combine(dataDir, "snap", "0000000000000005-0000000000000001.snap"), new byte[64]);
         var code = await ServeCommand.RunAsync(
-            ["--name", "solo", "--initial-cluster", $"solo=http://127.0.0.1:{FreePort()}", "--listen-client-urls", $"http://127.0.0.1:{FreePort()}", "--data-dir", dataDir],
+            ["--name", "solo", "--initial-cluster", $"solo=http://127.0.0.1:{FreePort()}", "--listen-client-urls", $"http://127.0.0.1:{FreePort()}",
+                "--listen-metrics-urls", $"http://127.0.0.1:{FreePort()}", "--data-dir", dataDir],
             CancellationToken.None);
         Assert.Equal(ServeCommand.ExitCorruptStorage, code);
     }
