@@ -57,15 +57,25 @@ public sealed class ClusterSimulation
         var linearizability = CheckVerdict.Unknown;
         try
         {
+            // A run stops at its first violation: what follows a broken invariant (message storms between
+            // diverged logs, say) only costs time and buries the first report.
+            bool Failed() => world.Monitor.Violations.Count > 0;
             Boot();
             workload.Start();
             ScheduleNextFault();
-            world.Scheduler.RunUntil(world.Plan.ChaosDuration);
-            Heal();
-            CheckLiveness();
-            Drain();
-            FinalChecks();
-            linearizability = CheckHistory();
+            world.Scheduler.RunUntil(world.Plan.ChaosDuration, Failed);
+            if (!Failed())
+            {
+                Heal();
+                CheckLiveness();
+            }
+
+            if (!Failed())
+            {
+                Drain();
+                FinalChecks();
+                linearizability = CheckHistory();
+            }
         }
         catch (RaftInvariantException e)
         {
@@ -132,7 +142,8 @@ public sealed class ClusterSimulation
                 GrantVoteIgnoringLogFreshness = options.Sabotage.HasFlag(Sabotage.GrantVoteIgnoringLogFreshness),
             },
         };
-        var node = new SimNode(world, config, new MemoryDisk(), new KvStateMachine(), (long)(options.TickMicros * skew));
+        ISimDisk disk = options.UseWal ? new WalDisk((int)(faults.NextULong() & int.MaxValue)) : new MemoryDisk();
+        var node = new SimNode(world, config, disk, new KvStateMachine(), (long)(options.TickMicros * skew));
         // Every node, founding or joining later, starts from the founding membership at index 0: the log after it
         // holds every change since, so replaying it (or a snapshot) yields the current membership. A joining node
         // started without it would rebuild its membership from the changes alone and could think itself the only voter.
@@ -416,7 +427,11 @@ public sealed class ClusterSimulation
                 });
             }
 
-            world.Scheduler.RunUntil(world.Scheduler.Now + options.TickMicros, Done);
+            world.Scheduler.RunUntil(world.Scheduler.Now + options.TickMicros, () => Done() || world.Monitor.Violations.Count > 0);
+            if (world.Monitor.Violations.Count > 0)
+            {
+                return;
+            }
         }
 
         if (!Done())

@@ -14,6 +14,22 @@ public sealed class MemoryDisk : ISimDisk
 
     public DiskImage Current => current.ToDiskImage();
 
+    /// <summary>A disk whose synced content is <paramref name="image"/> (to mirror another store's recovered state).</summary>
+    public static MemoryDisk From(DiskImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var disk = new MemoryDisk();
+        if (image.Snapshot is { } snapshot)
+        {
+            disk.InstallSnapshot(snapshot, image.SnapshotData);
+        }
+
+        disk.Append(image.Entries);
+        disk.WriteHardState(image.HardState);
+        disk.Sync();
+        return disk;
+    }
+
     public int UnsyncedWrites => unsynced.Count;
 
     public ulong TermAt(ulong index) => current.TermAt(index);

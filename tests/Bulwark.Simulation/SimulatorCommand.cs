@@ -39,8 +39,8 @@ public static class SimulatorCommand
     }
 
     private const string Usage =
-        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X]\n" +
-        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--trace]";
+        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--disk memory|wal]\n" +
+        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--disk memory|wal] [--trace]";
 
     private static int Replay(Dictionary<string, string> flags, TextWriter output)
     {
@@ -51,6 +51,7 @@ public static class SimulatorCommand
             ParseSabotage(flags.GetValueOrDefault("sabotage")))
         {
             KeepTrace = flags.ContainsKey("trace"),
+            UseWal = ParseDisk(flags),
         };
         var result = ClusterSimulation.Run(options);
         foreach (var line in result.Trace)
@@ -79,6 +80,7 @@ public static class SimulatorCommand
         };
         var profile = flags.GetValueOrDefault("profile", "mixed");
         var sabotage = ParseSabotage(flags.GetValueOrDefault("sabotage"));
+        var useWal = ParseDisk(flags);
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -90,7 +92,7 @@ public static class SimulatorCommand
                 break;
             }
 
-            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage);
+            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { UseWal = useWal };
             var result = ClusterSimulation.Run(options);
             summary.Add(result);
             if (!result.Passed)
@@ -139,6 +141,13 @@ public static class SimulatorCommand
         ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
             ? v
             : throw new ArgumentException($"--{name} must be a non-negative integer, got '{text}'");
+
+    private static bool ParseDisk(Dictionary<string, string> flags) => flags.GetValueOrDefault("disk", "memory") switch
+    {
+        "memory" => false,
+        "wal" => true,
+        var other => throw new ArgumentException($"--disk must be memory or wal, got '{other}'"),
+    };
 
     public static Sabotage ParseSabotage(string? text) =>
         text is null ? Sabotage.None :
