@@ -12,7 +12,7 @@ public sealed record CompareArguments
           --etcd PATH          etcd binary (/usr/bin/etcd)
           --dotnet PATH        dotnet host for Bulwark nodes (the one running this)
           --data-root DIR      parent of both clusters' data dirs, one disk for both (/tmp)
-          --out DIR            where results.json and report.md go (bench/results/<time>)
+          --out DIR            where results.json and report.md go (/tmp/bulwark-bench/<time>)
           --quick              short run: 2 s phases, 2 failover trials, 50k keys for --memory
           --memory             also the memory benchmark (1M keys; slow)
           --no-load            skip throughput/latency/CPU
@@ -106,7 +106,7 @@ public sealed record CompareArguments
             Etcd = etcd,
             Dotnet = values.GetValueOrDefault("dotnet") ?? Environment.ProcessPath ?? "dotnet",
             DataRoot = dataRoot,
-            OutDir = values.GetValueOrDefault("out") ?? Path.Combine("bench", "results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)),
+            OutDir = values.GetValueOrDefault("out") ?? Path.Combine(Path.GetTempPath(), "bulwark-bench", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)),
             Quick = quick,
             Memory = flags.Contains("memory"),
             Load = !flags.Contains("no-load"),

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Bulwark.Bench.Load;
 
 if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
@@ -25,7 +26,16 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 using var runner = new LoadRunner(parsed.Options);
-await runner.ConnectAsync(stop.Token);
+try
+{
+    await runner.ConnectAsync(stop.Token);
+}
+catch (RpcException e)
+{
+    Console.Error.WriteLine($"bulwark-load: cannot reach {string.Join(',', parsed.Options.Endpoints)}: {e.Status.StatusCode} {e.Status.Detail}");
+    return 3;
+}
+
 if (parsed.Options.Preload)
 {
     await runner.PreloadAsync(stop.Token);
