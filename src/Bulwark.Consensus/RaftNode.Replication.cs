@@ -179,6 +179,11 @@ public sealed partial class RaftNode
             return false;
         }
 
+        if (faults.CommitPreviousTermEntriesByCount)
+        {
+            entries = SingleTermPrefix(entries);
+        }
+
         progress.SentEntries(entries.IsEmpty ? prevIndex : entries[^1].Index, entries.Length);
         Send(new Message
         {
@@ -186,6 +191,22 @@ public sealed partial class RaftNode
             Entries = entries, Commit = log.Committed,
         });
         return true;
+    }
+
+    /// <summary>
+    /// Figure 8 test fault only: earlier-term entries travel without the new term's, as in the paper's scenario,
+    /// so their (faulty) commit by counting is not masked by a simultaneous correct commit.
+    /// </summary>
+    private static System.Collections.Immutable.ImmutableArray<Entry> SingleTermPrefix(
+        System.Collections.Immutable.ImmutableArray<Entry> entries)
+    {
+        var count = 1;
+        while (count < entries.Length && entries[count].Term == entries[0].Term)
+        {
+            count++;
+        }
+
+        return count >= entries.Length ? entries : entries[..count];
     }
 
     private bool SendSnapshot(Progress progress)

@@ -10,8 +10,9 @@ internal sealed record RaftTestFaults
 
     /// <summary>
     /// The leader commits an entry of an earlier term by counting replicas (the Figure 8 bug). So that the bug can
-    /// show, a new leader also appends no no-op (which would otherwise reach every follower together with the
-    /// earlier-term entries and make the faulty commit coincide with a correct one).
+    /// show, a new leader also appends no no-op, and an Append carries entries of one term only (otherwise the new
+    /// term's entries reach every follower together with the earlier-term ones and the faulty commit coincides
+    /// with a correct one).
     /// </summary>
     public bool CommitPreviousTermEntriesByCount { get; init; }
 

@@ -80,4 +80,79 @@ public sealed class CommitRuleTests
         Assert.Equal(before, cluster[1].Status().HardState.Commit);
         Assert.Equal(cluster[1].Status().LastIndex, cluster[4].Status().LastIndex); // but they get the log
     }
+
+    /// <summary>
+    /// The whole Figure 8 story on five nodes: e (term 1) reaches S1, S2; f (term 2) only S5; S1 leads term 3 and
+    /// gets e onto S3. Counting replicas commits e and S1 applies it; then S5, whose last term is higher, is
+    /// elected by S2, S3, S4 and overwrites e. With the correct rule e commits only together with S1's no-op of
+    /// term 3, which then also keeps S5 from winning.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Figure8CommittedEntryIsLostOnlyWithTheFault(bool faulty)
+    {
+        var cluster = new TestCluster(5, c => c with
+        {
+            PreVote = false, CheckQuorum = false,
+            TestFaults = new RaftTestFaults { CommitPreviousTermEntriesByCount = faulty },
+        });
+        cluster.Elect(1);
+        cluster.Propose(1, "base");
+
+        cluster.Partition(1, 2);
+        cluster.Propose(1, "e");
+        cluster.Heal();
+        cluster.Peers[1].Down = true;
+
+        cluster.Partition(3, 4, 5);
+        cluster.Filters.Add(m => !(m.From == 5 && m.Type == MessageType.Append)); // S5's entries stay with S5
+        cluster.Elect(5);
+        cluster.Heal();
+        cluster.Isolate(5);
+        cluster.Propose(5, "f");
+        cluster.Heal();
+        cluster.Peers[5].Down = true;
+
+        // S1 restarts; it reaches only S2 and S3, and its commit index never leaves it.
+        cluster.Peers[1].Down = false;
+        cluster.Restart(1);
+        cluster.Partition(1, 2, 3);
+        var commitBefore = cluster[1].Status().HardState.Commit;
+        cluster.Filters.Add(m => m.From != 1 || m.Commit <= commitBefore);
+        for (var i = 0; i < 5 && cluster.Leader() != 1; i++)
+        {
+            cluster[1].Campaign();
+            cluster.Stabilize();
+        }
+
+        Assert.Equal(1UL, cluster.Leader());
+        // S1 applies e either way: with the fault by counting e's replicas, correctly because its term-3 no-op
+        // reached the same majority and committed e with it.
+        Assert.Contains("e", cluster.AppliedData(1));
+
+        // S1 crashes; S5 returns and campaigns.
+        cluster.Peers[1].Down = true;
+        cluster.Heal();
+        cluster.Peers[5].Down = false;
+        cluster.Restart(5);
+        for (var i = 0; i < 5 && cluster.Leader() != 5; i++)
+        {
+            cluster[5].Campaign();
+            cluster.Stabilize();
+        }
+
+        Assert.Equal(faulty, cluster.Leader() == 5);
+        if (faulty)
+        {
+            cluster.Propose(5, "g");
+            // State machine safety is broken: S1 applied e at index 2, the others apply f there.
+            Assert.Equal("e", TestCluster.Text(cluster.Peers[1].Applied.Single(e => e.Index == 2)));
+            Assert.Equal("f", TestCluster.Text(cluster.Peers[2].Applied.Single(e => e.Index == 2)));
+        }
+        else
+        {
+            Assert.DoesNotContain("f", cluster.Peers.Keys.SelectMany(cluster.AppliedData));
+        }
+    }
 }
