@@ -116,6 +116,38 @@ public sealed class CliCommandTests(SharedCluster shared)
         Assert.Equal(Cluster.Size, rows.Count(r => r.GetProperty("health").GetString() == "healthy"));
     }
 
+    [Fact]
+    public async Task TheBulwarkExecutableWritesReadsAndRunsATxnFromStdin()
+    {
+        Assert.Equal((0, "OK\n"), await RunProcess(null, "put", "cli/exe/k", "from the executable"));
+        Assert.Equal((0, "SUCCESS\n\ncli/exe/k\nfrom the executable\n"), await RunProcess("value(\"cli/exe/k\") = \"from the executable\"\n\nget cli/exe/k\n\n\n", "txn"));
+    }
+
+    private async Task<(int Code, string Output)> RunProcess(string? stdin, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(ProcessCluster.DotnetHost)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { ProcessCluster.BulwarkDll }.Concat(args).Concat(["--endpoints", Cluster.Endpoints]))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(stdin ?? "");
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(ProcessCluster.Patience);
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"bulwark {string.Join(' ', args)} exited {process.ExitCode}: {await error}");
+        return (process.ExitCode, await output);
+    }
+
     private async Task<(int Code, string Output)> Ok(params string[] args)
     {
         var (code, output, error) = await Run(args);
