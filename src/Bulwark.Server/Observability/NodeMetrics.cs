@@ -71,6 +71,13 @@ public sealed class NodeMetrics : IDisposable
         ["bulwark_failover_duration_seconds"] = SlowBuckets,
     };
 
+    /// <summary>Publishes the counters at 0 so they exist before the first event (rate() and increase() need a start).</summary>
+    public void PublishZeroes()
+    {
+        leaderChanges.Add(0);
+        proposalsFailed.Add(0);
+    }
+
     public void LeaderChanged() => leaderChanges.Add(1);
 
     public void ProposalFailed() => proposalsFailed.Add(1);

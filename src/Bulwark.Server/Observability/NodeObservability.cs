@@ -66,6 +66,7 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
         Metrics = new NodeMetrics(() => Volatile.Read(ref state));
         headerView = new HeaderView([.. names.Values.OrderBy(n => n, StringComparer.Ordinal)], []);
         exposition = new PrometheusExposition(Metrics.Meter, NodeMetrics.Buckets);
+        Metrics.PublishZeroes();
         Journal = new EventJournal(Path.Combine(dataDir, "journal"), 8 * 1024 * 1024, 5, 200, JournalHeader);
     }
 

@@ -104,28 +104,44 @@ public sealed class PeerHealthTracker
             var result = new List<PeerHealth>(peers.Count);
             foreach (var (id, peer) in peers.OrderBy(p => p.Key))
             {
-                var phi = peer.Detector.Phi(now);
-                double? silence = peer.Detector.LastArrival is { } last ? (now - last).TotalMilliseconds : null;
+                var expected = expectsTraffic(id);
+                if (!expected)
+                {
+                    peer.ExpectingSince = null;
+                }
+                else
+                {
+                    peer.ExpectingSince ??= now;
+                }
+
+                // Silence counts from when traffic became due: a peer that just became our leader (or a follower of ours)
+                // is not late for the time it had no reason to talk to us.
+                var lastArrival = peer.Detector.LastArrival;
+                var from = lastArrival is { } heard && peer.ExpectingSince is { } due ? (heard > due ? heard : due) : lastArrival ?? peer.ExpectingSince;
+                double? silence = from is { } f ? (now - f).TotalMilliseconds : null;
+                var phi = lastArrival is { } l && silence is { } quiet ? peer.Detector.Phi(l + TimeSpan.FromMilliseconds(quiet)) : 0;
                 double? rtt = peer.RoundTrip?.TotalMilliseconds;
                 PeerState state;
                 string reason;
-                if (!expectsTraffic(id))
+                if (!expected)
                 {
                     state = PeerState.Up;
                     phi = 0;
-                    reason = silence is { } s
-                        ? string.Create(CultureInfo.InvariantCulture, $"not judged: no traffic expected from it now (last message {s:F0} ms ago)")
+                    reason = lastArrival is { } seen
+                        ? string.Create(CultureInfo.InvariantCulture, $"not judged: no traffic expected from it now (last message {(now - seen).TotalMilliseconds:F0} ms ago)")
                         : "not judged: no traffic expected from it now";
                 }
                 else if (silence is null)
                 {
-                    state = PeerState.Down;
-                    reason = "never heard from";
+                    state = PeerState.Up;
+                    reason = "no message expected yet";
                 }
                 else if (silence.Value >= downAfter.TotalMilliseconds)
                 {
                     state = PeerState.Down;
-                    reason = string.Create(CultureInfo.InvariantCulture, $"silent for {silence.Value:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms), phi {phi:F1}");
+                    reason = lastArrival is null
+                        ? string.Create(CultureInfo.InvariantCulture, $"never heard from in {silence.Value:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms)")
+                        : string.Create(CultureInfo.InvariantCulture, $"silent for {silence.Value:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms), phi {phi:F1}");
                 }
                 else if (phi >= suspectPhi)
                 {
@@ -135,7 +151,9 @@ public sealed class PeerHealthTracker
                 else
                 {
                     state = PeerState.Up;
-                    reason = string.Create(CultureInfo.InvariantCulture, $"last message {silence.Value:F0} ms ago, phi {phi:F1}");
+                    reason = lastArrival is null
+                        ? string.Create(CultureInfo.InvariantCulture, $"no message yet (expected for {silence.Value:F0} ms)")
+                        : string.Create(CultureInfo.InvariantCulture, $"last message {silence.Value:F0} ms ago, phi {phi:F1}");
                 }
 
                 result.Add(new PeerHealth(id, peer.Name, state, phi, silence, rtt, reason));
@@ -154,5 +172,8 @@ public sealed class PeerHealthTracker
         public TimeSpan? HeartbeatSentAt { get; set; }
 
         public TimeSpan? RoundTrip { get; set; }
+
+        /// <summary>Since when this node has expected messages from the peer (null while it expects none).</summary>
+        public TimeSpan? ExpectingSince { get; set; }
     }
 }

@@ -51,6 +51,12 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public IReadOnlyList<string> PeerUrls => peerPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
 
+    /// <summary>Each node's admin listener (metrics, health, status page).</summary>
+    public IReadOnlyList<string> MetricsUrls => metricsPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
+
+    /// <summary>Node <paramref name="i"/>'s data dir.</summary>
+    public string DataDir(int i) => Path.Combine(root, Names[i]);
+
     public int Size => processes.Length;
 
     /// <summary>"http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl and `bulwark --endpoints` take it.</summary>
