@@ -1,0 +1,25 @@
+using Bulwark.Simulation;
+
+namespace Bulwark.Simulation.Tests;
+
+/// <summary>
+/// Runs that found a problem in the consensus core, kept as regression tests. Each names its seed and the diagnosis;
+/// a test here fails until the core is fixed (docs/simulation.md lists them).
+/// </summary>
+public sealed class KnownCoreIssuesTests
+{
+    /// <summary>
+    /// Seed 110510, 3 nodes: node 3 is cut off while the membership changes around it (1 and 2 removed, 4 and 6
+    /// added); it campaigns up to term 33 with its stale membership, so its vote requests go only to the retired
+    /// nodes 1 and 2. After healing, leader 4 (term 7) sends it heartbeats and probes, which node 3 drops as stale
+    /// without answering with its higher term (Raft's "reply false with currentTerm"; etcd answers lower-term
+    /// appends and heartbeats when CheckQuorum or PreVote is on). The leader never learns of term 33, node 3 never
+    /// accepts the leader: it never catches up (liveness: applied 0 of 70 after 300 ticks).
+    /// </summary>
+    [Fact]
+    public void AMemberWithAHigherTermAndAStaleMembershipCatchesUpAfterHealing()
+    {
+        var result = ClusterSimulation.Run(new SimulationOptions(110510, 3));
+        Assert.True(result.Passed, result.Describe());
+    }
+}
