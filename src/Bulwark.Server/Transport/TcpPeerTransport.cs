@@ -23,6 +23,7 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     private readonly TransportCounters totals = new();
     private readonly ILogger logger;
     private readonly Lock lifecycle = new();
+    private readonly Dictionary<ulong, string> addedBeforeStart = [];
     private Socket? listener;
     private Task acceptLoop = Task.CompletedTask;
     private bool started;
@@ -126,10 +127,12 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
             started = true;
             TransportLog.Listening(logger, Options.LocalId, ListenEndpoint.ToString());
             acceptLoop = Task.Run(() => AcceptLoopAsync(socket, stop.Token));
-            foreach (var (id, address) in Options.Peers)
+            foreach (var (id, address) in Options.Peers.Where(p => !addedBeforeStart.ContainsKey(p.Key)).Concat(addedBeforeStart))
             {
                 AddPeerLocked(id, address);
             }
+
+            addedBeforeStart.Clear();
         }
     }
 
@@ -143,7 +146,11 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
         }
 
         totals.AddDropped(1);
-        TransportLog.MessageDropped(logger, message.Type.ToString(), message.To, "unknown peer");
+        if (message.Type is not (MessageType.Heartbeat or MessageType.HeartbeatResponse))
+        {
+            TransportLog.MessageDropped(logger, message.Type.ToString(), message.To, "unknown peer");
+        }
+
         if (message.Snapshot is not null)
         {
             totals.AddSnapshotFailed();
@@ -178,6 +185,11 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     /// <summary>Stops sending to a peer; its queued messages are discarded.</summary>
     public async Task RemovePeerAsync(ulong id)
     {
+        lock (lifecycle)
+        {
+            addedBeforeStart.Remove(id);
+        }
+
         if (peers.TryRemove(id, out var sender))
         {
             await sender.DisposeAsync().ConfigureAwait(false);
@@ -222,7 +234,8 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     {
         if (!started)
         {
-            return; // Start dials everything in Options.Peers; later additions go through AddOrUpdatePeerAsync
+            addedBeforeStart[id] = address; // dialed by Start
+            return;
         }
 
         var sender = new PeerSender(this, id, address);

@@ -132,7 +132,10 @@ public sealed class TcpPeerTransportTests
         Assert.True(stats[4].MessagesDropped > 0, "messages to the dead peer should be dropped");
         Assert.Contains(3UL, unreachable);
         Assert.Contains(4UL, unreachable);
-        Assert.Equal(a.MessagesDropped, stats[3].MessagesDropped + stats[4].MessagesDropped);
+        // Once the dead peer's queue has been discarded nothing more is dropped, and the total is the per-peer sum.
+        await EventuallyAsync(
+            () => a.GetPeerStats().Sum(s => s.MessagesDropped) is var perPeer && perPeer == a.MessagesDropped && a.GetPeerStats().Single(s => s.PeerId == 4).Queued == 0,
+            "total drops equal to the per-peer drops");
     }
 
     [Fact]
@@ -217,6 +220,17 @@ public sealed class TcpPeerTransportTests
         }
 
         await using var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = AddressOf(b) }));
+        a.Send(TestMessages.Heartbeat(1, 2, 1));
+        Assert.Equal(MessageType.Heartbeat, (await ReceiveAsync(b)).Type);
+    }
+
+    [Fact]
+    public async Task A_peer_added_before_start_is_dialed_at_start()
+    {
+        await using var b = Started(Options(2));
+        await using var a = new TcpPeerTransport(Options(1));
+        await a.AddOrUpdatePeerAsync(2, AddressOf(b));
+        a.Start();
         a.Send(TestMessages.Heartbeat(1, 2, 1));
         Assert.Equal(MessageType.Heartbeat, (await ReceiveAsync(b)).Type);
     }
