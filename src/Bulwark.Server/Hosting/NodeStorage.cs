@@ -1,45 +1,62 @@
 using System.Collections.Immutable;
 using Bulwark.Consensus;
 using Bulwark.Storage.FileSystem;
+using Bulwark.Storage.Snapshots;
 using Bulwark.Storage.Wal;
 
 namespace Bulwark.Server.Hosting;
 
 /// <summary>
-/// One node's durable state: the write-ahead log (dataDir/wal) and snapshot files (dataDir/snap). Opening it
-/// recovers what the core and the state machine start from; <see cref="Persist"/> makes a Ready durable with one sync.
-/// Owned by the node loop (not thread-safe).
+/// One node's durable state: the write-ahead log (dataDir/wal) and the <see cref="SnapshotStore"/> (dataDir/snap).
+/// Opening it recovers what the core and the state machine start from; <see cref="Persist"/> makes a Ready durable
+/// with one sync. The log belongs to the Raft loop (not thread-safe); snapshot files may be written by the apply
+/// worker while the loop runs, so every use of the snapshot store is serialized by one lock.
 /// </summary>
 public sealed class NodeStorage : IDisposable
 {
-    private NodeStorage(WriteAheadLog wal, WalRecovery recovery, SnapshotFiles snapshots, Snapshot? newest)
+    private readonly Lock snapshotLock = new();
+    private SnapshotMetadata? newestSnapshot;
+
+    private NodeStorage(WriteAheadLog wal, WalRecovery recovery, SnapshotStore snapshots, SnapshotMetadata? newest)
     {
         Wal = wal;
         Recovery = recovery;
         Snapshots = snapshots;
-        NewestSnapshot = newest;
+        newestSnapshot = newest;
     }
 
     public WriteAheadLog Wal { get; }
 
     public WalRecovery Recovery { get; }
 
-    public SnapshotFiles Snapshots { get; }
+    public SnapshotStore Snapshots { get; }
 
-    /// <summary>The newest snapshot on disk (kept in memory to send to followers that fell behind).</summary>
-    public Snapshot? NewestSnapshot { get; private set; }
+    /// <summary>Index, term and membership of the newest snapshot on disk (its data stays on disk).</summary>
+    public SnapshotMetadata? NewestSnapshot => Volatile.Read(ref newestSnapshot);
 
     /// <summary>True when neither a log nor a snapshot exists: a brand-new node.</summary>
     public bool IsEmpty => NewestSnapshot is null && Recovery.LastIndex == 0 && Recovery.HardState.IsEmpty;
 
-    /// <summary>Opens (creating if needed) the node's storage under <paramref name="dataDir"/>.</summary>
+    /// <summary>
+    /// Opens (creating if needed) the node's storage under <paramref name="dataDir"/>. The newest snapshot is read
+    /// through once to verify its checksum, so a damaged one stops the node here rather than half-way into a restore.
+    /// </summary>
     /// <exception cref="Bulwark.Storage.StorageCorruptionException">The log or the newest snapshot is damaged.</exception>
     public static NodeStorage Open(IFileSystem fs, string dataDir, WalOptions? walOptions = null)
     {
         ArgumentNullException.ThrowIfNull(fs);
         fs.CreateDirectory(dataDir);
-        var snapshots = new SnapshotFiles(fs, Path.Combine(dataDir, "snap"));
-        var newest = snapshots.LoadNewest();
+        var snapshots = SnapshotStore.Open(fs, Path.Combine(dataDir, "snap"));
+        SnapshotMetadata? newest = null;
+        using (var reader = snapshots.OpenNewest())
+        {
+            if (reader is not null)
+            {
+                reader.CopyTo(Stream.Null);
+                newest = reader.Metadata;
+            }
+        }
+
         var (wal, recovery) = WriteAheadLog.Open(fs, Path.Combine(dataDir, "wal"), walOptions);
         return new NodeStorage(wal, recovery, snapshots, newest);
     }
@@ -56,7 +73,7 @@ public sealed class NodeStorage : IDisposable
             return RaftState.Bootstrap(initialConfig);
         }
 
-        var meta = NewestSnapshot?.Metadata ?? new SnapshotMetadata(0, 0, initialConfig);
+        var meta = NewestSnapshot ?? new SnapshotMetadata(0, 0, initialConfig);
         var entries = ImmutableArray.CreateBuilder<Entry>();
         var continues = meta.Index == 0 || Wal.TermAt(meta.Index) == meta.Term;
         if (continues)
@@ -118,14 +135,46 @@ public sealed class NodeStorage : IDisposable
         }
     }
 
-    /// <summary>Saves a snapshot durably and releases the log up to it (the log keeps what follows if it matches).</summary>
+    /// <summary>Saves a snapshot held in memory (one received from the leader) and releases the log up to it.</summary>
     public void SaveSnapshot(Snapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        Snapshots.Save(snapshot);
-        NewestSnapshot = snapshot;
-        Wal.ReleaseUpTo(snapshot.Metadata.Index, snapshot.Metadata.Term);
+        WriteSnapshot(snapshot.Metadata, stream => stream.Write(snapshot.Data.Span));
+        ReleaseLogUpTo(snapshot.Metadata.Index, snapshot.Metadata.Term);
     }
+
+    /// <summary>
+    /// Streams a snapshot to a new file (temp file, fsync, rename, directory fsync) without touching the log: the
+    /// apply worker calls this, and the loop releases the log afterwards with <see cref="ReleaseLogUpTo"/>.
+    /// </summary>
+    public void WriteSnapshot(SnapshotMetadata metadata, Action<Stream> writeData)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(writeData);
+        lock (snapshotLock)
+        {
+            using var writer = Snapshots.BeginWrite(metadata);
+            writeData(writer);
+            writer.Commit();
+            if (NewestSnapshot is not { } current || metadata.Index > current.Index)
+            {
+                Volatile.Write(ref newestSnapshot, metadata);
+            }
+        }
+    }
+
+    /// <summary>Opens a stored snapshot for streaming (verified as it is read to its end).</summary>
+    /// <exception cref="FileNotFoundException">No snapshot with that index and term is kept any more.</exception>
+    public SnapshotReader OpenSnapshot(ulong index, ulong term)
+    {
+        lock (snapshotLock)
+        {
+            return Snapshots.OpenRead(index, term);
+        }
+    }
+
+    /// <summary>Drops log entries a durable snapshot covers (the log keeps what follows if it matches). Loop only.</summary>
+    public void ReleaseLogUpTo(ulong index, ulong term) => Wal.ReleaseUpTo(index, term);
 
     public void Dispose() => Wal.Dispose();
 }

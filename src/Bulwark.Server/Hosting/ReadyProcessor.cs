@@ -57,7 +57,7 @@ public sealed class ReadyProcessor
         var state = storage.BuildRaftState(initialConfig);
         if (storage.NewestSnapshot is { } snapshot)
         {
-            RestoreState(snapshot);
+            RestoreFromDisk(snapshot);
         }
 
         appliedConfig = state.Snapshot?.Config ?? initialConfig;
@@ -236,15 +236,16 @@ public sealed class ReadyProcessor
         if (message.Type == MessageType.Snapshot && message.Snapshot is { Metadata.Index: > 0, Data.IsEmpty: true } wanted)
         {
             var newest = storage.NewestSnapshot;
-            if (newest is null || newest.Metadata.Index != wanted.Metadata.Index)
+            if (newest is null || newest.Index != wanted.Metadata.Index)
             {
                 HostLog.SnapshotUnavailable(logger, message.To, wanted.Metadata.Index,
-                    newest is null ? "no snapshot file" : $"newest snapshot is at {newest.Metadata.Index}");
+                    newest is null ? "no snapshot file" : $"newest snapshot is at {newest.Index}");
                 node.ReportSnapshotFailure(message.To);
                 return;
             }
 
-            message = message with { Snapshot = newest };
+            using var reader = storage.OpenSnapshot(newest.Index, newest.Term);
+            message = message with { Snapshot = new Snapshot(reader.Metadata, reader.ReadAllData()) };
         }
 
         network.Send(message);
@@ -268,6 +269,20 @@ public sealed class ReadyProcessor
 
         HostLog.SnapshotInstalled(logger, snapshot.Metadata.Index, snapshot.Metadata.Term, snapshot.Data.Length);
         options.Observer?.SnapshotInstalled(snapshot.Metadata.Index, snapshot.Data.Length);
+    }
+
+    private void RestoreFromDisk(SnapshotMetadata metadata)
+    {
+        using var reader = storage.OpenSnapshot(metadata.Index, metadata.Term);
+        var members = MemberTable.Deserialize(SnapshotPayload.ReadMembers(reader));
+        lock (storeLock)
+        {
+            kv.RestoreSnapshot(reader);
+        }
+
+        // Reading to the end verifies the file's checksum.
+        reader.CopyTo(Stream.Null);
+        Members.Replace(members);
     }
 
     private void RestoreState(Snapshot snapshot)
@@ -381,21 +396,22 @@ public sealed class ReadyProcessor
         }
 
         var snapshotStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        byte[] kvBytes;
+        var metadata = new SnapshotMetadata(applied, appliedTerm, appliedConfig);
+        long bytes = 0;
         lock (storeLock)
         {
-            using var stream = new MemoryStream();
-            kv.WriteSnapshot(stream);
-            kvBytes = stream.ToArray();
+            storage.WriteSnapshot(metadata, stream =>
+            {
+                SnapshotPayload.Write(stream, Members.Serialize(), kv.WriteSnapshot);
+                bytes = stream.Length;
+            });
         }
 
-        var data = SnapshotPayload.Encode(Members.Serialize(), kvBytes);
-        var snapshot = new Snapshot(new SnapshotMetadata(applied, appliedTerm, appliedConfig), data);
-        storage.SaveSnapshot(snapshot);
+        storage.ReleaseLogUpTo(metadata.Index, metadata.Term);
         node.Compact(applied);
         lastSnapshotIndex = applied;
-        HostLog.SnapshotTaken(logger, snapshot.Metadata.Index, snapshot.Metadata.Term, data.Length);
-        options.Observer?.SnapshotTaken(snapshot.Metadata.Index, data.Length, System.Diagnostics.Stopwatch.GetElapsedTime(snapshotStarted));
+        HostLog.SnapshotTaken(logger, metadata.Index, metadata.Term, bytes);
+        options.Observer?.SnapshotTaken(metadata.Index, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(snapshotStarted));
     }
 
     private void MaybePublishAttributes()

@@ -32,4 +32,33 @@ public static class SnapshotPayload
 
         return (data.Slice(4, (int)length), data[(4 + (int)length)..]);
     }
+
+    /// <summary>Streams the payload: the member table, then whatever <paramref name="writeKv"/> writes.</summary>
+    public static void Write(Stream destination, ReadOnlySpan<byte> membersJson, Action<Stream> writeKv)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(writeKv);
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)membersJson.Length);
+        destination.Write(length);
+        destination.Write(membersJson);
+        writeKv(destination);
+    }
+
+    /// <summary>Reads the member table from a streamed payload; <paramref name="source"/> is left at the KV bytes.</summary>
+    public static byte[] ReadMembers(Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var header = new byte[4];
+        source.ReadExactly(header);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (length > 64 << 20)
+        {
+            throw new InvalidDataException($"snapshot payload says its member table has {length} bytes (more than 64 MiB)");
+        }
+
+        var json = new byte[length];
+        source.ReadExactly(json);
+        return json;
+    }
 }

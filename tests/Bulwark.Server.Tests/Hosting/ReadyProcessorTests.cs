@@ -4,6 +4,7 @@ using Bulwark.Kv;
 using Bulwark.Server.Hosting;
 using Bulwark.Storage;
 using Bulwark.Storage.FileSystem;
+using Bulwark.Storage.Snapshots;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -128,9 +129,9 @@ public sealed class ReadyProcessorTests
     public void A_damaged_snapshot_refuses_to_open_naming_file_and_offset()
     {
         var fs = new InMemoryFileSystem(seed: 4);
-        var files = new SnapshotFiles(fs, "/solo/snap");
+        var files = SnapshotStore.Open(fs, "/solo/snap");
         var snapshot = new Snapshot(new SnapshotMetadata(5, 2, ClusterConfig.Of(1, 2, 3)), new byte[] { 1, 2, 3, 4 });
-        files.Save(snapshot);
+        files.Save(snapshot.Metadata, snapshot.Data.Span);
         var loaded = files.LoadNewest()!;
         Assert.Equal(snapshot.Metadata, loaded.Metadata);
         Assert.Equal(snapshot.Data.ToArray(), loaded.Data.ToArray());
