@@ -85,10 +85,12 @@ public sealed partial class RaftNode
 
         if (m.Term < term)
         {
-            if ((config.CheckQuorum || config.PreVote) && m.Type is MessageType.Append or MessageType.Heartbeat)
+            if (m.Type is MessageType.Append or MessageType.Heartbeat)
             {
-                // A stale leader cut off by a partition learns our term from this and steps down; without it,
-                // with pre-vote it could keep us from ever electing a leader that it would follow.
+                // Raft's "reply false with currentTerm", always: the stale leader learns our term and steps down.
+                // etcd answers only with CheckQuorum or PreVote on, counting on our own vote requests to spread the
+                // term otherwise; but a node that missed membership changes sends its votes only to its stale
+                // member list and would never reach this leader (simulator seed 110510: stuck forever).
                 Send(new Message { Type = MessageType.AppendResponse, From = Id, To = m.From, Term = term });
             }
             else if (m.Type == MessageType.PreVote)
