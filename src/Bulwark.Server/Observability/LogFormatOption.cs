@@ -39,6 +39,8 @@ public static class LogFormatOption
             }
         }
 
+        // The flag wins; BULWARK_LOG_FORMAT lets a supervisor choose without changing the serve arguments.
+        value ??= Environment.GetEnvironmentVariable("BULWARK_LOG_FORMAT") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
         return value switch
         {
             null or "json" => (rest, false),

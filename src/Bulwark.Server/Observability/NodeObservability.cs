@@ -279,7 +279,8 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
             foreach (var peer in peers)
             {
                 var before = peerStates.TryGetValue(peer.Id, out var s) ? s : PeerState.Up;
-                if (before != peer.State)
+                // A peer we stop expecting traffic from keeps its last judged state: no recovery is claimed without evidence.
+                if (peer.Judged && before != peer.State)
                 {
                     OnPeerStateChanged(peer, before, wall);
                     peerStates[peer.Id] = peer.State;
@@ -310,7 +311,7 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
 
     private void OnPeerStateChanged(PeerHealth peer, PeerState before, DateTimeOffset wall)
     {
-        var fields = new Dictionary<string, object> { ["phi"] = peer.Phi, ["observer"] = selfName };
+        var fields = new Dictionary<string, object> { ["phi"] = Math.Round(peer.Phi, 2), ["observer"] = selfName };
         switch (peer.State)
         {
             case PeerState.Suspect:

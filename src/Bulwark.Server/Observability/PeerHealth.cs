@@ -4,4 +4,5 @@ namespace Bulwark.Server.Observability;
 /// <param name="SilenceMs">Milliseconds since its last message (null if none has arrived yet).</param>
 /// <param name="RoundTripMs">Latest heartbeat round trip in milliseconds (null if none measured).</param>
 /// <param name="Reason">Why the peer is in this state, for people.</param>
-public sealed record PeerHealth(ulong Id, string Name, PeerState State, double Phi, double? SilenceMs, double? RoundTripMs, string Reason);
+/// <param name="Judged">False when this node expects no traffic from the peer now, so its silence says nothing.</param>
+public sealed record PeerHealth(ulong Id, string Name, PeerState State, double Phi, double? SilenceMs, double? RoundTripMs, string Reason, bool Judged = true);

@@ -33,7 +33,9 @@ public sealed class PeerHealthTracker
 
         this.suspectPhi = suspectPhi;
         this.downAfter = downAfter;
-        newDetector = () => new PhiAccrualDetector(100, heartbeatInterval / 2, heartbeatInterval);
+        // Generous tolerances (a deviation floor of one interval, three intervals of acceptable pause): on a loaded machine
+        // a few late heartbeats are normal and must not flap peers between UP and SUSPECT.
+        newDetector = () => new PhiAccrualDetector(100, heartbeatInterval, heartbeatInterval * 3);
     }
 
     /// <summary>Makes <paramref name="id"/> known under <paramref name="name"/> (idempotent).</summary>
@@ -156,7 +158,7 @@ public sealed class PeerHealthTracker
                         : string.Create(CultureInfo.InvariantCulture, $"last message {silence.Value:F0} ms ago, phi {phi:F1}");
                 }
 
-                result.Add(new PeerHealth(id, peer.Name, state, phi, silence, rtt, reason));
+                result.Add(new PeerHealth(id, peer.Name, state, phi, silence, rtt, reason, expected));
             }
 
             return result;

@@ -23,7 +23,7 @@ public sealed class PeerHealthTrackerTests
         Assert.Equal(PeerState.Up, up.State);
         Assert.Equal(3, up.RoundTripMs!.Value, 6);
 
-        var suspect = Assert.Single(tracker.Evaluate(Ms(last + 400), _ => true));
+        var suspect = Assert.Single(tracker.Evaluate(Ms(last + 700), _ => true));
         Assert.Equal(PeerState.Suspect, suspect.State);
         Assert.Contains("phi", suspect.Reason, StringComparison.Ordinal);
 

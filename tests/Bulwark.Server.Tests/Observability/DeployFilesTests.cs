@@ -1,0 +1,52 @@
+using System.Text.Json;
+
+namespace Bulwark.Server.Tests.Observability;
+
+/// <summary>The files in deploy/ are valid for the tools that read them.</summary>
+public sealed class DeployFilesTests
+{
+    private static readonly string Deploy = Path.Combine(RepositoryRoot(), "deploy");
+
+    [Fact]
+    public async Task Alert_rules_and_scrape_config_pass_promtool()
+    {
+        var promtool = ExternalProgram.Require("promtool", "prometheus");
+        var rules = await ExternalProgram.RunAsync(promtool, ["check", "rules", Path.Combine(Deploy, "prometheus", "alerts.yml")], TimeSpan.FromSeconds(60));
+        Assert.True(rules.Exit == 0, $"promtool check rules failed:\n{rules.Stdout}\n{rules.Stderr}");
+        Assert.Contains("SUCCESS: 6 rules found", rules.Stdout, StringComparison.Ordinal);
+        var config = await ExternalProgram.RunAsync(promtool, ["check", "config", Path.Combine(Deploy, "prometheus", "prometheus.yml")], TimeSpan.FromSeconds(60));
+        Assert.True(config.Exit == 0, $"promtool check config failed:\n{config.Stdout}\n{config.Stderr}");
+    }
+
+    [Fact]
+    public void The_grafana_dashboard_queries_metrics_the_node_exposes()
+    {
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Deploy, "grafana", "bulwark-dashboard.json")));
+        var expressions = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
+        Assert.NotEmpty(expressions);
+        var metricsSource = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Bulwark.Server", "Observability", "NodeMetrics.cs"));
+        foreach (var expression in expressions)
+        {
+            var names = System.Text.RegularExpressions.Regex.Matches(expression, @"\b(etcd|bulwark|grpc)_[a-z_]+").Select(m => m.Value);
+            foreach (var name in names)
+            {
+                var instrument = System.Text.RegularExpressions.Regex.Replace(name, "_(bucket|sum|count)$", "");
+                Assert.True(metricsSource.Contains($"\"{instrument}\"", StringComparison.Ordinal), $"dashboard query '{expression}' uses {name}, which no instrument defines");
+            }
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Bulwark.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"no Bulwark.slnx above {AppContext.BaseDirectory}");
+    }
+}
