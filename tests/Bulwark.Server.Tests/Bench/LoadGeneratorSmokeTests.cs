@@ -73,8 +73,7 @@ public sealed class LoadGeneratorSmokeTests(SharedCluster shared, ITestOutputHel
     [Fact]
     public async Task CommandLineToolWritesJsonThatParses()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "bulwark-load.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing (the test project references bench/Bulwark.Bench.Load)");
+        var dll = LoadToolDll();
         var info = new ProcessStartInfo(ProcessCluster.DotnetHost)
         {
             RedirectStandardOutput = true,
@@ -115,6 +114,23 @@ public sealed class LoadGeneratorSmokeTests(SharedCluster shared, ITestOutputHel
         Assert.Contains("--endpoints", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ArgumentException>(() => LoadArguments.Parse(["--endpoints", "http://127.0.0.1:1", "--key-size", "3", "--key-space", "10000"]));
         Assert.Contains("--key-size", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The tool in its own build output (its deps.json matches only there); the project reference builds it first.</summary>
+    private static string LoadToolDll()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name ?? "Release";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Bulwark.slnx")))
+            {
+                var dll = Path.Combine(dir.FullName, "bench", "Bulwark.Bench.Load", "bin", configuration, "net10.0", "bulwark-load.dll");
+                Assert.True(File.Exists(dll), $"{dll} is missing; build bench/Bulwark.Bench.Load -c {configuration}");
+                return dll;
+            }
+        }
+
+        throw new FileNotFoundException("Bulwark.slnx not found above the test output; cannot locate bulwark-load.dll");
     }
 
     private LoadOptions Options(string prefix) => new()
