@@ -131,6 +131,15 @@ public sealed partial class RaftNode
         role = Role.Follower;
     }
 
+    private void BecomeFollowerKeepingElectionTimer(ulong newTerm)
+    {
+        var elapsed = electionElapsed;
+        var timeout = randomizedElectionTimeout;
+        BecomeFollower(newTerm, 0);
+        electionElapsed = elapsed;
+        randomizedElectionTimeout = timeout;
+    }
+
     private void BecomePreCandidate()
     {
         if (role == Role.Leader)

@@ -75,6 +75,13 @@ public sealed partial class RaftNode
                 case MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot:
                     BecomeFollower(m.Term, m.From);
                     break;
+                case MessageType.Vote:
+                    // Adopt the term but keep our election timer running: only granting the vote (or hearing a
+                    // leader) restarts it, as in the paper's Figure 2. Restarting it on every request we reject lets a
+                    // candidate with a stale log and a fast clock keep the electable nodes from ever timing out
+                    // (simulator seed 10790, pre-vote off).
+                    BecomeFollowerKeepingElectionTimer(m.Term);
+                    break;
                 default:
                     BecomeFollower(m.Term, 0);
                     break;

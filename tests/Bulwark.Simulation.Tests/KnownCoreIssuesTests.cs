@@ -4,7 +4,7 @@ namespace Bulwark.Simulation.Tests;
 
 /// <summary>
 /// Runs that found a problem in the consensus core, kept as regression tests. Each names its seed and the diagnosis;
-/// a test here fails until the core is fixed (docs/simulation.md lists them).
+/// each failed before its fix in the core (docs/simulation.md lists them).
 /// </summary>
 public sealed class KnownCoreIssuesTests
 {
@@ -20,6 +20,30 @@ public sealed class KnownCoreIssuesTests
     public void AMemberWithAHigherTermAndAStaleMembershipCatchesUpAfterHealing()
     {
         var result = ClusterSimulation.Run(new SimulationOptions(110510, 3));
+        Assert.True(result.Passed, result.Describe());
+    }
+
+    /// <summary>
+    /// Seed 7173, 3 nodes, pre-vote and check-quorum off: the same stranding as seed 110510 in the configuration where
+    /// the core used to stay silent on lower-term appends (it answered only with CheckQuorum or PreVote on).
+    /// </summary>
+    [Fact]
+    public void AStrandedMemberIsFoundAlsoWithoutPreVoteOrCheckQuorum()
+    {
+        var result = ClusterSimulation.Run(new SimulationOptions(7173, 3));
+        Assert.True(result.Passed, result.Describe());
+    }
+
+    /// <summary>
+    /// Seed 10790, 5 nodes, pre-vote off, clock skew: two nodes with stale logs and fast clocks campaigned in turn for
+    /// 27 terms. Every rejected vote request restarted the up-to-date nodes' election timers (they adopted the new
+    /// term through the same path as a leader's message), so they never timed out first and no leader was elected.
+    /// A rejected request now adopts the term without restarting the timer (the paper's Figure 2 rule).
+    /// </summary>
+    [Fact]
+    public void StaleCandidatesWithFastClocksDoNotStarveElectableNodes()
+    {
+        var result = ClusterSimulation.Run(new SimulationOptions(10790, 5));
         Assert.True(result.Passed, result.Describe());
     }
 }
