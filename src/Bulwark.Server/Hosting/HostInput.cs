@@ -21,4 +21,10 @@ internal abstract record HostInput
     public sealed record SnapshotFailed(ulong PeerId) : HostInput;
 
     public sealed record Campaign : HostInput;
+
+    /// <summary>The apply worker or a snapshot send has something for the loop (handled by the next ProcessReadies).</summary>
+    public sealed record Wake : HostInput
+    {
+        public static readonly Wake Instance = new();
+    }
 }

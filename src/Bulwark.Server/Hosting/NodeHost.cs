@@ -13,8 +13,9 @@ namespace Bulwark.Server.Hosting;
 
 /// <summary>
 /// One running node: a single loop that owns the <see cref="ReadyProcessor"/> (and so the RaftNode), fed through one
-/// channel with ticks (a timer on <see cref="TimeProvider"/>), peer messages, proposals and read requests. Every input
-/// that arrived since the last Ready rides in the next one, so one fdatasync covers them all (group commit).
+/// channel with ticks (a timer on <see cref="TimeProvider"/>), peer messages, proposals, read requests and wake-ups from
+/// the apply worker. Every input that arrived since the last Ready rides in the next one, so one fdatasync covers them
+/// all (group commit). Applying to the key-value store runs on the processor's apply worker, off this loop.
 /// A broken safety invariant or a failed fsync stops the node (fail-stop): <see cref="Completion"/> faults.
 /// </summary>
 public sealed class NodeHost : IAsyncDisposable
@@ -43,7 +44,8 @@ public sealed class NodeHost : IAsyncDisposable
         this.time = time;
         logger = loggers.CreateLogger<NodeHost>();
         pending = new PendingRequests((ulong)time.GetUtcNow().ToUnixTimeMilliseconds() << 20);
-        processor = new ReadyProcessor(options, storage, Observability.ObservedPeerNetwork.Wrap(new TcpPeerNetwork(transport), options.Observer), pending, logger);
+        processor = new ReadyProcessor(options, storage, Observability.ObservedPeerNetwork.Wrap(new TcpPeerNetwork(transport), options.Observer), pending, logger,
+            () => Post(HostInput.Wake.Instance));
     }
 
     public ulong MemberId => options.NodeId;
@@ -294,6 +296,8 @@ public sealed class NodeHost : IAsyncDisposable
             case HostInput.Campaign:
                 processor.Campaign();
                 break;
+            case HostInput.Wake:
+                break;
         }
     }
 
@@ -336,6 +340,7 @@ public sealed class NodeHost : IAsyncDisposable
         finally
         {
             await transport.DisposeAsync().ConfigureAwait(false);
+            processor.Dispose();
             storage.Dispose();
             pending.FailAll(ServerErrors.Stopped("node is shutting down"));
             completion.TrySetResult();

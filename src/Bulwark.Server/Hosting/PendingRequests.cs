@@ -6,13 +6,17 @@ namespace Bulwark.Server.Hosting;
 /// <summary>
 /// Client calls waiting on the node loop: proposals by request id (completed when this node applies the entry with
 /// that id) and linearizable reads by read id (completed once the applied index reaches the confirmed read index).
-/// API threads register and wait; only the loop completes.
+/// API threads register and wait; the Raft loop confirms read points and fails refused calls; the apply worker
+/// completes proposals and reads as it applies. Reads waiting for the applied index are guarded by one lock, which also
+/// holds the newest applied index, so a read confirmed on the loop just as the worker moves on is never left behind.
 /// </summary>
 public sealed class PendingRequests
 {
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ApplyResult>> proposals = new();
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ulong>> reads = new();
     private readonly PriorityQueue<TaskCompletionSource<ulong>, ulong> readsAwaitingApply = new();
+    private readonly Lock applyLock = new();
+    private ulong appliedIndex;
     private long nextId;
 
     /// <param name="firstId">Ids start here; seeding from the clock keeps ids of a restarted node apart from the last run's.</param>
@@ -88,23 +92,30 @@ public sealed class PendingRequests
             return;
         }
 
-        if (readIndex <= applied)
+        lock (applyLock)
         {
-            tcs.TrySetResult(readIndex);
-        }
-        else
-        {
-            readsAwaitingApply.Enqueue(tcs, readIndex);
+            if (readIndex <= Math.Max(applied, appliedIndex))
+            {
+                tcs.TrySetResult(readIndex);
+            }
+            else
+            {
+                readsAwaitingApply.Enqueue(tcs, readIndex);
+            }
         }
     }
 
     /// <summary>Completes the reads whose read index is now applied.</summary>
     public void Applied(ulong applied)
     {
-        while (readsAwaitingApply.TryPeek(out var tcs, out var index) && index <= applied)
+        lock (applyLock)
         {
-            readsAwaitingApply.Dequeue();
-            tcs.TrySetResult(index);
+            appliedIndex = Math.Max(appliedIndex, applied);
+            while (readsAwaitingApply.TryPeek(out var tcs, out var index) && index <= appliedIndex)
+            {
+                readsAwaitingApply.Dequeue();
+                tcs.TrySetResult(index);
+            }
         }
     }
 
@@ -121,9 +132,12 @@ public sealed class PendingRequests
             FailRead(id, error);
         }
 
-        while (readsAwaitingApply.TryDequeue(out var tcs, out _))
+        lock (applyLock)
         {
-            tcs.TrySetException(error);
+            while (readsAwaitingApply.TryDequeue(out var tcs, out _))
+            {
+                tcs.TrySetException(error);
+            }
         }
     }
 }

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using Bulwark.Consensus;
 using Bulwark.Kv;
 using Microsoft.Extensions.Logging;
@@ -6,13 +8,24 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Server.Hosting;
 
 /// <summary>
-/// The deterministic heart of the node host: owns the <see cref="RaftNode"/>, and turns each <see cref="Ready"/>
-/// into sends, one durable write, snapshot installs, applied entries, completed client calls and answered reads,
-/// in the order <see cref="Ready"/> documents. No sockets, timers or threads: <see cref="NodeHost"/> drives it from
-/// one loop, and a test or simulator can drive it directly. Not thread-safe, except <see cref="Read{T}"/>.
+/// The Raft loop's side of the node: owns the <see cref="RaftNode"/> and turns each <see cref="Ready"/> into sends, one
+/// durable write and hand-offs to the <see cref="ApplyWorker"/>, in the order <see cref="Ready"/> documents: Messages
+/// are sent, the batch is persisted with one sync, MessagesAfterPersist are sent, a snapshot from the leader and the
+/// CommittedEntries go to the apply queue, ReadStates are registered to complete once the worker's applied index
+/// reaches them, then Advance. Applying, answering calls and writing snapshots happen on the worker, so a slow state
+/// machine never stalls ticks, heartbeats or elections. The worker reports written snapshots back, and the loop (the
+/// only user of the core and the log) compacts the core and releases the log to them.
+/// No sockets or timers: <see cref="NodeHost"/> drives it from one loop, and a test can drive it directly.
+/// Not thread-safe, except <see cref="Read{T}"/> and <see cref="Status"/>.
 /// </summary>
-public sealed class ReadyProcessor
+public sealed class ReadyProcessor : IDisposable
 {
+    /// <summary>
+    /// How far applying may fall behind what the loop has handed over before new proposals are refused with
+    /// "etcdserver: too many requests" (etcd's maxGapBetweenApplyAndCommitIndex).
+    /// </summary>
+    public const ulong MaxApplyLag = 5000;
+
     private const int PublishRetryTicks = 20;
 
     private readonly NodeHostOptions options;
@@ -21,22 +34,22 @@ public sealed class ReadyProcessor
     private readonly PendingRequests pending;
     private readonly ILogger logger;
     private readonly RaftNode node;
-    private readonly KvStateMachine kv = new();
-    private readonly Lock storeLock = new();
+    private readonly ApplyWorker worker;
     private readonly MemberAttributes selfAttributes;
-    private readonly List<ApplyResult> results = [];
+    private readonly Action wake;
+    private readonly ConcurrentQueue<SnapshotMetadata> snapshotsWritten = new();
+    private readonly ConcurrentQueue<ulong> snapshotSendFailures = new();
 
-    private ClusterConfig appliedConfig;
-    private ulong applied;
-    private ulong appliedTerm;
-    private ulong lastSnapshotIndex;
+    private ulong handedOff;
+    private ulong compacted;
     private SoftState soft;
     private ulong previousLeader;
-    private bool published;
     private int ticksSincePublish = PublishRetryTicks;
     private NodeStatus status;
 
-    public ReadyProcessor(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger)
+    /// <param name="wake">Called from other threads when the loop has something to do outside a Ready (a snapshot was
+    /// written, a snapshot send failed, the apply worker failed); the loop then calls <see cref="ProcessReadies"/>.</param>
+    public ReadyProcessor(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger, Action? wake = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
@@ -49,21 +62,16 @@ public sealed class ReadyProcessor
         this.network = network;
         this.pending = pending;
         this.logger = logger;
+        this.wake = wake ?? (() => { });
         Members = new MemberTable(options.InitialCluster);
         selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
 
         var initialConfig = ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
         var bootstrap = storage.IsEmpty;
         var state = storage.BuildRaftState(initialConfig);
-        if (storage.NewestSnapshot is { } snapshot)
-        {
-            RestoreFromDisk(snapshot);
-        }
-
-        appliedConfig = state.Snapshot?.Config ?? initialConfig;
-        applied = state.Applied;
-        appliedTerm = state.Snapshot?.Term ?? 0;
-        lastSnapshotIndex = applied;
+        worker = new ApplyWorker(options, storage, network, pending, logger, Members, OnSnapshotWritten, this.wake);
+        handedOff = state.Applied;
+        compacted = state.Snapshot?.Index ?? 0;
 
         var seed = options.RandomSeed != 0 ? options.RandomSeed : (int)(options.NodeId ^ (options.NodeId >> 32));
         node = new RaftNode(
@@ -86,21 +94,35 @@ public sealed class ReadyProcessor
 
     public MemberTable Members { get; }
 
-    /// <summary>The newest published status (safe to read from any thread).</summary>
-    public NodeStatus Status => Volatile.Read(ref status);
+    private void OnSnapshotWritten(SnapshotMetadata written)
+    {
+        snapshotsWritten.Enqueue(written);
+        wake();
+    }
+
+    /// <summary>The newest published status with the apply worker's current applied index (safe to read from any thread).</summary>
+    public NodeStatus Status => Volatile.Read(ref status) with { Applied = worker.Applied };
 
     /// <summary>Reads the key-value store under its lock (any thread).</summary>
     public T Read<T>(Func<MvccStore, T> read)
     {
         ArgumentNullException.ThrowIfNull(read);
-        lock (storeLock)
-        {
-            return read(kv.Store);
-        }
+        return worker.Read(read);
     }
+
+    /// <summary>Test hook: runs on the apply worker just before it writes a snapshot at the given index.</summary>
+    internal Action<ulong>? BeforeSnapshotWrite
+    {
+        get => worker.BeforeSnapshotWrite;
+        set => worker.BeforeSnapshotWrite = value;
+    }
+
+    /// <summary>Waits until the apply worker finished everything up to <paramref name="index"/> (tests).</summary>
+    internal bool WaitUntilApplied(ulong index, TimeSpan timeout) => worker.WaitUntilDone(index, timeout);
 
     public void Tick()
     {
+        TakeWorkerReports();
         node.Tick();
         ticksSincePublish++;
         MaybePublishAttributes();
@@ -115,9 +137,18 @@ public sealed class ReadyProcessor
     /// <summary>Starts an election now (operators and tests).</summary>
     public void Campaign() => node.Campaign();
 
-    /// <summary>Proposes a command; its caller waits in <see cref="PendingRequests"/> under <paramref name="requestId"/>.</summary>
+    /// <summary>
+    /// Proposes a command; its caller waits in <see cref="PendingRequests"/> under <paramref name="requestId"/>. Refused
+    /// with "etcdserver: too many requests" while applying lags more than <see cref="MaxApplyLag"/> entries behind.
+    /// </summary>
     public void Propose(ulong requestId, byte[] data)
     {
+        if (handedOff > worker.Applied + MaxApplyLag)
+        {
+            pending.FailProposal(requestId, ServerErrors.TooManyRequests());
+            return;
+        }
+
         var result = node.Propose(data);
         var error = ErrorFor(result.Status);
         if (error is not null)
@@ -139,9 +170,11 @@ public sealed class ReadyProcessor
         }
     }
 
-    /// <summary>Handles every Ready the core has.</summary>
+    /// <summary>Takes what the apply worker reported, then handles every Ready the core has.</summary>
+    /// <exception cref="Exception">The apply worker failed (its exception, rethrown): the node must stop.</exception>
     public void ProcessReadies()
     {
+        TakeWorkerReports();
         while (node.HasReady)
         {
             Handle(node.GetReady());
@@ -155,6 +188,38 @@ public sealed class ReadyProcessor
         ProposeStatus.TooManyUncommitted => ServerErrors.TooManyRequests(),
         _ => ServerErrors.LeaderChanged(),
     };
+
+    private void TakeWorkerReports()
+    {
+        if (worker.Failure is { } failure)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+
+        var changed = false;
+        while (snapshotsWritten.TryDequeue(out var written))
+        {
+            // The worker wrote this snapshot after applying up to its index, so the core may forget what it covers.
+            // A snapshot installed from the leader meanwhile may already have moved the core past it.
+            if (written.Index > compacted)
+            {
+                node.Compact(written.Index);
+                storage.ReleaseLogUpTo(written.Index, written.Term);
+                compacted = written.Index;
+                changed = true;
+            }
+        }
+
+        while (snapshotSendFailures.TryDequeue(out var peer))
+        {
+            node.ReportSnapshotFailure(peer);
+        }
+
+        if (changed)
+        {
+            Volatile.Write(ref status, BuildStatus());
+        }
+    }
 
     private void Handle(Ready ready)
     {
@@ -173,7 +238,10 @@ public sealed class ReadyProcessor
         options.Observer?.Persisted(System.Diagnostics.Stopwatch.GetElapsedTime(persistStarted), ready.MustSync);
         if (ready.Snapshot is { Metadata.Index: > 0 } snapshot)
         {
-            InstallSnapshot(snapshot);
+            // Queued behind every earlier batch: the worker installs it only after applying what came before.
+            worker.Enqueue(new ApplyWork.Install(snapshot));
+            handedOff = Math.Max(handedOff, snapshot.Metadata.Index);
+            compacted = Math.Max(compacted, snapshot.Metadata.Index);
         }
 
         foreach (var message in ready.MessagesAfterPersist)
@@ -183,14 +251,15 @@ public sealed class ReadyProcessor
 
         if (!ready.CommittedEntries.IsEmpty)
         {
-            Apply(ready.CommittedEntries);
+            worker.Enqueue(new ApplyWork.Entries(ready.CommittedEntries));
+            handedOff = Math.Max(handedOff, ready.CommittedEntries[^1].Index);
         }
 
         foreach (var read in ready.ReadStates)
         {
             if (read.Context.Length == 8)
             {
-                pending.ReadConfirmed(BinaryPrimitives.ReadUInt64LittleEndian(read.Context.Span), read.Index, applied);
+                pending.ReadConfirmed(BinaryPrimitives.ReadUInt64LittleEndian(read.Context.Span), read.Index, worker.Applied);
             }
         }
 
@@ -205,7 +274,6 @@ public sealed class ReadyProcessor
         }
 
         previousLeader = soft.Leader;
-        MaybeSnapshot();
         Volatile.Write(ref status, BuildStatus());
     }
 
@@ -236,7 +304,7 @@ public sealed class ReadyProcessor
         if (message.Type == MessageType.Snapshot && message.Snapshot is { Metadata.Index: > 0, Data.IsEmpty: true } wanted)
         {
             var newest = storage.NewestSnapshot;
-            if (newest is null || newest.Index != wanted.Metadata.Index)
+            if (newest is null || newest.Index < wanted.Metadata.Index)
             {
                 HostLog.SnapshotUnavailable(logger, message.To, wanted.Metadata.Index,
                     newest is null ? "no snapshot file" : $"newest snapshot is at {newest.Index}");
@@ -244,179 +312,33 @@ public sealed class ReadyProcessor
                 return;
             }
 
-            using var reader = storage.OpenSnapshot(newest.Index, newest.Term);
-            message = message with { Snapshot = new Snapshot(reader.Metadata, reader.ReadAllData()) };
+            // Reading a large file must not hold up the loop: the newest snapshot is streamed from disk off the loop
+            // (a newer one than the core asked for is always acceptable to the follower).
+            _ = Task.Run(() => SendSnapshot(message, newest));
+            return;
         }
 
         network.Send(message);
     }
 
-    private void InstallSnapshot(Snapshot snapshot)
+    private void SendSnapshot(Message message, SnapshotMetadata newest)
     {
-        RestoreState(snapshot);
-        appliedConfig = snapshot.Metadata.Config;
-        applied = snapshot.Metadata.Index;
-        appliedTerm = snapshot.Metadata.Term;
-        lastSnapshotIndex = applied;
-        pending.Applied(applied);
-        foreach (var member in Members.All)
+        try
         {
-            if (member.Id != options.NodeId && member.PeerUrls.Count > 0)
-            {
-                network.AddPeer(member.Id, member.PeerUrls[0]);
-            }
+            using var reader = storage.OpenSnapshot(newest.Index, newest.Term);
+            network.Send(message with { Snapshot = new Snapshot(reader.Metadata, reader.ReadAllData()) });
         }
-
-        HostLog.SnapshotInstalled(logger, snapshot.Metadata.Index, snapshot.Metadata.Term, snapshot.Data.Length);
-        options.Observer?.SnapshotInstalled(snapshot.Metadata.Index, snapshot.Data.Length);
-    }
-
-    private void RestoreFromDisk(SnapshotMetadata metadata)
-    {
-        using var reader = storage.OpenSnapshot(metadata.Index, metadata.Term);
-        var members = MemberTable.Deserialize(SnapshotPayload.ReadMembers(reader));
-        lock (storeLock)
+        catch (Exception e) when (e is IOException or Bulwark.Storage.StorageException or InvalidOperationException)
         {
-            kv.RestoreSnapshot(reader);
+            HostLog.SnapshotUnavailable(logger, message.To, newest.Index, e.Message);
+            snapshotSendFailures.Enqueue(message.To);
+            wake();
         }
-
-        // Reading to the end verifies the file's checksum.
-        reader.CopyTo(Stream.Null);
-        Members.Replace(members);
-    }
-
-    private void RestoreState(Snapshot snapshot)
-    {
-        var (membersJson, kvData) = SnapshotPayload.Decode(snapshot.Data);
-        var members = MemberTable.Deserialize(membersJson.Span);
-        using var stream = new MemoryStream(kvData.ToArray(), writable: false);
-        lock (storeLock)
-        {
-            kv.RestoreSnapshot(stream);
-        }
-
-        Members.Replace(members);
-    }
-
-    private void Apply(System.Collections.Immutable.ImmutableArray<Entry> entries)
-    {
-        results.Clear();
-        lock (storeLock)
-        {
-            foreach (var entry in entries)
-            {
-                if (entry.Index <= applied)
-                {
-                    continue;
-                }
-
-                if (entry.Type == EntryType.ConfigChange)
-                {
-                    ApplyConfigChange(ConfigChange.Decode(entry.Data.Span));
-                }
-                else if (MemberAttributes.IsAttributesEntry(entry.Data.Span))
-                {
-                    ApplyAttributes(MemberAttributes.Decode(entry.Data.Span));
-                }
-                else if (!entry.Data.IsEmpty)
-                {
-                    var result = kv.Apply(entry.Data.Span);
-                    if (result.OriginMemberId == options.NodeId)
-                    {
-                        results.Add(result);
-                    }
-                }
-
-                applied = entry.Index;
-                appliedTerm = entry.Term;
-            }
-        }
-
-        foreach (var result in results)
-        {
-            pending.CompleteProposal(result);
-        }
-
-        pending.Applied(applied);
-    }
-
-    private void ApplyAttributes(MemberAttributes attributes)
-    {
-        Members.SetAttributes(attributes);
-        if (attributes.SameAs(selfAttributes))
-        {
-            published = true;
-        }
-
-        HostLog.MemberPublished(logger, attributes.Id, attributes.Name, string.Join(",", attributes.ClientUrls));
-    }
-
-    private void ApplyConfigChange(ConfigChange change)
-    {
-        var voters = appliedConfig.Voters;
-        var learners = appliedConfig.Learners;
-        switch (change.Type)
-        {
-            case ConfigChangeType.AddVoter:
-            case ConfigChangeType.PromoteLearner:
-                voters = voters.Add(change.NodeId);
-                learners = learners.Remove(change.NodeId);
-                break;
-            case ConfigChangeType.AddLearner:
-                learners = learners.Add(change.NodeId);
-                break;
-            case ConfigChangeType.RemoveVoter:
-                voters = voters.Remove(change.NodeId);
-                learners = learners.Remove(change.NodeId);
-                break;
-        }
-
-        appliedConfig = appliedConfig with { Voters = voters, Learners = learners };
-        var member = Members.Apply(change);
-        if (change.NodeId != options.NodeId)
-        {
-            if (member is { PeerUrls.Count: > 0 })
-            {
-                network.AddPeer(change.NodeId, member.PeerUrls[0]);
-            }
-            else if (change.Type == ConfigChangeType.RemoveVoter)
-            {
-                network.RemovePeer(change.NodeId);
-            }
-        }
-
-        HostLog.MembershipChanged(logger, change.Type.ToString(), change.NodeId);
-    }
-
-    private void MaybeSnapshot()
-    {
-        if (applied - lastSnapshotIndex < options.SnapshotThreshold)
-        {
-            return;
-        }
-
-        var snapshotStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        var metadata = new SnapshotMetadata(applied, appliedTerm, appliedConfig);
-        long bytes = 0;
-        lock (storeLock)
-        {
-            storage.WriteSnapshot(metadata, stream =>
-            {
-                SnapshotPayload.Write(stream, Members.Serialize(), kv.WriteSnapshot);
-                bytes = stream.Length;
-            });
-        }
-
-        storage.ReleaseLogUpTo(metadata.Index, metadata.Term);
-        node.Compact(applied);
-        lastSnapshotIndex = applied;
-        HostLog.SnapshotTaken(logger, metadata.Index, metadata.Term, bytes);
-        options.Observer?.SnapshotTaken(metadata.Index, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(snapshotStarted));
     }
 
     private void MaybePublishAttributes()
     {
-        if (published || ticksSincePublish < PublishRetryTicks || soft.Leader == 0)
+        if (worker.Published || ticksSincePublish < PublishRetryTicks || soft.Leader == 0)
         {
             return;
         }
@@ -429,6 +351,9 @@ public sealed class ReadyProcessor
     {
         var s = node.Status();
         return new NodeStatus(options.NodeId, s.SoftState.Leader, s.SoftState.Role, s.SoftState.Term, s.HardState.Commit,
-            applied, s.LastIndex, lastSnapshotIndex);
+            worker.Applied, s.LastIndex, compacted);
     }
+
+    /// <summary>Stops the apply worker after it finished the work already queued.</summary>
+    public void Dispose() => worker.Dispose();
 }

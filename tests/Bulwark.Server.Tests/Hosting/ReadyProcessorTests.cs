@@ -14,6 +14,7 @@ namespace Bulwark.Server.Tests.Hosting;
 public sealed class ReadyProcessorTests
 {
     private const ulong Id = 7;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     private sealed class RecordingNetwork : IPeerNetwork
     {
@@ -65,7 +66,7 @@ public sealed class ReadyProcessorTests
     {
         var fs = new InMemoryFileSystem(seed: 1);
         var pending = new PendingRequests(100);
-        var processor = Leader(fs, pending);
+        using var processor = Leader(fs, pending);
 
         var waits = new List<Task<ApplyResult>>();
         for (ulong i = 1; i <= 50; i++)
@@ -76,6 +77,7 @@ public sealed class ReadyProcessorTests
 
         var syncsBefore = fs.SyncCount;
         processor.ProcessReadies();
+        Assert.True(processor.WaitUntilApplied(processor.Status.Commit, Patience), "the apply worker catches up");
 
         // One sync for the 50 entries, one for the commit index that follows them: not one per proposal.
         Assert.InRange(fs.SyncCount - syncsBefore, 1, 2);
@@ -89,7 +91,7 @@ public sealed class ReadyProcessorTests
     {
         var fs = new InMemoryFileSystem(seed: 2);
         var pending = new PendingRequests(100);
-        var processor = Leader(fs, pending, snapshotThreshold: 16);
+        using var processor = Leader(fs, pending, snapshotThreshold: 16);
         for (ulong i = 1; i <= 40; i++)
         {
             pending.RegisterProposal(i);
@@ -97,13 +99,17 @@ public sealed class ReadyProcessorTests
             processor.ProcessReadies();
         }
 
+        Assert.True(processor.WaitUntilApplied(processor.Status.Commit, Patience), "the apply worker catches up");
+        processor.ProcessReadies();
+
         Assert.True(processor.Status.SnapshotIndex >= 16, "snapshots were taken");
         var revision = processor.Read(s => s.Revision);
 
         // Crash: unsynced data is lost; everything acknowledged was synced.
         fs.Crash();
-        var restarted = new ReadyProcessor(Options(16), NodeStorage.Open(fs, "/solo"), new RecordingNetwork(), new PendingRequests(1000), NullLogger.Instance);
+        using var restarted = new ReadyProcessor(Options(16), NodeStorage.Open(fs, "/solo"), new RecordingNetwork(), new PendingRequests(1000), NullLogger.Instance);
         restarted.ProcessReadies();
+        Assert.True(restarted.WaitUntilApplied(restarted.Status.Commit, Patience), "the restarted node replays its log");
         Assert.Equal(revision, restarted.Read(s => s.Revision));
         for (var i = 1; i <= 40; i++)
         {
@@ -117,7 +123,7 @@ public sealed class ReadyProcessorTests
     {
         var fs = new InMemoryFileSystem(seed: 3);
         var pending = new PendingRequests(100);
-        var processor = Leader(fs, pending);
+        using var processor = Leader(fs, pending);
         var wait = pending.RegisterProposal(1);
         processor.Propose(1, PutCommand(1, "k", "v"));
         fs.FailSyncAfter(1);

@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using Bulwark.Consensus;
+using Bulwark.Kv;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server.Hosting;
+
+/// <summary>
+/// The state-machine side of the node, on its own thread so a slow apply or a snapshot of a large store never holds
+/// up ticks, heartbeats and elections on the Raft loop (as etcd's apply goroutine). It takes <see cref="ApplyWork"/>
+/// strictly in order from one queue: applies committed entries to the key-value store, completes the waiting calls
+/// and the linearizable reads whose read index it has reached, installs snapshots from the leader, and, every
+/// <see cref="NodeHostOptions.SnapshotThreshold"/> entries, writes a snapshot between two batches and tells the loop
+/// (through <c>snapshotWritten</c>) that the log may be compacted up to it.
+/// </summary>
+internal sealed class ApplyWorker : IDisposable
+{
+    private readonly BlockingCollection<ApplyWork> queue = new();
+    private readonly NodeHostOptions options;
+    private readonly NodeStorage storage;
+    private readonly IPeerNetwork network;
+    private readonly PendingRequests pending;
+    private readonly ILogger logger;
+    private readonly MemberTable members;
+    private readonly MemberAttributes selfAttributes;
+    private readonly Action<SnapshotMetadata> snapshotWritten;
+    private readonly Action wake;
+    private readonly KvStateMachine kv = new();
+    private readonly Lock storeLock = new();
+    private readonly object progressLock = new();
+    private readonly List<ApplyResult> results = [];
+    private readonly Thread thread;
+
+    private ClusterConfig appliedConfig;
+    private ulong applied;
+    private ulong appliedTerm;
+    private ulong lastSnapshotIndex;
+    private ulong finished;
+    private int published;
+    private Exception? failure;
+
+    public ApplyWorker(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger,
+        MemberTable members, Action<SnapshotMetadata> snapshotWritten, Action wake)
+    {
+        this.options = options;
+        this.storage = storage;
+        this.network = network;
+        this.pending = pending;
+        this.logger = logger;
+        this.members = members;
+        this.snapshotWritten = snapshotWritten;
+        this.wake = wake;
+        selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
+        appliedConfig = ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
+        if (storage.NewestSnapshot is { } snapshot)
+        {
+            RestoreFromDisk(snapshot);
+            appliedConfig = snapshot.Config;
+            applied = snapshot.Index;
+            appliedTerm = snapshot.Term;
+        }
+
+        lastSnapshotIndex = applied;
+        finished = applied;
+        pending.Applied(applied);
+        thread = new Thread(Run) { IsBackground = true, Name = $"bulwark-apply-{options.NodeId:x}" };
+        thread.Start();
+    }
+
+    /// <summary>The index of the last entry applied to the store (any thread).</summary>
+    public ulong Applied => Volatile.Read(ref applied);
+
+    /// <summary>True once this node's own name and client URLs were applied from the log.</summary>
+    public bool Published => Volatile.Read(ref published) != 0;
+
+    /// <summary>Why the worker stopped on its own, or null while it is healthy.</summary>
+    public Exception? Failure => Volatile.Read(ref failure);
+
+    /// <summary>Called on the worker just before it writes a snapshot at the given index (tests hold it here).</summary>
+    public Action<ulong>? BeforeSnapshotWrite { get; set; }
+
+    public void Enqueue(ApplyWork work)
+    {
+        if (!queue.IsAddingCompleted)
+        {
+            queue.Add(work);
+        }
+    }
+
+    /// <summary>Reads the key-value store under its lock (any thread).</summary>
+    public T Read<T>(Func<MvccStore, T> read)
+    {
+        lock (storeLock)
+        {
+            return read(kv.Store);
+        }
+    }
+
+    /// <summary>Waits until the work up to <paramref name="index"/> is done, snapshot included (tests).</summary>
+    public bool WaitUntilDone(ulong index, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (progressLock)
+        {
+            while (finished < index && Failure is null)
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0)
+                {
+                    break;
+                }
+
+                Monitor.Wait(progressLock, TimeSpan.FromMilliseconds(Math.Min(left, 100)));
+            }
+
+            return finished >= index;
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            foreach (var work in queue.GetConsumingEnumerable())
+            {
+                switch (work)
+                {
+                    case ApplyWork.Entries entries:
+                        ApplyEntries(entries.Committed);
+                        break;
+                    case ApplyWork.Install install:
+                        Install(install.Snapshot);
+                        break;
+                }
+
+                MaybeSnapshot();
+                lock (progressLock)
+                {
+                    finished = applied;
+                    Monitor.PulseAll(progressLock);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            Volatile.Write(ref failure, e);
+            lock (progressLock)
+            {
+                Monitor.PulseAll(progressLock);
+            }
+
+            wake();
+        }
+    }
+
+    private void ApplyEntries(System.Collections.Immutable.ImmutableArray<Entry> entries)
+    {
+        results.Clear();
+        var last = applied;
+        var lastTerm = appliedTerm;
+        lock (storeLock)
+        {
+            foreach (var entry in entries)
+            {
+                if (entry.Index <= last)
+                {
+                    continue;
+                }
+
+                if (entry.Type == EntryType.ConfigChange)
+                {
+                    ApplyConfigChange(ConfigChange.Decode(entry.Data.Span));
+                }
+                else if (MemberAttributes.IsAttributesEntry(entry.Data.Span))
+                {
+                    ApplyAttributes(MemberAttributes.Decode(entry.Data.Span));
+                }
+                else if (!entry.Data.IsEmpty)
+                {
+                    var result = kv.Apply(entry.Data.Span);
+                    if (result.OriginMemberId == options.NodeId)
+                    {
+                        results.Add(result);
+                    }
+                }
+
+                last = entry.Index;
+                lastTerm = entry.Term;
+            }
+
+            // Published under the store lock: a reader that sees the new revision also sees the new applied index.
+            appliedTerm = lastTerm;
+            Volatile.Write(ref applied, last);
+        }
+
+        foreach (var result in results)
+        {
+            pending.CompleteProposal(result);
+        }
+
+        pending.Applied(last);
+    }
+
+    private void Install(Snapshot snapshot)
+    {
+        var (membersJson, kvData) = SnapshotPayload.Decode(snapshot.Data);
+        var restored = MemberTable.Deserialize(membersJson.Span);
+        using (var stream = new MemoryStream(kvData.ToArray(), writable: false))
+        {
+            lock (storeLock)
+            {
+                kv.RestoreSnapshot(stream);
+                appliedConfig = snapshot.Metadata.Config;
+                appliedTerm = snapshot.Metadata.Term;
+                Volatile.Write(ref applied, snapshot.Metadata.Index);
+            }
+        }
+
+        members.Replace(restored);
+        lastSnapshotIndex = snapshot.Metadata.Index;
+        pending.Applied(snapshot.Metadata.Index);
+        foreach (var member in members.All)
+        {
+            if (member.Id != options.NodeId && member.PeerUrls.Count > 0)
+            {
+                network.AddPeer(member.Id, member.PeerUrls[0]);
+            }
+        }
+
+        HostLog.SnapshotInstalled(logger, snapshot.Metadata.Index, snapshot.Metadata.Term, snapshot.Data.Length);
+        options.Observer?.SnapshotInstalled(snapshot.Metadata.Index, snapshot.Data.Length);
+    }
+
+    private void RestoreFromDisk(SnapshotMetadata metadata)
+    {
+        using var reader = storage.OpenSnapshot(metadata.Index, metadata.Term);
+        var restored = MemberTable.Deserialize(SnapshotPayload.ReadMembers(reader));
+        lock (storeLock)
+        {
+            kv.RestoreSnapshot(reader);
+        }
+
+        // Reading to the end verifies the file's checksum.
+        reader.CopyTo(Stream.Null);
+        members.Replace(restored);
+    }
+
+    private void ApplyAttributes(MemberAttributes attributes)
+    {
+        members.SetAttributes(attributes);
+        if (attributes.SameAs(selfAttributes))
+        {
+            Volatile.Write(ref published, 1);
+        }
+
+        HostLog.MemberPublished(logger, attributes.Id, attributes.Name, string.Join(",", attributes.ClientUrls));
+    }
+
+    private void ApplyConfigChange(ConfigChange change)
+    {
+        var voters = appliedConfig.Voters;
+        var learners = appliedConfig.Learners;
+        switch (change.Type)
+        {
+            case ConfigChangeType.AddVoter:
+            case ConfigChangeType.PromoteLearner:
+                voters = voters.Add(change.NodeId);
+                learners = learners.Remove(change.NodeId);
+                break;
+            case ConfigChangeType.AddLearner:
+                learners = learners.Add(change.NodeId);
+                break;
+            case ConfigChangeType.RemoveVoter:
+                voters = voters.Remove(change.NodeId);
+                learners = learners.Remove(change.NodeId);
+                break;
+        }
+
+        appliedConfig = appliedConfig with { Voters = voters, Learners = learners };
+        var member = members.Apply(change);
+        if (change.NodeId != options.NodeId)
+        {
+            if (member is { PeerUrls.Count: > 0 })
+            {
+                network.AddPeer(change.NodeId, member.PeerUrls[0]);
+            }
+            else if (change.Type == ConfigChangeType.RemoveVoter)
+            {
+                network.RemovePeer(change.NodeId);
+            }
+        }
+
+        HostLog.MembershipChanged(logger, change.Type.ToString(), change.NodeId);
+    }
+
+    /// <summary>
+    /// Writes a snapshot of everything applied so far. Only this thread changes the store, so it is written without
+    /// the store lock (readers keep reading meanwhile); the loop compacts the log only after the file is durable.
+    /// </summary>
+    private void MaybeSnapshot()
+    {
+        if (applied - lastSnapshotIndex < options.SnapshotThreshold)
+        {
+            return;
+        }
+
+        if (storage.NewestSnapshot is { } newest && newest.Index >= applied)
+        {
+            lastSnapshotIndex = newest.Index;
+            return;
+        }
+
+        BeforeSnapshotWrite?.Invoke(applied);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var metadata = new SnapshotMetadata(applied, appliedTerm, appliedConfig);
+        long bytes = 0;
+        storage.WriteSnapshot(metadata, stream =>
+        {
+            SnapshotPayload.Write(stream, members.Serialize(), kv.WriteSnapshot);
+            bytes = stream.Length;
+        });
+        lastSnapshotIndex = applied;
+        HostLog.SnapshotTaken(logger, metadata.Index, metadata.Term, bytes);
+        options.Observer?.SnapshotTaken(metadata.Index, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        snapshotWritten(metadata);
+    }
+
+    /// <summary>Stops taking work, finishes what is queued and waits for the thread.</summary>
+    public void Dispose()
+    {
+        queue.CompleteAdding();
+        if (Thread.CurrentThread != thread)
+        {
+            thread.Join();
+        }
+
+        queue.Dispose();
+    }
+}

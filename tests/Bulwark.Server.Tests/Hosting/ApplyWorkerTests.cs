@@ -1,0 +1,212 @@
+using Bulwark.Api.Etcdserverpb;
+using Bulwark.Consensus;
+using Bulwark.Kv;
+using Bulwark.Server.Hosting;
+using Bulwark.Storage.FileSystem;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Bulwark.Server.Tests.Hosting;
+
+/// <summary>
+/// The state machine runs on its own worker: a snapshot being written (held open here by a gate) must not stop the Raft
+/// loop from ticking, heartbeating, committing or keeping its leadership, and a worker far behind turns proposals away.
+/// </summary>
+public sealed class ApplyWorkerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>Delivers messages between in-process nodes when the test pumps (snapshot sends may arrive from other threads).</summary>
+    private sealed class Router
+    {
+        private readonly Lock gate = new();
+        private readonly Queue<Message> queue = new();
+
+        public Dictionary<ulong, ReadyProcessor> Nodes { get; } = [];
+
+        public List<Message> Delivered { get; } = [];
+
+        public IPeerNetwork For() => new Endpoint(this);
+
+        public void Pump()
+        {
+            for (var rounds = 0; rounds < 1000; rounds++)
+            {
+                foreach (var node in Nodes.Values)
+                {
+                    node.ProcessReadies();
+                }
+
+                Message? next;
+                lock (gate)
+                {
+                    if (!queue.TryDequeue(out next))
+                    {
+                        return;
+                    }
+                }
+
+                Delivered.Add(next);
+                Nodes[next.To].Step(next);
+            }
+        }
+
+        private sealed class Endpoint(Router router) : IPeerNetwork
+        {
+            public void Send(Message message)
+            {
+                lock (router.gate)
+                {
+                    router.queue.Enqueue(message);
+                }
+            }
+
+            public void AddPeer(ulong id, string peerUrl)
+            {
+            }
+
+            public void RemovePeer(ulong id)
+            {
+            }
+        }
+    }
+
+    private static readonly ClusterMember[] TwoMembers =
+    [
+        new ClusterMember(7, "a", ["http://127.0.0.1:1"], []),
+        new ClusterMember(8, "b", ["http://127.0.0.1:3"], []),
+    ];
+
+    private static NodeHostOptions Options(ulong id, ClusterMember[] members, ulong snapshotThreshold) => new()
+    {
+        NodeId = id,
+        InitialCluster = members,
+        DataDir = $"/n{id}",
+        AdvertiseClientUrls = ["http://127.0.0.1:2"],
+        SnapshotThreshold = snapshotThreshold,
+        RandomSeed = (int)id,
+    };
+
+    private static byte[] PutCommand(ulong origin, ulong requestId, string key) => new Bulwark.Api.RaftCmd.RaftCommand
+    {
+        RequestId = requestId,
+        Header = new Bulwark.Api.RaftCmd.CommandHeader { OriginMemberId = origin },
+        Put = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8("v") },
+    }.ToByteArray();
+
+    [Fact]
+    public void A_snapshot_in_progress_does_not_stall_ticks_heartbeats_or_commits()
+    {
+        var fs = new InMemoryFileSystem(seed: 11);
+        var router = new Router();
+        var pendingA = new PendingRequests(100);
+        using var a = new ReadyProcessor(Options(7, TwoMembers, snapshotThreshold: 8), NodeStorage.Open(fs, "/n7"), router.For(), pendingA, NullLogger.Instance);
+        using var b = new ReadyProcessor(Options(8, TwoMembers, snapshotThreshold: 1_000_000), NodeStorage.Open(fs, "/n8"), router.For(), new PendingRequests(1_000_000), NullLogger.Instance);
+        router.Nodes[7] = a;
+        router.Nodes[8] = b;
+        a.Campaign();
+        router.Pump();
+        Assert.True(a.Status.IsLeader, "node 7 wins the election");
+
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        a.BeforeSnapshotWrite = _ =>
+        {
+            entered.Set();
+            release.Wait();
+        };
+
+        var first = new List<Task<ApplyResult>>();
+        for (ulong i = 1; i <= 10; i++)
+        {
+            first.Add(pendingA.RegisterProposal(i));
+            a.Propose(i, PutCommand(7, i, $"k{i:D2}"));
+        }
+
+        router.Pump();
+        Assert.True(entered.Wait(Patience), "the apply worker starts a snapshot and is held inside it");
+
+        var term = a.Status.Term;
+        var appliedWhileHeld = a.Status.Applied;
+        var commitWhileHeld = a.Status.Commit;
+        var heartbeatsBefore = router.Delivered.Count(m => m.From == 7 && m.Type == MessageType.Heartbeat);
+
+        // Ten election timeouts of ticks on both nodes while the snapshot is held open.
+        var second = new List<Task<ApplyResult>>();
+        var electionTicks = Options(7, TwoMembers, 8).ElectionTicks;
+        for (var t = 0; t < 10 * electionTicks; t++)
+        {
+            a.Tick();
+            b.Tick();
+            router.Pump();
+            if (t < 5)
+            {
+                var id = (ulong)(100 + t);
+                second.Add(pendingA.RegisterProposal(id));
+                a.Propose(id, PutCommand(7, id, $"later{t}"));
+                router.Pump();
+            }
+        }
+
+        Assert.True(router.Delivered.Count(m => m.From == 7 && m.Type == MessageType.Heartbeat) > heartbeatsBefore, "heartbeats kept flowing");
+        Assert.True(a.Status.IsLeader, "the leader kept its leadership");
+        Assert.Equal(term, a.Status.Term);
+        Assert.Equal(term, b.Status.Term);
+        Assert.Equal(7UL, b.Status.Leader);
+        Assert.True(a.Status.Commit >= commitWhileHeld + 5, "new proposals committed while the snapshot was being written");
+        Assert.Equal(appliedWhileHeld, a.Status.Applied);
+        Assert.All(second, w => Assert.False(w.IsCompleted));
+
+        release.Set();
+        Assert.True(a.WaitUntilApplied(a.Status.Commit, Patience), "the worker catches up once the snapshot is written");
+        router.Pump();
+        Assert.All(first.Concat(second), w => Assert.True(w.IsCompletedSuccessfully && w.Result.Succeeded));
+        Assert.True(a.Status.SnapshotIndex >= 8, "the loop compacted to the snapshot the worker wrote");
+        Assert.True(a.Status.SnapshotIndex <= a.Status.Applied, "compaction never passes what was applied");
+        Assert.Contains(fs.ListFiles("/n7/snap"), n => n.EndsWith(".snap", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Proposals_are_refused_with_too_many_requests_while_applying_lags_far_behind()
+    {
+        var fs = new InMemoryFileSystem(seed: 12);
+        var solo = new[] { new ClusterMember(7, "a", ["http://127.0.0.1:1"], []) };
+        var pending = new PendingRequests(100);
+        using var node = new ReadyProcessor(Options(7, solo, snapshotThreshold: 4), NodeStorage.Open(fs, "/n7"), new Router().For(), pending, NullLogger.Instance);
+        for (var i = 0; i < 100 && !node.Status.IsLeader; i++)
+        {
+            node.Tick();
+            node.ProcessReadies();
+        }
+
+        Assert.True(node.Status.IsLeader, "a one-node cluster elects itself");
+        using var release = new ManualResetEventSlim();
+        node.BeforeSnapshotWrite = _ => release.Wait();
+
+        var waits = new List<Task<ApplyResult>>();
+        ulong id = 0;
+        for (var batch = 0; batch < 60; batch++)
+        {
+            for (var j = 0; j < 100; j++)
+            {
+                id++;
+                waits.Add(pending.RegisterProposal(id));
+                node.Propose(id, PutCommand(7, id, $"k{id:D5}"));
+            }
+
+            node.ProcessReadies();
+        }
+
+        var refused = waits.Where(w => w.IsFaulted).ToList();
+        Assert.NotEmpty(refused);
+        var error = Assert.IsType<Grpc.Core.RpcException>(refused[0].Exception!.InnerException);
+        Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal(ServerErrors.TooManyRequestsMessage, error.Status.Detail);
+        Assert.True(node.Status.Commit - node.Status.Applied >= ReadyProcessor.MaxApplyLag, "refusals start only past the lag limit");
+
+        release.Set();
+        Assert.True(node.WaitUntilApplied(node.Status.Commit, Patience), "the worker catches up");
+        Assert.All(waits.Where(w => !w.IsFaulted), w => Assert.True(w.IsCompletedSuccessfully && w.Result.Succeeded));
+        Assert.Equal(waits.Count - refused.Count, node.Read(s => (int)s.LiveKeyCount));
+    }
+}
