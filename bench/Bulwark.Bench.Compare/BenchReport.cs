@@ -13,6 +13,9 @@ public sealed record BenchReport
 
     public required BenchSettings Settings { get; init; }
 
+    /// <summary>Extra environment of the Bulwark nodes (--bulwark-env), empty for a plain run.</summary>
+    public required IReadOnlyDictionary<string, string> BulwarkEnvironment { get; init; }
+
     public PhysicalFloorResult? Floor { get; set; }
 
     public List<WorkloadMeasurement> Load { get; } = [];

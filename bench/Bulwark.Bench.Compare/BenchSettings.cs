@@ -7,6 +7,9 @@ public sealed record BenchSettings
 
     public required TimeSpan Warmup { get; init; }
 
+    /// <summary>Unmeasured load on a fresh cluster before its first workload, so JIT tiering (Bulwark) and caches settle.</summary>
+    public required TimeSpan ClusterWarmup { get; init; }
+
     public required int KeySpace { get; init; }
 
     public required int FailoverTrials { get; init; }
@@ -28,6 +31,7 @@ public sealed record BenchSettings
     {
         Duration = TimeSpan.FromSeconds(10),
         Warmup = TimeSpan.FromSeconds(2),
+        ClusterWarmup = TimeSpan.FromSeconds(15),
         KeySpace = 10_000,
         FailoverTrials = 5,
         BeforeKill = TimeSpan.FromSeconds(2),
@@ -40,6 +44,7 @@ public sealed record BenchSettings
     {
         Duration = TimeSpan.FromSeconds(2),
         Warmup = TimeSpan.FromSeconds(0.5),
+        ClusterWarmup = TimeSpan.FromSeconds(3),
         KeySpace = 1_000,
         FailoverTrials = 2,
         BeforeKill = TimeSpan.FromSeconds(1),

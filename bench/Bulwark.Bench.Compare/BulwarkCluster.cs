@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Bulwark.Bench.Compare;
 
 /// <summary>`dotnet bulwark.dll serve` nodes with Bulwark's default settings, unless <see cref="RaftTiming"/> overrides them.</summary>
-public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root, RaftTiming? timing) : ClusterUnderTest("bulwark", root, 3, timing)
+public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root, RaftTiming? timing, IReadOnlyDictionary<string, string> environment) : ClusterUnderTest("bulwark", root, 3, timing)
 {
     protected override ProcessStartInfo StartInfo(int i)
     {
@@ -24,6 +24,12 @@ public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root
                 "--election-timeout", t.ElectionMs.ToString(CultureInfo.InvariantCulture)]);
         }
 
-        return Command(dotnet, args);
+        var info = Command(dotnet, args);
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        return info;
     }
 }

@@ -20,6 +20,7 @@ public sealed record CompareArguments
           --duration S         measured seconds per load phase (10; quick 2)
           --trials N           failover trials per system and writer count (5; quick 2)
           --memory-keys N      keys for --memory (1000000; quick 50000)
+          --bulwark-env K=V    environment variable for the Bulwark nodes (repeatable; e.g. runtime knobs under test)
         """;
 
     public required string BulwarkDll { get; init; }
@@ -42,16 +43,25 @@ public sealed record CompareArguments
 
     public required BenchSettings Settings { get; init; }
 
+    public IReadOnlyDictionary<string, string> BulwarkEnvironment { get; init; } = new Dictionary<string, string>();
+
     public static CompareArguments Parse(IReadOnlyList<string> args)
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         string[] switches = ["quick", "memory", "no-load", "no-failover"];
         string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys"];
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw new ArgumentException($"unexpected argument '{args[i]}'");
-            if (switches.Contains(name))
+            if (name == "bulwark-env")
+            {
+                var pair = i + 1 < args.Count ? args[++i] : throw new ArgumentException("--bulwark-env needs KEY=VALUE");
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                environment[eq > 0 ? pair[..eq] : throw new ArgumentException($"--bulwark-env: '{pair}' is not KEY=VALUE")] = pair[(eq + 1)..];
+            }
+            else if (switches.Contains(name))
             {
                 flags.Add(name);
             }
@@ -112,6 +122,7 @@ public sealed record CompareArguments
             Load = !flags.Contains("no-load"),
             Failover = !flags.Contains("no-failover"),
             Settings = settings,
+            BulwarkEnvironment = environment,
         };
     }
 

@@ -10,6 +10,7 @@ public sealed class LoadSuite(BenchSettings settings, TextWriter log)
     {
         var results = new List<WorkloadMeasurement>();
         var preloaded = false;
+        await WarmUpAsync(cluster).ConfigureAwait(false);
         foreach (var spec in WorkloadSpec.Standard)
         {
             // Every call goes to the leader: the same path for both systems (no forwarding from a follower).
@@ -53,5 +54,24 @@ public sealed class LoadSuite(BenchSettings settings, TextWriter log)
         }
 
         return results;
+    }
+
+    /// <summary>A fresh process is not yet at steady state (Bulwark's JIT tiers up for many seconds); load it unmeasured first.</summary>
+    private async Task WarmUpAsync(ClusterUnderTest cluster)
+    {
+        var leader = await cluster.WaitForLeaderAsync(settings.Patience).ConfigureAwait(false);
+        using var runner = new LoadRunner(new LoadOptions
+        {
+            Endpoints = [cluster.ClientUrls[leader]],
+            Clients = 64,
+            Connections = 4,
+            Workload = Workload.Mix,
+            KeySpace = settings.KeySpace,
+            KeyPrefix = "warm/",
+            CallTimeout = TimeSpan.FromSeconds(10),
+        });
+        await runner.ConnectAsync().ConfigureAwait(false);
+        var result = await runner.RunPhaseAsync(settings.ClusterWarmup, null).ConfigureAwait(false);
+        log.WriteLine(FormattableString.Invariant($"  {cluster.System,-8} warm-up {settings.ClusterWarmup.TotalSeconds:0} s: {result.OpsPerSecond:0} ops/s, {result.Errors} errors"));
     }
 }

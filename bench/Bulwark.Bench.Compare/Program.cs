@@ -34,9 +34,10 @@ var bulwarkDll = Path.Combine(bulwarkBin, Path.GetFileName(a.BulwarkDll));
 var report = new BenchReport
 {
     Started = DateTimeOffset.UtcNow,
-    Command = "bench/run-vs-etcd.sh " + string.Join(' ', args.Where(x => x is "--quick" or "--memory" or "--no-load" or "--no-failover")),
+    Command = "bench/run-vs-etcd.sh " + string.Join(' ', args.SkipWhile(x => x != "--etcd").Skip(2)),
     Machine = MachineInfo.Collect(EtcdVersion(a.Etcd), a.DataRoot),
     Settings = s,
+    BulwarkEnvironment = a.BulwarkEnvironment,
 };
 log.WriteLine($"bulwark-compare: data under {runRoot}, results to {a.OutDir}; load average {ProcStat.LoadAverage():0.0}");
 
@@ -110,7 +111,7 @@ return 0;
 
 ClusterUnderTest NewCluster(string system, RaftTiming? timing) => system == "etcd"
     ? new EtcdCluster(a.Etcd, runRoot, timing)
-    : new BulwarkCluster(a.Dotnet, bulwarkDll, runRoot, timing);
+    : new BulwarkCluster(a.Dotnet, bulwarkDll, runRoot, timing, a.BulwarkEnvironment);
 
 static string EtcdVersion(string etcd)
 {

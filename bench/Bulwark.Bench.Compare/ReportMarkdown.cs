@@ -13,7 +13,12 @@ public static class ReportMarkdown
         Line(md, $"Run {r.Started:yyyy-MM-dd HH:mm} to {r.Finished:HH:mm} UTC: `{r.Command}`");
         md.AppendLine();
         Line(md, $"Machine: {m.Cpu}, {m.Cores} cores, {m.MemoryMiB} MiB RAM, Linux {m.Kernel}, .NET {m.Dotnet}, etcd {m.Etcd}; data dirs {m.DataDisk}; 1-minute load average at start {m.LoadAverageAtStart:0.0}.");
-        Line(md, $"Each load phase: {r.Settings.Warmup.TotalSeconds:0.#} s warm-up, then {r.Settings.Duration.TotalSeconds:0.#} s measured; key space {r.Settings.KeySpace}, 16-byte keys, 256-byte values; every call to the leader.");
+        Line(md, $"Each fresh cluster first gets {r.Settings.ClusterWarmup.TotalSeconds:0.#} s of unmeasured load (64 clients, 50/50 mix). Each load phase: {r.Settings.Warmup.TotalSeconds:0.#} s warm-up, then {r.Settings.Duration.TotalSeconds:0.#} s measured; key space {r.Settings.KeySpace}, 16-byte keys, 256-byte values; every call to the leader.");
+        if (r.BulwarkEnvironment.Count > 0)
+        {
+            Line(md, $"Bulwark nodes ran with: {string.Join(", ", r.BulwarkEnvironment.Select(kv => $"`{kv.Key}={kv.Value}`"))}.");
+        }
+
         md.AppendLine();
 
         if (r.Floor is { } f)
