@@ -20,6 +20,10 @@ public static class ChildCommand
     public static IReadOnlyList<ChildSpec> ServeChildren(ClusterLayout layout)
     {
         var (fileName, prefix) = ForThisProgram();
-        return layout.Members.Select(m => new ChildSpec(m.Name, fileName, [.. prefix, .. layout.ServeArguments(m)])).ToList();
+        // A person watches these members in one terminal: readable lines, not JSON (serve honours BULWARK_LOG_FORMAT).
+        var readableLogs = new Dictionary<string, string> { ["BULWARK_LOG_FORMAT"] = "text" };
+        return layout.Members
+            .Select(m => new ChildSpec(m.Name, fileName, [.. prefix, .. layout.ServeArguments(m)]) { Environment = readableLogs })
+            .ToList();
     }
 }
