@@ -1,5 +1,6 @@
 using System.Net;
 using Bulwark.Server.Api;
+using Bulwark.Server.Api.Http2;
 using Bulwark.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -36,7 +37,7 @@ public static class ServerHost
             foreach (var url in listenClientUrls)
             {
                 var endpoint = EndpointOf(url);
-                kestrel.Listen(endpoint, listen => listen.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(endpoint, listen => listen.UseUrlAuthorityCompatibility().Protocols = HttpProtocols.Http2);
             }
         });
         builder.Services.AddSingleton(node);
