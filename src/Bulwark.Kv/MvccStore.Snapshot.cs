@@ -149,6 +149,7 @@ public sealed partial class MvccStore
             if (record.IsLive)
             {
                 store.liveKeys++;
+                store.liveDataBytes += DataSize(record.Key, record.Latest);
             }
 
             if (record.HistoryCount > 0 || !record.IsLive)

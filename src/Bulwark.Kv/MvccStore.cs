@@ -32,6 +32,7 @@ public sealed partial class MvccStore
     private long currentRevision = 1;
     private long compactRevision;
     private long liveKeys;
+    private long liveDataBytes;
 
     // State of the write in progress (see BeginWrite).
     private bool writing;
@@ -50,6 +51,12 @@ public sealed partial class MvccStore
 
     /// <summary>Keys that exist at the current revision.</summary>
     public long LiveKeyCount => liveKeys;
+
+    /// <summary>
+    /// Bytes of the keys and current values of the live keys: a cheap running estimate of the data the store holds,
+    /// kept with <see cref="LiveKeyCount"/>. History retained for older revisions and index overhead are not counted.
+    /// </summary>
+    public long LiveDataBytes => liveDataBytes;
 
     public int LeaseCount => leases.Count;
 
@@ -92,6 +99,7 @@ public sealed partial class MvccStore
             if (record.IsLive)
             {
                 liveKeys--;
+                liveDataBytes -= DataSize(record.Key, record.Latest);
                 if (record.Latest.Lease != 0)
                 {
                     leases.Detach(record.Latest.Lease, record);
@@ -113,6 +121,7 @@ public sealed partial class MvccStore
             if (record.IsLive)
             {
                 liveKeys++;
+                liveDataBytes += DataSize(record.Key, record.Latest);
                 if (record.Latest.Lease != 0)
                 {
                     leases.Attach(record.Latest.Lease, record);
@@ -136,6 +145,8 @@ public sealed partial class MvccStore
         eventSink = null;
     }
 
+    private static long DataSize(byte[] key, in RevisionEntry entry) => key.Length + (entry.Value?.Length ?? 0);
+
     private void EnsureNotWriting()
     {
         if (writing)
@@ -154,6 +165,7 @@ public sealed partial class MvccStore
         if (!previous.IsTombstone)
         {
             liveKeys--;
+            liveDataBytes -= DataSize(record.Key, previous);
             if (previous.Lease != 0)
             {
                 leases.Detach(previous.Lease, record);
@@ -163,6 +175,7 @@ public sealed partial class MvccStore
         if (!next.IsTombstone)
         {
             liveKeys++;
+            liveDataBytes += DataSize(record.Key, next);
             if (next.Lease != 0)
             {
                 leases.Attach(next.Lease, record);
@@ -179,6 +192,7 @@ public sealed partial class MvccStore
         index.Insert(record);
         undo.Add(new UndoEntry(record, default, 0, Inserted: true));
         liveKeys++;
+        liveDataBytes += DataSize(key, next);
         if (next.Lease != 0)
         {
             leases.Attach(next.Lease, record);

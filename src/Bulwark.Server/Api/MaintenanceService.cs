@@ -17,7 +17,7 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
         {
             Header = ApiContext.Header(node, null),
             Version = ApiVersion,
-            DbSize = DataDirBytes(),
+            DbSize = node.KvDataBytes,
             Leader = status.Leader,
             RaftIndex = status.Commit,
             RaftTerm = status.Term,
@@ -26,18 +26,5 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
         };
         response.DbSizeInUse = response.DbSize;
         return Task.FromResult(response);
-    }
-
-    private long DataDirBytes()
-    {
-        try
-        {
-            var dir = new DirectoryInfo(node.Options.DataDir);
-            return dir.Exists ? dir.EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
     }
 }

@@ -177,6 +177,12 @@ public sealed class NodeHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The key-value store's estimated data size: bytes of the keys and current values of the live keys
+    /// (<see cref="MvccStore.LiveDataBytes"/>). Reported as etcd's db size; the WAL's preallocated files are not counted.
+    /// </summary>
+    public long KvDataBytes => processor.Read(s => s.LiveDataBytes);
+
     /// <summary>Reads the local key-value store (serializable: may be behind the leader).</summary>
     public T Read<T>(Func<MvccStore, T> read) => processor.Read(read);
 

@@ -303,7 +303,7 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 status.Commit,
                 status.Applied,
                 status.IsLeader && status.LastIndex > status.Commit ? status.LastIndex - status.Commit : 0,
-                DataBytes(),
+                host.KvDataBytes,
                 peers,
                 Journal.WriteFailures));
         }
@@ -351,21 +351,6 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
     {
         Journal.Write(new JournalEvent(at ?? time.GetUtcNow(), kind, nodeName, reason, fields));
         Metrics.JournalEvent(kind);
-    }
-
-    private long DataBytes()
-    {
-        try
-        {
-            var dir = new DirectoryInfo(dataDir);
-            return dir.Exists
-                ? dir.EnumerateFiles("*", SearchOption.AllDirectories).Where(f => !f.FullName.Contains(Path.DirectorySeparatorChar + "journal" + Path.DirectorySeparatorChar, StringComparison.Ordinal)).Sum(f => f.Length)
-                : 0;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Current.DataBytes;
-        }
     }
 
     /// <summary>Stops sampling and journals a clean stop.</summary>
