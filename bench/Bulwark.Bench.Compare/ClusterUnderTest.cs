@@ -89,6 +89,10 @@ public abstract class ClusterUnderTest : IAsyncDisposable
         }
 
         var info = StartInfo(i);
+        // Like a service whose working directory is its state directory (what a systemd unit or container sets).
+        // It matters to Bulwark: its ASP.NET Core hosts watch the working directory recursively for config changes.
+        Directory.CreateDirectory(DataDir(i));
+        info.WorkingDirectory = DataDir(i);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
