@@ -101,7 +101,24 @@ public sealed class ReadyProcessor : IDisposable
     }
 
     /// <summary>The newest published status with the apply worker's current applied index (safe to read from any thread).</summary>
-    public NodeStatus Status => Volatile.Read(ref status) with { Applied = worker.Applied };
+    /// <remarks>
+    /// The worker may apply (and answer) entries before the loop publishes the Ready's status: an applied entry is
+    /// committed and logged, so commit and last index are never reported below the applied index.
+    /// </remarks>
+    public NodeStatus Status
+    {
+        get
+        {
+            var published = Volatile.Read(ref status);
+            var applied = worker.Applied;
+            return published with
+            {
+                Applied = applied,
+                Commit = Math.Max(published.Commit, applied),
+                LastIndex = Math.Max(published.LastIndex, applied),
+            };
+        }
+    }
 
     /// <summary>Reads the key-value store under its lock (any thread).</summary>
     public T Read<T>(Func<MvccStore, T> read)
@@ -303,34 +320,25 @@ public sealed class ReadyProcessor : IDisposable
     {
         if (message.Type == MessageType.Snapshot && message.Snapshot is { Metadata.Index: > 0, Data.IsEmpty: true } wanted)
         {
-            var newest = storage.NewestSnapshot;
-            if (newest is null || newest.Index < wanted.Metadata.Index)
-            {
-                HostLog.SnapshotUnavailable(logger, message.To, wanted.Metadata.Index,
-                    newest is null ? "no snapshot file" : $"newest snapshot is at {newest.Index}");
-                node.ReportSnapshotFailure(message.To);
-                return;
-            }
-
-            // Reading a large file must not hold up the loop: the newest snapshot is streamed from disk off the loop
-            // (a newer one than the core asked for is always acceptable to the follower).
-            _ = Task.Run(() => SendSnapshot(message, newest));
+            // Exactly the snapshot the core compacted to (the worker may already have written a newer one the core
+            // does not know yet). Reading a large file must not hold up the loop, so it is streamed from disk off it.
+            _ = Task.Run(() => SendSnapshot(message, wanted.Metadata));
             return;
         }
 
         network.Send(message);
     }
 
-    private void SendSnapshot(Message message, SnapshotMetadata newest)
+    private void SendSnapshot(Message message, SnapshotMetadata wanted)
     {
         try
         {
-            using var reader = storage.OpenSnapshot(newest.Index, newest.Term);
+            using var reader = storage.OpenSnapshot(wanted.Index, wanted.Term);
             network.Send(message with { Snapshot = new Snapshot(reader.Metadata, reader.ReadAllData()) });
         }
         catch (Exception e) when (e is IOException or Bulwark.Storage.StorageException or InvalidOperationException)
         {
-            HostLog.SnapshotUnavailable(logger, message.To, newest.Index, e.Message);
+            HostLog.SnapshotUnavailable(logger, message.To, wanted.Index, e.Message);
             snapshotSendFailures.Enqueue(message.To);
             wake();
         }
