@@ -43,7 +43,7 @@ public sealed class NodeMetrics : IDisposable
         proposalsFailed = meter.CreateCounter<long>("etcd_server_proposals_failed_total", description: "The total number of failed proposals seen.");
         fsyncSeconds = meter.CreateHistogram<double>("etcd_disk_wal_fsync_duration_seconds", description: "The latency distributions of fsync called by WAL.");
         peerRoundTrip = meter.CreateHistogram<double>("etcd_network_peer_round_trip_time_seconds", description: "Round-Trip-Time histogram between peers");
-        meter.CreateObservableGauge("etcd_mvcc_db_total_size_in_bytes", () => state().DataBytes, description: "Total size of the underlying database physically allocated in bytes.");
+        meter.CreateObservableGauge("etcd_mvcc_db_total_size_in_bytes", () => state().DataBytes, description: "Key and current value bytes of the live keys (Bulwark keeps the store in memory; see docs/operations.md, Database size).");
         meter.CreateObservableGauge("etcd_server_term", () => (long)state().Term, description: "The current Raft term of this member.");
         grpcHandled = meter.CreateCounter<long>("grpc_server_handled_total", description: "Total number of RPCs completed on the server, regardless of success or failure.");
         grpcSeconds = meter.CreateHistogram<double>("grpc_server_handling_seconds", description: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.");
