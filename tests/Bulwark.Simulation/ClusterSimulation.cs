@@ -102,7 +102,9 @@ public sealed class ClusterSimulation
             crashes,
             livenessTicks,
             world.Monitor.HighestApplied,
-            world.Monitor.OldTermCommits);
+            world.Monitor.OldTermCommits,
+            history.SwapsSucceeded,
+            history.SwapsFailed);
         return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
     }
 
@@ -143,7 +145,10 @@ public sealed class ClusterSimulation
             },
         };
         ISimDisk disk = options.UseWal ? new WalDisk((int)(faults.NextULong() & int.MaxValue)) : new MemoryDisk();
-        var node = new SimNode(world, config, disk, new KvStateMachine(), (long)(options.TickMicros * skew));
+        IReplicatedStateMachine stateMachine = options.UseEtcdKv
+            ? new EtcdKvStateMachine(options.Sabotage.HasFlag(Sabotage.TxnIgnoresCompare))
+            : new KvStateMachine();
+        var node = new SimNode(world, config, disk, stateMachine, (long)(options.TickMicros * skew));
         // Every node, founding or joining later, starts from the founding membership at index 0: the log after it
         // holds every change since, so replaying it (or a snapshot) yields the current membership. A joining node
         // started without it would rebuild its membership from the changes alone and could think itself the only voter.

@@ -2,7 +2,8 @@ namespace Bulwark.Simulation;
 
 /// <summary>
 /// Deliberate protocol bugs, to prove the checkers catch them. The first three break the sim host's handling of
-/// <see cref="Bulwark.Consensus.Ready"/>; the last two switch on the core's own test faults.
+/// <see cref="Bulwark.Consensus.Ready"/>; the next two switch on the core's own test faults;
+/// the last breaks the etcd KV adapter's compare-and-set.
 /// </summary>
 [Flags]
 public enum Sabotage
@@ -23,4 +24,7 @@ public enum Sabotage
 
     /// <summary>The core grants votes without checking that the candidate's log is up to date.</summary>
     GrantVoteIgnoringLogFreshness = 16,
+
+    /// <summary>With the etcd KV, a compare-and-set's Txn is sent without its compare, so every swap succeeds.</summary>
+    TxnIgnoresCompare = 32,
 }

@@ -22,6 +22,11 @@ public sealed class SimHistory(EventScheduler scheduler)
 
     public int Discarded { get; private set; }
 
+    /// <summary>Acknowledged compare-and-sets that swapped, and that found another value (so tests can tell both happened).</summary>
+    public int SwapsSucceeded { get; private set; }
+
+    public int SwapsFailed { get; private set; }
+
     public long Invoke(int client, KvInput input)
     {
         var id = ++nextId;
@@ -34,6 +39,18 @@ public sealed class SimHistory(EventScheduler scheduler)
         var (client, input, call) = Take(id);
         operations.Add(Operation<KvInput, KvOutput>.Completed(id, client, input, output, call, Stamp()));
         Completed++;
+        if (input.Kind == KvOperationKind.CompareAndSet)
+        {
+            if (output.Succeeded)
+            {
+                SwapsSucceeded++;
+            }
+            else
+            {
+                SwapsFailed++;
+            }
+        }
+
         if (input.Kind != KvOperationKind.Get)
         {
             acknowledgedWrites.Add(id);

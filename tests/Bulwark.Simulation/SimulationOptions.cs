@@ -16,6 +16,10 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
     /// crash-semantics file system) instead of the simulator's own <see cref="MemoryDisk"/>.</summary>
     public bool UseWal { get; init; }
 
+    /// <summary>Replicate the shipped store (Bulwark.Kv's MVCC state machine, via <see cref="EtcdKvStateMachine"/>)
+    /// instead of the simulator's own small <see cref="KvStateMachine"/>.</summary>
+    public bool UseEtcdKv { get; init; }
+
     /// <summary>Keep a human-readable event trace (replay --trace).</summary>
     public bool KeepTrace { get; init; }
 
@@ -24,10 +28,11 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
         $"dotnet run --project tests/Bulwark.Simulation -c Release -- replay --seed {Seed} --nodes {Nodes}" +
         (Profile == "mixed" ? "" : $" --profile {Profile}") +
         (UseWal ? " --disk wal" : "") +
+        (UseEtcdKv ? " --kv etcd" : "") +
         (Sabotage == Sabotage.None ? "" : $" --sabotage {Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)}");
 
     /// <summary>The same run through the test suite (the Replay test honours these variables).</summary>
     public string ReplayTestCommand =>
-        $"BULWARK_SIM_SEED={Seed} BULWARK_SIM_NODES={Nodes} BULWARK_SIM_PROFILE={Profile} BULWARK_SIM_DISK={(UseWal ? "wal" : "memory")} BULWARK_SIM_SABOTAGE={Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)} " +
+        $"BULWARK_SIM_SEED={Seed} BULWARK_SIM_NODES={Nodes} BULWARK_SIM_PROFILE={Profile} BULWARK_SIM_DISK={(UseWal ? "wal" : "memory")} BULWARK_SIM_KV={(UseEtcdKv ? "etcd" : "simple")} BULWARK_SIM_SABOTAGE={Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)} " +
         "dotnet test tests/Bulwark.Simulation.Tests -c Release --filter FullyQualifiedName~ReplayTests";
 }

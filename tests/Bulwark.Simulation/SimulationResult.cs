@@ -42,8 +42,10 @@ public sealed record SimulationStats(
     int Crashes,
     int LivenessTicks,
     ulong FinalApplied,
-    int OldTermCommits)
+    int OldTermCommits,
+    int SwapsSucceeded,
+    int SwapsFailed)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits}");
+        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed");
 }

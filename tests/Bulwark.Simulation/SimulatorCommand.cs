@@ -39,8 +39,8 @@ public static class SimulatorCommand
     }
 
     private const string Usage =
-        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--disk memory|wal]\n" +
-        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--disk memory|wal] [--trace]";
+        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--disk memory|wal] [--kv simple|etcd]\n" +
+        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--disk memory|wal] [--kv simple|etcd] [--trace]";
 
     private static int Replay(Dictionary<string, string> flags, TextWriter output)
     {
@@ -52,6 +52,7 @@ public static class SimulatorCommand
         {
             KeepTrace = flags.ContainsKey("trace"),
             UseWal = ParseDisk(flags),
+            UseEtcdKv = ParseKv(flags),
         };
         var result = ClusterSimulation.Run(options);
         foreach (var line in result.Trace)
@@ -81,6 +82,7 @@ public static class SimulatorCommand
         var profile = flags.GetValueOrDefault("profile", "mixed");
         var sabotage = ParseSabotage(flags.GetValueOrDefault("sabotage"));
         var useWal = ParseDisk(flags);
+        var useEtcdKv = ParseKv(flags);
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -92,7 +94,7 @@ public static class SimulatorCommand
                 break;
             }
 
-            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { UseWal = useWal };
+            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { UseWal = useWal, UseEtcdKv = useEtcdKv };
             var result = ClusterSimulation.Run(options);
             summary.Add(result);
             if (!result.Passed)
@@ -147,6 +149,13 @@ public static class SimulatorCommand
         "memory" => false,
         "wal" => true,
         var other => throw new ArgumentException($"--disk must be memory or wal, got '{other}'"),
+    };
+
+    private static bool ParseKv(Dictionary<string, string> flags) => flags.GetValueOrDefault("kv", "simple") switch
+    {
+        "simple" => false,
+        "etcd" => true,
+        var other => throw new ArgumentException($"--kv must be simple or etcd, got '{other}'"),
     };
 
     public static Sabotage ParseSabotage(string? text) =>
