@@ -106,13 +106,13 @@ public static class ReportMarkdown
             var clients = (e ?? b)!.Spec.Clients;
             if (e is null || b is null)
             {
-                yield return ($"put throughput ≥ 2× etcd, p99 ≤ etcd's, {clients} clients", "-", null);
+                yield return ($"put throughput ≥ 2× etcd, p99 ≤ etcd's, {clients} client(s)", "-", null);
                 continue;
             }
 
             var tput = b.Result.OpsPerSecond / e.Result.OpsPerSecond;
             var p99 = b.Result.LatencyMs.P99 / e.Result.LatencyMs.P99;
-            yield return ($"put throughput ≥ 2× etcd, p99 ≤ etcd's, {clients} clients", Inv($"{tput:0.00}× throughput, {p99:0.00}× p99"), tput >= 2 && p99 <= 1);
+            yield return ($"put throughput ≥ 2× etcd, p99 ≤ etcd's, {clients} client(s)", Inv($"{tput:0.00}× throughput, {p99:0.00}× p99"), tput >= 2 && p99 <= 1);
         }
 
         var cpuPairs = puts.Where(p => p.Etcd is not null && p.Bulwark is not null).ToList();
