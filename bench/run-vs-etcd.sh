@@ -3,7 +3,7 @@
 #   bench/run-vs-etcd.sh            full run (throughput/latency/CPU, failover, physical floor; ~10 min)
 #   bench/run-vs-etcd.sh --quick    short check that everything works (~3 min)
 #   bench/run-vs-etcd.sh --memory   adds the 1M-key memory benchmark (slow)
-# Other flags: see `bench/run-vs-etcd.sh --help`. Results: bench/results/<time>/report.md and results.json.
+# Other flags: see `bench/run-vs-etcd.sh --help`. Results: /tmp/bulwark-bench/<time>/report.md and results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
