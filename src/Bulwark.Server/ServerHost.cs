@@ -29,7 +29,7 @@ public static class ServerHost
             throw new ArgumentException("at least one client URL to listen on is required", nameof(listenClientUrls));
         }
 
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(EmbeddedHostOptions());
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -77,4 +77,15 @@ public static class ServerHost
             : IPAddress.TryParse(host, out var parsed) ? parsed : IPAddress.Any;
         return new IPEndPoint(ip, uri.Port);
     }
+
+    /// <summary>
+    /// Options for the ASP.NET Core hosts a node embeds: the content root is the program's own folder and configuration
+    /// files are not watched. The defaults watch the working directory recursively for appsettings changes; a node
+    /// started in a busy folder (or under systemd, in /) then wakes on every WAL write (found profiling bench/).
+    /// </summary>
+    internal static WebApplicationOptions EmbeddedHostOptions() => new()
+    {
+        ContentRootPath = AppContext.BaseDirectory,
+        Args = ["--hostBuilder:reloadConfigOnChange=false"],
+    };
 }

@@ -25,7 +25,7 @@ public static class AdminServer
     {
         ArgumentNullException.ThrowIfNull(observability);
         ArgumentException.ThrowIfNullOrWhiteSpace(url);
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(ServerHost.EmbeddedHostOptions());
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
         var endpoint = ServerHost.EndpointOf(url);
