@@ -36,6 +36,9 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
     private int disposed;
     private HeaderView headerView = new([], []);
 
+    /// <summary>Serializes samples: the timer and a scrape may sample at once, and a sample journals transitions.</summary>
+    private readonly Lock sampling = new();
+
     public NodeObservability(ulong selfId, IReadOnlyList<ClusterMember> members, string dataDir, TimeSpan heartbeatInterval, TimeSpan electionTimeout,
         ILoggerFactory loggers, TimeProvider? time = null)
     {
@@ -125,7 +128,16 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
     }
 
     /// <summary>The Prometheus text exposition of every metric.</summary>
-    public string ScrapeMetrics() => exposition.Scrape();
+    /// <summary>
+    /// Prometheus text for a scrape. The gauges are refreshed first, so a scrape never reports values older than the
+    /// request (the timer's last sample can be up to one interval behind: a client that just saw its put acknowledged
+    /// must see it counted in etcd_server_proposals_applied_total).
+    /// </summary>
+    public string ScrapeMetrics()
+    {
+        Sample();
+        return exposition.Scrape();
+    }
 
     /// <summary>Starts sampling <paramref name="started"/> and journals that it started.</summary>
     public void Attach(NodeHost started)
@@ -199,7 +211,10 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
 
         try
         {
-            SampleOnce(host);
+            lock (sampling)
+            {
+                SampleOnce(host);
+            }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
         {
