@@ -53,6 +53,7 @@ public static class ServerHost
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();
+        app.MapGrpcService<NodeService>(); // bulwark.v1.Node: the peer view behind `bulwark status`
         return app;
     }
 

@@ -31,6 +31,9 @@ public sealed class EtcdConnection : IDisposable
 
     public Cluster.ClusterClient Cluster(int endpoint) => new(channels[endpoint]);
 
+    /// <summary>Bulwark's own service (bulwark.v1.Node); a real etcd answers Unimplemented.</summary>
+    public Bulwark.Api.V1.Node.NodeClient Node(int endpoint) => new(channels[endpoint]);
+
     /// <summary>Runs <paramref name="call"/> on the endpoints in turn until one is reachable; its answer (or error) is the result.</summary>
     public async Task<T> CallAsync<T>(Func<int, CallOptions, Task<T>> call, CancellationToken cancellation)
     {

@@ -9,11 +9,14 @@ namespace Bulwark.Cli.Commands;
 /// <summary>
 /// `bulwark status`: one row per member (the given endpoints plus every member the cluster lists) from each member's
 /// own Maintenance.Status: name, id, role, term, commit and applied index, the leader it follows, and health. A member
-/// that does not answer is shown down. Exits 0 when every member is up and follows a leader, 1 otherwise.
+/// that does not answer is shown down. Then each member's view of its peers (<see cref="StatusPeerView"/>) and the
+/// active alarms. Exits 0 when every member is up and follows a leader and no alarm is active, 1 otherwise.
 /// </summary>
 public static class StatusCommand
 {
     /// <summary>One member's row; null fields are unknown because the member did not answer.</summary>
+    /// <param name="Peers">The member's failure-detector view of the others (null: see <paramref name="PeersUnavailable"/>).</param>
+    /// <param name="Alarms">The active alarms the member reports (null: see <paramref name="AlarmsUnavailable"/>).</param>
     public sealed record MemberRow(
         string Name,
         string? Id,
@@ -23,11 +26,15 @@ public static class StatusCommand
         ulong? CommitIndex,
         ulong? AppliedIndex,
         string? Leader,
-        string Health);
+        string Health,
+        IReadOnlyList<StatusPeerView.PeerRow>? Peers = null,
+        string? PeersUnavailable = null,
+        IReadOnlyList<StatusPeerView.AlarmRow>? Alarms = null,
+        string? AlarmsUnavailable = null);
 
     public static Command Create()
     {
-        var command = new Command("status", "Show every member: name, id, role, term, commit and applied index, leader and health.");
+        var command = new Command("status", "Show every member (name, id, role, term, commit and applied index, leader, health), each member's view of its peers, and active alarms.");
         ClientCommand.SetClientAction(command, async (parse, connection, output, json, cancellation) =>
         {
             var rows = await CollectAsync(connection, cancellation).ConfigureAwait(false);
@@ -38,9 +45,13 @@ public static class StatusCommand
             else
             {
                 WriteTable(output, rows);
+                output.WriteLine();
+                StatusPeerView.WritePeerTable(output, rows);
+                output.WriteLine();
+                StatusPeerView.WriteAlarms(output, rows);
             }
 
-            return rows.All(r => r.Health == "healthy") ? 0 : ClientCommand.ExitFailed;
+            return rows.All(r => r.Health == "healthy") && StatusPeerView.ActiveAlarms(rows).Count == 0 ? 0 : ClientCommand.ExitFailed;
         });
         return command;
     }
@@ -60,11 +71,11 @@ public static class StatusCommand
         }
 
         using var extra = new EtcdConnection(endpoints, connection.Timeout);
-        var statuses = await Task.WhenAll(endpoints.Select((_, i) => StatusAsync(extra, i, cancellation))).ConfigureAwait(false);
+        var statuses = await Task.WhenAll(endpoints.Select((_, i) => AnswersAsync(extra, i, cancellation))).ConfigureAwait(false);
         var rows = new List<MemberRow>();
         for (var i = 0; i < endpoints.Count; i++)
         {
-            var (status, error) = statuses[i];
+            var (status, error, peers, peersUnavailable, alarms, alarmsUnavailable) = statuses[i];
             var listed = members.FirstOrDefault(m => m.ClientURLs.Contains(endpoints[i], StringComparer.OrdinalIgnoreCase));
             if (status is null)
             {
@@ -84,7 +95,11 @@ public static class StatusCommand
                 status.RaftIndex,
                 status.RaftAppliedIndex,
                 leader,
-                status.Leader == 0 ? "unhealthy: no leader" : "healthy"));
+                status.Leader == 0 ? "unhealthy: no leader" : "healthy",
+                peers,
+                peersUnavailable,
+                alarms?.Select(a => new StatusPeerView.AlarmRow(names.TryGetValue(a.MemberID, out var member) ? member : Hex(a.MemberID), Hex(a.MemberID), a.Alarm.ToString().ToUpperInvariant())).ToList(),
+                alarmsUnavailable));
         }
 
         return rows;
@@ -101,6 +116,23 @@ public static class StatusCommand
         {
             return []; // no member answered: every row will say down, which is the news
         }
+    }
+
+    /// <summary>Status first; only a member that answers it is asked for its peer view and alarms (at once).</summary>
+    private static async Task<(StatusResponse? Status, string? Error, IReadOnlyList<StatusPeerView.PeerRow>? Peers, string? PeersUnavailable,
+        IReadOnlyList<AlarmMember>? Alarms, string? AlarmsUnavailable)> AnswersAsync(EtcdConnection connection, int i, CancellationToken cancellation)
+    {
+        var (status, error) = await StatusAsync(connection, i, cancellation).ConfigureAwait(false);
+        if (status is null)
+        {
+            return (null, error, null, null, null, null);
+        }
+
+        var peers = StatusPeerView.PeersAsync(connection, i, cancellation);
+        var alarms = StatusPeerView.AlarmsAsync(connection, i, cancellation);
+        var (peerRows, peersUnavailable) = await peers.ConfigureAwait(false);
+        var (alarmMembers, alarmsUnavailable) = await alarms.ConfigureAwait(false);
+        return (status, null, peerRows, peersUnavailable, alarmMembers, alarmsUnavailable);
     }
 
     private static async Task<(StatusResponse? Status, string? Error)> StatusAsync(EtcdConnection connection, int i, CancellationToken cancellation)
@@ -122,14 +154,7 @@ public static class StatusCommand
         {
             r.Name, r.Id ?? "-", r.Endpoint, r.Role, Number(r.Term), Number(r.CommitIndex), Number(r.AppliedIndex), r.Leader ?? "-", r.Health,
         }).ToList();
-        var widths = header.Select((h, c) => cells.Select(row => row[c].Length).Append(h.Length).Max()).ToArray();
-        output.WriteLine(Line(header));
-        foreach (var row in cells)
-        {
-            output.WriteLine(Line(row));
-        }
-
-        string Line(string[] values) => string.Join("  ", values.Select((v, c) => c == values.Length - 1 ? v : v.PadRight(widths[c]))).TrimEnd();
+        TextTable.Write(output, header, cells);
     }
 
     private static string Number(ulong? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";

@@ -127,7 +127,16 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
         }
     }
 
-    /// <summary>The Prometheus text exposition of every metric.</summary>
+    /// <summary>
+    /// Every peer as judged right now, for `bulwark status` (bulwark.v1.Node.Peers). Samples first, as a scrape does, so the
+    /// answer is not up to one sampling interval old; empty before <see cref="Attach"/>.
+    /// </summary>
+    public IReadOnlyList<PeerHealth> PeersNow()
+    {
+        Sample();
+        return Current.Peers;
+    }
+
     /// <summary>
     /// Prometheus text for a scrape. The gauges are refreshed first, so a scrape never reports values older than the
     /// request (the timer's last sample can be up to one interval behind: a client that just saw its put acknowledged

@@ -5,4 +5,6 @@ namespace Bulwark.Server.Observability;
 /// <param name="RoundTripMs">Latest heartbeat round trip in milliseconds (null if none measured).</param>
 /// <param name="Reason">Why the peer is in this state, for people.</param>
 /// <param name="Judged">False when this node expects no traffic from the peer now, so its silence says nothing.</param>
-public sealed record PeerHealth(ulong Id, string Name, PeerState State, double Phi, double? SilenceMs, double? RoundTripMs, string Reason, bool Judged = true);
+/// <param name="SmoothedRoundTripMs">Round trips averaged with weight 1/8 for the newest (TCP's SRTT); null if none measured.</param>
+public sealed record PeerHealth(ulong Id, string Name, PeerState State, double Phi, double? SilenceMs, double? RoundTripMs, string Reason, bool Judged = true,
+    double? SmoothedRoundTripMs = null);

@@ -38,6 +38,12 @@ public sealed class PeerHealthTracker
         newDetector = () => new PhiAccrualDetector(100, heartbeatInterval, heartbeatInterval * 3);
     }
 
+    /// <summary>Phi at or above which a peer is SUSPECT.</summary>
+    public double SuspectPhi => suspectPhi;
+
+    /// <summary>Silence after which a peer is DOWN.</summary>
+    public TimeSpan DownAfter => downAfter;
+
     /// <summary>Makes <paramref name="id"/> known under <paramref name="name"/> (idempotent).</summary>
     public void Track(ulong id, string name)
     {
@@ -70,7 +76,10 @@ public sealed class PeerHealthTracker
 
             if (isHeartbeatResponse && peer.HeartbeatSentAt is { } sent && now >= sent)
             {
-                peer.RoundTrip = now - sent;
+                var rtt = now - sent;
+                peer.RoundTrip = rtt;
+                // TCP's smoothing (RFC 6298): one slow round trip moves the average by an eighth of the difference.
+                peer.SmoothedRoundTrip = peer.SmoothedRoundTrip is { } srtt ? srtt + ((rtt - srtt) / 8) : rtt;
                 peer.HeartbeatSentAt = null;
             }
         }
@@ -158,7 +167,7 @@ public sealed class PeerHealthTracker
                         : string.Create(CultureInfo.InvariantCulture, $"last message {silence.Value:F0} ms ago, phi {phi:F1}");
                 }
 
-                result.Add(new PeerHealth(id, peer.Name, state, phi, silence, rtt, reason, expected));
+                result.Add(new PeerHealth(id, peer.Name, state, phi, silence, rtt, reason, expected, peer.SmoothedRoundTrip?.TotalMilliseconds));
             }
 
             return result;
@@ -174,6 +183,8 @@ public sealed class PeerHealthTracker
         public TimeSpan? HeartbeatSentAt { get; set; }
 
         public TimeSpan? RoundTrip { get; set; }
+
+        public TimeSpan? SmoothedRoundTrip { get; set; }
 
         /// <summary>Since when this node has expected messages from the peer (null while it expects none).</summary>
         public TimeSpan? ExpectingSince { get; set; }

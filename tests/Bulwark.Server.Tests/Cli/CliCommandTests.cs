@@ -90,13 +90,31 @@ public sealed class CliCommandTests(SharedCluster shared)
             Assert.Equal("healthy", row.GetProperty("health").GetString());
             Assert.True(row.GetProperty("term").GetUInt64() >= 1);
             Assert.True(row.GetProperty("appliedIndex").GetUInt64() >= 1);
+
+            // Each real `bulwark serve` member answers with its view of the other two (bulwark.v1.Node.Peers).
+            Assert.Equal(JsonValueKind.Null, row.GetProperty("peersUnavailable").ValueKind);
+            var peers = row.GetProperty("peers").EnumerateArray().ToList();
+            Assert.Equal(Cluster.Names.Where(n => n != name), peers.Select(p => p.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
+            Assert.Equal(name == leader ? 2 : 1, peers.Count(p => p.GetProperty("judged").GetBoolean()));
+            Assert.All(peers, p => Assert.Contains(p.GetProperty("state").GetString(), new[] { "UP", "SUSPECT", "DOWN" }));
+
+            // No alarm is active (a member that does not serve Maintenance.Alarm says so instead).
+            var alarms = row.GetProperty("alarms");
+            Assert.True(alarms.ValueKind == JsonValueKind.Null ? row.GetProperty("alarmsUnavailable").GetString() is not null : alarms.GetArrayLength() == 0, row.ToString());
         }
 
         (code, output, _) = await Run("status", "--endpoints", Cluster.Endpoints);
         Assert.Equal(0, code);
-        var lines = output.TrimEnd('\n').Split('\n');
+        // The member table, a blank line, the peer table (one line per member and peer), a blank line, the alarms.
+        var sections = output.TrimEnd('\n').Split("\n\n");
+        Assert.Equal(3, sections.Length);
+        var lines = sections[0].Split('\n');
         Assert.StartsWith("NAME", lines[0], StringComparison.Ordinal);
         Assert.Equal(Cluster.Size + 1, lines.Length);
+        var peerLines = sections[1].Split('\n');
+        Assert.StartsWith("OBSERVER  PEER  STATE", peerLines[0], StringComparison.Ordinal);
+        Assert.Equal((Cluster.Size * (Cluster.Size - 1)) + 1, peerLines.Length);
+        Assert.StartsWith("alarms: ", sections[2], StringComparison.Ordinal);
     }
 
     [Fact]

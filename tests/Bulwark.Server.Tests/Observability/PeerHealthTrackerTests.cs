@@ -51,6 +51,22 @@ public sealed class PeerHealthTrackerTests
     }
 
     [Fact]
+    public void The_smoothed_round_trip_moves_an_eighth_of_the_way_to_each_new_one()
+    {
+        var tracker = new PeerHealthTracker(8, Ms(1000), Ms(50));
+        tracker.Track(2, "n2");
+        Assert.Null(Assert.Single(tracker.Evaluate(Ms(0), _ => true)).SmoothedRoundTripMs);
+        tracker.HeartbeatSent(2, Ms(0));
+        tracker.MessageFrom(2, Ms(10), isHeartbeatResponse: true);
+        Assert.Equal(10, Assert.Single(tracker.Evaluate(Ms(10), _ => true)).SmoothedRoundTripMs!.Value, 6);
+        tracker.HeartbeatSent(2, Ms(50));
+        tracker.MessageFrom(2, Ms(52), isHeartbeatResponse: true);
+        var health = Assert.Single(tracker.Evaluate(Ms(52), _ => true));
+        Assert.Equal(2, health.RoundTripMs!.Value, 6);
+        Assert.Equal(9, health.SmoothedRoundTripMs!.Value, 6);
+    }
+
+    [Fact]
     public void An_unanswered_heartbeat_is_timed_from_its_first_send()
     {
         var tracker = new PeerHealthTracker(8, Ms(1000), Ms(50));

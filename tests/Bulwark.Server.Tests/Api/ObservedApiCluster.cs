@@ -1,0 +1,130 @@
+using Bulwark.Server.Hosting;
+using Bulwark.Server.Observability;
+using Bulwark.Server.Tests.Hosting;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Server.Tests.Api;
+
+/// <summary>
+/// A <see cref="LocalCluster"/> wired as `bulwark serve` wires a member: each node host has a
+/// <see cref="NodeObservability"/> (failure detector, journal) attached and its gRPC API served on its client URL.
+/// What each node's observability logs is kept in <see cref="Logs"/>. Nodes are not restarted (an observability
+/// attaches to one node host only).
+/// </summary>
+internal sealed class ObservedApiCluster : IAsyncDisposable
+{
+    private readonly WebApplication?[] servers;
+    private readonly List<GrpcChannel> channels = [];
+
+    public ObservedApiCluster(int size = 3)
+    {
+        Logs = Enumerable.Range(0, size).Select(_ => new RecordingLoggers()).ToArray();
+        Nodes = new LocalCluster(size, adjust: options => options with
+        {
+            Observer = new NodeObservability(options.NodeId, options.InitialCluster, options.DataDir, options.HeartbeatInterval, options.ElectionTimeout,
+                Logs[options.InitialCluster.ToList().FindIndex(m => m.Id == options.NodeId)]),
+        });
+        servers = new WebApplication?[size];
+    }
+
+    public LocalCluster Nodes { get; }
+
+    public IReadOnlyList<RecordingLoggers> Logs { get; }
+
+    public string Name(int i) => Nodes.Members[i].Name;
+
+    public NodeObservability Observability(int i) => (NodeObservability)Nodes.Options[i].Observer!;
+
+    public async Task StartAllAsync()
+    {
+        for (var i = 0; i < Nodes.Size; i++)
+        {
+            var node = Nodes.Start(i);
+            var app = ServerHost.Build(node, [Nodes.ClientUrls[i]]);
+            await app.StartAsync();
+            servers[i] = app;
+            Observability(i).Attach(node);
+        }
+    }
+
+    public async Task StopAsync(int i)
+    {
+        if (servers[i] is { } app)
+        {
+            servers[i] = null;
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        await Nodes.StopAsync(i);
+    }
+
+    public Bulwark.Api.V1.Node.NodeClient Node(int i)
+    {
+        var channel = GrpcChannel.ForAddress(Nodes.ClientUrls[i]);
+        channels.Add(channel);
+        return new(channel);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in channels)
+        {
+            channel.Dispose();
+        }
+
+        for (var i = 0; i < Nodes.Size; i++)
+        {
+            await StopAsync(i);
+        }
+
+        await Nodes.DisposeAsync();
+        for (var i = 0; i < Nodes.Size; i++)
+        {
+            await Observability(i).DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A logger factory that keeps every entry (event id, level, rendered message) for assertions.</summary>
+internal sealed class RecordingLoggers : ILoggerFactory, ILogger
+{
+    private readonly List<(EventId Id, LogLevel Level, string Message)> entries = [];
+
+    public IReadOnlyList<(EventId Id, LogLevel Level, string Message)> Entries
+    {
+        get
+        {
+            lock (entries)
+            {
+                return [.. entries];
+            }
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        ArgumentNullException.ThrowIfNull(formatter);
+        lock (entries)
+        {
+            entries.Add((eventId, logLevel, formatter(state, exception)));
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
