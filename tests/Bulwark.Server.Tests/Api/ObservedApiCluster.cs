@@ -80,11 +80,13 @@ internal sealed class ObservedApiCluster : IAsyncDisposable
             await StopAsync(i);
         }
 
-        await Nodes.DisposeAsync();
+        // Observability before the cluster: its journal lives in the data dirs the cluster deletes.
         for (var i = 0; i < Nodes.Size; i++)
         {
             await Observability(i).DisposeAsync();
         }
+
+        await Nodes.DisposeAsync();
     }
 }
 
