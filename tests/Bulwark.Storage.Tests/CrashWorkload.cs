@@ -20,8 +20,7 @@ internal sealed class CrashWorkload
     private readonly int _maxEntryBytes;
 
     /// <param name="minEntryBytes">Smallest entry data.</param>
-    /// <param name="maxEntryBytes">Largest entry data (exclusive). Batches of entries of 512 bytes or more that pass
-    /// the 4 KiB write buffer take the WAL's gather-write path.</param>
+    /// <param name="maxEntryBytes">Largest entry data (exclusive).</param>
     public CrashWorkload(int seed, int steps, int minEntryBytes = 0, int maxEntryBytes = 400)
     {
         _seed = seed;

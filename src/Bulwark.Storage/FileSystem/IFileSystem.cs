@@ -56,12 +56,6 @@ public interface IFileHandle : IDisposable
     /// <summary>Writes all of <paramref name="data"/> at <paramref name="offset"/>, extending the file if needed.</summary>
     void WriteAt(long offset, ReadOnlySpan<byte> data);
 
-    /// <summary>
-    /// Writes <paramref name="parts"/> back to back at <paramref name="offset"/> (a gather write, pwritev): the same as
-    /// one <see cref="WriteAt(long, ReadOnlySpan{byte})"/> of their concatenation, without the caller copying them together.
-    /// </summary>
-    void WriteAt(long offset, IReadOnlyList<ReadOnlyMemory<byte>> parts);
-
     /// <summary>Writes at the current end of the file.</summary>
     void Append(ReadOnlySpan<byte> data);
 

@@ -52,27 +52,6 @@ internal sealed class InMemoryFileHandle : IFileHandle
         }
     }
 
-    // One write (one fault point, torn as a whole), like the single pwritev it stands for.
-    public void WriteAt(long offset, IReadOnlyList<ReadOnlyMemory<byte>> parts)
-    {
-        ArgumentNullException.ThrowIfNull(parts);
-        long total = 0;
-        foreach (var part in parts)
-        {
-            total += part.Length;
-        }
-
-        var joined = new byte[total];
-        var at = 0;
-        foreach (var part in parts)
-        {
-            part.Span.CopyTo(joined.AsSpan(at));
-            at += part.Length;
-        }
-
-        WriteAt(offset, joined);
-    }
-
     public void Append(ReadOnlySpan<byte> data)
     {
         lock (_fs.Gate)

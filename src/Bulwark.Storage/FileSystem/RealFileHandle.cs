@@ -46,35 +46,6 @@ internal sealed class RealFileHandle : IFileHandle
         }
     }
 
-    public void WriteAt(long offset, IReadOnlyList<ReadOnlyMemory<byte>> parts)
-    {
-        ArgumentNullException.ThrowIfNull(parts);
-        // pwritev takes at most IOV_MAX (1024 on Linux) buffers per call: write in groups well below it.
-        const int maxPartsPerCall = 512;
-        var at = offset;
-        for (var first = 0; first < parts.Count; first += maxPartsPerCall)
-        {
-            var count = Math.Min(maxPartsPerCall, parts.Count - first);
-            var group = first == 0 && count == parts.Count ? parts : new ListSlice(parts, first, count);
-            long bytes = 0;
-            for (var i = 0; i < count; i++)
-            {
-                bytes += parts[first + i].Length;
-            }
-
-            try
-            {
-                RandomAccess.Write(_handle, group, at);
-            }
-            catch (IOException e) when (IsDiskFull(e))
-            {
-                throw new DiskFullIOException($"No space left writing {bytes} bytes to '{Path}' at {at}.", e);
-            }
-
-            at += bytes;
-        }
-    }
-
     public void Append(ReadOnlySpan<byte> data) => WriteAt(Length, data);
 
     // Writes go straight to the kernel (pwrite); there is no user-space buffer to push.
@@ -166,22 +137,4 @@ internal sealed class RealFileHandle : IFileHandle
     }
 
     private int Fd() => (int)_handle.DangerousGetHandle();
-
-    /// <summary>A window on a list, so a long gather write can be split without copying the list.</summary>
-    private sealed class ListSlice(IReadOnlyList<ReadOnlyMemory<byte>> list, int start, int count) : IReadOnlyList<ReadOnlyMemory<byte>>
-    {
-        public int Count => count;
-
-        public ReadOnlyMemory<byte> this[int index] => list[start + index];
-
-        public IEnumerator<ReadOnlyMemory<byte>> GetEnumerator()
-        {
-            for (var i = 0; i < count; i++)
-            {
-                yield return list[start + i];
-            }
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
 }

@@ -20,7 +20,6 @@ public sealed class WriteAheadLog : IDisposable
     private IFileHandle _current;
     private long _segmentLength;
     private long _writeOffset;
-    private readonly GatherBatch _gather = new();
     private byte[] _buffer = new byte[64 * 1024];
     private int _buffered;
     private bool _unsynced;
@@ -135,33 +134,22 @@ public sealed class WriteAheadLog : IDisposable
 
         ValidateBatch(entries);
         long bytes = 0;
-        long dataBytes = 0;
         foreach (var entry in entries)
         {
             bytes += WalFormat.RecordSize(WalFormat.EntryFixedSize + entry.Data.Length);
-            dataBytes += entry.Data.Length;
         }
 
-        var gather = GatherBatch.Pays(entries.Length, bytes, dataBytes, _options.WriteBufferSize);
-        EnsureRoom(gather ? 0 : bytes, bytes);
-        if (gather)
+        EnsureRoom(bytes);
+        foreach (var entry in entries)
         {
-            // A large batch is written now, in one gather write behind whatever was buffered, without copying its data.
-            WriteGathered(entries, bytes);
-        }
-        else
-        {
-            foreach (var entry in entries)
-            {
-                var payloadLength = WalFormat.EntryFixedSize + entry.Data.Length;
-                var record = Reserve(payloadLength);
-                var payload = record[WalFormat.RecordHeaderSize..];
-                BinaryPrimitives.WriteUInt64LittleEndian(payload, entry.Term);
-                BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], entry.Index);
-                payload[16] = (byte)entry.Type;
-                entry.Data.Span.CopyTo(payload[WalFormat.EntryFixedSize..]);
-                Seal(record, RecordType.Entry, payloadLength);
-            }
+            var payloadLength = WalFormat.EntryFixedSize + entry.Data.Length;
+            var record = Reserve(payloadLength);
+            var payload = record[WalFormat.RecordHeaderSize..];
+            BinaryPrimitives.WriteUInt64LittleEndian(payload, entry.Term);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], entry.Index);
+            payload[16] = (byte)entry.Type;
+            entry.Data.Span.CopyTo(payload[WalFormat.EntryFixedSize..]);
+            Seal(record, RecordType.Entry, payloadLength);
         }
 
         var firstIndex = entries[0].Index;
@@ -309,17 +297,14 @@ public sealed class WriteAheadLog : IDisposable
         }
     }
 
-    private void EnsureRoom(long bytes) => EnsureRoom(bytes, bytes);
-
-    /// <summary>Rolls over unless <paramref name="segmentBytes"/> more fit in the segment; grows the buffer for <paramref name="bufferBytes"/> more.</summary>
-    private void EnsureRoom(long bufferBytes, long segmentBytes)
+    private void EnsureRoom(long bytes)
     {
-        if (_writeOffset + _buffered + segmentBytes > _segmentLength)
+        if (_writeOffset + _buffered + bytes > _segmentLength)
         {
-            RollOver(segmentBytes);
+            RollOver(bytes);
         }
 
-        var needed = _buffered + bufferBytes;
+        var needed = _buffered + bytes;
         if (needed > _buffer.Length)
         {
             Array.Resize(ref _buffer, (int)Math.Max(needed, Math.Min((long)_buffer.Length * 2, int.MaxValue)));
@@ -381,27 +366,6 @@ public sealed class WriteAheadLog : IDisposable
         }
 
         _writeOffset += _buffered;
-        _buffered = 0;
-    }
-
-    private void WriteGathered(ReadOnlySpan<Entry> entries, long bytes)
-    {
-        var parts = _gather.Frame(_buffer.AsMemory(0, _buffered), entries);
-        try
-        {
-            _current.WriteAt(_writeOffset, parts);
-        }
-        catch (IOException e)
-        {
-            // As in FlushBuffer: inside a preallocated segment we cannot tell what landed.
-            throw FailStop(new WalFailedException(e));
-        }
-        finally
-        {
-            _gather.Clear();
-        }
-
-        _writeOffset += _buffered + bytes;
         _buffered = 0;
     }
 
