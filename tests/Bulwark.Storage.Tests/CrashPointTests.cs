@@ -10,9 +10,20 @@ public sealed class CrashPointTests
     [InlineData(2, CrashMode.TearLastUnsynced)]
     [InlineData(3, CrashMode.RandomPrefix)]
     [InlineData(4, CrashMode.RandomPrefix)]
-    public void CrashAtEveryFaultPointRecoversAnAcknowledgedState(int seed, CrashMode mode)
+    public void CrashAtEveryFaultPointRecoversAnAcknowledgedState(int seed, CrashMode mode) =>
+        CrashAtEveryFaultPoint(new CrashWorkload(seed, steps: 120), seed, mode);
+
+    // Entries of 512 B to 3 KiB: most batches pass the 4 KiB write buffer (written during Append) and many are larger
+    // than the 4 KiB segment size (each gets a segment of its own size).
+    [Theory]
+    [InlineData(5, CrashMode.LoseUnsynced)]
+    [InlineData(6, CrashMode.TearLastUnsynced)]
+    [InlineData(7, CrashMode.RandomPrefix)]
+    public void CrashAtEveryFaultPointWithLargeBatchesRecoversAnAcknowledgedState(int seed, CrashMode mode) =>
+        CrashAtEveryFaultPoint(new CrashWorkload(seed, steps: 80, minEntryBytes: 512, maxEntryBytes: 3000), seed, mode);
+
+    private static void CrashAtEveryFaultPoint(CrashWorkload workload, int seed, CrashMode mode)
     {
-        var workload = new CrashWorkload(seed, steps: 120);
         var clean = new InMemoryFileSystem(seed);
         workload.Run(clean);
         var points = clean.FaultPoints;

@@ -16,11 +16,17 @@ internal sealed class CrashWorkload
 
     private readonly int _seed;
     private readonly int _steps;
+    private readonly int _minEntryBytes;
+    private readonly int _maxEntryBytes;
 
-    public CrashWorkload(int seed, int steps)
+    /// <param name="minEntryBytes">Smallest entry data.</param>
+    /// <param name="maxEntryBytes">Largest entry data (exclusive).</param>
+    public CrashWorkload(int seed, int steps, int minEntryBytes = 0, int maxEntryBytes = 400)
     {
         _seed = seed;
         _steps = steps;
+        _minEntryBytes = minEntryBytes;
+        _maxEntryBytes = maxEntryBytes;
     }
 
     /// <summary>Model states: States[j] is the log after the first j events.</summary>
@@ -57,7 +63,7 @@ internal sealed class CrashWorkload
                     var batch = new Entry[count];
                     for (var i = 0; i < count; i++)
                     {
-                        batch[i] = TestEntries.Make(start + (ulong)i, term, rng.Next(0, 400), salt: step);
+                        batch[i] = TestEntries.Make(start + (ulong)i, term, rng.Next(_minEntryBytes, _maxEntryBytes), salt: step);
                     }
 
                     foreach (var e in batch)
