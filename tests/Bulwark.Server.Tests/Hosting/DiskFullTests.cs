@@ -8,6 +8,7 @@ using Bulwark.Server.Observability;
 using Bulwark.Storage.FileSystem;
 using Bulwark.Storage.Wal;
 using Grpc.Core;
+using Microsoft.Extensions.Logging.Abstractions;
 using static Bulwark.Server.Tests.Hosting.NodeHostClusterTests;
 
 namespace Bulwark.Server.Tests.Hosting;
@@ -26,10 +27,17 @@ public sealed class DiskFullTests
     [Fact]
     public async Task A_full_disk_refuses_writes_with_etcds_error_keeps_reads_and_resumes_when_space_returns()
     {
-        var alarms = new AlarmRecorder();
-        await using var cluster = new LocalCluster(1, adjust: o => o with { Wal = SmallSegments, Observer = alarms, RequestTimeout = TimeSpan.FromSeconds(2) });
+        var journalDir = Path.Combine(Path.GetTempPath(), "bulwark-diskfull-" + Guid.NewGuid().ToString("N")[..12]);
+        NodeObservability? observability = null;
+        await using var cluster = new LocalCluster(1, adjust: o =>
+        {
+            observability = new NodeObservability(o.NodeId, o.InitialCluster, journalDir, o.HeartbeatInterval, o.ElectionTimeout, NullLoggerFactory.Instance);
+            return o with { Wal = SmallSegments, Observer = observability, RequestTimeout = TimeSpan.FromSeconds(2) };
+        });
+        await using var observed = observability!;
         var fs = new InMemoryFileSystem(seed: 3);
         var node = cluster.Start(0, fs);
+        observed.Attach(node);
         await cluster.WaitForLeaderAsync();
         var acknowledged = new Dictionary<string, string>();
         for (var i = 0; i < 5; i++)
@@ -63,7 +71,8 @@ public sealed class DiskFullTests
         var health = HealthCheck.Etcd(node.Status);
         Assert.Equal((false, "ALARM NOSPACE", 503), (health.Healthy, health.Reason, health.StatusCode));
         Assert.False(HealthCheck.Ready(node.Status).Healthy);
-        Assert.Equal(["raised NOSPACE"], alarms.Events);
+        Assert.Equal([JournalEvents.AlarmRaised], AlarmEvents(observed));
+        Assert.Contains("bulwark_alarm_active{alarm=\"NOSPACE\"} 1\n", observed.ScrapeMetrics(), StringComparison.Ordinal);
 
         // Disarming while the disk is still full leaves the alarm raised.
         await maintenance.Alarm(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Nospace }, null!);
@@ -72,7 +81,8 @@ public sealed class DiskFullTests
         // Space returns: the held write goes through, the alarm clears, writes resume.
         fs.CapacityBytes = null;
         await LocalCluster.EventuallyAsync(() => !node.NoSpaceAlarm, "the NOSPACE alarm clears once space returns");
-        Assert.Equal(["raised NOSPACE", "cleared NOSPACE"], alarms.Events);
+        Assert.Equal([JournalEvents.AlarmRaised, JournalEvents.AlarmCleared], AlarmEvents(observed));
+        Assert.Contains("bulwark_alarm_active{alarm=\"NOSPACE\"} 0\n", observed.ScrapeMetrics(), StringComparison.Ordinal);
         Assert.Empty((await maintenance.Alarm(new AlarmRequest(), null!)).Alarms);
         Assert.True(HealthCheck.Etcd(node.Status).Healthy);
         Assert.True((await node.ProposeAsync(Put("after", "1"))).Succeeded);
@@ -246,6 +256,9 @@ public sealed class DiskFullTests
             }
         }
     }
+
+    private static List<string> AlarmEvents(NodeObservability observability) =>
+        [.. observability.Journal.Recent().Where(e => e.Reason == DiskSpaceAlarm.Name).Select(e => e.Kind)];
 
     private static void AssertHolds(NodeHost node, Dictionary<string, string> acknowledged)
     {
