@@ -435,6 +435,7 @@ public sealed class NodeHost : IAsyncDisposable
         HostLog.FailStop(logger, options.NodeId, cause.Message, cause);
         inputs.Writer.TryComplete();
         timer?.Dispose();
+        noSpaceRetryTimer?.Dispose();
         pending.FailAll(ServerErrors.Stopped(cause.Message));
         completion.TrySetException(new NodeFailStopException(options.NodeId, cause));
     }
