@@ -278,7 +278,7 @@ public sealed class ReadyProcessor : IDisposable
             changed = true;
         }
 
-        while (snapshotSendFailures.TryDequeue(out var peer))
+        while (!WritesBlocked && snapshotSendFailures.TryDequeue(out var peer))
         {
             node.ReportSnapshotFailure(peer);
         }
