@@ -23,11 +23,19 @@ public static class HealthCheck
 
     public static HealthResult Live(bool loopRunning) => loopRunning ? new(true, "") : new(false, "node loop stopped");
 
+    /// <summary>etcd's /health reason while the NOSPACE alarm is raised.</summary>
+    public const string NoSpaceReason = "ALARM NOSPACE";
+
     public static HealthResult Ready(NodeStatus? status)
     {
         if (status is null)
         {
             return new(false, "node not started");
+        }
+
+        if (status.NoSpaceAlarm)
+        {
+            return new(false, NoSpaceReason);
         }
 
         if (status.Leader == 0)
@@ -41,9 +49,15 @@ public static class HealthCheck
             : new(true, "");
     }
 
-    /// <summary>etcd's /health: healthy when the member knows a leader.</summary>
+    /// <summary>
+    /// etcd's /health: unhealthy while an alarm is raised (etcd 3.5 answers {"health":"false","reason":"ALARM NOSPACE"}
+    /// with 503), otherwise healthy when the member knows a leader.
+    /// </summary>
     public static HealthResult Etcd(NodeStatus? status) =>
-        status is null ? new(false, "node not started") : status.Leader == 0 ? new(false, "RAFT NO LEADER") : new(true, "");
+        status is null ? new(false, "node not started")
+        : status.NoSpaceAlarm ? new(false, NoSpaceReason)
+        : status.Leader == 0 ? new(false, "RAFT NO LEADER")
+        : new(true, "");
 
     public static HealthResult Leader(NodeStatus? status) =>
         status is { IsLeader: true } ? new(true, "") : new(false, status is null ? "node not started" : $"not the leader (role {status.Role})");

@@ -29,7 +29,8 @@ public sealed record StatusDocument(
             if (member.Id == self.Id)
             {
                 views.Add(new MemberView(AdminServer.Hex(member.Id), member.Name, true, true, AdminServer.RoleName(self.Role), self.Term, self.Commit, self.Applied,
-                    self.Commit > self.Applied ? self.Commit - self.Applied : 0, "UP", 0, null, "this member"));
+                    self.Commit > self.Applied ? self.Commit - self.Applied : 0, "UP", 0, null,
+                    self.NoSpaceAlarm ? "this member; ALARM NOSPACE: its disk is full, client writes are refused" : "this member"));
                 continue;
             }
 

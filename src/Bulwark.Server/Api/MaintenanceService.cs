@@ -4,7 +4,10 @@ using Grpc.Core;
 
 namespace Bulwark.Server.Api;
 
-/// <summary>etcdserverpb.Maintenance: Status (what clients call on connect and `etcdctl endpoint status` shows).</summary>
+/// <summary>
+/// etcdserverpb.Maintenance: Status (what clients call on connect and `etcdctl endpoint status` shows) and Alarm
+/// (`etcdctl alarm list` / `alarm disarm`).
+/// </summary>
 public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceBase
 {
     /// <summary>The etcd API version Bulwark speaks (etcd v3.5 wire protocol).</summary>
@@ -25,6 +28,40 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
             IsLearner = false,
         };
         response.DbSizeInUse = response.DbSize;
+        return Task.FromResult(response);
+    }
+
+    /// <summary>
+    /// etcd's Alarm RPC for this member's alarms (Bulwark raises NOSPACE; alarms are per member, not replicated).
+    /// GET lists the active ones. DEACTIVATE retries the held writes at once and answers with the alarms it was asked
+    /// to disarm that were active; an alarm whose cause remains (the disk is still full) stays raised and is listed by
+    /// the next GET. ACTIVATE is accepted and changes nothing: a NOSPACE alarm follows the disk, not an operator.
+    /// </summary>
+    public override Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var response = new AlarmResponse { Header = ApiContext.Header(node, null) };
+        var forThisMember = request.MemberID == 0 || request.MemberID == node.MemberId;
+        var active = node.NoSpaceAlarm && forThisMember;
+        switch (request.Action)
+        {
+            case AlarmRequest.Types.AlarmAction.Get:
+                if (active && request.Alarm is AlarmType.None or AlarmType.Nospace)
+                {
+                    response.Alarms.Add(new AlarmMember { MemberID = node.MemberId, Alarm = AlarmType.Nospace });
+                }
+
+                break;
+            case AlarmRequest.Types.AlarmAction.Deactivate:
+                if (active && request.Alarm == AlarmType.Nospace)
+                {
+                    response.Alarms.Add(new AlarmMember { MemberID = node.MemberId, Alarm = AlarmType.Nospace });
+                    node.RetryNoSpaceNow();
+                }
+
+                break;
+        }
+
         return Task.FromResult(response);
     }
 }

@@ -11,4 +11,10 @@ internal abstract record ApplyWork
 
     /// <summary>A snapshot from the leader (already saved to disk) that replaces the state machine.</summary>
     public sealed record Install(Snapshot Snapshot) : ApplyWork;
+
+    /// <summary>Try again the snapshot a full disk stopped (the loop sends this on its NOSPACE retry timer).</summary>
+    public sealed record RetrySnapshot : ApplyWork
+    {
+        public static readonly RetrySnapshot Instance = new();
+    }
 }

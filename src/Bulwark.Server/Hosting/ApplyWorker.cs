@@ -11,7 +11,8 @@ namespace Bulwark.Server.Hosting;
 /// strictly in order from one queue: applies committed entries to the key-value store, completes the waiting calls
 /// and the linearizable reads whose read index it has reached, installs snapshots from the leader, and, every
 /// <see cref="NodeHostOptions.SnapshotThreshold"/> entries, writes a snapshot between two batches and tells the loop
-/// (through <c>snapshotWritten</c>) that the log may be compacted up to it.
+/// (through <c>snapshotWritten</c>) that the log may be compacted up to it. A snapshot that finds the disk full is not
+/// fatal: the worker raises the NOSPACE alarm and tries again only when the loop asks (<see cref="ApplyWork.RetrySnapshot"/>).
 /// </summary>
 internal sealed class ApplyWorker : IDisposable
 {
@@ -23,6 +24,7 @@ internal sealed class ApplyWorker : IDisposable
     private readonly ILogger logger;
     private readonly MemberTable members;
     private readonly MemberAttributes selfAttributes;
+    private readonly DiskSpaceAlarm diskSpace;
     private readonly Action<SnapshotMetadata> snapshotWritten;
     private readonly Action wake;
     private readonly KvStateMachine kv = new();
@@ -37,10 +39,11 @@ internal sealed class ApplyWorker : IDisposable
     private ulong lastSnapshotIndex;
     private ulong finished;
     private int published;
+    private bool snapshotBlocked;
     private Exception? failure;
 
     public ApplyWorker(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger,
-        MemberTable members, Action<SnapshotMetadata> snapshotWritten, Action wake)
+        MemberTable members, DiskSpaceAlarm diskSpace, Action<SnapshotMetadata> snapshotWritten, Action wake)
     {
         this.options = options;
         this.storage = storage;
@@ -48,6 +51,7 @@ internal sealed class ApplyWorker : IDisposable
         this.pending = pending;
         this.logger = logger;
         this.members = members;
+        this.diskSpace = diskSpace;
         this.snapshotWritten = snapshotWritten;
         this.wake = wake;
         selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
@@ -133,7 +137,7 @@ internal sealed class ApplyWorker : IDisposable
                         break;
                 }
 
-                MaybeSnapshot();
+                MaybeSnapshot(retry: work is ApplyWork.RetrySnapshot);
                 lock (progressLock)
                 {
                     finished = applied;
@@ -297,16 +301,23 @@ internal sealed class ApplyWorker : IDisposable
     /// Writes a snapshot of everything applied so far. Only this thread changes the store, so it is written without
     /// the store lock (readers keep reading meanwhile); the loop compacts the log only after the file is durable.
     /// </summary>
-    private void MaybeSnapshot()
+    private void MaybeSnapshot(bool retry)
     {
+        if (snapshotBlocked && !retry)
+        {
+            return; // the disk was full: a retry comes from the loop's backoff, not from every applied batch
+        }
+
         if (applied - lastSnapshotIndex < options.SnapshotThreshold)
         {
+            SnapshotUnblocked();
             return;
         }
 
         if (storage.NewestSnapshot is { } newest && newest.Index >= applied)
         {
             lastSnapshotIndex = newest.Index;
+            SnapshotUnblocked();
             return;
         }
 
@@ -314,15 +325,38 @@ internal sealed class ApplyWorker : IDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var metadata = new SnapshotMetadata(applied, appliedTerm, appliedConfig);
         long bytes = 0;
-        storage.WriteSnapshot(metadata, stream =>
+        try
         {
-            SnapshotPayload.Write(stream, members.Serialize(), kv.WriteSnapshot);
-            bytes = stream.Length;
-        });
+            storage.WriteSnapshot(metadata, stream =>
+            {
+                SnapshotPayload.Write(stream, members.Serialize(), kv.WriteSnapshot);
+                bytes = stream.Length;
+            });
+        }
+        catch (Bulwark.Storage.DiskFullException e)
+        {
+            // The writer removed its temp file; the log keeps everything, so nothing is lost by trying later.
+            HostLog.SnapshotNoSpace(logger, metadata.Index, e.Message);
+            snapshotBlocked = true;
+            diskSpace.Block(DiskSpaceUse.Snapshot, e.Message);
+            wake();
+            return;
+        }
+
+        SnapshotUnblocked();
         lastSnapshotIndex = applied;
         HostLog.SnapshotTaken(logger, metadata.Index, metadata.Term, bytes);
         options.Observer?.SnapshotTaken(metadata.Index, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         snapshotWritten(metadata);
+    }
+
+    private void SnapshotUnblocked()
+    {
+        if (snapshotBlocked)
+        {
+            snapshotBlocked = false;
+            diskSpace.Unblock(DiskSpaceUse.Snapshot);
+        }
     }
 
     /// <summary>Stops taking work, finishes what is queued and waits for the thread.</summary>

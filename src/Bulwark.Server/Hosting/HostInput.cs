@@ -22,6 +22,12 @@ internal abstract record HostInput
 
     public sealed record Campaign : HostInput;
 
+    /// <summary>Retry the writes a full disk held back (the NOSPACE backoff timer, or an operator disarming the alarm).</summary>
+    public sealed record RetryWrites : HostInput
+    {
+        public static readonly RetryWrites Instance = new();
+    }
+
     /// <summary>The apply worker or a snapshot send has something for the loop (handled by the next ProcessReadies).</summary>
     public sealed record Wake : HostInput
     {

@@ -40,4 +40,17 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "recovered write-ahead log had a torn tail in {File} at offset {Offset} ({Reason}); it was cut off (it was never acknowledged)")]
     public static partial void TornTail(ILogger logger, string file, long offset, string reason);
+
+    // 1020-1029: the NOSPACE alarm (kept apart from the ids above so concurrent additions do not collide).
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Error, Message = "ALARM NOSPACE raised on node {NodeId:x}: {Reason}. Client writes are refused on this member until space returns; serializable reads keep working")]
+    public static partial void NoSpaceRaised(ILogger logger, ulong nodeId, string reason);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "ALARM NOSPACE cleared on node {NodeId:x}: the held writes went through; writes resume")]
+    public static partial void NoSpaceCleared(ILogger logger, ulong nodeId);
+
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "disk full persisting node {NodeId:x}'s Raft state; holding it and retrying in {DelayMs} ms: {Reason}")]
+    public static partial void PersistNoSpace(ILogger logger, ulong nodeId, long delayMs, string reason);
+
+    [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "disk full writing a snapshot at index {Index}; retried later: {Reason}")]
+    public static partial void SnapshotNoSpace(ILogger logger, ulong index, string reason);
 }

@@ -17,9 +17,20 @@ namespace Bulwark.Server.Hosting;
 /// the apply worker. Every input that arrived since the last Ready rides in the next one, so one fdatasync covers them
 /// all (group commit). Applying to the key-value store runs on the processor's apply worker, off this loop.
 /// A broken safety invariant or a failed fsync stops the node (fail-stop): <see cref="Completion"/> faults.
+/// A full disk does not: the processor holds the Ready it could not persist and raises the NOSPACE alarm, and while it
+/// is held the loop pauses the core (ticks, peer messages and campaign requests are dropped, which Raft tolerates as
+/// loss; proposals and linearizable reads fail at once) and retries the held write with backoff on
+/// <see cref="TimeProvider"/> (<see cref="FirstNoSpaceRetry"/> doubling to <see cref="MaxNoSpaceRetry"/>) until it
+/// goes through. A paused leader stops heartbeating, so the others elect a leader that can write.
 /// </summary>
 public sealed class NodeHost : IAsyncDisposable
 {
+    /// <summary>The first wait before retrying writes a full disk held back.</summary>
+    public static readonly TimeSpan FirstNoSpaceRetry = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest wait between retries of writes a full disk holds back.</summary>
+    public static readonly TimeSpan MaxNoSpaceRetry = TimeSpan.FromSeconds(2);
+
     private readonly NodeHostOptions options;
     private readonly NodeStorage storage;
     private readonly TcpPeerTransport transport;
@@ -30,7 +41,10 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly Channel<HostInput> inputs = Channel.CreateUnbounded<HostInput>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource stop = new();
     private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HashSet<ulong> deferredSnapshotFailures = [];
     private ITimer? timer;
+    private ITimer? noSpaceRetryTimer;
+    private TimeSpan noSpaceRetryDelay = FirstNoSpaceRetry;
     private Task loop = Task.CompletedTask;
     private Task pump = Task.CompletedTask;
     private int tickQueued;
@@ -58,6 +72,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     public NodeStatus Status => processor.Status;
 
+    /// <summary>True while this member's NOSPACE alarm is raised: client writes are refused (etcd's "database space exceeded").</summary>
+    public bool NoSpaceAlarm => processor.DiskSpace.Active;
+
     public IReadOnlyList<ClusterMember> Members => processor.Members.All;
 
     /// <summary>The address the peer transport listens on.</summary>
@@ -77,7 +94,7 @@ public sealed class NodeHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggers);
         options.Validate();
         time ??= TimeProvider.System;
-        var storage = NodeStorage.Open(fileSystem ?? RealFileSystem.Instance, options.DataDir);
+        var storage = NodeStorage.Open(fileSystem ?? RealFileSystem.Instance, options.DataDir, options.Wal);
         if (storage.Recovery.TornTail is { } torn)
         {
             HostLog.TornTail(loggers.CreateLogger<NodeHost>(), torn.FilePath, torn.Offset, torn.Reason);
@@ -122,6 +139,12 @@ public sealed class NodeHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(command);
         RequestValidator.ValidateProposal(command, options.Limits);
         ThrowIfStopped();
+        if (processor.DiskSpace.Active)
+        {
+            // Refused before proposing, as etcd does under its NOSPACE alarm: nothing of it enters the log.
+            throw ServerErrors.NoSpace();
+        }
+
         if (Status.Leader == 0)
         {
             throw ServerErrors.NoLeader();
@@ -153,6 +176,11 @@ public sealed class NodeHost : IAsyncDisposable
     public async Task LinearizableBarrierAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
+        if (processor.DiskSpace.LogBlocked)
+        {
+            throw ServerErrors.DiskBlocked();
+        }
+
         if (Status.Leader == 0)
         {
             throw ServerErrors.NoLeader();
@@ -188,6 +216,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     /// <summary>Starts an election on this node now (tests and operators).</summary>
     public void Campaign() => Post(new HostInput.Campaign());
+
+    /// <summary>Retries the writes a full disk holds back now rather than at the next backoff (an operator disarming the alarm).</summary>
+    public void RetryNoSpaceNow() => Post(HostInput.RetryWrites.Instance);
 
     private static IPEndPoint ListenEndpointOf(string peerUrl)
     {
@@ -256,11 +287,26 @@ public sealed class NodeHost : IAsyncDisposable
                 var handled = 0;
                 while (handled < 4096 && reader.TryRead(out var input))
                 {
-                    Handle(input);
+                    if (processor.WritesBlocked)
+                    {
+                        HandleWhileBlocked(input);
+                    }
+                    else
+                    {
+                        Handle(input);
+                    }
+
                     handled++;
                 }
 
+                var wasBlocked = processor.WritesBlocked;
                 processor.ProcessReadies();
+                if (!wasBlocked && processor.WritesBlocked)
+                {
+                    OnWritesBlocked();
+                }
+
+                ScheduleNoSpaceRetry();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -302,8 +348,85 @@ public sealed class NodeHost : IAsyncDisposable
             case HostInput.Campaign:
                 processor.Campaign();
                 break;
+            case HostInput.RetryWrites:
+                RetryNoSpace();
+                break;
             case HostInput.Wake:
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The core is paused while a held Ready waits for disk space: nothing may reach it. Peer messages, ticks and
+    /// unreachability hints are dropped (Raft tolerates lost messages; a dropped tick only delays timeouts), so the
+    /// input channel is drained and does not grow; callers are answered at once.
+    /// </summary>
+    private void HandleWhileBlocked(HostInput input)
+    {
+        switch (input)
+        {
+            case HostInput.Tick:
+                Volatile.Write(ref tickQueued, 0);
+                break;
+            case HostInput.Propose propose:
+                pending.FailProposal(propose.RequestId, ServerErrors.NoSpace());
+                break;
+            case HostInput.ReadIndex read:
+                pending.FailRead(read.ReadId, ServerErrors.DiskBlocked());
+                break;
+            case HostInput.SnapshotFailed failed:
+                // Kept (one per peer) so the leader's progress for that peer does not wait forever for the snapshot.
+                deferredSnapshotFailures.Add(failed.PeerId);
+                break;
+            case HostInput.RetryWrites:
+                RetryNoSpace();
+                break;
+        }
+    }
+
+    /// <summary>Reads waiting for the core to confirm leadership would wait until they time out: fail them now.</summary>
+    private void OnWritesBlocked()
+    {
+        foreach (var readId in pending.UnconfirmedReads)
+        {
+            pending.FailRead(readId, ServerErrors.DiskBlocked());
+        }
+    }
+
+    private void RetryNoSpace()
+    {
+        noSpaceRetryTimer?.Dispose();
+        noSpaceRetryTimer = null;
+        if (processor.DiskSpace.SnapshotBlocked)
+        {
+            processor.RetrySnapshot();
+        }
+
+        if (processor.WritesBlocked && processor.RetryHeldWrites())
+        {
+            foreach (var peer in deferredSnapshotFailures)
+            {
+                processor.ReportSnapshotFailure(peer);
+            }
+
+            deferredSnapshotFailures.Clear();
+        }
+
+        noSpaceRetryDelay = TimeSpan.FromTicks(Math.Min(noSpaceRetryDelay.Ticks * 2, MaxNoSpaceRetry.Ticks));
+    }
+
+    /// <summary>While the alarm is raised, one timer at a time wakes the loop to retry; the backoff resets once it clears.</summary>
+    private void ScheduleNoSpaceRetry()
+    {
+        if (!processor.DiskSpace.Active)
+        {
+            noSpaceRetryDelay = FirstNoSpaceRetry;
+            return;
+        }
+
+        if (noSpaceRetryTimer is null && !stop.IsCancellationRequested)
+        {
+            noSpaceRetryTimer = time.CreateTimer(_ => Post(HostInput.RetryWrites.Instance), null, noSpaceRetryDelay, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -312,6 +435,7 @@ public sealed class NodeHost : IAsyncDisposable
         HostLog.FailStop(logger, options.NodeId, cause.Message, cause);
         inputs.Writer.TryComplete();
         timer?.Dispose();
+        noSpaceRetryTimer?.Dispose();
         pending.FailAll(ServerErrors.Stopped(cause.Message));
         completion.TrySetException(new NodeFailStopException(options.NodeId, cause));
     }
@@ -345,6 +469,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
         finally
         {
+            noSpaceRetryTimer?.Dispose();
             await transport.DisposeAsync().ConfigureAwait(false);
             processor.Dispose();
             storage.Dispose();

@@ -41,6 +41,9 @@ public sealed record NodeHostOptions
     /// <summary>Seed of the election-timeout randomness (0 = derive one from the node id).</summary>
     public int RandomSeed { get; init; }
 
+    /// <summary>Write-ahead log tuning (segment size, write buffer); null means the defaults. Tests use small segments.</summary>
+    public Bulwark.Storage.Wal.WalOptions? Wal { get; init; }
+
     /// <summary>Receives peer messages, fsync times and snapshots for metrics, failure detection and the journal (none by default).</summary>
     public Observability.INodeObserver? Observer { get; init; }
 

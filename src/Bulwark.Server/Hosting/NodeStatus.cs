@@ -14,4 +14,7 @@ public sealed record NodeStatus(
     ulong SnapshotIndex)
 {
     public bool IsLeader => Role == Role.Leader;
+
+    /// <summary>This member's NOSPACE alarm is raised: a full disk holds back its writes (see <see cref="DiskSpaceAlarm"/>).</summary>
+    public bool NoSpaceAlarm { get; init; }
 }

@@ -106,10 +106,16 @@ public sealed class NodeStorage : IDisposable
     /// Makes a Ready's snapshot, entries and hard state durable: hard state and snapshot first (the snapshot file is
     /// synced and the log released up to it), then the entries, then one fdatasync for the batch.
     /// </summary>
+    /// <remarks>
+    /// Retry-safe after <see cref="Bulwark.Storage.DiskFullException"/>: the host persists the same Ready again once
+    /// space returns. The log takes each append whole or not at all, but a later step of the batch can fail after an
+    /// earlier one went in, so steps already done (the snapshot saved and released, the entries at the log's end with
+    /// the same index and term, which by Raft's log matching are the same entries) are not written twice.
+    /// </remarks>
     public void Persist(Ready ready)
     {
         ArgumentNullException.ThrowIfNull(ready);
-        if (ready.Snapshot is { Metadata.Index: > 0 } snapshot)
+        if (ready.Snapshot is { Metadata.Index: > 0 } snapshot && Wal.SnapshotIndex < snapshot.Metadata.Index)
         {
             if (ready.HardState is { } early)
             {
@@ -119,7 +125,7 @@ public sealed class NodeStorage : IDisposable
             SaveSnapshot(snapshot);
         }
 
-        if (!ready.Entries.IsEmpty)
+        if (!ready.Entries.IsEmpty && !EndsWith(ready.Entries))
         {
             Wal.Append(ready.Entries.AsSpan());
         }
@@ -139,9 +145,19 @@ public sealed class NodeStorage : IDisposable
     public void SaveSnapshot(Snapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        WriteSnapshot(snapshot.Metadata, stream => stream.Write(snapshot.Data.Span));
+        if (NewestSnapshot is not { } newest || newest.Index != snapshot.Metadata.Index || newest.Term != snapshot.Metadata.Term)
+        {
+            WriteSnapshot(snapshot.Metadata, stream => stream.Write(snapshot.Data.Span));
+        }
+
         ReleaseLogUpTo(snapshot.Metadata.Index, snapshot.Metadata.Term);
     }
+
+    /// <summary>True when the log already ends with exactly these entries (a retried persist appended them before).</summary>
+    private bool EndsWith(ImmutableArray<Entry> entries) =>
+        Wal.LastIndex == entries[^1].Index &&
+        Wal.TermAt(entries[^1].Index) == entries[^1].Term &&
+        Wal.TermAt(entries[0].Index) == entries[0].Term;
 
     /// <summary>
     /// Streams a snapshot to a new file (temp file, fsync, rename, directory fsync) without touching the log: the

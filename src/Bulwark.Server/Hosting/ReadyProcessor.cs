@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Bulwark.Consensus;
 using Bulwark.Kv;
+using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Hosting;
@@ -15,6 +16,9 @@ namespace Bulwark.Server.Hosting;
 /// reaches them, then Advance. Applying, answering calls and writing snapshots happen on the worker, so a slow state
 /// machine never stalls ticks, heartbeats or elections. The worker reports written snapshots back, and the loop (the
 /// only user of the core and the log) compacts the core and releases the log to them.
+/// A full disk is not fatal (an fsync error is): a Ready whose persist fails with <see cref="DiskFullException"/> is
+/// held, not advanced, and the core gets no further input until <see cref="RetryHeldWrites"/> persists it (the host
+/// retries with backoff); meanwhile <see cref="DiskSpace"/> raises the NOSPACE alarm. See docs/storage.md, "Disk full".
 /// No sockets or timers: <see cref="NodeHost"/> drives it from one loop, and a test can drive it directly.
 /// Not thread-safe, except <see cref="Read{T}"/> and <see cref="Status"/>.
 /// </summary>
@@ -46,6 +50,8 @@ public sealed class ReadyProcessor : IDisposable
     private ulong previousLeader;
     private int ticksSincePublish = PublishRetryTicks;
     private NodeStatus status;
+    private Ready? held;
+    private SnapshotMetadata? heldRelease;
 
     /// <param name="wake">Called from other threads when the loop has something to do outside a Ready (a snapshot was
     /// written, a snapshot send failed, the apply worker failed); the loop then calls <see cref="ProcessReadies"/>.</param>
@@ -64,12 +70,13 @@ public sealed class ReadyProcessor : IDisposable
         this.logger = logger;
         this.wake = wake ?? (() => { });
         Members = new MemberTable(options.InitialCluster);
+        DiskSpace = new DiskSpaceAlarm(options.NodeId, logger, options.Observer);
         selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
 
         var initialConfig = ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
         var bootstrap = storage.IsEmpty;
         var state = storage.BuildRaftState(initialConfig);
-        worker = new ApplyWorker(options, storage, network, pending, logger, Members, OnSnapshotWritten, this.wake);
+        worker = new ApplyWorker(options, storage, network, pending, logger, Members, DiskSpace, OnSnapshotWritten, this.wake);
         handedOff = state.Applied;
         compacted = state.Snapshot?.Index ?? 0;
 
@@ -94,6 +101,16 @@ public sealed class ReadyProcessor : IDisposable
 
     public MemberTable Members { get; }
 
+    /// <summary>This member's NOSPACE alarm (any thread).</summary>
+    public DiskSpaceAlarm DiskSpace { get; }
+
+    /// <summary>
+    /// True while a write to the log failed for lack of space and is held (loop only): the core must get no input
+    /// (no ticks, messages, proposals or reads) until <see cref="RetryHeldWrites"/> succeeds, because the held Ready
+    /// has not been advanced and the core's Ready/Advance contract allows only one outstanding Ready.
+    /// </summary>
+    public bool WritesBlocked => held is not null || heldRelease is not null;
+
     private void OnSnapshotWritten(SnapshotMetadata written)
     {
         snapshotsWritten.Enqueue(written);
@@ -113,6 +130,7 @@ public sealed class ReadyProcessor : IDisposable
             var applied = worker.Applied;
             return published with
             {
+                NoSpaceAlarm = DiskSpace.Active,
                 Applied = applied,
                 Commit = Math.Max(published.Commit, applied),
                 LastIndex = Math.Max(published.LastIndex, applied),
@@ -187,16 +205,56 @@ public sealed class ReadyProcessor : IDisposable
         }
     }
 
-    /// <summary>Takes what the apply worker reported, then handles every Ready the core has.</summary>
+    /// <summary>
+    /// Takes what the apply worker reported, then handles every Ready the core has. While <see cref="WritesBlocked"/>
+    /// only the worker's health is checked.
+    /// </summary>
     /// <exception cref="Exception">The apply worker failed (its exception, rethrown): the node must stop.</exception>
     public void ProcessReadies()
     {
         TakeWorkerReports();
-        while (node.HasReady)
+        while (!WritesBlocked && node.HasReady)
         {
             Handle(node.GetReady());
         }
     }
+
+    /// <summary>
+    /// Tries again to write what a full disk held back: first a log release, then the held Ready, which on success is
+    /// finished exactly as if its first persist had worked (its after-persist messages are sent, its committed entries
+    /// applied, then Advance). Clears the log's part of the NOSPACE alarm when nothing is held any more.
+    /// </summary>
+    /// <returns>True when nothing is held any more.</returns>
+    public bool RetryHeldWrites()
+    {
+        if (heldRelease is { } release)
+        {
+            if (!TryRelease(release))
+            {
+                return false;
+            }
+
+            heldRelease = null;
+        }
+
+        if (held is { } ready)
+        {
+            if (!TryPersist(ready))
+            {
+                return false;
+            }
+
+            held = null;
+            FinishReady(ready);
+        }
+
+        DiskSpace.Unblock(DiskSpaceUse.Log);
+        Volatile.Write(ref status, BuildStatus());
+        return true;
+    }
+
+    /// <summary>Asks the apply worker to try again the snapshot a full disk stopped (it clears its part of the alarm).</summary>
+    public void RetrySnapshot() => worker.Enqueue(ApplyWork.RetrySnapshot.Instance);
 
     private static Grpc.Core.RpcException? ErrorFor(ProposeStatus status) => status switch
     {
@@ -214,20 +272,13 @@ public sealed class ReadyProcessor : IDisposable
         }
 
         var changed = false;
-        while (snapshotsWritten.TryDequeue(out var written))
+        while (!WritesBlocked && snapshotsWritten.TryDequeue(out var written))
         {
-            // The worker wrote this snapshot after applying up to its index, so the core may forget what it covers.
-            // A snapshot installed from the leader meanwhile may already have moved the core past it.
-            if (written.Index > compacted)
-            {
-                node.Compact(written.Index);
-                storage.ReleaseLogUpTo(written.Index, written.Term);
-                compacted = written.Index;
-                changed = true;
-            }
+            TryRelease(written);
+            changed = true;
         }
 
-        while (snapshotSendFailures.TryDequeue(out var peer))
+        while (!WritesBlocked && snapshotSendFailures.TryDequeue(out var peer))
         {
             node.ReportSnapshotFailure(peer);
         }
@@ -236,6 +287,35 @@ public sealed class ReadyProcessor : IDisposable
         {
             Volatile.Write(ref status, BuildStatus());
         }
+    }
+
+    /// <summary>
+    /// Releases the log and compacts the core up to a snapshot the worker wrote; false (and the release held, alarm
+    /// raised) when the log has no room for the release's marker.
+    /// </summary>
+    private bool TryRelease(SnapshotMetadata written)
+    {
+        // The worker wrote this snapshot after applying up to its index, so the core may forget what it covers.
+        // A snapshot installed from the leader meanwhile may already have moved the core past it.
+        if (written.Index <= compacted)
+        {
+            return true;
+        }
+
+        try
+        {
+            storage.ReleaseLogUpTo(written.Index, written.Term);
+        }
+        catch (DiskFullException e)
+        {
+            heldRelease = written;
+            DiskSpace.Block(DiskSpaceUse.Log, e.Message);
+            return false;
+        }
+
+        node.Compact(written.Index);
+        compacted = written.Index;
+        return true;
     }
 
     private void Handle(Ready ready)
@@ -250,9 +330,37 @@ public sealed class ReadyProcessor : IDisposable
             Send(message);
         }
 
+        if (!TryPersist(ready))
+        {
+            // Not advanced: the core keeps this Ready outstanding, and the loop feeds it nothing until the retry works.
+            held = ready;
+            return;
+        }
+
+        FinishReady(ready);
+    }
+
+    /// <summary>Persists a Ready; false (alarm raised, nothing of it readable as valid) when the disk is full.</summary>
+    private bool TryPersist(Ready ready)
+    {
         var persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        storage.Persist(ready);
+        try
+        {
+            storage.Persist(ready);
+        }
+        catch (DiskFullException e)
+        {
+            DiskSpace.Block(DiskSpaceUse.Log, e.Message);
+            return false;
+        }
+
         options.Observer?.Persisted(System.Diagnostics.Stopwatch.GetElapsedTime(persistStarted), ready.MustSync);
+        return true;
+    }
+
+    /// <summary>The part of a Ready that follows its persist, ending with Advance.</summary>
+    private void FinishReady(Ready ready)
+    {
         if (ready.Snapshot is { Metadata.Index: > 0 } snapshot)
         {
             // Queued behind every earlier batch: the worker installs it only after applying what came before.

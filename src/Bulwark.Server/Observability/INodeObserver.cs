@@ -25,4 +25,7 @@ public interface INodeObserver
 
     /// <summary>The node installed a snapshot received from the leader.</summary>
     void SnapshotInstalled(ulong index, long bytes);
+
+    /// <summary>An alarm of this member (etcd's AlarmType name, e.g. NOSPACE) was raised or cleared.</summary>
+    void Alarm(string alarm, bool raised);
 }

@@ -50,6 +50,7 @@ public sealed class NodeMetrics : IDisposable
         meter.CreateObservableGauge("bulwark_peer_suspicion_phi", () => state().Peers.Select(p => new Measurement<double>(p.Phi, Peer(p))), description: "Phi-accrual suspicion of each peer (0 = fine; 8 = suspect).");
         meter.CreateObservableGauge("bulwark_peer_state", () => state().Peers.Select(p => new Measurement<int>((int)p.State, Peer(p))), description: "Each peer as this member judges it: 0 up, 1 suspect, 2 down.");
         meter.CreateObservableGauge("bulwark_peer_up", () => state().Peers.Select(p => new Measurement<int>(p.State == PeerState.Down ? 0 : 1, Peer(p))), description: "1 unless this member judges the peer down.");
+        meter.CreateObservableGauge("bulwark_alarm_active", () => new Measurement<int>(state().NoSpaceAlarm ? 1 : 0, new KeyValuePair<string, object?>("alarm", "NOSPACE")), description: "1 while this member's alarm is raised (NOSPACE: a full disk holds back its writes; client writes are refused).");
         meter.CreateObservableGauge("bulwark_apply_lag_entries", () => (long)state().ApplyLag, description: "Committed entries not yet applied on this member.");
         meter.CreateObservableGauge("bulwark_commit_index", () => (long)state().Commit, description: "Highest log index known committed.");
         meter.CreateObservableGauge("bulwark_applied_index", () => (long)state().Applied, description: "Highest log index applied to the key-value store.");
@@ -122,7 +123,8 @@ public sealed record MetricsState(
     ulong Pending,
     long DataBytes,
     IReadOnlyList<PeerHealth> Peers,
-    long JournalWriteFailures)
+    long JournalWriteFailures,
+    bool NoSpaceAlarm = false)
 {
     public ulong ApplyLag => Commit > Applied ? Commit - Applied : 0;
 

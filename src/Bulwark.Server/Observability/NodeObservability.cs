@@ -329,7 +329,8 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 status.IsLeader && status.LastIndex > status.Commit ? status.LastIndex - status.Commit : 0,
                 host.KvDataBytes,
                 peers,
-                Journal.WriteFailures));
+                Journal.WriteFailures,
+                status.NoSpaceAlarm));
         }
     }
 
