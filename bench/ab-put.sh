@@ -4,7 +4,7 @@
 # compare within the run; the load average is printed with every line because the machine may be shared.
 #   bench/ab-put.sh LABEL BIN_DIR [KEY=VALUE ...]   BIN_DIR holds bulwark.dll (a copy of a Release build);
 #                                                  KEY=VALUE are extra environment variables for the nodes
-# Env: SECONDS_PER_PHASE (6), WARMUP (15), CLIENTS ("1 16 64 256"), BASE_PORT (23000), LOAD_DLL (bulwark-load.dll)
+# Env: SECONDS_PER_PHASE (6), WARMUP (15), YIELDS=1 (also count sched_yield with perf stat), CLIENTS ("1 16 64 256"), BASE_PORT (23000), LOAD_DLL (bulwark-load.dll)
 set -euo pipefail
 label=$1; bin=$2; shift 2
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,8 +44,13 @@ for c in $clients; do
   conns=$(( c >= 256 ? 16 : c >= 64 ? 4 : 1 ))
   dotnet "$load_dll" --endpoints "$leader" --clients "$c" --conns "$conns" --workload put --val-size 256 --duration 2 --json /dev/null >/dev/null 2>&1 || true
   la=$(cut -d' ' -f1 /proc/loadavg); before=$(cpu)
+  if [ "${YIELDS:-0}" = 1 ]; then  # count the nodes' sched_yield calls during the phase (needs perf and tracepoints)
+    perf stat -x, -e syscalls:sys_enter_sched_yield -p "$(IFS=,; echo "${pids[*]}")" -o "$root/yields" sleep "$secs" &
+    perf_pid=$!
+  fi
   out=$(dotnet "$load_dll" --endpoints "$leader" --clients "$c" --conns "$conns" --workload put --val-size 256 --duration "$secs" --json - 2>/dev/null || true)
   after=$(cpu)
+  if [ "${YIELDS:-0}" = 1 ]; then wait "$perf_pid"; echo "$label clients=$c sched_yield=$(grep sched_yield "$root/yields" | cut -d, -f1)"; fi
   echo "$out" | python3 -c "import json,sys
 r=json.load(sys.stdin); ops=r.get('ops') or r.get('Ops') or 0
 lat=r.get('latencyMs') or r.get('LatencyMs') or {}
