@@ -1,16 +1,12 @@
-using Bulwark.Consensus;
-
 namespace Bulwark.Server.Hosting;
 
-/// <summary>What the node loop reads from its one channel.</summary>
+/// <summary>What the node loop reads from its input channel (peer messages come from the transport's own queue).</summary>
 internal abstract record HostInput
 {
     public sealed record Tick : HostInput
     {
         public static readonly Tick Instance = new();
     }
-
-    public sealed record PeerMessage(Message Message) : HostInput;
 
     public sealed record Propose(ulong RequestId, byte[] Data) : HostInput;
 

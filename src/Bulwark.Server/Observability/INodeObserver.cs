@@ -3,7 +3,7 @@ using Bulwark.Consensus;
 namespace Bulwark.Server.Observability;
 
 /// <summary>
-/// What the node host tells observability as it runs. Calls come from the node loop or the transport pump, so an
+/// What the node host tells observability as it runs. Calls come from the node loop or the peer transport's receiving connections, so an
 /// implementation must be cheap and must never throw or block.
 /// </summary>
 public interface INodeObserver

@@ -9,12 +9,14 @@ namespace Bulwark.Server.Transport;
 
 /// <summary>
 /// Serves one accepted peer connection: checks the handshake, then decodes frames and hands complete messages
-/// (snapshots reassembled) to the transport's incoming channel. Any malformed data closes the connection.
+/// (snapshots reassembled) to the transport's incoming channel, calling <paramref name="queued"/> after each one so the
+/// consumer can be woken directly (no pump thread in between). Any malformed data closes the connection.
 /// </summary>
 internal sealed class InboundConnection(
     Socket socket,
     PeerTransportOptions options,
     ChannelWriter<Message> incoming,
+    Action<Message> queued,
     TransportCounters totals,
     ILogger logger)
 {
@@ -79,7 +81,8 @@ internal sealed class InboundConnection(
                 }
 
                 totals.AddReceived(1, 0);
-                await incoming.WriteAsync(message, ct).ConfigureAwait(false);
+                await incoming.WriteAsync(message, ct).ConfigureAwait(false); // waits for room when the reader is behind
+                queued(message);
             }
         }
         catch (WireFormatException e)

@@ -36,6 +36,41 @@ public sealed class TcpPeerTransportTests
     }
 
     [Fact]
+    public async Task MessageQueued_reports_each_message_in_order_once_it_is_readable()
+    {
+        await using var b = new TcpPeerTransport(Options(2));
+        var notified = new ConcurrentQueue<Message>();
+        var notReadable = 0;
+        b.MessageQueued += message =>
+        {
+            // the host's loop drains Incoming when woken by this call: the message must already be there
+            if (b.Incoming.Count == 0)
+            {
+                Interlocked.Increment(ref notReadable);
+            }
+
+            notified.Enqueue(message);
+        };
+        b.Start();
+        await using var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = AddressOf(b) }));
+        const int count = 50;
+        for (var i = 0; i < count; i++)
+        {
+            Assert.True(a.Send(TestMessages.Append(1, 2, (ulong)i, $"v{i}")));
+        }
+
+        await EventuallyAsync(() => notified.Count == count, "one notification per message");
+        Assert.Equal(0, Volatile.Read(ref notReadable));
+        var received = await ReceiveAsync(b, count);
+        var reported = notified.ToArray();
+        for (var i = 0; i < count; i++)
+        {
+            TestMessages.AssertSame(TestMessages.Append(1, 2, (ulong)i, $"v{i}"), reported[i]);
+            Assert.Same(received[i], reported[i]);
+        }
+    }
+
+    [Fact]
     public async Task Both_directions_work_over_separate_connections()
     {
         await using var a = Started(Options(1));
