@@ -97,6 +97,9 @@ public sealed partial class RaftNode
             Send(new Message { Type = responseType, From = Id, To = m.From, Term = m.Term });
             if (!isPreVote)
             {
+                // Another voter campaigns with our vote: our own early campaign after a leader loss would only
+                // compete with it.
+                EndEarlyCampaignTimer();
                 electionElapsed = 0;
                 vote = m.From;
             }
