@@ -20,6 +20,9 @@ internal abstract record HostInput
 
     public sealed record SnapshotFailed(ulong PeerId) : HostInput;
 
+    /// <summary>The connection to the peer closed or was refused (its process likely died).</summary>
+    public sealed record PeerConnectionLost(ulong PeerId) : HostInput;
+
     public sealed record Campaign : HostInput;
 
     /// <summary>The apply worker or a snapshot send has something for the loop (handled by the next ProcessReadies).</summary>

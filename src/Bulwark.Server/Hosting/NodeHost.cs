@@ -202,6 +202,7 @@ public sealed class NodeHost : IAsyncDisposable
     {
         transport.PeerUnreachable += id => Post(new HostInput.PeerUnreachable(id));
         transport.SnapshotSendFailed += id => Post(new HostInput.SnapshotFailed(id));
+        transport.PeerConnectionLost += id => Post(new HostInput.PeerConnectionLost(id));
         transport.Start();
         pump = Task.Run(PumpAsync);
         loop = Task.Run(LoopAsync);
@@ -298,6 +299,9 @@ public sealed class NodeHost : IAsyncDisposable
                 break;
             case HostInput.SnapshotFailed failed:
                 processor.ReportSnapshotFailure(failed.PeerId);
+                break;
+            case HostInput.PeerConnectionLost lost:
+                processor.ReportConnectionLost(lost.PeerId);
                 break;
             case HostInput.Campaign:
                 processor.Campaign();
