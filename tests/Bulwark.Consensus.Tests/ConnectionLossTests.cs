@@ -62,6 +62,26 @@ public sealed class ConnectionLossTests
         Assert.Equal(Role.PreCandidate, cluster[3].Status().SoftState.Role);
     }
 
+    [Fact]
+    public void AFollowerThatGrantsAnEarlierCampaignersPreVoteDoesNotCompeteWithIt()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        var term = cluster[1].Status().HardState.Term;
+        cluster.Peers[1].Down = true;
+        // 2 (rank 0) campaigns first; its pre-vote reaches 3, its real vote request is slow to (lost here).
+        cluster.Filters.Add(m => !(m.From == 2 && m.To == 3 && m.Type == MessageType.Vote));
+        cluster[2].ReportConnectionLost(1);
+        cluster[3].ReportConnectionLost(1);
+
+        cluster.Tick(FewTicks);
+
+        // 3 granted 2's pre-vote, so it left its short timer: campaigning at tick 3 would split the vote with 2.
+        Assert.Contains(cluster.Delivered, m => m is { Type: MessageType.PreVoteResponse, From: 3, To: 2, Reject: false });
+        Assert.DoesNotContain(cluster.Delivered, m => IsCampaignFrom(m, 3));
+        Assert.Equal(term, cluster[3].Status().HardState.Term);
+    }
+
     [Theory]
     [InlineData(3)]
     [InlineData(5)]
