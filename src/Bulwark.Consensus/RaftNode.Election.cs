@@ -95,6 +95,9 @@ public sealed partial class RaftNode
         if (canVote && upToDate)
         {
             Send(new Message { Type = responseType, From = Id, To = m.From, Term = m.Term });
+            // Another voter campaigns with our (pre-)vote: our own early campaign after a leader loss would only
+            // compete with it and split the vote (both pass pre-vote, each votes for itself).
+            EndEarlyCampaignTimer();
             if (!isPreVote)
             {
                 electionElapsed = 0;

@@ -191,6 +191,7 @@ public sealed partial class RaftNode
             throw new RaftInvariantException($"two leaders in term {term}: node {Id} follows {lead} and heard from {from}");
         }
 
+        EndEarlyCampaignTimer();
         electionElapsed = 0;
         lead = from;
     }

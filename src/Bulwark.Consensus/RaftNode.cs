@@ -192,5 +192,6 @@ public sealed partial class RaftNode
         electionElapsed = 0;
         heartbeatElapsed = 0;
         randomizedElectionTimeout = config.ElectionTicks + random.Next(config.ElectionTicks);
+        campaignSoonAfterLeaderLoss = false;
     }
 }

@@ -21,6 +21,10 @@ public sealed class ClusterSimulation
     private readonly SortedDictionary<ulong, SimNode> nodes = [];
     private readonly SortedSet<ulong> joined = [];
     private readonly DeterministicRandom faults;
+
+    /// <summary>Connection-loss notices draw from their own stream (not forked from the world's, which would shift
+    /// every node's), so runs without them are exactly what they were before they existed.</summary>
+    private readonly DeterministicRandom connectionLoss;
     private readonly Workload workload;
     private readonly MembershipDriver membership;
     private readonly SnapshotMetadata bootstrapSnapshot;
@@ -42,6 +46,7 @@ public sealed class ClusterSimulation
         var plan = FaultPlan.For(options.Seed, options.Nodes, options.Profile);
         world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver);
         faults = world.Random.Fork(3);
+        connectionLoss = new DeterministicRandom(options.Seed ^ 0xC105_ED00_0000_0001UL);
         world.ConfigApplied += OnConfigApplied;
         world.Network.Undeliverable = OnUndeliverable;
         latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
@@ -63,6 +68,11 @@ public sealed class ClusterSimulation
             Boot();
             workload.Start();
             ScheduleNextFault();
+            if (world.Plan.FalseConnectionLoss)
+            {
+                ScheduleNextFalseConnectionLoss();
+            }
+
             world.Scheduler.RunUntil(world.Plan.ChaosDuration, Failed);
             if (!Failed())
             {
@@ -240,6 +250,7 @@ public sealed class ClusterSimulation
                 if (!latestConfig.AllMembers.Contains(id) && nodes.TryGetValue(id, out var removed) && !removed.IsRetired)
                 {
                     removed.Retire();
+                    NoticeConnectionsClosed(id);
                     running = null;
                     world.Trace(id, "retired", (long)latestConfigIndex, 0);
                 }
@@ -303,6 +314,7 @@ public sealed class ClusterSimulation
         var leader = FindLeader();
         var victim = leader is not null && faults.Chance(world.Plan.LeaderCrashBias) ? leader : faults.Pick(up);
         victim.Crash();
+        NoticeConnectionsClosed(victim.Id);
         crashes++;
         world.Scheduler.After(faults.Between(5_000, world.Plan.MaxDowntime), () =>
         {
@@ -310,6 +322,55 @@ public sealed class ClusterSimulation
             {
                 victim.Start();
             }
+        });
+    }
+
+    /// <summary>
+    /// A dead process's sockets close at once: each peer's transport sees that after a network delay, unless the
+    /// link is cut or the notice is lost (the peer then finds out from its election timer, as without notices).
+    /// </summary>
+    private void NoticeConnectionsClosed(ulong lost)
+    {
+        if (!world.Plan.ConnectionLossNotices)
+        {
+            return;
+        }
+
+        var conditions = world.Network.Conditions;
+        foreach (var peer in nodes.Values)
+        {
+            if (peer.Id == lost || !peer.IsUp || world.Network.IsCut(lost, peer.Id) || connectionLoss.Chance(conditions.DropRate))
+            {
+                continue;
+            }
+
+            world.Scheduler.After(connectionLoss.Between(conditions.MinLatency, conditions.MaxLatency), () => peer.ReportConnectionLost(lost));
+        }
+    }
+
+    /// <summary>Now and then a live node is told falsely that a peer's connection closed, mostly its leader's.</summary>
+    private void ScheduleNextFalseConnectionLoss()
+    {
+        var interval = world.Plan.FaultInterval;
+        world.Scheduler.After(connectionLoss.Between(interval / 4, interval), () =>
+        {
+            if (!chaos)
+            {
+                return;
+            }
+
+            var up = nodes.Values.Where(n => n.IsUp).ToList();
+            if (up.Count >= 2)
+            {
+                var node = connectionLoss.Pick(up);
+                var leader = node.SoftState?.Leader ?? 0;
+                var peer = leader != 0 && leader != node.Id && connectionLoss.Chance(0.8)
+                    ? leader
+                    : connectionLoss.Pick(up.Where(n => n != node).ToList()).Id;
+                node.ReportConnectionLost(peer);
+            }
+
+            ScheduleNextFalseConnectionLoss();
         });
     }
 

@@ -43,6 +43,14 @@ public sealed record FaultPlan
     /// Off, the core must recover from lost messages and snapshots on its own timers.</summary>
     public bool TransportReportsFailures { get; init; } = true;
 
+    /// <summary>Peers of a crashed node are told its connections closed (RaftNode.ReportConnectionLost), after a
+    /// network delay, unless the link is cut or the notice is lost: what a real transport sees when a process dies.</summary>
+    public bool ConnectionLossNotices { get; init; }
+
+    /// <summary>False connection-loss notices about live peers arrive at random (a connection reset while both
+    /// processes live): they may cost an election attempt but must never break safety or keep the cluster down.</summary>
+    public bool FalseConnectionLoss { get; init; }
+
     /// <summary>Chance that a crash hits the current leader rather than a random node.</summary>
     public double LeaderCrashBias { get; init; }
 
@@ -88,6 +96,9 @@ public sealed record FaultPlan
             Keys = (int)random.Between(1, 4),
         };
         mixed = mixed with { CompactEvery = mixed.Snapshots ? (int)random.Between(5, 40) : 0 };
+        // Drawn from a stream of their own, so that adding them changed no other setting of any seed.
+        var notices = new DeterministicRandom(seed ^ 0xC105_ED00UL).Fork((ulong)nodes);
+        mixed = mixed with { ConnectionLossNotices = notices.Chance(0.7), FalseConnectionLoss = notices.Chance(0.4) };
 
         return profile switch
         {
@@ -97,6 +108,7 @@ public sealed record FaultPlan
             {
                 Drops = true, Duplicates = true, Reordering = true, Partitions = true, AsymmetricPartitions = true, Crashes = true,
                 TornWrites = true, ClockSkew = true, Transfers = true, MembershipChanges = true, Snapshots = true,
+                ConnectionLossNotices = true, FalseConnectionLoss = true,
                 CompactEvery = (int)random.Between(5, 40),
             },
             // Frequent crashes with slow syncs: what is acknowledged but not yet on disk gets lost.
@@ -159,10 +171,13 @@ public sealed record FaultPlan
         Add(Transfers, "transfer");
         Add(MembershipChanges, "membership");
         Add(Snapshots, "snapshot");
+        Add(ConnectionLossNotices, "closed");
+        Add(FalseConnectionLoss, "false-closed");
         return kinds.Length == 0 ? "none" : kinds.ToString();
     }
 
     /// <summary>Every fault kind this plan can switch on, in <see cref="Kinds"/> spelling.</summary>
     public static IReadOnlyList<string> AllKinds { get; } =
-        ["drop", "dup", "reorder", "partition", "asym", "crash", "torn", "skew", "transfer", "membership", "snapshot"];
+        ["drop", "dup", "reorder", "partition", "asym", "crash", "torn", "skew", "transfer", "membership", "snapshot", "closed",
+         "false-closed"];
 }

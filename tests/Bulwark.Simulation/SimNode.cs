@@ -203,6 +203,19 @@ public sealed class SimNode
         Pump();
     }
 
+    /// <summary>The transport saw the connection to or from <paramref name="peer"/> close (or was told so falsely).</summary>
+    public void ReportConnectionLost(ulong peer)
+    {
+        if (raft is null)
+        {
+            return;
+        }
+
+        world.Trace(Id, "connection-lost", (long)peer, 0);
+        raft.ReportConnectionLost(peer);
+        Pump();
+    }
+
     private void ScheduleTick(int forIncarnation)
     {
         world.Scheduler.After(TickInterval, () =>

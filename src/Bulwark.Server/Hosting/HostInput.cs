@@ -16,6 +16,9 @@ internal abstract record HostInput
 
     public sealed record SnapshotFailed(ulong PeerId) : HostInput;
 
+    /// <summary>The connection to the peer closed or was refused (its process likely died).</summary>
+    public sealed record PeerConnectionLost(ulong PeerId) : HostInput;
+
     public sealed record Campaign : HostInput;
 
     /// <summary>Retry the writes a full disk held back (the NOSPACE backoff timer, or an operator disarming the alarm).</summary>

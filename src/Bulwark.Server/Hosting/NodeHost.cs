@@ -239,6 +239,7 @@ public sealed class NodeHost : IAsyncDisposable
         transport.PeerUnreachable += id => Post(new HostInput.PeerUnreachable(id));
         transport.SnapshotSendFailed += id => Post(new HostInput.SnapshotFailed(id));
         transport.MessageQueued += OnPeerMessageQueued;
+        transport.PeerConnectionLost += id => Post(new HostInput.PeerConnectionLost(id));
         transport.Start();
         // A thread of its own rather than a pool thread: the loop blocks in fdatasync, which would take one of the pool's
         // few workers (two on a 2-core machine) from Kestrel and the apply worker; and a wake-up goes straight to it
@@ -396,6 +397,9 @@ public sealed class NodeHost : IAsyncDisposable
                 break;
             case HostInput.SnapshotFailed failed:
                 processor.ReportSnapshotFailure(failed.PeerId);
+                break;
+            case HostInput.PeerConnectionLost lost:
+                processor.ReportConnectionLost(lost.PeerId);
                 break;
             case HostInput.Campaign:
                 processor.Campaign();

@@ -167,6 +167,8 @@ public sealed class ReadyProcessor : IDisposable
 
     public void ReportUnreachable(ulong peer) => node.ReportUnreachable(peer);
 
+    public void ReportConnectionLost(ulong peer) => node.ReportConnectionLost(peer);
+
     public void ReportSnapshotFailure(ulong peer) => node.ReportSnapshotFailure(peer);
 
     /// <summary>Starts an election now (operators and tests).</summary>

@@ -16,6 +16,9 @@ internal interface IPeerSenderHost
 
     void OnUnreachable(ulong peerId);
 
+    /// <summary>An established connection to the peer closed, or a dial was refused: the peer's process likely died.</summary>
+    void OnConnectionLost(ulong peerId);
+
     void OnSnapshotFailed(ulong peerId, Message message, string reason);
 
     void OnHandshakeRejected(ulong peerId, string reason);

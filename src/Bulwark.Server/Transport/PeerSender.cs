@@ -96,6 +96,12 @@ internal sealed class PeerSender : IAsyncDisposable
             catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or WireFormatException or HandshakeRejectedException)
             {
                 failure = e is OperationCanceledException ? "timed out" : e.Message;
+                if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+                {
+                    // Nothing listens there: the peer's process is down. Repeated on every redial, which also
+                    // catches a last message of the dead peer that reached the loop after the close was reported.
+                    host.OnConnectionLost(PeerId);
+                }
             }
 
             if (socket is null)
@@ -140,6 +146,8 @@ internal sealed class PeerSender : IAsyncDisposable
             {
                 TransportLog.ConnectionLost(host.Logger, PeerId, e is OperationCanceledException ? "peer closed the connection" : e.Message);
                 host.OnUnreachable(PeerId);
+                // The listener never writes after its ack, so the close watch sees the peer's FIN or reset at once.
+                host.OnConnectionLost(PeerId);
                 FailSnapshots("connection lost");
             }
             finally

@@ -60,6 +60,13 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     /// <summary>Raised when a peer cannot be reached or its queue overflowed: the host calls RaftNode.ReportUnreachable.</summary>
     public event Action<ulong>? PeerUnreachable;
 
+    /// <summary>
+    /// Raised when the connection to a peer closed or a dial to it was refused — what peers see at once when a
+    /// process dies: the host calls RaftNode.ReportConnectionLost. A peer merely unreachable (partition, dial
+    /// timeout) does not raise it.
+    /// </summary>
+    public event Action<ulong>? PeerConnectionLost;
+
     /// <summary>Raised when a snapshot could not be delivered: the host calls RaftNode.ReportSnapshotFailure.</summary>
     public event Action<ulong>? SnapshotSendFailed;
 
@@ -236,6 +243,8 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     }
 
     void IPeerSenderHost.OnUnreachable(ulong peerId) => RaiseSafely(() => PeerUnreachable?.Invoke(peerId));
+
+    void IPeerSenderHost.OnConnectionLost(ulong peerId) => RaiseSafely(() => PeerConnectionLost?.Invoke(peerId));
 
     void IPeerSenderHost.OnSnapshotFailed(ulong peerId, Message message, string reason) => RaiseSafely(() => SnapshotSendFailed?.Invoke(peerId));
 
