@@ -1,4 +1,5 @@
 using Bulwark.Api.Etcdserverpb;
+using Bulwark.Server.Hosting;
 using Bulwark.Server.Tests.Hosting;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -11,9 +12,9 @@ internal sealed class ApiCluster : IAsyncDisposable
     private readonly WebApplication?[] servers;
     private readonly List<GrpcChannel> channels = [];
 
-    public ApiCluster(int size = 3, ulong snapshotThreshold = 10_000)
+    public ApiCluster(int size = 3, ulong snapshotThreshold = 10_000, Func<NodeHostOptions, NodeHostOptions>? adjust = null)
     {
-        Nodes = new LocalCluster(size, snapshotThreshold);
+        Nodes = new LocalCluster(size, snapshotThreshold, adjust);
         servers = new WebApplication?[size];
     }
 
@@ -52,6 +53,8 @@ internal sealed class ApiCluster : IAsyncDisposable
     public Maintenance.MaintenanceClient Maintenance(int i) => new(Channel(i));
 
     public Cluster.ClusterClient Cluster(int i) => new(Channel(i));
+
+    public Bulwark.Api.V1.Node.NodeClient Node(int i) => new(Channel(i));
 
     private GrpcChannel Channel(int i)
     {

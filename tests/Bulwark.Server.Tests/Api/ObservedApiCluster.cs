@@ -1,8 +1,5 @@
-using Bulwark.Server.Hosting;
 using Bulwark.Server.Observability;
 using Bulwark.Server.Tests.Hosting;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Tests.Api;
@@ -15,21 +12,19 @@ namespace Bulwark.Server.Tests.Api;
 /// </summary>
 internal sealed class ObservedApiCluster : IAsyncDisposable
 {
-    private readonly WebApplication?[] servers;
-    private readonly List<GrpcChannel> channels = [];
+    private readonly ApiCluster api;
 
     public ObservedApiCluster(int size = 3)
     {
         Logs = Enumerable.Range(0, size).Select(_ => new RecordingLoggers()).ToArray();
-        Nodes = new LocalCluster(size, adjust: options => options with
+        api = new ApiCluster(size, adjust: options => options with
         {
             Observer = new NodeObservability(options.NodeId, options.InitialCluster, options.DataDir, options.HeartbeatInterval, options.ElectionTimeout,
                 Logs[options.InitialCluster.ToList().FindIndex(m => m.Id == options.NodeId)]),
         });
-        servers = new WebApplication?[size];
     }
 
-    public LocalCluster Nodes { get; }
+    public LocalCluster Nodes => api.Nodes;
 
     public IReadOnlyList<RecordingLoggers> Logs { get; }
 
@@ -41,43 +36,20 @@ internal sealed class ObservedApiCluster : IAsyncDisposable
     {
         for (var i = 0; i < Nodes.Size; i++)
         {
-            var node = Nodes.Start(i);
-            var app = ServerHost.Build(node, [Nodes.ClientUrls[i]]);
-            await app.StartAsync();
-            servers[i] = app;
-            Observability(i).Attach(node);
+            await api.StartAsync(i);
+            Observability(i).Attach(Nodes.Node(i));
         }
     }
 
-    public async Task StopAsync(int i)
-    {
-        if (servers[i] is { } app)
-        {
-            servers[i] = null;
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+    public Task StopAsync(int i) => api.StopAsync(i);
 
-        await Nodes.StopAsync(i);
-    }
-
-    public Bulwark.Api.V1.Node.NodeClient Node(int i)
-    {
-        var channel = GrpcChannel.ForAddress(Nodes.ClientUrls[i]);
-        channels.Add(channel);
-        return new(channel);
-    }
+    public Bulwark.Api.V1.Node.NodeClient Node(int i) => api.Node(i);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var channel in channels)
-        {
-            channel.Dispose();
-        }
-
         for (var i = 0; i < Nodes.Size; i++)
         {
-            await StopAsync(i);
+            await api.StopAsync(i);
         }
 
         // Observability before the cluster: its journal lives in the data dirs the cluster deletes.
@@ -86,7 +58,7 @@ internal sealed class ObservedApiCluster : IAsyncDisposable
             await Observability(i).DisposeAsync();
         }
 
-        await Nodes.DisposeAsync();
+        await api.DisposeAsync();
     }
 }
 
