@@ -89,7 +89,7 @@ public static class NodeConfigurationLoader
             ListenMetricsUrl = UrlSetting.Parse(NodeSettings.ListenMetricsUrls, s.Text(NodeSettings.ListenMetricsUrls) ?? "http://127.0.0.1:2381", "metrics listen URL"),
             HeartbeatInterval = s.Milliseconds(NodeSettings.HeartbeatInterval) ?? TimeSpan.FromMilliseconds(50),
             ElectionTimeout = s.Milliseconds(NodeSettings.ElectionTimeout) ?? TimeSpan.FromMilliseconds(500),
-            SnapshotCount = s.Unsigned(NodeSettings.SnapshotCount) ?? 10_000,
+            SnapshotCount = s.Unsigned(NodeSettings.SnapshotCount) ?? Hosting.NodeHostOptions.DefaultSnapshotThreshold,
             MaxRequestBytes = s.Int(NodeSettings.MaxRequestBytes) ?? Kv.KvLimits.DefaultMaxRequestBytes,
             MaxTxnOps = s.Int(NodeSettings.MaxTxnOps) ?? Kv.KvLimits.DefaultMaxTxnOps,
             RequestTimeout = s.Milliseconds(NodeSettings.RequestTimeout) ?? TimeSpan.FromSeconds(5),

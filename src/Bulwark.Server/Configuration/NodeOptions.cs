@@ -33,7 +33,7 @@ public sealed record NodeOptions
 
     public TimeSpan ElectionTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    public ulong SnapshotCount { get; init; } = 10_000;
+    public ulong SnapshotCount { get; init; } = Hosting.NodeHostOptions.DefaultSnapshotThreshold;
 
     public int MaxRequestBytes { get; init; } = KvLimits.DefaultMaxRequestBytes;
 

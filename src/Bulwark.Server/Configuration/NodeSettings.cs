@@ -43,7 +43,7 @@ public static class NodeSettings
         new(ListenMetricsUrls, "URL serving /metrics, /health and the status page", "http://127.0.0.1:2381"),
         new(HeartbeatInterval, "leader heartbeat period in ms (one Raft tick)", "50"),
         new(ElectionTimeout, "ms without a leader before a follower campaigns (randomized up to 2x); at least 5x heartbeat", "500"),
-        new(SnapshotCount, "applied entries between snapshots (the log is compacted behind each)", "10000"),
+        new(SnapshotCount, "applied entries between snapshots (the log is compacted behind each)", "100000"),
         new(MaxRequestBytes, "largest client request in bytes", "1572864"),
         new(MaxTxnOps, "most operations in one txn", "128"),
         new(RequestTimeout, "ms a client call may wait for commit or a read point", "5000"),
