@@ -1,3 +1,4 @@
+using Bulwark.Server.Hosting;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -23,7 +24,7 @@ public abstract class ClusterUnderTest : IAsyncDisposable
         Timing = timing;
         Root = Path.Combine(root, system + "-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
-        var ports = FreePorts(size * 3);
+        var ports = LoopbackPorts.Take(size * 3);
         ClientPorts = ports[..size];
         PeerPorts = ports[size..(2 * size)];
         MetricsPorts = ports[(2 * size)..];
@@ -283,21 +284,4 @@ public abstract class ClusterUnderTest : IAsyncDisposable
         return info;
     }
 
-    private static int[] FreePorts(int count)
-    {
-        // Hold every listener until all are chosen so no port is handed out twice.
-        var listeners = Enumerable.Range(0, count).Select(_ =>
-        {
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            return l;
-        }).ToList();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var l in listeners)
-        {
-            l.Stop();
-        }
-
-        return ports;
-    }
 }

@@ -1,3 +1,4 @@
+using Bulwark.Server.Hosting;
 using System.Net;
 using System.Net.Sockets;
 
@@ -34,7 +35,7 @@ public sealed record ClusterLayout(IReadOnlyList<LocalMember> Members)
         CheckSize(size);
         if (basePort == 0)
         {
-            var ports = FreePorts(3 * size);
+            var ports = LoopbackPorts.Take(3 * size);
             return new(Enumerable.Range(0, size).Select(i => Member(i, ports[3 * i], ports[3 * i + 1], ports[3 * i + 2], dataRoot)).ToList());
         }
 
@@ -72,18 +73,4 @@ public sealed record ClusterLayout(IReadOnlyList<LocalMember> Members)
         return new LocalMember(name, client, peer, metrics, Path.Combine(dataRoot, name));
     }
 
-    private static int[] FreePorts(int count)
-    {
-        // Hold every listener until all are chosen so the same port is not handed out twice.
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(l => l.Start());
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        }
-        finally
-        {
-            listeners.ForEach(l => l.Stop());
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using Bulwark.Server.Hosting;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -23,7 +24,7 @@ public sealed class StatusForeignServerTests
     [Fact]
     public async Task Status_of_an_etcd_says_it_has_no_peer_view_and_shows_its_alarm()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Next();
         var url = $"http://127.0.0.1:{port}";
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
@@ -53,12 +54,6 @@ public sealed class StatusForeignServerTests
         Assert.Equal("etcd-1", alarm.GetProperty("member").GetString());
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed record EtcdLikeMember(string ClientUrl);
 

@@ -20,8 +20,8 @@ internal sealed class LocalCluster : IAsyncDisposable
     {
         root = Path.Combine(Path.GetTempPath(), "bulwark-host-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
-        var peerPorts = FreePorts(size);
-        var clientPorts = FreePorts(size);
+        var peerPorts = LoopbackPorts.Take(size);
+        var clientPorts = LoopbackPorts.Take(size);
         Members = Enumerable.Range(0, size)
             .Select(i => new ClusterMember(ClusterMember.IdFromName($"n{i + 1}"), $"n{i + 1}", [$"http://127.0.0.1:{peerPorts[i]}"], []))
             .ToList();
@@ -135,16 +135,4 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ =>
-        {
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            return l;
-        }).ToList();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }

@@ -1,3 +1,4 @@
+using Bulwark.Server.Hosting;
 using System.Net;
 using System.Net.Sockets;
 using Bulwark.Api.Etcdserverpb;
@@ -15,11 +16,11 @@ public sealed class ServeCommandTests : IDisposable
     [Fact]
     public async Task Serve_runs_a_node_that_answers_etcd_requests_and_stops_cleanly()
     {
-        var (client, peer) = (FreePort(), FreePort());
+        var (client, peer) = (LoopbackPorts.Next(), LoopbackPorts.Next());
         using var stop = new CancellationTokenSource();
         var run = ServeCommand.RunAsync(
             ["--name", "solo", "--initial-cluster", $"solo=http://127.0.0.1:{peer}", "--listen-client-urls", $"http://127.0.0.1:{client}",
-                "--listen-metrics-urls", $"http://127.0.0.1:{FreePort()}", "--data-dir", dataDir],
+                "--listen-metrics-urls", $"http://127.0.0.1:{LoopbackPorts.Next()}", "--data-dir", dataDir],
             stop.Token);
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{client}");
@@ -59,8 +60,8 @@ public sealed class ServeCommandTests : IDisposable
         Directory.CreateDirectory(Path.Combine(dataDir, "snap"));
         await File.WriteAllBytesAsync(Path.Combine(dataDir, "snap", "0000000000000005-0000000000000001.snap"), new byte[64]);
         var code = await ServeCommand.RunAsync(
-            ["--name", "solo", "--initial-cluster", $"solo=http://127.0.0.1:{FreePort()}", "--listen-client-urls", $"http://127.0.0.1:{FreePort()}",
-                "--listen-metrics-urls", $"http://127.0.0.1:{FreePort()}", "--data-dir", dataDir],
+            ["--name", "solo", "--initial-cluster", $"solo=http://127.0.0.1:{LoopbackPorts.Next()}", "--listen-client-urls", $"http://127.0.0.1:{LoopbackPorts.Next()}",
+                "--listen-metrics-urls", $"http://127.0.0.1:{LoopbackPorts.Next()}", "--data-dir", dataDir],
             CancellationToken.None);
         Assert.Equal(ServeCommand.ExitCorruptStorage, code);
     }
@@ -76,12 +77,4 @@ public sealed class ServeCommandTests : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

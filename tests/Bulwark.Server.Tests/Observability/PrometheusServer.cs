@@ -1,3 +1,4 @@
+using Bulwark.Server.Hosting;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -51,7 +52,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
                 static_configs:
                   - targets: [{targets}]
             """).ConfigureAwait(false);
-        var port = FreePort();
+        var port = LoopbackPorts.Next();
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
         {
@@ -147,14 +148,6 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,4 @@
+using Bulwark.Server.Hosting;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -31,7 +32,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     {
         root = Path.Combine(Path.GetTempPath(), "bulwark-procs-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
-        var ports = FreePorts(size * 3);
+        var ports = LoopbackPorts.Take(size * 3);
         ClientPorts = ports[..size];
         peerPorts = ports[size..(2 * size)];
         metricsPorts = ports[(2 * size)..];
@@ -344,21 +345,4 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        // Hold every listener until all are chosen so no port is handed out twice.
-        var listeners = Enumerable.Range(0, count).Select(_ =>
-        {
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            return l;
-        }).ToList();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var l in listeners)
-        {
-            l.Stop();
-        }
-
-        return ports;
-    }
 }

@@ -1,3 +1,4 @@
+using Bulwark.Server.Hosting;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -31,18 +32,10 @@ public sealed class ConnectionLossSignalTests
     [Fact]
     public async Task A_peer_nobody_listens_for_is_reported_lost()
     {
-        await using var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = $"127.0.0.1:{ClosedPort()}" }));
+        await using var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = $"127.0.0.1:{LoopbackPorts.Next()}" }));
         var lost = new ConcurrentQueue<ulong>();
         a.PeerConnectionLost += lost.Enqueue;
         await EventuallyAsync(() => lost.Contains(2UL), "a refused dial reported");
     }
 
-    private static int ClosedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

@@ -1,3 +1,4 @@
+using Bulwark.Server.Hosting;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
@@ -138,7 +139,7 @@ public sealed class TcpPeerTransportTests
         {
             [2] = AddressOf(live),
             [3] = $"127.0.0.1:{stalled.Port}",
-            [4] = $"127.0.0.1:{ClosedPort()}",
+            [4] = $"127.0.0.1:{LoopbackPorts.Next()}",
         }) with { QueueCapacity = 64 };
         await using var a = Started(options);
         var unreachable = new ConcurrentBag<ulong>();
@@ -195,7 +196,7 @@ public sealed class TcpPeerTransportTests
     [Fact]
     public async Task A_snapshot_to_an_unreachable_peer_is_reported_failed()
     {
-        await using var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = $"127.0.0.1:{ClosedPort()}" }));
+        await using var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = $"127.0.0.1:{LoopbackPorts.Next()}" }));
         var failed = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
         a.SnapshotSendFailed += id => failed.TrySetResult(id);
         a.Send(TestMessages.InstallSnapshot(1, 2, new byte[1000]));
@@ -281,7 +282,7 @@ public sealed class TcpPeerTransportTests
     [Fact]
     public async Task Shutdown_completes_the_incoming_channel()
     {
-        var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = $"127.0.0.1:{ClosedPort()}" }));
+        var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = $"127.0.0.1:{LoopbackPorts.Next()}" }));
         await a.DisposeAsync();
         await a.Incoming.Completion.WaitAsync(Patience);
         await a.DisposeAsync(); // idempotent
@@ -324,12 +325,6 @@ public sealed class TcpPeerTransportTests
         return output.WrittenSpan.ToArray();
     }
 
-    private static int ClosedPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     /// <summary>Accepts one connection, acknowledges the handshake, then never reads again: a hung node.</summary>
     private sealed class StalledPeer : IDisposable
