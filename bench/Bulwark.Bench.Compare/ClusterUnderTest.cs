@@ -1,9 +1,9 @@
-using Bulwark.Server.Hosting;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Bench.Load;
+using Bulwark.Server.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
 

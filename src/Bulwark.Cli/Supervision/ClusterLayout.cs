@@ -1,6 +1,6 @@
-using Bulwark.Server.Hosting;
 using System.Net;
 using System.Net.Sockets;
+using Bulwark.Server.Hosting;
 
 namespace Bulwark.Cli.Supervision;
 

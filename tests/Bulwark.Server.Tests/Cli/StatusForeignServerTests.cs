@@ -1,8 +1,8 @@
-using Bulwark.Server.Hosting;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Bulwark.Api.Etcdserverpb;
+using Bulwark.Server.Hosting;
 using Bulwark.Server.Tests.Api;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;

@@ -1,8 +1,8 @@
-using Bulwark.Server.Hosting;
 using System.Net;
 using System.Net.Sockets;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Cli.Commands;
+using Bulwark.Server.Hosting;
 using Google.Protobuf;
 using Grpc.Net.Client;
 

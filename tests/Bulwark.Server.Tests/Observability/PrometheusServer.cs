@@ -1,10 +1,10 @@
-using Bulwark.Server.Hosting;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Bulwark.Server.Hosting;
 
 namespace Bulwark.Server.Tests.Observability;
 

@@ -1,9 +1,9 @@
-using Bulwark.Server.Hosting;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Bulwark.Api.Etcdserverpb;
+using Bulwark.Server.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
 

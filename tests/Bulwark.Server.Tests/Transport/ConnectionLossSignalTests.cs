@@ -1,7 +1,7 @@
-using Bulwark.Server.Hosting;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Bulwark.Server.Hosting;
 using Bulwark.Server.Transport;
 using static Bulwark.Server.Tests.Transport.TransportHarness;
 

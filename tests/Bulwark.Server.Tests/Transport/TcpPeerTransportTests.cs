@@ -1,10 +1,10 @@
-using Bulwark.Server.Hosting;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Bulwark.Consensus;
+using Bulwark.Server.Hosting;
 using Bulwark.Server.Transport;
 using static Bulwark.Server.Tests.Transport.TransportHarness;
 
