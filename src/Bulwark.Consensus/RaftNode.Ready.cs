@@ -43,6 +43,7 @@ public sealed partial class RaftNode
         {
             SoftState = soft != lastSoftState ? soft : null,
             HardState = hard != lastHardState ? hard : null,
+            HardStateCommitOnly = hard != lastHardState && hard.Term == lastHardState.Term && hard.Vote == lastHardState.Vote,
             Snapshot = log.TakePendingSnapshot(),
             Entries = log.TakeUnstable(),
             CommittedEntries = log.TakeNextCommitted(),

@@ -22,7 +22,7 @@ public sealed record Ready
     /// <summary>Set when role, leader or term changed since the last Ready.</summary>
     public SoftState? SoftState { get; init; }
 
-    /// <summary>Set when term, vote or commit changed; persist before sending <see cref="MessagesAfterPersist"/>.</summary>
+    /// <summary>Set when term, vote or commit changed; persist (and sync when <see cref="MustSync"/>) before sending <see cref="MessagesAfterPersist"/>.</summary>
     public HardState? HardState { get; init; }
 
     /// <summary>New entries to append durably; may overwrite (truncate) an uncommitted suffix.</summary>
@@ -43,6 +43,18 @@ public sealed record Ready
     /// <summary>Confirmed read indexes for linearizable reads requested through <see cref="RaftNode.ReadIndex"/>.</summary>
     public ImmutableArray<ReadState> ReadStates { get; init; } = ImmutableArray<ReadState>.Empty;
 
-    /// <summary>True when Entries, HardState or Snapshot must be synced to disk before MessagesAfterPersist go out.</summary>
-    public bool MustSync => !Entries.IsEmpty || HardState is not null || Snapshot is not null;
+    /// <summary>
+    /// Set by the core when <see cref="HardState"/> differs from the last one only in its commit index. The commit index
+    /// is volatile state in Raft (a restarted node learns it again from the leader, and a leader recomputes it from its
+    /// followers' acknowledgements), so writing it needs no sync of its own: it becomes durable with the next sync, and
+    /// a crash before that only makes the node restart with a lower commit index. Default false (sync), so a Ready built
+    /// by hand is never weaker than the core's.
+    /// </summary>
+    public bool HardStateCommitOnly { get; init; }
+
+    /// <summary>
+    /// True when Entries, Snapshot or a changed term or vote must be synced to disk before MessagesAfterPersist go out
+    /// (etcd raft's MustSync). A new commit index alone does not need a sync: see <see cref="HardStateCommitOnly"/>.
+    /// </summary>
+    public bool MustSync => !Entries.IsEmpty || Snapshot is not null || (HardState is not null && !HardStateCommitOnly);
 }

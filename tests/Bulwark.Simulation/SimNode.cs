@@ -317,7 +317,13 @@ public sealed class SimNode
 
     private void Finish(Ready ready)
     {
-        Disk.Sync();
+        // As the node host does: a Ready whose only change is the commit index is written but not synced, so a crash
+        // may lose it (the commit index is volatile state).
+        if (ready.MustSync)
+        {
+            Disk.Sync();
+        }
+
         if (!world.Sabotage.HasFlag(Sabotage.AckBeforePersist))
         {
             foreach (var message in ready.MessagesAfterPersist)
