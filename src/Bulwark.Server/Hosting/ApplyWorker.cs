@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Bulwark.Consensus;
 using Bulwark.Kv;
 using Microsoft.Extensions.Logging;
@@ -16,7 +15,7 @@ namespace Bulwark.Server.Hosting;
 /// </summary>
 internal sealed class ApplyWorker : IDisposable
 {
-    private readonly BlockingCollection<ApplyWork> queue = new();
+    private readonly WorkQueue<ApplyWork> queue = new();
     private readonly NodeHostOptions options;
     private readonly NodeStorage storage;
     private readonly IPeerNetwork network;
@@ -85,10 +84,7 @@ internal sealed class ApplyWorker : IDisposable
 
     public void Enqueue(ApplyWork work)
     {
-        if (!queue.IsAddingCompleted)
-        {
-            queue.Add(work);
-        }
+        queue.Add(work);
     }
 
     /// <summary>Reads the key-value store under its lock (any thread).</summary>
@@ -125,7 +121,7 @@ internal sealed class ApplyWorker : IDisposable
     {
         try
         {
-            foreach (var work in queue.GetConsumingEnumerable())
+            while (queue.TryTake(out var work))
             {
                 switch (work)
                 {
@@ -362,12 +358,10 @@ internal sealed class ApplyWorker : IDisposable
     /// <summary>Stops taking work, finishes what is queued and waits for the thread.</summary>
     public void Dispose()
     {
-        queue.CompleteAdding();
+        queue.Complete();
         if (Thread.CurrentThread != thread)
         {
             thread.Join();
         }
-
-        queue.Dispose();
     }
 }
