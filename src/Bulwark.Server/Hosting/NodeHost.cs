@@ -82,6 +82,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     public IReadOnlyList<ClusterMember> Members => processor.Members.All;
 
+    /// <summary>Messages the peer transport dropped so far (queue full, peer unreachable); tests wait on it.</summary>
+    internal long PeerMessagesDropped => transport.MessagesDropped;
+
     /// <summary>The address the peer transport listens on.</summary>
     public IPEndPoint PeerEndpoint => transport.ListenEndpoint;
 

@@ -16,8 +16,7 @@ public sealed class LeaderConnectionLossTests
     {
         await using var cluster = new LocalCluster(3, adjust: o => o with { ElectionTimeout = NeverWithinTheTest });
         cluster.StartAll();
-        cluster.Node(0).Campaign(); // the first election cannot come from a timer either
-        var oldLeader = await cluster.WaitForLeaderAsync();
+        var oldLeader = await cluster.ElectAsync(0); // the first election cannot come from a timer either
         Assert.True((await cluster.Node(oldLeader).ProposeAsync(NodeHostClusterTests.Put("before", "1"))).Succeeded);
         var oldTerm = cluster.Node(oldLeader).Status.Term;
 
@@ -33,5 +32,27 @@ public sealed class LeaderConnectionLossTests
         await cluster.WaitForConvergenceAsync(newLeader);
         Assert.Equal("1", NodeHostClusterTests.Get(cluster.Node(survivor), "before"));
         Assert.Equal("2", NodeHostClusterTests.Get(cluster.Node(survivor), "after"));
+    }
+
+    /// <summary>
+    /// Regression (a CI failure of the test above): with election timers that never fire, a campaign whose votes the
+    /// transport dropped — queued for a peer whose dial was refused — leaves the cluster leaderless for good. The
+    /// first election now campaigns again until a leader is agreed (<see cref="LocalCluster.ElectAsync"/>).
+    /// </summary>
+    [Fact]
+    public async Task A_first_campaign_whose_votes_were_dropped_is_followed_by_another_until_a_leader_is_agreed()
+    {
+        await using var cluster = new LocalCluster(3, adjust: o => o with { ElectionTimeout = NeverWithinTheTest });
+        cluster.Start(0);
+        cluster.Node(0).Campaign();
+        // Nobody listens at the peers' addresses yet: the pre-votes to both are dropped.
+        await LocalCluster.EventuallyAsync(() => cluster.Node(0).PeerMessagesDropped >= 2, "the first campaign's pre-votes dropped");
+        cluster.Start(1);
+        cluster.Start(2);
+
+        var leader = await cluster.ElectAsync(0);
+
+        Assert.Equal(cluster.Node(leader).MemberId, cluster.Node(0).Status.Leader);
+        Assert.True((await cluster.Node(leader).ProposeAsync(NodeHostClusterTests.Put("elected", "1"))).Succeeded);
     }
 }
