@@ -33,6 +33,38 @@ public sealed partial class MvccStore
         }
     }
 
+    /// <summary>
+    /// Runs a txn that only reads (<see cref="IsReadOnly"/>) without entering the write state: its compares and ranges
+    /// see the current revision, it changes nothing, so it may run beside other readers and beside a snapshot being
+    /// written (the apply worker writes snapshots without the store lock; a read that set the write flag would make
+    /// that snapshot fail and stop the node).
+    /// </summary>
+    /// <exception cref="ArgumentException">The txn contains a put or a delete.</exception>
+    /// <exception cref="KvException">Invalid request, or a failing range (compacted or future revision).</exception>
+    public TxnResponse ReadOnlyTxn(TxnRequest request)
+    {
+        RequestValidator.ValidateTxn(request, int.MaxValue);
+        if (!IsReadOnly(request))
+        {
+            throw new ArgumentException("The txn writes: it must be applied through the log with Txn.", nameof(request));
+        }
+
+        EnsureNotWriting();
+        return TxnCore(request);
+    }
+
+    /// <summary>True when every operation of the txn, in both branches and in nested txns, is a range.</summary>
+    public static bool IsReadOnly(TxnRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Success.Concat(request.Failure).All(op => op.RequestCase switch
+        {
+            RequestOp.RequestOneofCase.RequestRange => true,
+            RequestOp.RequestOneofCase.RequestTxn => IsReadOnly(op.RequestTxn),
+            _ => false,
+        });
+    }
+
     private TxnResponse TxnCore(TxnRequest request)
     {
         bool succeeded = true;

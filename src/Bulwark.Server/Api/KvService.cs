@@ -1,5 +1,6 @@
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.RaftCmd;
+using Bulwark.Kv;
 using Bulwark.Kv.Validation;
 using Bulwark.Server.Hosting;
 using Grpc.Core;
@@ -42,13 +43,13 @@ public sealed class KvService(NodeHost node) : KV.KVBase
 
     public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
     {
-        if (IsReadOnly(request))
+        if (MvccStore.IsReadOnly(request))
         {
             // A txn that only reads changes nothing, so it need not enter the log: confirm a read point and run it here.
             RequestValidator.ValidateTxn(request, node.Options.Limits.MaxTxnOps);
             RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
             await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
-            var local = node.Read(store => store.Txn(request));
+            var local = node.Read(store => store.ReadOnlyTxn(request));
             local.Header = ApiContext.Header(node, local.Header);
             return local;
         }
@@ -64,12 +65,4 @@ public sealed class KvService(NodeHost node) : KV.KVBase
         response.Header = ApiContext.Header(node, response.Header, revision);
         return response;
     });
-
-    internal static bool IsReadOnly(TxnRequest request) =>
-        request.Success.Concat(request.Failure).All(op => op.RequestCase switch
-        {
-            RequestOp.RequestOneofCase.RequestRange => true,
-            RequestOp.RequestOneofCase.RequestTxn => IsReadOnly(op.RequestTxn),
-            _ => false,
-        });
 }
