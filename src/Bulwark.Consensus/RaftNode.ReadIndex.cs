@@ -49,7 +49,7 @@ public sealed partial class RaftNode
         }
 
         // Until an entry of our term commits we may not know the latest commit index (§6.4 step 1).
-        if (!CommittedInCurrentTerm)
+        if (!CommittedInCurrentTerm && !faults.ReadIndexBeforeTermCommit)
         {
             readsAwaitingTermCommit.Enqueue(new PendingRead(0, 0, from, context));
             return;

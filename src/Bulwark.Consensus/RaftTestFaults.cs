@@ -25,6 +25,12 @@ internal sealed record RaftTestFaults
     /// <summary>The leader answers ReadIndex with its commit index at once, without confirming leadership.</summary>
     public bool ReadIndexWithoutQuorumCheck { get; init; }
 
+    /// <summary>
+    /// A new leader answers ReadIndex (after the quorum round) before an entry of its own term has committed, so it
+    /// may hand out a commit index older than one the previous leader already acknowledged (skips §6.4's first step).
+    /// </summary>
+    public bool ReadIndexBeforeTermCommit { get; init; }
+
     public bool Any => CommitPreviousTermEntriesByCount || GrantVoteIgnoringLogFreshness || AcknowledgeBeforePersist ||
-                       ReadIndexWithoutQuorumCheck;
+                       ReadIndexWithoutQuorumCheck || ReadIndexBeforeTermCommit;
 }

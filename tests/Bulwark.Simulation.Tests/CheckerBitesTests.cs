@@ -18,6 +18,8 @@ public sealed class CheckerBitesTests(ITestOutputHelper output)
     [InlineData(Sabotage.ReadWithoutReadIndex, "stale-reads", 3, new[] { "linearizability" })]
     [InlineData(Sabotage.CommitPreviousTermEntriesByCount, "figure8", 5, new[] { "commit rule", "leader completeness", "state machine safety" })]
     [InlineData(Sabotage.GrantVoteIgnoringLogFreshness, "figure8", 5, new[] { "leader completeness", "state machine safety", "durability", "linearizability", "core invariant" })]
+    [InlineData(Sabotage.ReadIndexWithoutQuorumCheck, "deposed-leader", 3, new[] { "linearizability" })]
+    [InlineData(Sabotage.ReadIndexBeforeTermCommit, "new-leader-reads", 3, new[] { "linearizability" })]
     public void TheSimulatorCatchesTheBug(Sabotage sabotage, string profile, int nodes, string[] expectedCheckers)
     {
         for (var seed = 1; seed <= MaxSeeds; seed++)
@@ -43,6 +45,8 @@ public sealed class CheckerBitesTests(ITestOutputHelper output)
     [InlineData("crash-heavy", 3)]
     [InlineData("vote-amnesia", 3)]
     [InlineData("stale-reads", 3)]
+    [InlineData("deposed-leader", 3)]
+    [InlineData("new-leader-reads", 3)]
     [InlineData("figure8", 5)]
     public void TheSameSchedulesWithoutSabotageStayGreen(string profile, int nodes)
     {

@@ -51,7 +51,7 @@ public sealed class ClusterSimulation
         world.Network.Undeliverable = OnUndeliverable;
         latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
         bootstrapSnapshot = RaftState.Bootstrap(latestConfig).Snapshot!;
-        workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, options.ClientTimeout);
+        workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, FindLeader, options.ClientTimeout, OnWriteAcknowledged);
         membership = new MembershipDriver(world, faults, options.Nodes, FindLeader, AddNode);
     }
 
@@ -152,6 +152,8 @@ public sealed class ClusterSimulation
             {
                 CommitPreviousTermEntriesByCount = options.Sabotage.HasFlag(Sabotage.CommitPreviousTermEntriesByCount),
                 GrantVoteIgnoringLogFreshness = options.Sabotage.HasFlag(Sabotage.GrantVoteIgnoringLogFreshness),
+                ReadIndexWithoutQuorumCheck = options.Sabotage.HasFlag(Sabotage.ReadIndexWithoutQuorumCheck),
+                ReadIndexBeforeTermCommit = options.Sabotage.HasFlag(Sabotage.ReadIndexBeforeTermCommit),
             },
         };
         ISimDisk disk = options.UseWal ? new WalDisk((int)(faults.NextULong() & int.MaxValue)) : new MemoryDisk();
@@ -303,6 +305,24 @@ public sealed class ClusterSimulation
         }
     }
 
+    /// <summary>With <see cref="FaultPlan.LeaderCrashOnAck"/>, the leader dies right after acknowledging a write.</summary>
+    private void OnWriteAcknowledged()
+    {
+        if (!chaos || world.Plan.LeaderCrashOnAck <= 0 || !faults.Chance(world.Plan.LeaderCrashOnAck) || FindLeader() is not { IsUp: true } leader)
+        {
+            return;
+        }
+
+        // After the current event: the acknowledgement is already on its way, the next heartbeat is not.
+        world.Scheduler.After(0, () =>
+        {
+            if (leader.IsUp)
+            {
+                Crash(leader);
+            }
+        });
+    }
+
     private void CrashSomeNode()
     {
         var up = nodes.Values.Where(n => n.IsUp).ToList();
@@ -312,7 +332,11 @@ public sealed class ClusterSimulation
         }
 
         var leader = FindLeader();
-        var victim = leader is not null && faults.Chance(world.Plan.LeaderCrashBias) ? leader : faults.Pick(up);
+        Crash(leader is not null && faults.Chance(world.Plan.LeaderCrashBias) ? leader : faults.Pick(up));
+    }
+
+    private void Crash(SimNode victim)
+    {
         victim.Crash();
         NoticeConnectionsClosed(victim.Id);
         crashes++;
@@ -421,8 +445,19 @@ public sealed class ClusterSimulation
         }
         else
         {
-            var cut = faults.Chance(0.5) ? 1 : (int)faults.Between(1, ids.Count - 1);
-            network.Split(shuffled.Take(cut), shuffled.Skip(cut));
+            var leader = plan.LeaderPartitionBias > 0 && faults.Chance(plan.LeaderPartitionBias) ? FindLeader() : null;
+            if (leader is not null && ids.Contains(leader.Id))
+            {
+                // The leader alone on one side: the others elect a new one while it may go on thinking it leads.
+                shuffled.Remove(leader.Id);
+                shuffled.Insert(0, leader.Id);
+                network.Split(shuffled.Take(1), shuffled.Skip(1));
+            }
+            else
+            {
+                var cut = faults.Chance(0.5) ? 1 : (int)faults.Between(1, ids.Count - 1);
+                network.Split(shuffled.Take(cut), shuffled.Skip(cut));
+            }
         }
 
         world.Trace(0, asymmetric ? "partition-asym" : "partition", ids.Count, 0);

@@ -54,8 +54,29 @@ public sealed record FaultPlan
     /// <summary>Chance that a crash hits the current leader rather than a random node.</summary>
     public double LeaderCrashBias { get; init; }
 
+    /// <summary>Chance that a symmetric partition cuts off exactly the current leader (a leader deposed by the rest).</summary>
+    public double LeaderPartitionBias { get; init; }
+
+    /// <summary>Odd-numbered clients keep calling the node they last used while it answers, choosing the current leader
+    /// when they must choose again: clients pinned to a leader that the rest of the cluster has deposed (the others
+    /// pick a node at random, so writes go on through the new leader).</summary>
+    public bool StickyClients { get; init; }
+
+    /// <summary>Every client calls the current leader (the highest-term node that thinks it leads) when there is one:
+    /// a new leader gets reads from its first moments.</summary>
+    public bool LeaderClients { get; init; }
+
+    /// <summary>Chance that the leader crashes at the moment a write is acknowledged to its client, before its next
+    /// heartbeat can tell the followers that the write committed.</summary>
+    public double LeaderCrashOnAck { get; init; }
+
     /// <summary>Extra delay-spike chance on top of the reordering setting (late, stale messages).</summary>
     public double DelaySpikeRate { get; init; }
+
+    /// <summary>A client gives up on a read after this long, microseconds (0: the run's client timeout). Short, clients
+    /// keep reading through elections instead of waiting on a dead leader; a read given up constrains nothing, so
+    /// unlike a write it adds no unknown outcome for the checker.</summary>
+    public long ReadTimeout { get; init; }
 
     public int Clients { get; init; } = 3;
     public int Keys { get; init; } = 3;
@@ -64,7 +85,7 @@ public sealed record FaultPlan
     public long ChaosDuration { get; init; } = 2_000_000;
 
     public static IReadOnlyList<string> Profiles { get; } =
-        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "figure8"];
+        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "deposed-leader", "new-leader-reads", "figure8"];
 
     public static FaultPlan For(ulong seed, int nodes, string profile)
     {
@@ -121,7 +142,7 @@ public sealed record FaultPlan
             "election-storm" => new FaultPlan
             {
                 Crashes = true, Partitions = true, Drops = true, ClockSkew = true, PreVote = false, CheckQuorum = false,
-                SyncLatencyMax = 5_000, FaultInterval = 30_000, MaxDowntime = 60_000, Clients = 3, Keys = 2,
+                SyncLatencyMax = 5_000, FaultInterval = 80_000, MaxDowntime = 60_000, Clients = 3, Keys = 2,
             },
             // Very short, very frequent crashes during elections, and late vote requests: a vote forgotten across a
             // restart lets a second candidate win the same term.
@@ -135,6 +156,22 @@ public sealed record FaultPlan
             {
                 Partitions = true, AsymmetricPartitions = true, Reordering = true, CheckQuorum = false, PreVote = true,
                 FaultInterval = 100_000, Clients = 4, Keys = 1,
+            },
+            // The leader alone is cut off for long stretches and, with CheckQuorum off, keeps believing it leads, while
+            // clients stay pinned to it: a read it answers without confirming leadership misses the new leader's writes.
+            "deposed-leader" => new FaultPlan
+            {
+                Partitions = true, CheckQuorum = false, PreVote = true, LeaderPartitionBias = 0.9, StickyClients = true,
+                FaultInterval = 120_000, Clients = 5, Keys = 1,
+            },
+            // Leaders crash often and clients follow the new leader at once, while the old leader's last writes are
+            // acknowledged but the new leader does not know yet that they committed: its first reads must wait for an
+            // entry of its own term to commit.
+            "new-leader-reads" => new FaultPlan
+            {
+                Crashes = true, Reordering = true, PreVote = false, CheckQuorum = false, LeaderClients = true, LeaderCrashOnAck = 0.2,
+                LeaderCrashBias = 0.9, MaxMessageBytes = 1, MaxInflightMessages = 1, SyncLatencyMax = 20_000, FaultInterval = 150_000, MaxDowntime = 60_000,
+                ReadTimeout = 30_000, Clients = 5, Keys = 1,
             },
             // Leaders crash and partitions shift often while entries are half-replicated (Raft paper, Figure 8).
             // One entry per message so acknowledgements of an old-term entry arrive before the new leader's no-op.

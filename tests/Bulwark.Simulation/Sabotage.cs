@@ -2,8 +2,8 @@ namespace Bulwark.Simulation;
 
 /// <summary>
 /// Deliberate protocol bugs, to prove the checkers catch them. The first three break the sim host's handling of
-/// <see cref="Bulwark.Consensus.Ready"/>; the next two switch on the core's own test faults;
-/// the last breaks the etcd KV adapter's compare-and-set.
+/// <see cref="Bulwark.Consensus.Ready"/>; the next two and the last two switch on the core's own test faults;
+/// TxnIgnoresCompare breaks the etcd KV adapter's compare-and-set.
 /// </summary>
 [Flags]
 public enum Sabotage
@@ -27,4 +27,10 @@ public enum Sabotage
 
     /// <summary>With the etcd KV, a compare-and-set's Txn is sent without its compare, so every swap succeeds.</summary>
     TxnIgnoresCompare = 32,
+
+    /// <summary>The core's leader answers ReadIndex at once with its commit index, without a quorum round.</summary>
+    ReadIndexWithoutQuorumCheck = 64,
+
+    /// <summary>The core's new leader answers ReadIndex before an entry of its term has committed.</summary>
+    ReadIndexBeforeTermCommit = 128,
 }

@@ -12,17 +12,25 @@ public sealed class Workload
 {
     private readonly SimWorld world;
     private readonly Func<IReadOnlyList<SimNode>> targets;
+    private readonly Func<SimNode?> leader;
+    private readonly Dictionary<int, SimNode> pinned = [];
+    private readonly Action onWriteAcknowledged;
     private readonly DeterministicRandom random;
     private readonly long timeout;
     private readonly Dictionary<string, string?> lastSeen = new(StringComparer.Ordinal);
     private int writes;
     private int active;
 
-    public Workload(SimWorld world, SimHistory history, Func<IReadOnlyList<SimNode>> targets, long timeout)
+    /// <param name="leader">The node that believes itself leader in the highest term, if any (sticky clients pin to it).</param>
+    /// <param name="onWriteAcknowledged">Called the moment a write is acknowledged (before the client hears of it).</param>
+    public Workload(SimWorld world, SimHistory history, Func<IReadOnlyList<SimNode>> targets, Func<SimNode?> leader, long timeout,
+        Action? onWriteAcknowledged = null)
     {
+        this.onWriteAcknowledged = onWriteAcknowledged ?? (() => { });
         this.world = world;
         History = history;
         this.targets = targets;
+        this.leader = leader;
         this.timeout = timeout;
         random = world.Random.Fork(2);
     }
@@ -41,6 +49,19 @@ public sealed class Workload
             var c = client;
             world.Scheduler.After(random.Between(0, 20_000), () => Next(c));
         }
+    }
+
+    /// <summary>The node this client keeps calling; a new pick prefers the current leader.</summary>
+    private SimNode Pinned(int client, IReadOnlyList<SimNode> nodes)
+    {
+        if (pinned.TryGetValue(client, out var node) && node.IsUp && !node.IsRetired)
+        {
+            return node;
+        }
+
+        node = leader() is { IsUp: true, IsRetired: false } current ? current : random.Pick(nodes);
+        pinned[client] = node;
+        return node;
     }
 
     private void Next(int client)
@@ -68,7 +89,9 @@ public sealed class Workload
         }
 
         var nodes = targets();
-        var node = random.Pick(nodes);
+        var node = world.Plan.LeaderClients && leader() is { IsUp: true, IsRetired: false } current ? current
+            : world.Plan.StickyClients && client % 2 == 1 ? Pinned(client, nodes)
+            : random.Pick(nodes);
         var id = History.Invoke(client, input);
         active++;
         var finished = false;
@@ -86,7 +109,17 @@ public sealed class Workload
             world.Scheduler.After(random.Between(1_000, 30_000), () => Next(client));
         }
 
-        void OnReply(ClientReply reply) =>
+        void OnReply(ClientReply reply)
+        {
+            if (reply.Kind == ClientReplyKind.Ok && input.Kind != KvOperationKind.Get)
+            {
+                onWriteAcknowledged();
+            }
+
+            Reply(reply);
+        }
+
+        void Reply(ClientReply reply) =>
             world.Scheduler.After(random.Between(100, 2_000), () => Finish(() =>
             {
                 if (reply.Kind == ClientReplyKind.Ok)
@@ -104,6 +137,7 @@ public sealed class Workload
                 else
                 {
                     History.Discard(id);
+                    pinned.Remove(client); // refused or down: choose again next time
                 }
             }));
 
@@ -119,7 +153,8 @@ public sealed class Workload
             }
         });
 
-        world.Scheduler.After(timeout, () => Finish(() =>
+        var giveUpAfter = input.Kind == KvOperationKind.Get && world.Plan.ReadTimeout > 0 ? world.Plan.ReadTimeout : timeout;
+        world.Scheduler.After(giveUpAfter, () => Finish(() =>
         {
             // A read that never answered constrains nothing; a write may still take effect.
             if (input.Kind == KvOperationKind.Get)
