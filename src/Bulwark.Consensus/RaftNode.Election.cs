@@ -21,6 +21,7 @@ public sealed partial class RaftNode
     private void TickElection()
     {
         electionElapsed++;
+        TickLeaderLossReport();
         if (IsPromotable && electionElapsed >= randomizedElectionTimeout)
         {
             electionElapsed = 0;
