@@ -181,6 +181,27 @@ public sealed class ConnectionLossTests
     }
 
     [Fact]
+    public void AFollowerThatVotesForTheFirstCampaignerWithoutPreVoteLeavesItsShortTimer()
+    {
+        var cluster = new TestCluster(3, With(preVote: false, checkQuorum: true));
+        cluster.Elect(1);
+        cluster.Peers[1].Down = true;
+        cluster[2].ReportConnectionLost(1);
+        cluster[3].ReportConnectionLost(1);
+        cluster.Tick(2); // both confirm; 2 (rank 0) asks for votes at once, 3 (rank 1) grants its vote
+        Assert.Equal(2UL, cluster.Leader());
+        Assert.Equal(2UL, cluster[3].Status().SoftState.Leader);
+        var term = cluster[2].Status().HardState.Term;
+
+        // 2 now falls silent toward 3: the vote (adopting 2's term) must have ended 3's short timer.
+        cluster.Filters.Add(m => !(m.From == 2 && m.To == 3));
+        cluster.Delivered.Clear();
+        cluster.Tick(9);
+        Assert.DoesNotContain(cluster.Delivered, m => IsCampaignFrom(m, 3));
+        Assert.Equal(term, cluster[3].Status().HardState.Term);
+    }
+
+    [Fact]
     public void RepeatedReportsDoNotPostponeTheConfirmation()
     {
         var cluster = new TestCluster(3);
