@@ -21,6 +21,7 @@ public sealed partial class RaftNode
     private void TickElection()
     {
         electionElapsed++;
+        TickLeaderLossReport();
         if (IsPromotable && electionElapsed >= randomizedElectionTimeout)
         {
             electionElapsed = 0;
@@ -138,9 +139,13 @@ public sealed partial class RaftNode
     {
         var elapsed = electionElapsed;
         var timeout = randomizedElectionTimeout;
+        // The timer kept may be the short one after a leader loss: it stays marked so, so that granting this vote
+        // (or hearing the new leader) still ends it instead of leaving a short timer that would compete.
+        var shortTimer = campaignSoonAfterLeaderLoss;
         BecomeFollower(newTerm, 0);
         electionElapsed = elapsed;
         randomizedElectionTimeout = timeout;
+        campaignSoonAfterLeaderLoss = shortTimer;
     }
 
     private void BecomePreCandidate()

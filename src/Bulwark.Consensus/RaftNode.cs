@@ -193,5 +193,6 @@ public sealed partial class RaftNode
         heartbeatElapsed = 0;
         randomizedElectionTimeout = config.ElectionTicks + random.Next(config.ElectionTicks);
         campaignSoonAfterLeaderLoss = false;
+        CancelLeaderLossReport();
     }
 }

@@ -6,7 +6,10 @@ namespace Bulwark.Consensus.Tests;
 /// </summary>
 public sealed class ConnectionLossTests
 {
-    /// <summary>Fewer ticks than the shortest election timeout (10): only the early campaign can elect in time.</summary>
+    /// <summary>
+    /// Fewer ticks than the shortest election timeout (10): only the early campaign can elect in time (a missed
+    /// heartbeat, 2 ticks, then the first campaign's round trips).
+    /// </summary>
     private const int FewTicks = 6;
 
     private static Func<RaftConfig, RaftConfig> With(bool preVote, bool checkQuorum) =>
@@ -53,9 +56,13 @@ public sealed class ConnectionLossTests
         cluster[2].ReportConnectionLost(1);
         cluster[3].ReportConnectionLost(1);
 
-        cluster.Tick();
+        cluster.Tick(); // 1's next heartbeat may still come: both keep their leader
+        Assert.All([2UL, 3UL], id => Assert.Equal(1UL, cluster[id].Status().SoftState.Leader));
+        Assert.All([2UL, 3UL], id => Assert.Equal(Role.Follower, cluster[id].Status().SoftState.Role));
+        cluster.Tick(); // it did not: both give 1 up, and 2 (rank 0) campaigns at once
         Assert.Equal(Role.PreCandidate, cluster[2].Status().SoftState.Role);
         Assert.Equal(Role.Follower, cluster[3].Status().SoftState.Role);
+        Assert.Equal(0UL, cluster[3].Status().SoftState.Leader);
         cluster.Tick();
         Assert.Equal(Role.Follower, cluster[3].Status().SoftState.Role);
         cluster.Tick();
@@ -90,11 +97,13 @@ public sealed class ConnectionLossTests
         var cluster = new TestCluster(voters);
         cluster.Elect(1);
         var term = cluster[1].Status().HardState.Term;
-        // The report reaches 2 while 1's heartbeats to it are delayed, so 2 campaigns before it hears 1 again.
+        // The report reaches 2 while 1's heartbeats to it are delayed, so 2 sees 1 miss a heartbeat and campaigns
+        // before it hears 1 again.
         cluster.Filters.Add(m => !(m.From == 1 && m.To == 2 && m.Type == MessageType.Heartbeat));
         cluster[2].ReportConnectionLost(1);
-        Assert.Equal(0UL, cluster[2].Status().SoftState.Leader);
+        Assert.Equal(1UL, cluster[2].Status().SoftState.Leader); // not believed before a heartbeat is missed
         cluster.Tick(2);
+        Assert.Equal(0UL, cluster[2].Status().SoftState.Leader);
         Assert.Contains(cluster.Delivered, m => IsCampaignFrom(m, 2)); // it did try
 
         cluster.Heal();
@@ -105,22 +114,106 @@ public sealed class ConnectionLossTests
         Assert.All(cluster.Peers.Values, p => Assert.Equal(term, p.Node.Status().HardState.Term));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void FalseReportDoesNotDeposeAHealthyLeaderWhoseOtherFollowerIsCutOffFromIt(int heartbeatTicks)
+    {
+        // Issue 10: 1 leads; 3 hears nothing from 1 (one-way cut), so it keeps pre-campaigning and only 2's lease
+        // stops it. One false report at 2, between two of 1's heartbeats, must not lift that lease nor start a
+        // campaign that 3 (out of any lease) would back: 2 keeps hearing 1.
+        var cluster = new TestCluster(3, c => c with { HeartbeatTicks = heartbeatTicks });
+        cluster.Elect(1);
+        var term = cluster[1].Status().HardState.Term;
+        cluster.Filters.Add(m => !(m.From == 1 && m.To == 3));
+        cluster.Tick(3 * 10); // 3's election timer has fired: it is campaigning, 2 ignores it
+        Assert.Contains(cluster.Delivered, m => IsCampaignFrom(m, 3));
+        Assert.Equal(term, cluster[1].Status().HardState.Term);
+
+        cluster[2].ReportConnectionLost(1);
+        for (var tick = 0; tick < 10 * 10; tick++)
+        {
+            cluster.Tick();
+            Assert.Equal(Role.Leader, cluster[1].Status().SoftState.Role);
+            Assert.Equal(term, cluster[1].Status().HardState.Term);
+            Assert.Equal(1UL, cluster[2].Status().SoftState.Leader);
+        }
+    }
+
     [Fact]
-    public void FollowerThatForgotItsLeaderFollowsItAgainOnItsNextHeartbeatWithTheNormalTimeout()
+    public void LeadersNextHeartbeatCancelsTheReportAndTheNormalTimeoutStands()
     {
         var cluster = new TestCluster(3);
         cluster.Elect(1);
-        cluster[3].ReportConnectionLost(1); // rank 1: would campaign after 3 ticks
-        Assert.Equal(0UL, cluster[3].Status().SoftState.Leader);
+        cluster[3].ReportConnectionLost(1); // rank 1: would give 1 up after 2 silent ticks and campaign 2 later
+        Assert.Equal(1UL, cluster[3].Status().SoftState.Leader);
 
         cluster.Tick(); // 1's heartbeat arrives
         Assert.Equal(1UL, cluster[3].Status().SoftState.Leader);
 
-        // 1 now falls silent toward 3: the short timer must be gone, so 3 waits a full election timeout.
+        // 1 now falls silent toward 3: the report must be gone, so 3 waits a full election timeout.
         cluster.Filters.Add(m => !(m.From == 1 && m.To == 3));
         cluster.Delivered.Clear();
         cluster.Tick(9);
         Assert.DoesNotContain(cluster.Delivered, m => IsCampaignFrom(m, 3));
+    }
+
+    [Fact]
+    public void AFollowerThatConfirmsTheLossATickLateStillAnswersTheFirstCampaignersPreVote()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        var term = cluster[1].Status().HardState.Term;
+        cluster.Peers[1].Down = true;
+        cluster[2].ReportConnectionLost(1);
+        cluster.Tick(); // 3 sees the close a tick later than 2 (another socket, another tick phase)
+        cluster[3].ReportConnectionLost(1);
+        cluster.Tick(); // 2 confirms and campaigns; 3, still waiting on 1's heartbeat and in its lease, holds the pre-vote
+        Assert.Equal(Role.PreCandidate, cluster[2].Status().SoftState.Role);
+        Assert.Equal(1UL, cluster[3].Status().SoftState.Leader);
+
+        cluster.Tick(); // 3 confirms: it answers the held pre-vote, and 2 wins the very next term
+
+        Assert.Equal(2UL, cluster.Leader());
+        Assert.Equal(term + 1, cluster[2].Status().HardState.Term);
+        Assert.Equal(2UL, cluster[3].Status().SoftState.Leader);
+        Assert.DoesNotContain(cluster.Delivered, m => IsCampaignFrom(m, 3));
+    }
+
+    [Fact]
+    public void AFollowerThatVotesForTheFirstCampaignerWithoutPreVoteLeavesItsShortTimer()
+    {
+        var cluster = new TestCluster(3, With(preVote: false, checkQuorum: true));
+        cluster.Elect(1);
+        cluster.Peers[1].Down = true;
+        cluster[2].ReportConnectionLost(1);
+        cluster[3].ReportConnectionLost(1);
+        cluster.Tick(2); // both confirm; 2 (rank 0) asks for votes at once, 3 (rank 1) grants its vote
+        Assert.Equal(2UL, cluster.Leader());
+        Assert.Equal(2UL, cluster[3].Status().SoftState.Leader);
+        var term = cluster[2].Status().HardState.Term;
+
+        // 2 now falls silent toward 3: the vote (adopting 2's term) must have ended 3's short timer.
+        cluster.Filters.Add(m => !(m.From == 2 && m.To == 3));
+        cluster.Delivered.Clear();
+        cluster.Tick(9);
+        Assert.DoesNotContain(cluster.Delivered, m => IsCampaignFrom(m, 3));
+        Assert.Equal(term, cluster[3].Status().HardState.Term);
+    }
+
+    [Fact]
+    public void RepeatedReportsDoNotPostponeTheConfirmation()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Peers[1].Down = true;
+        cluster[2].ReportConnectionLost(1);
+        cluster.Tick();
+        cluster[2].ReportConnectionLost(1); // every refused redial reports again
+        cluster[3].ReportConnectionLost(1);
+        cluster.Tick();
+        Assert.Equal(0UL, cluster[2].Status().SoftState.Leader);
+        Assert.Contains(cluster.Delivered, m => IsCampaignFrom(m, 2));
     }
 
     [Fact]

@@ -4,11 +4,17 @@ namespace Bulwark.Consensus.Membership;
 /// Single-server membership changes (dissertation ch. 4): which changes make sense for a configuration,
 /// and the configuration that results. Pure functions so every node computes the same result from the log.
 /// </summary>
-internal static class MembershipRules
+/// <remarks>
+/// Public so that the host applies committed changes to its own view of the membership by the very rule the
+/// core uses: a copy of the rule can diverge from it (it once put a voter re-added as a learner in both sets).
+/// </remarks>
+public static class MembershipRules
 {
     /// <summary>Null if <paramref name="change"/> is valid for <paramref name="config"/>, else why not.</summary>
     public static string? Validate(ClusterConfig config, ConfigChange change)
     {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(change);
         if (change.NodeId == 0)
         {
             return "node id 0 is reserved";
@@ -36,11 +42,16 @@ internal static class MembershipRules
     }
 
     /// <summary>
-    /// The configuration after <paramref name="change"/>. Applied leniently: the leader validated the change
-    /// against the same configuration before appending it, so every node reaches the same result.
+    /// The configuration after <paramref name="change"/>, as the core computes it for every committed (or
+    /// appended) configuration entry. Applied leniently: the leader validated the change against the same
+    /// configuration before appending it, so every node reaches the same result; a change that makes no sense
+    /// for <paramref name="config"/> (a voter added as a learner, a non-member removed) leaves it unchanged, and
+    /// no id is ever both a voter and a learner.
     /// </summary>
     public static ClusterConfig Apply(ClusterConfig config, ConfigChange change)
     {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(change);
         var id = change.NodeId;
         return change.Type switch
         {

@@ -71,31 +71,27 @@ internal sealed class ProgressTracker
     private static bool IsMember(ClusterConfig config, ulong id) => config.IsVoter(id) || config.Learners.Contains(id);
 
     /// <summary>The highest index replicated on a majority of voters (this node counts with <paramref name="selfMatch"/>).</summary>
-    public ulong CommittedIndex(ulong selfId, ulong selfMatch)
-    {
-        var voters = Config.Voters;
-        Span<ulong> matches = voters.Count <= 64 ? stackalloc ulong[voters.Count] : new ulong[voters.Count];
-        var i = 0;
-        foreach (var id in voters)
-        {
-            matches[i++] = id == selfId ? selfMatch : byId.TryGetValue(id, out var p) ? p.Match : 0;
-        }
-
-        return MajorityConfig.QuorumValue(matches);
-    }
+    public ulong CommittedIndex(ulong selfId, ulong selfMatch) => QuorumValue(selfId, selfMatch, static p => p.Match);
 
     /// <summary>The highest ReadIndex sequence number acknowledged by a majority of voters.</summary>
-    public ulong QuorumReadAck(ulong selfId, ulong selfAck)
+    public ulong QuorumReadAck(ulong selfId, ulong selfAck) => QuorumValue(selfId, selfAck, static p => p.ReadAck);
+
+    /// <summary>
+    /// The largest value a majority of voters reached, one value per voter read by <paramref name="valueOf"/>;
+    /// this node counts with <paramref name="selfValue"/> (what it has made durable, or the read round it is on,
+    /// not its progress entry), a voter without progress with 0.
+    /// </summary>
+    private ulong QuorumValue(ulong selfId, ulong selfValue, Func<Progress, ulong> valueOf)
     {
         var voters = Config.Voters;
-        Span<ulong> acks = voters.Count <= 64 ? stackalloc ulong[voters.Count] : new ulong[voters.Count];
+        Span<ulong> values = voters.Count <= 64 ? stackalloc ulong[voters.Count] : new ulong[voters.Count];
         var i = 0;
         foreach (var id in voters)
         {
-            acks[i++] = id == selfId ? selfAck : byId.TryGetValue(id, out var p) ? p.ReadAck : 0;
+            values[i++] = id == selfId ? selfValue : byId.TryGetValue(id, out var p) ? valueOf(p) : 0;
         }
 
-        return MajorityConfig.QuorumValue(acks);
+        return MajorityConfig.QuorumValue(values);
     }
 
     /// <summary>True when a majority of voters (this node counts as active) was heard from recently.</summary>
