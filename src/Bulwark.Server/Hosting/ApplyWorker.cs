@@ -1,5 +1,6 @@
 using Bulwark.Consensus;
 using Bulwark.Kv;
+using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Hosting;
