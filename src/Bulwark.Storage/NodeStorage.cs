@@ -114,6 +114,16 @@ public sealed class NodeStorage : IDisposable
     /// </remarks>
     public void Persist(Ready ready)
     {
+        Write(ready);
+        Sync(ready);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Persist"/>: writes the Ready's snapshot, entries and hard state without the
+    /// batch's sync, so a driver on virtual time (the simulator) can put the sync's latency, and crashes, in between.
+    /// </summary>
+    public void Write(Ready ready)
+    {
         ArgumentNullException.ThrowIfNull(ready);
         if (ready.Snapshot is { Metadata.Index: > 0 } snapshot && Wal.SnapshotIndex < snapshot.Metadata.Index)
         {
@@ -134,7 +144,12 @@ public sealed class NodeStorage : IDisposable
         {
             Wal.SaveHardState(hard);
         }
+    }
 
+    /// <summary>The second half of <see cref="Persist"/>: one fdatasync for the batch, if the Ready needs it.</summary>
+    public void Sync(Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
         if (ready.MustSync)
         {
             Wal.Sync();
