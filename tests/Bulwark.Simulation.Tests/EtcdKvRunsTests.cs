@@ -5,8 +5,8 @@ using Xunit.Abstractions;
 namespace Bulwark.Simulation.Tests;
 
 /// <summary>
-/// The shipped store (Bulwark.Kv's MVCC state machine) replicated in the simulator: compare-and-sets are etcd Txns,
-/// and every run's history must be linearizable against the same <see cref="KvModel"/> as the sim's own KV.
+/// The shipped store (Bulwark.Kv's MVCC state machine, applied by the production host's apply worker) replicated in the
+/// simulator: compare-and-sets are etcd Txns, and every run's history must be linearizable against <see cref="KvModel"/>.
 /// </summary>
 public sealed class EtcdKvRunsTests(ITestOutputHelper output)
 {
@@ -22,11 +22,7 @@ public sealed class EtcdKvRunsTests(ITestOutputHelper output)
         var linearizable = 0;
         for (var i = 0; i < Runs; i++)
         {
-            var options = new SimulationOptions((ulong)(10_000 + i), i % 2 == 0 ? 3 : 5, i % 10 == 9 ? "all" : "mixed")
-            {
-                UseEtcdKv = true,
-                UseWal = i % 4 == 3,
-            };
+            var options = new SimulationOptions((ulong)(10_000 + i), i % 2 == 0 ? 3 : 5, i % 10 == 9 ? "all" : "mixed");
             var result = ClusterSimulation.Run(options);
             swapsSucceeded += result.Stats.SwapsSucceeded;
             swapsFailed += result.Stats.SwapsFailed;
@@ -47,8 +43,8 @@ public sealed class EtcdKvRunsTests(ITestOutputHelper output)
     [Fact]
     public void TheSameSeedGivesTheSameRunOnTheEtcdKv()
     {
-        var first = ClusterSimulation.Run(new SimulationOptions(11, 3, "all") { UseEtcdKv = true });
-        var second = ClusterSimulation.Run(new SimulationOptions(11, 3, "all") { UseEtcdKv = true });
+        var first = ClusterSimulation.Run(new SimulationOptions(11, 3, "all"));
+        var second = ClusterSimulation.Run(new SimulationOptions(11, 3, "all"));
         Assert.True(first.Passed, first.Describe());
         Assert.Equal(first.TraceHash, second.TraceHash);
         Assert.Equal(first.Stats, second.Stats);
@@ -59,7 +55,7 @@ public sealed class EtcdKvRunsTests(ITestOutputHelper output)
     {
         for (var seed = 1; seed <= MaxSeedsToCatch; seed++)
         {
-            var result = ClusterSimulation.Run(new SimulationOptions((ulong)seed, 3, "mixed", Sabotage.TxnIgnoresCompare) { UseEtcdKv = true });
+            var result = ClusterSimulation.Run(new SimulationOptions((ulong)seed, 3, "mixed", Sabotage.TxnIgnoresCompare));
             if (result.Passed)
             {
                 continue;

@@ -68,6 +68,30 @@ public sealed class NetworkAndTimeTests
         Assert.Equal(1000 - network.Dropped + network.Duplicated, delivered);
     }
 
+    /// <summary>
+    /// The production store applies whatever the log holds, so a forwarded proposal delivered twice would be applied
+    /// twice; the real transport (TCP) never delivers a message twice, so neither does the simulated one for proposals.
+    /// </summary>
+    [Fact]
+    public void AForwardedProposalIsDroppedOrDelayedButNeverDuplicated()
+    {
+        var scheduler = new EventScheduler();
+        var delivered = 0;
+        var network = new SimNetwork(scheduler, new DeterministicRandom(4), new TraceHash(), _ => { delivered++; return true; })
+        {
+            Conditions = new NetworkConditions(DropRate: 0.2, DuplicateRate: 0.5, DelaySpikeRate: 0, MinLatency: 100, MaxLatency: 200),
+        };
+        for (var i = 0; i < 1000; i++)
+        {
+            network.Send(M(1, 2) with { Type = MessageType.Propose });
+        }
+
+        scheduler.RunUntil(1_000_000);
+        Assert.InRange(network.Dropped, 100, 300);
+        Assert.Equal(0, network.Duplicated);
+        Assert.Equal(1000 - network.Dropped, delivered);
+    }
+
     [Fact]
     public void PartitionsCutLinksInOneOrBothDirectionsAndHeal()
     {

@@ -19,9 +19,9 @@ public sealed class SeededRunsTests(ITestOutputHelper output)
         var livenessMax = 0;
         for (var i = 0; i < Runs; i++)
         {
-            // Every tenth run switches on every fault kind at once; the rest draw a random mix per seed. Every fourth
-            // run keeps its disks in Bulwark.Storage's write-ahead log and snapshot store instead of the sim's own. Every third run replicates the shipped MVCC store (Bulwark.Kv) instead of the sim's KV.
-            var options = new SimulationOptions((ulong)(i + 1), i % 2 == 0 ? 3 : 5, i % 10 == 9 ? "all" : "mixed") { UseWal = i % 4 == 3, UseEtcdKv = i % 3 == 2 };
+            // Every tenth run switches on every fault kind at once; the rest draw a random mix per seed. Every run drives
+            // the production host: write-ahead log, snapshot store, apply worker and the shipped MVCC store.
+            var options = new SimulationOptions((ulong)(i + 1), i % 2 == 0 ? 3 : 5, i % 10 == 9 ? "all" : "mixed");
             var result = ClusterSimulation.Run(options);
             nodeCounts.Add(options.Nodes);
             kinds.UnionWith(result.Plan.Kinds().Split(','));

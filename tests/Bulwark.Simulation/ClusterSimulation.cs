@@ -1,4 +1,5 @@
 using Bulwark.Consensus;
+using Bulwark.Server.Hosting;
 using Bulwark.Verification;
 
 namespace Bulwark.Simulation;
@@ -27,7 +28,7 @@ public sealed class ClusterSimulation
     private readonly DeterministicRandom connectionLoss;
     private readonly Workload workload;
     private readonly MembershipDriver membership;
-    private readonly SnapshotMetadata bootstrapSnapshot;
+    private readonly ClusterConfig foundingConfig;
     private ClusterConfig latestConfig;
     private ulong latestConfigIndex;
     private bool chaos = true;
@@ -50,7 +51,7 @@ public sealed class ClusterSimulation
         world.ConfigApplied += OnConfigApplied;
         world.Network.Undeliverable = OnUndeliverable;
         latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
-        bootstrapSnapshot = RaftState.Bootstrap(latestConfig).Snapshot!;
+        foundingConfig = latestConfig;
         workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, FindLeader, options.ClientTimeout, OnWriteAcknowledged);
         membership = new MembershipDriver(world, faults, options.Nodes, FindLeader, AddNode);
     }
@@ -156,16 +157,12 @@ public sealed class ClusterSimulation
                 ReadIndexBeforeTermCommit = options.Sabotage.HasFlag(Sabotage.ReadIndexBeforeTermCommit),
             },
         };
-        ISimDisk disk = options.UseWal ? new WalDisk((int)(faults.NextULong() & int.MaxValue)) : new MemoryDisk();
-        IReplicatedStateMachine stateMachine = options.UseEtcdKv
-            ? new EtcdKvStateMachine(options.Sabotage.HasFlag(Sabotage.TxnIgnoresCompare))
-            : new KvStateMachine();
-        var node = new SimNode(world, config, disk, stateMachine, (long)(options.TickMicros * skew));
-        // Every node, founding or joining later, starts from the founding membership at index 0: the log after it
+        var fsSeed = (int)(faults.NextULong() & int.MaxValue);
+        var snapshotThreshold = world.Plan.CompactEvery > 0 ? (ulong)world.Plan.CompactEvery : NodeHostOptions.DefaultSnapshotThreshold;
+        // Every node, founding or joining later, bootstraps from the founding membership at index 0: the log after it
         // holds every change since, so replaying it (or a snapshot) yields the current membership. A joining node
         // started without it would rebuild its membership from the changes alone and could think itself the only voter.
-        node.Disk.InstallSnapshot(bootstrapSnapshot, ReadOnlyMemory<byte>.Empty);
-        node.Disk.Sync();
+        var node = new SimNode(world, config, foundingConfig, snapshotThreshold, fsSeed, (long)(options.TickMicros * skew));
         nodes[id] = node;
         running = null;
         return node;
@@ -582,14 +579,14 @@ public sealed class ClusterSimulation
             {
                 world.Monitor.Fail($"convergence: after healing, node {node.Id} applied {node.Applied} but node {reference.Id} applied {reference.Applied}");
             }
-            else if (node.StateMachine.Fingerprint() != reference.StateMachine.Fingerprint())
+            else if (node.Fingerprint() != reference.Fingerprint())
             {
                 world.Monitor.Fail($"state machine safety: nodes {node.Id} and {reference.Id} applied up to {node.Applied} but their states differ");
             }
 
             foreach (var id in workload.History.AcknowledgedWrites)
             {
-                if (!node.StateMachine.HasApplied(id))
+                if (!node.HasApplied(id))
                 {
                     world.Monitor.Fail($"durability: acknowledged write {id} is missing from node {node.Id}'s final state");
                     break;
@@ -597,7 +594,7 @@ public sealed class ClusterSimulation
             }
         }
 
-        world.Monitor.CheckLogMatching(nodes.Values.Select(n => (n.Id, n.Disk.Current)).ToList());
+        world.Monitor.CheckLogMatching(nodes.Values.Select(n => (n.Id, n.Log)).ToList());
     }
 
     private CheckVerdict CheckHistory()

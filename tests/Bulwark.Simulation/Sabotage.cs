@@ -1,9 +1,10 @@
 namespace Bulwark.Simulation;
 
 /// <summary>
-/// Deliberate protocol bugs, to prove the checkers catch them. The first three break the sim host's handling of
-/// <see cref="Bulwark.Consensus.Ready"/>; the next two and the last two switch on the core's own test faults;
-/// TxnIgnoresCompare breaks the etcd KV adapter's compare-and-set.
+/// Deliberate protocol bugs, to prove the checkers catch them. The first two switch on the production host's test
+/// faults (<see cref="Bulwark.Server.Hosting.HostTestFaults"/>) in its handling of <see cref="Bulwark.Consensus.Ready"/>;
+/// the third breaks the sim's client API; the next two and the last two switch on the core's own test faults;
+/// TxnIgnoresCompare breaks the translation of a compare-and-set into an etcd Txn.
 /// </summary>
 [Flags]
 public enum Sabotage
@@ -16,7 +17,7 @@ public enum Sabotage
     /// <summary>The host persists hard state with the vote dropped, so a restarted node can vote twice in a term.</summary>
     VoteNotPersisted = 2,
 
-    /// <summary>The host answers reads from its local state at once, without ReadIndex.</summary>
+    /// <summary>Reads are answered from the local store at once, without ReadIndex.</summary>
     ReadWithoutReadIndex = 4,
 
     /// <summary>The core commits earlier-term entries by counting replicas (the Figure 8 bug).</summary>
@@ -25,7 +26,7 @@ public enum Sabotage
     /// <summary>The core grants votes without checking that the candidate's log is up to date.</summary>
     GrantVoteIgnoringLogFreshness = 16,
 
-    /// <summary>With the etcd KV, a compare-and-set's Txn is sent without its compare, so every swap succeeds.</summary>
+    /// <summary>A compare-and-set's Txn is sent without its compare, so every swap succeeds.</summary>
     TxnIgnoresCompare = 32,
 
     /// <summary>The core's leader answers ReadIndex at once with its commit index, without a quorum round.</summary>

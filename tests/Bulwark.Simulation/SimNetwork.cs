@@ -54,7 +54,9 @@ public sealed class SimNetwork(EventScheduler scheduler, DeterministicRandom ran
         }
 
         Schedule(message, conditions);
-        if (random.Chance(conditions.DuplicateRate))
+        // Never a forwarded proposal: the real transport (TCP) never delivers a message twice, and the shipped store
+        // applies what the log holds, so a proposal duplicated here would be applied twice, a bug of the simulation.
+        if (message.Type != MessageType.Propose && random.Chance(conditions.DuplicateRate))
         {
             Duplicated++;
             Schedule(message, conditions);

@@ -1,67 +1,109 @@
-using System.Buffers.Binary;
+using Bulwark.Api.RaftCmd;
 using Bulwark.Consensus;
+using Bulwark.Kv;
+using Bulwark.Server.Hosting;
+using Bulwark.Storage;
+using Bulwark.Storage.FileSystem;
+using Bulwark.Storage.Wal;
 using Bulwark.Verification;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bulwark.Simulation;
 
 /// <summary>
-/// The sim host of one <see cref="RaftNode"/>: the same duties as the real node host, done on virtual time.
-/// Per Ready it sends Messages, writes snapshot, entries and hard state to its disk, waits for the simulated
-/// sync, then sends MessagesAfterPersist, applies committed entries, answers read states and calls Advance.
-/// A crash drops the core and everything in memory; a restart rebuilds both from what the disk kept.
+/// One simulated node running the production host: <see cref="ReadyProcessor"/> over <see cref="NodeStorage"/> (the
+/// write-ahead log and snapshot store on an <see cref="InMemoryFileSystem"/> whose crashes lose unsynced writes), the
+/// apply worker inline, and the shipped key-value store. What stays here is simulation: virtual time
+/// (ticks, the sync's latency between a Ready's two phases), the simulated network, crashes, and the client calls.
+/// A crash drops the host and everything in memory; a restart recovers through the production path
+/// (<see cref="NodeStorage.Open"/>, <see cref="NodeStorage.BuildRaftState"/>, the worker's snapshot restore).
 /// </summary>
-public sealed class SimNode
+public sealed class SimNode : IHostTestObserver
 {
+    private const string DataDir = "/data";
+    private static readonly WalOptions SmallSegments = new() { SegmentSize = 64 * 1024 };
+
     private readonly SimWorld world;
-    private readonly RaftConfig config;
-    private readonly Dictionary<long, Action<ClientReply>> waitingWrites = [];
-    private readonly Dictionary<long, (string Key, Action<ClientReply> Reply)> waitingReadIndex = [];
-    private readonly List<(ulong Index, string Key, Action<ClientReply> Reply)> waitingApply = [];
-    private readonly DeterministicRandom random;
-    private RaftNode? raft;
+    private readonly NodeHostOptions options;
+    private readonly HostDriver driver;
+    private readonly ClusterConfig founding;
+    private readonly InMemoryFileSystem fs;
+    private readonly SimPeerNetwork network;
+    private readonly bool txnIgnoresCompare;
+    private readonly DeterministicRandom crashes;
+    private readonly List<(Task Call, Action OnDone)> waiting = [];
+    private ReadyProcessor? host;
+    private PendingRequests? pending;
+    private LogMirror log = new();
     private int incarnation;
     private bool readyInFlight;
-    private ulong snapshotIndex;
     private Role role;
     private ulong lastCommit;
 
-    public SimNode(SimWorld world, RaftConfig config, ISimDisk disk, IReplicatedStateMachine stateMachine, long tickInterval)
+    /// <param name="core">The core's settings for this run (pre-vote, check-quorum, limits, test faults).</param>
+    /// <param name="founding">The founding membership: every node, founding or joining later, bootstraps from it.</param>
+    /// <param name="snapshotThreshold">Applied entries between the host's own snapshots.</param>
+    /// <param name="fsSeed">Seed of the file system's crash behaviour.</param>
+    public SimNode(SimWorld world, RaftConfig core, ClusterConfig founding, ulong snapshotThreshold, int fsSeed, long tickInterval)
     {
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(core);
+        ArgumentNullException.ThrowIfNull(founding);
         this.world = world;
-        this.config = config;
-        Disk = disk;
-        StateMachine = stateMachine;
+        this.founding = founding;
+        Id = core.Id;
         TickInterval = tickInterval;
-        random = world.Random.Fork(config.Id);
+        fs = new InMemoryFileSystem(fsSeed);
+        crashes = world.Random.Fork(Id ^ 0xC4A5_0000_0000_0000UL);
+        network = new SimPeerNetwork(world.Network);
+        txnIgnoresCompare = world.Sabotage.HasFlag(Sabotage.TxnIgnoresCompare);
+        var members = founding.Voters.Append(Id).Distinct().Select(id => new ClusterMember(id, $"n{id}", [$"http://n{id}:2380"], []));
+        options = new NodeHostOptions
+        {
+            NodeId = Id,
+            InitialCluster = [.. members],
+            DataDir = DataDir,
+            SnapshotThreshold = snapshotThreshold,
+            Wal = SmallSegments,
+        };
+        driver = new HostDriver
+        {
+            ConfigureCore = production => core with { MaxUncommittedBytes = production.MaxUncommittedBytes },
+            Random = world.Random.Fork(Id),
+            BootstrapConfig = founding,
+            InlineApply = true,
+            RunOffLoop = work => work(),
+            TestObserver = this,
+            TestFaults = new HostTestFaults
+            {
+                AckBeforePersist = world.Sabotage.HasFlag(Sabotage.AckBeforePersist),
+                VoteNotPersisted = world.Sabotage.HasFlag(Sabotage.VoteNotPersisted),
+            },
+        };
     }
 
-    public ulong Id => config.Id;
-
-    public ISimDisk Disk { get; }
-
-    public IReplicatedStateMachine StateMachine { get; }
+    public ulong Id { get; }
 
     /// <summary>Virtual microseconds between this node's ticks (differs per node under clock skew).</summary>
     public long TickInterval { get; }
 
-    public bool IsUp => raft is not null;
+    public bool IsUp => host is not null;
 
     /// <summary>Removed from the cluster and stopped for good.</summary>
     public bool IsRetired { get; private set; }
 
-    public ulong Applied { get; private set; }
+    /// <summary>The index the node's store has applied up to (0 while down).</summary>
+    public ulong Applied => host?.Applied ?? 0;
 
-    public ulong AppliedTerm { get; private set; }
-
-    /// <summary>The membership as of <see cref="Applied"/> (configurations take effect when appended; this is the
-    /// one the snapshot at Applied must carry).</summary>
-    public ClusterConfig AppliedConfig { get; private set; } = ClusterConfig.Of();
+    /// <summary>The log as this node wrote it (synced or not), for the checkers.</summary>
+    public DiskImage Log => log.Current;
 
     public int Restarts { get; private set; }
 
-    public RaftStatus? Status() => raft?.Status();
+    public RaftStatus? Status() => host?.CoreStatus();
 
-    public SoftState? SoftState => raft?.Status().SoftState;
+    public SoftState? SoftState => host?.CoreStatus().SoftState;
 
     public void Start()
     {
@@ -70,24 +112,21 @@ public sealed class SimNode
             throw new SimulationException($"node {Id} cannot start: it is {(IsUp ? "already up" : "retired")}");
         }
 
-        var image = Disk.Recover();
-        StateMachine.Restore(image.SnapshotData);
-        snapshotIndex = image.Snapshot?.Index ?? 0;
-        Applied = snapshotIndex;
-        AppliedTerm = image.Snapshot?.Term ?? 0;
-        AppliedConfig = image.Snapshot?.Config ?? ClusterConfig.Of();
-        var state = new RaftState(image.HardState, image.Snapshot, [.. image.Entries], Applied);
+        var storage = NodeStorage.Open(fs, DataDir, SmallSegments);
+        var recovered = storage.BuildRaftState(founding);
+        log = LogMirror.From(recovered);
         incarnation++;
         readyInFlight = false;
         role = Role.Follower;
-        lastCommit = image.HardState.Commit;
-        raft = new RaftNode(config, state, random);
-        world.Trace(Id, "start", (long)image.HardState.Term, (long)image.LastIndex);
+        lastCommit = recovered.HardState.Commit;
+        pending = new PendingRequests(1);
+        host = new ReadyProcessor(options, storage, network, pending, NullLogger.Instance, driver: driver);
+        world.Trace(Id, "start", (long)recovered.HardState.Term, (long)log.Current.LastIndex);
         ScheduleTick(incarnation);
         Pump();
     }
 
-    /// <summary>Power loss: the core and every in-memory structure vanish; clients waiting here never hear back.</summary>
+    /// <summary>Power loss: the host and every in-memory structure vanish; clients waiting here never hear back.</summary>
     public void Crash()
     {
         if (!IsUp)
@@ -95,13 +134,17 @@ public sealed class SimNode
             return;
         }
 
-        raft = null;
+        // Not disposed: a dying process flushes nothing. The file system keeps what was synced (and, with torn
+        // writes, possibly a prefix of what was not, the last record torn).
+        host = null;
+        pending = null;
         incarnation++;
         readyInFlight = false;
-        waitingWrites.Clear();
-        waitingReadIndex.Clear();
-        waitingApply.Clear();
-        Disk.Crash(random, world.Plan.TornWrites, world.Plan.TornWrites);
+        waiting.Clear();
+        var mayTear = world.Plan.TornWrites;
+        var mode = !mayTear ? CrashMode.LoseUnsynced
+            : crashes.Next(3) switch { 0 => CrashMode.LoseUnsynced, 1 => CrashMode.TearLastUnsynced, _ => CrashMode.RandomPrefix };
+        fs.Crash(mode, new Random((int)(crashes.NextULong() & int.MaxValue)));
         Restarts++;
         world.Trace(Id, "crash", 0, 0);
     }
@@ -115,37 +158,35 @@ public sealed class SimNode
 
     public void Receive(Message message)
     {
-        if (raft is null)
+        if (host is null)
         {
             return;
         }
 
-        raft.Step(message);
+        host.Step(message);
         Pump();
     }
 
     public void SubmitWrite(SimCommand command, Action<ClientReply> reply)
     {
-        if (raft is null)
+        if (host is null || pending is null)
         {
             reply(ClientReply.Unavailable);
             return;
         }
 
-        waitingWrites[command.RequestId] = reply;
-        var result = raft.Propose(command.Encode());
-        if (!result.IsAccepted)
-        {
-            waitingWrites.Remove(command.RequestId);
-            reply(ClientReply.Refused(result.Status));
-        }
-
+        var requestId = (ulong)command.RequestId;
+        var call = pending.RegisterProposal(requestId);
+        waiting.Add((call, () => reply(call.IsCompletedSuccessfully
+            ? ClientReply.Ok(SimCommandTranslation.ToOutput(command, call.Result))
+            : ClientReply.Refused(ProposeStatus.NoLeader))));
+        host.Propose(requestId, SimCommandTranslation.ToRaftCommand(command, Id, txnIgnoresCompare).ToByteArray());
         Pump();
     }
 
     public void SubmitRead(long requestId, string key, Action<ClientReply> reply)
     {
-        if (raft is null)
+        if (host is null || pending is null)
         {
             reply(ClientReply.Unavailable);
             return;
@@ -153,51 +194,49 @@ public sealed class SimNode
 
         if (world.Sabotage.HasFlag(Sabotage.ReadWithoutReadIndex))
         {
-            reply(ClientReply.Ok(StateMachine.Read(key)));
+            reply(ClientReply.Ok(host.Read(store => SimCommandTranslation.Read(store, key))));
             return;
         }
 
-        waitingReadIndex[requestId] = (key, reply);
-        var context = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(context, requestId);
-        var result = raft.ReadIndex(context);
-        if (!result.IsAccepted)
-        {
-            waitingReadIndex.Remove(requestId);
-            reply(ClientReply.Refused(result.Status));
-        }
-
+        // As the API serves a linearizable range: wait for the read point to be confirmed and applied, then read.
+        var readId = (ulong)requestId;
+        var call = pending.RegisterRead(readId);
+        var at = host;
+        waiting.Add((call, () => reply(call.IsCompletedSuccessfully
+            ? ClientReply.Ok(at.Read(store => SimCommandTranslation.Read(store, key)))
+            : ClientReply.Refused(ProposeStatus.NoLeader))));
+        host.ReadIndex(readId);
         Pump();
     }
 
     public ProposeResult ProposeConfigChange(ConfigChange change)
     {
-        var result = raft?.ProposeConfigChange(change) ?? new ProposeResult(ProposeStatus.NoLeader);
+        var result = host?.ProposeConfigChange(change) ?? new ProposeResult(ProposeStatus.NoLeader);
         Pump();
         return result;
     }
 
     public void TransferLeadership(ulong target)
     {
-        raft?.TransferLeadership(target);
+        host?.TransferLeadership(target);
         Pump();
     }
 
     /// <summary>The transport could not reach <paramref name="message"/>'s target (link cut or node down).</summary>
     public void ReportUndeliverable(Message message)
     {
-        if (raft is null)
+        if (host is null)
         {
             return;
         }
 
         if (message.Type == MessageType.Snapshot)
         {
-            raft.ReportSnapshotFailure(message.To);
+            host.ReportSnapshotFailure(message.To);
         }
         else
         {
-            raft.ReportUnreachable(message.To);
+            host.ReportUnreachable(message.To);
         }
 
         Pump();
@@ -206,74 +245,41 @@ public sealed class SimNode
     /// <summary>The transport saw the connection to or from <paramref name="peer"/> close (or was told so falsely).</summary>
     public void ReportConnectionLost(ulong peer)
     {
-        if (raft is null)
+        if (host is null)
         {
             return;
         }
 
         world.Trace(Id, "connection-lost", (long)peer, 0);
-        raft.ReportConnectionLost(peer);
+        host.ReportConnectionLost(peer);
         Pump();
     }
 
-    private void ScheduleTick(int forIncarnation)
-    {
-        world.Scheduler.After(TickInterval, () =>
-        {
-            if (forIncarnation != incarnation || raft is null)
-            {
-                return;
-            }
+    /// <summary>Whether this node's store reflects the write with this request id (applied here or in a snapshot).</summary>
+    public bool HasApplied(long requestId) => world.AppliedAt(requestId) is { } index && Applied >= index;
 
-            raft.Tick();
-            Pump();
-            ScheduleTick(forIncarnation);
+    /// <summary>A hash of the whole key-value store (the shipped store's own snapshot), to compare replicas.</summary>
+    public ulong Fingerprint()
+    {
+        var up = host ?? throw new SimulationException($"node {Id} is down: it has no state to compare");
+        return up.Read(store =>
+        {
+            using var stream = new MemoryStream();
+            store.WriteSnapshot(stream);
+            return TraceHash.Of(stream.ToArray());
         });
     }
 
-    /// <summary>Takes the next Ready if the previous one is done (one Ready at a time, as the contract requires).</summary>
-    private void Pump()
+    void IHostTestObserver.Written(Ready ready)
     {
-        if (raft is null || readyInFlight || !raft.HasReady)
-        {
-            return;
-        }
-
-        var ready = raft.GetReady();
-        readyInFlight = true;
-        Persist(ready);
-        var me = incarnation;
-        if (ready.MustSync)
-        {
-            world.Scheduler.After(world.Random.Between(0, world.Plan.SyncLatencyMax), () =>
-            {
-                if (me == incarnation)
-                {
-                    Finish(ready);
-                }
-            });
-        }
-        else
-        {
-            Finish(ready);
-        }
-    }
-
-    private void Persist(Ready ready)
-    {
-        foreach (var message in ready.Messages)
-        {
-            world.Network.Send(WithSnapshotData(message));
-        }
-
         if (ready.Snapshot is { } snapshot)
         {
-            Disk.InstallSnapshot(snapshot.Metadata, snapshot.Data);
+            log.InstallSnapshot(snapshot.Metadata);
         }
 
         if (!ready.Entries.IsEmpty)
         {
-            Disk.Append(ready.Entries);
+            log.Append(ready.Entries);
             world.Monitor.OnAppend(Id, ready.Entries);
         }
 
@@ -287,14 +293,14 @@ public sealed class SimNode
 
         if (ready.HardState is { } hardState)
         {
-            if (wasLeader && hardState.Commit > lastCommit && Disk.TermAt(hardState.Commit) is var commitTerm && commitTerm != hardState.Term)
+            if (wasLeader && hardState.Commit > lastCommit && log.TermAt(hardState.Commit) is var commitTerm && commitTerm != hardState.Term)
             {
                 world.Monitor.OnLeaderCommittedOldTerm(Id, hardState.Term, hardState.Commit, commitTerm);
             }
 
             lastCommit = hardState.Commit;
-            Disk.WriteHardState(world.Sabotage.HasFlag(Sabotage.VoteNotPersisted) ? hardState with { Vote = 0 } : hardState);
-            world.Monitor.OnHardState(Id, hardState, Disk.TermAt(hardState.Commit));
+            log.WriteHardState(hardState);
+            world.Monitor.OnHardState(Id, hardState, log.TermAt(hardState.Commit));
         }
 
         if (ready.SoftState is { } soft)
@@ -302,138 +308,101 @@ public sealed class SimNode
             world.Trace(Id, "role", (long)soft.Role, (long)soft.Term);
             if (soft.Role == Role.Leader)
             {
-                world.Monitor.OnLeader(Id, soft.Term, Disk.Current);
-            }
-        }
-
-        if (world.Sabotage.HasFlag(Sabotage.AckBeforePersist))
-        {
-            foreach (var message in ready.MessagesAfterPersist)
-            {
-                world.Network.Send(message);
+                world.Monitor.OnLeader(Id, soft.Term, log.Current);
             }
         }
     }
 
-    private void Finish(Ready ready)
+    void IHostTestObserver.Applied(Entry entry, ClusterConfig config)
     {
-        // As the node host does: a Ready whose only change is the commit index is written but not synced, so a crash
-        // may lose it (the commit index is volatile state).
-        if (ready.MustSync)
-        {
-            Disk.Sync();
-        }
-
-        if (!world.Sabotage.HasFlag(Sabotage.AckBeforePersist))
-        {
-            foreach (var message in ready.MessagesAfterPersist)
-            {
-                world.Network.Send(message);
-            }
-        }
-
-        if (ready.Snapshot is { } snapshot)
-        {
-            StateMachine.Restore(snapshot.Data.Span);
-            snapshotIndex = snapshot.Metadata.Index;
-            Applied = snapshot.Metadata.Index;
-            AppliedTerm = snapshot.Metadata.Term;
-            AppliedConfig = snapshot.Metadata.Config;
-            world.OnConfigApplied(Id, Applied, AppliedConfig);
-            world.Trace(Id, "install-snapshot", (long)Applied, (long)AppliedTerm);
-        }
-
-        foreach (var entry in ready.CommittedEntries)
-        {
-            Apply(entry);
-        }
-
-        foreach (var readState in ready.ReadStates)
-        {
-            var requestId = BinaryPrimitives.ReadInt64LittleEndian(readState.Context.Span);
-            if (waitingReadIndex.Remove(requestId, out var read))
-            {
-                waitingApply.Add((readState.Index, read.Key, read.Reply));
-            }
-        }
-
-        ServeReads();
-        raft!.Advance(ready);
-        readyInFlight = false;
-        MaybeCompact();
-        Pump();
-    }
-
-    private void Apply(Entry entry)
-    {
-        if (entry.Index != Applied + 1)
-        {
-            throw new SimulationException($"node {Id} was handed entry {entry} to apply, but it has applied up to {Applied}");
-        }
-
         world.Monitor.OnApply(Id, entry);
-        Applied = entry.Index;
-        AppliedTerm = entry.Term;
         if (entry.Type == EntryType.ConfigChange)
         {
-            AppliedConfig = Membership.Apply(AppliedConfig, ConfigChange.Decode(entry.Data.Span));
-            world.OnConfigApplied(Id, entry.Index, AppliedConfig);
+            world.OnConfigApplied(Id, entry.Index, config);
         }
-        else if (!entry.Data.IsEmpty)
+        else if (!entry.Data.IsEmpty && !MemberAttributes.IsAttributesEntry(entry.Data.Span))
         {
-            var command = SimCommand.Decode(entry.Data);
-            var output = StateMachine.Apply(command);
-            if (output is not null && waitingWrites.Remove(command.RequestId, out var reply))
+            world.RecordApplied((long)RaftCommand.Parser.ParseFrom(entry.Data.Span).RequestId, entry.Index);
+        }
+    }
+
+    void IHostTestObserver.Installed(SnapshotMetadata metadata)
+    {
+        world.OnConfigApplied(Id, metadata.Index, metadata.Config);
+        world.Trace(Id, "install-snapshot", (long)metadata.Index, (long)metadata.Term);
+    }
+
+    private void ScheduleTick(int forIncarnation)
+    {
+        world.Scheduler.After(TickInterval, () =>
+        {
+            if (forIncarnation != incarnation || host is null)
             {
-                reply(ClientReply.Ok(output));
+                return;
+            }
+
+            host.Tick();
+            Pump();
+            ScheduleTick(forIncarnation);
+        });
+    }
+
+    /// <summary>
+    /// Runs the host's Readies one at a time: phase 1 (send, write) now, phase 2 (sync, after-persist messages, apply,
+    /// Advance) after the simulated sync latency when the Ready must sync, at once when not. A crash in between loses
+    /// the unsynced writes. Then answers the client calls the host completed.
+    /// </summary>
+    private void Pump()
+    {
+        while (host is not null && !readyInFlight && host.BeginReady() is { } ready)
+        {
+            if (ready.MustSync)
+            {
+                readyInFlight = true;
+                var me = incarnation;
+                world.Scheduler.After(world.Random.Between(0, world.Plan.SyncLatencyMax), () =>
+                {
+                    if (me == incarnation)
+                    {
+                        readyInFlight = false;
+                        host!.CompleteReady();
+                        Pump();
+                    }
+                });
+                break;
+            }
+
+            host.CompleteReady();
+        }
+
+        AnswerCompletedCalls();
+    }
+
+    /// <summary>Answers, in the order they were made, the calls the host completed (no continuation runs on a thread).</summary>
+    private void AnswerCompletedCalls()
+    {
+        for (var i = 0; i < waiting.Count; i++)
+        {
+            if (waiting[i].Call.IsCompleted)
+            {
+                var done = waiting[i].OnDone;
+                waiting.RemoveAt(i--);
+                done();
             }
         }
     }
 
-    private void ServeReads()
+    /// <summary>The host's view of the peers: every message goes into the simulated network; peer URLs mean nothing here.</summary>
+    private sealed class SimPeerNetwork(SimNetwork network) : IPeerNetwork
     {
-        for (var i = 0; i < waitingApply.Count; i++)
-        {
-            var (index, key, reply) = waitingApply[i];
-            if (index <= Applied)
-            {
-                waitingApply.RemoveAt(i--);
-                reply(ClientReply.Ok(StateMachine.Read(key)));
-            }
-        }
-    }
+        public void Send(Message message) => network.Send(message);
 
-    private void MaybeCompact()
-    {
-        var every = world.Plan.CompactEvery;
-        if (every <= 0 || Applied < snapshotIndex + (ulong)every || raft is null)
+        public void AddPeer(ulong id, string peerUrl)
         {
-            return;
         }
 
-        Disk.SaveSnapshot(new SnapshotMetadata(Applied, AppliedTerm, AppliedConfig), StateMachine.TakeSnapshot());
-        Disk.Sync();
-        raft.Compact(Applied);
-        snapshotIndex = Applied;
-        world.Trace(Id, "compact", (long)Applied, 0);
-    }
-
-    private Message WithSnapshotData(Message message)
-    {
-        if (message.Type != MessageType.Snapshot || message.Snapshot is null)
+        public void RemovePeer(ulong id)
         {
-            return message;
         }
-
-        // The core may have asked for this snapshot before the host compacted again; a host keeps only its newest
-        // snapshot, and sending that one (with its own metadata) is as good: it covers everything the older did.
-        var image = Disk.Current;
-        if (image.Snapshot is null || image.Snapshot.Index < message.Snapshot.Metadata.Index)
-        {
-            throw new SimulationException(
-                $"node {Id} sends snapshot {message.Snapshot.Metadata.Index}@{message.Snapshot.Metadata.Term} but its disk holds {image.Snapshot?.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}");
-        }
-
-        return message with { Snapshot = new Snapshot(image.Snapshot, image.SnapshotData) };
     }
 }

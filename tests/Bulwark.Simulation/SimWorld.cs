@@ -6,6 +6,7 @@ namespace Bulwark.Simulation;
 public sealed class SimWorld
 {
     private readonly List<string>? traceLines;
+    private readonly Dictionary<long, ulong> appliedAt = [];
 
     public SimWorld(ulong seed, FaultPlan plan, Sabotage sabotage, bool keepTrace, Func<Message, bool> deliver)
     {
@@ -37,6 +38,13 @@ public sealed class SimWorld
     public event Action<ulong, ulong, ClusterConfig>? ConfigApplied;
 
     public void OnConfigApplied(ulong node, ulong index, ClusterConfig config) => ConfigApplied?.Invoke(node, index, config);
+
+    /// <summary>A node applied the client write with this request id at this log index (the first node to apply it
+    /// decides; the safety monitor checks every other node applies the same entry there).</summary>
+    public void RecordApplied(long requestId, ulong index) => appliedAt.TryAdd(requestId, index);
+
+    /// <summary>The log index at which the write with this request id was applied, if any node applied it.</summary>
+    public ulong? AppliedAt(long requestId) => appliedAt.TryGetValue(requestId, out var index) ? index : null;
 
     /// <summary>Records a delivered message in the readable trace (the hash already covers deliveries).</summary>
     public void TraceDelivery(Message message) => traceLines?.Add($"{Scheduler.Now / 1000.0,10:F3}ms    {message}");

@@ -12,14 +12,6 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
     /// <summary>A client gives up on a call after this long (virtual microseconds); its outcome is then unknown.</summary>
     public long ClientTimeout { get; init; } = 500_000;
 
-    /// <summary>Back node disks with Bulwark.Storage's write-ahead log and snapshot store (over its in-memory
-    /// crash-semantics file system) instead of the simulator's own <see cref="MemoryDisk"/>.</summary>
-    public bool UseWal { get; init; }
-
-    /// <summary>Replicate the shipped store (Bulwark.Kv's MVCC state machine, via <see cref="EtcdKvStateMachine"/>)
-    /// instead of the simulator's own small <see cref="KvStateMachine"/>.</summary>
-    public bool UseEtcdKv { get; init; }
-
     /// <summary>Keep a human-readable event trace (replay --trace).</summary>
     public bool KeepTrace { get; init; }
 
@@ -27,12 +19,10 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
     public string ReplayCommand =>
         $"dotnet run --project tests/Bulwark.Simulation -c Release -- replay --seed {Seed} --nodes {Nodes}" +
         (Profile == "mixed" ? "" : $" --profile {Profile}") +
-        (UseWal ? " --disk wal" : "") +
-        (UseEtcdKv ? " --kv etcd" : "") +
         (Sabotage == Sabotage.None ? "" : $" --sabotage {Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)}");
 
     /// <summary>The same run through the test suite (the Replay test honours these variables).</summary>
     public string ReplayTestCommand =>
-        $"BULWARK_SIM_SEED={Seed} BULWARK_SIM_NODES={Nodes} BULWARK_SIM_PROFILE={Profile} BULWARK_SIM_DISK={(UseWal ? "wal" : "memory")} BULWARK_SIM_KV={(UseEtcdKv ? "etcd" : "simple")} BULWARK_SIM_SABOTAGE={Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)} " +
+        $"BULWARK_SIM_SEED={Seed} BULWARK_SIM_NODES={Nodes} BULWARK_SIM_PROFILE={Profile} BULWARK_SIM_SABOTAGE={Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)} " +
         "dotnet test tests/Bulwark.Simulation.Tests -c Release --filter FullyQualifiedName~ReplayTests";
 }

@@ -39,8 +39,8 @@ public static class SimulatorCommand
     }
 
     private const string Usage =
-        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--disk memory|wal] [--kv simple|etcd]\n" +
-        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--disk memory|wal] [--kv simple|etcd] [--trace]";
+        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X]\n" +
+        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--trace]";
 
     private static int Replay(Dictionary<string, string> flags, TextWriter output)
     {
@@ -51,8 +51,6 @@ public static class SimulatorCommand
             ParseSabotage(flags.GetValueOrDefault("sabotage")))
         {
             KeepTrace = flags.ContainsKey("trace"),
-            UseWal = ParseDisk(flags),
-            UseEtcdKv = ParseKv(flags),
         };
         var result = ClusterSimulation.Run(options);
         foreach (var line in result.Trace)
@@ -81,8 +79,6 @@ public static class SimulatorCommand
         };
         var profile = flags.GetValueOrDefault("profile", "mixed");
         var sabotage = ParseSabotage(flags.GetValueOrDefault("sabotage"));
-        var useWal = ParseDisk(flags);
-        var useEtcdKv = ParseKv(flags);
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -94,7 +90,7 @@ public static class SimulatorCommand
                 break;
             }
 
-            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { UseWal = useWal, UseEtcdKv = useEtcdKv };
+            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage);
             var result = ClusterSimulation.Run(options);
             summary.Add(result);
             if (!result.Passed)
@@ -144,19 +140,6 @@ public static class SimulatorCommand
             ? v
             : throw new ArgumentException($"--{name} must be a non-negative integer, got '{text}'");
 
-    private static bool ParseDisk(Dictionary<string, string> flags) => flags.GetValueOrDefault("disk", "memory") switch
-    {
-        "memory" => false,
-        "wal" => true,
-        var other => throw new ArgumentException($"--disk must be memory or wal, got '{other}'"),
-    };
-
-    private static bool ParseKv(Dictionary<string, string> flags) => flags.GetValueOrDefault("kv", "simple") switch
-    {
-        "simple" => false,
-        "etcd" => true,
-        var other => throw new ArgumentException($"--kv must be simple or etcd, got '{other}'"),
-    };
 
     public static Sabotage ParseSabotage(string? text) =>
         text is null ? Sabotage.None :

@@ -1,5 +1,6 @@
 using Bulwark.Consensus;
 using Bulwark.Kv;
+using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Hosting;
@@ -12,6 +13,8 @@ namespace Bulwark.Server.Hosting;
 /// <see cref="NodeHostOptions.SnapshotThreshold"/> entries, writes a snapshot between two batches and tells the loop
 /// (through <c>snapshotWritten</c>) that the log may be compacted up to it. A snapshot that finds the disk full is not
 /// fatal: the worker raises the NOSPACE alarm and tries again only when the loop asks (<see cref="ApplyWork.RetrySnapshot"/>).
+/// With <see cref="HostDriver.InlineApply"/> (the simulator) there is no thread: <see cref="Enqueue"/> does the work on
+/// the caller, in the same order and with the same effects, and an exception propagates to the caller.
 /// </summary>
 internal sealed class ApplyWorker : IDisposable
 {
@@ -30,7 +33,8 @@ internal sealed class ApplyWorker : IDisposable
     private readonly Lock storeLock = new();
     private readonly object progressLock = new();
     private readonly List<ApplyResult> results = [];
-    private readonly Thread thread;
+    private readonly HostDriver driver;
+    private readonly Thread? thread;
 
     private ClusterConfig appliedConfig;
     private ulong applied;
@@ -42,7 +46,8 @@ internal sealed class ApplyWorker : IDisposable
     private Exception? failure;
 
     public ApplyWorker(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger,
-        MemberTable members, DiskSpaceAlarm diskSpace, Action<SnapshotMetadata> snapshotWritten, Action wake)
+        MemberTable members, DiskSpaceAlarm diskSpace, Action<SnapshotMetadata> snapshotWritten, Action wake, ClusterConfig initialConfig,
+        HostDriver driver)
     {
         this.options = options;
         this.storage = storage;
@@ -53,8 +58,9 @@ internal sealed class ApplyWorker : IDisposable
         this.diskSpace = diskSpace;
         this.snapshotWritten = snapshotWritten;
         this.wake = wake;
+        this.driver = driver;
         selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
-        appliedConfig = ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
+        appliedConfig = initialConfig;
         if (storage.NewestSnapshot is { } snapshot)
         {
             RestoreFromDisk(snapshot);
@@ -66,8 +72,11 @@ internal sealed class ApplyWorker : IDisposable
         lastSnapshotIndex = applied;
         finished = applied;
         pending.Applied(applied);
-        thread = new Thread(Run) { IsBackground = true, Name = $"bulwark-apply-{options.NodeId:x}" };
-        thread.Start();
+        if (!driver.InlineApply)
+        {
+            thread = new Thread(Run) { IsBackground = true, Name = $"bulwark-apply-{options.NodeId:x}" };
+            thread.Start();
+        }
     }
 
     /// <summary>The index of the last entry applied to the store (any thread).</summary>
@@ -84,6 +93,12 @@ internal sealed class ApplyWorker : IDisposable
 
     public void Enqueue(ApplyWork work)
     {
+        if (thread is null)
+        {
+            Do(work);
+            return;
+        }
+
         queue.Add(work);
     }
 
@@ -123,22 +138,7 @@ internal sealed class ApplyWorker : IDisposable
         {
             while (queue.TryTake(out var work))
             {
-                switch (work)
-                {
-                    case ApplyWork.Entries entries:
-                        ApplyEntries(entries.Committed);
-                        break;
-                    case ApplyWork.Install install:
-                        Install(install.Snapshot);
-                        break;
-                }
-
-                MaybeSnapshot(retry: work is ApplyWork.RetrySnapshot);
-                lock (progressLock)
-                {
-                    finished = applied;
-                    Monitor.PulseAll(progressLock);
-                }
+                Do(work);
             }
         }
         catch (Exception e)
@@ -150,6 +150,26 @@ internal sealed class ApplyWorker : IDisposable
             }
 
             wake();
+        }
+    }
+
+    private void Do(ApplyWork work)
+    {
+        switch (work)
+        {
+            case ApplyWork.Entries entries:
+                ApplyEntries(entries.Committed);
+                break;
+            case ApplyWork.Install install:
+                Install(install.Snapshot);
+                break;
+        }
+
+        MaybeSnapshot(retry: work is ApplyWork.RetrySnapshot);
+        lock (progressLock)
+        {
+            finished = applied;
+            Monitor.PulseAll(progressLock);
         }
     }
 
@@ -186,6 +206,7 @@ internal sealed class ApplyWorker : IDisposable
 
                 last = entry.Index;
                 lastTerm = entry.Term;
+                driver.TestObserver?.Applied(entry, appliedConfig);
             }
 
             // Published under the store lock: a reader that sees the new revision also sees the new applied index.
@@ -217,6 +238,7 @@ internal sealed class ApplyWorker : IDisposable
         }
 
         members.Replace(restored);
+        driver.TestObserver?.Installed(snapshot.Metadata);
         lastSnapshotIndex = snapshot.Metadata.Index;
         pending.Applied(snapshot.Metadata.Index);
         foreach (var member in members.All)
@@ -359,7 +381,7 @@ internal sealed class ApplyWorker : IDisposable
     public void Dispose()
     {
         queue.Complete();
-        if (Thread.CurrentThread != thread)
+        if (thread is not null && Thread.CurrentThread != thread)
         {
             thread.Join();
         }

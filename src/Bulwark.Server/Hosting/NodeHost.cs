@@ -5,6 +5,7 @@ using Bulwark.Consensus;
 using Bulwark.Kv;
 using Bulwark.Kv.Validation;
 using Bulwark.Server.Transport;
+using Bulwark.Storage;
 using Bulwark.Storage.FileSystem;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;

@@ -19,7 +19,10 @@ namespace Bulwark.Server.Hosting;
 /// A full disk is not fatal (an fsync error is): a Ready whose persist fails with <see cref="DiskFullException"/> is
 /// held, not advanced, and the core gets no further input until <see cref="RetryHeldWrites"/> persists it (the host
 /// retries with backoff); meanwhile <see cref="DiskSpace"/> raises the NOSPACE alarm. See docs/storage.md, "Disk full".
-/// No sockets or timers: <see cref="NodeHost"/> drives it from one loop, and a test can drive it directly.
+/// No sockets or timers: <see cref="NodeHost"/> drives it from one loop, and a test can drive it directly. The
+/// deterministic simulator drives it too (<see cref="HostDriver"/>): one Ready at a time in two phases,
+/// <see cref="BeginReady"/> (send, write) and <see cref="CompleteReady"/> (sync, the rest), with its simulated sync
+/// latency, and crashes, in between. NodeHost runs both phases back to back.
 /// Not thread-safe, except <see cref="Read{T}"/> and <see cref="Status"/>.
 /// </summary>
 public sealed class ReadyProcessor : IDisposable
@@ -41,6 +44,7 @@ public sealed class ReadyProcessor : IDisposable
     private readonly ApplyWorker worker;
     private readonly MemberAttributes selfAttributes;
     private readonly Action wake;
+    private readonly HostDriver driver;
     private readonly ConcurrentQueue<SnapshotMetadata> snapshotsWritten = new();
     private readonly ConcurrentQueue<ulong> snapshotSendFailures = new();
 
@@ -51,11 +55,15 @@ public sealed class ReadyProcessor : IDisposable
     private int ticksSincePublish = PublishRetryTicks;
     private NodeStatus status;
     private Ready? held;
+    private Ready? written;
+    private long persistStarted;
     private SnapshotMetadata? heldRelease;
 
     /// <param name="wake">Called from other threads when the loop has something to do outside a Ready (a snapshot was
     /// written, a snapshot send failed, the apply worker failed); the loop then calls <see cref="ProcessReadies"/>.</param>
-    public ReadyProcessor(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger, Action? wake = null)
+    /// <param name="driver">How the host is driven; null is <see cref="HostDriver.Production"/>.</param>
+    public ReadyProcessor(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger, Action? wake = null,
+        HostDriver? driver = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
@@ -69,30 +77,29 @@ public sealed class ReadyProcessor : IDisposable
         this.pending = pending;
         this.logger = logger;
         this.wake = wake ?? (() => { });
+        this.driver = driver ?? HostDriver.Production;
         Members = new MemberTable(options.InitialCluster);
         DiskSpace = new DiskSpaceAlarm(options.NodeId, logger, options.Observer);
         selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
 
-        var initialConfig = ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
+        var initialConfig = this.driver.BootstrapConfig ?? ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
         var bootstrap = storage.IsEmpty;
         var state = storage.BuildRaftState(initialConfig);
-        worker = new ApplyWorker(options, storage, network, pending, logger, Members, DiskSpace, OnSnapshotWritten, this.wake);
+        worker = new ApplyWorker(options, storage, network, pending, logger, Members, DiskSpace, OnSnapshotWritten, this.wake, initialConfig, this.driver);
         handedOff = state.Applied;
         compacted = state.Snapshot?.Index ?? 0;
 
         var seed = options.RandomSeed != 0 ? options.RandomSeed : (int)(options.NodeId ^ (options.NodeId >> 32));
-        node = new RaftNode(
-            new RaftConfig
-            {
-                Id = options.NodeId,
-                ElectionTicks = options.ElectionTicks,
-                HeartbeatTicks = 1,
-                PreVote = true,
-                CheckQuorum = true,
-                MaxUncommittedBytes = 64L << 20,
-            },
-            state,
-            new SeededRandom(seed));
+        var config = new RaftConfig
+        {
+            Id = options.NodeId,
+            ElectionTicks = options.ElectionTicks,
+            HeartbeatTicks = 1,
+            PreVote = true,
+            CheckQuorum = true,
+            MaxUncommittedBytes = 64L << 20,
+        };
+        node = new RaftNode(this.driver.ConfigureCore?.Invoke(config) ?? config, state, this.driver.Random ?? new SeededRandom(seed));
         soft = new SoftState(0, Role.Follower, state.HardState.Term);
         status = BuildStatus();
         HostLog.Started(logger, options.NodeId, options.Self.Name, options.EffectiveClusterId, state.HardState.Term,
@@ -152,6 +159,12 @@ public sealed class ReadyProcessor : IDisposable
         set => worker.BeforeSnapshotWrite = value;
     }
 
+    /// <summary>The index of the last entry applied to the store (any thread).</summary>
+    public ulong Applied => worker.Applied;
+
+    /// <summary>The core's full status: membership, replication progress (loop only).</summary>
+    public RaftStatus CoreStatus() => node.Status();
+
     /// <summary>Waits until the apply worker finished everything up to <paramref name="index"/> (tests).</summary>
     internal bool WaitUntilApplied(ulong index, TimeSpan timeout) => worker.WaitUntilDone(index, timeout);
 
@@ -173,6 +186,12 @@ public sealed class ReadyProcessor : IDisposable
 
     /// <summary>Starts an election now (operators and tests).</summary>
     public void Campaign() => node.Campaign();
+
+    /// <summary>Proposes a membership change (the simulator; no API offers it yet).</summary>
+    public ProposeResult ProposeConfigChange(ConfigChange change) => node.ProposeConfigChange(change);
+
+    /// <summary>Asks the leader to hand leadership to <paramref name="target"/> (the simulator; no API offers it yet).</summary>
+    public void TransferLeadership(ulong target) => node.TransferLeadership(target);
 
     /// <summary>
     /// Proposes a command; its caller waits in <see cref="PendingRequests"/> under <paramref name="requestId"/>. Refused
@@ -215,10 +234,36 @@ public sealed class ReadyProcessor : IDisposable
     public void ProcessReadies()
     {
         TakeWorkerReports();
-        while (!WritesBlocked && node.HasReady)
+        while (Begin() is not null)
         {
-            Handle(node.GetReady());
+            CompleteReady();
         }
+    }
+
+    /// <summary>
+    /// Phase 1 of one Ready, for a driver that puts time between the phases (the simulator): takes what the apply
+    /// worker reported, then takes the core's next Ready, sends its Messages and writes its snapshot, entries and
+    /// hard state without syncing. Until <see cref="CompleteReady"/> the core may take input but no further Ready.
+    /// </summary>
+    /// <returns>The Ready written and waiting for <see cref="CompleteReady"/>; null when there is none, one is already
+    /// waiting, or the write is held for lack of space (<see cref="WritesBlocked"/>).</returns>
+    public Ready? BeginReady()
+    {
+        TakeWorkerReports();
+        return Begin();
+    }
+
+    /// <summary>
+    /// Phase 2 of the Ready <see cref="BeginReady"/> wrote: one sync (if it must), then its after-persist messages,
+    /// hand-offs to the apply worker, read states and Advance.
+    /// </summary>
+    public void CompleteReady()
+    {
+        var ready = written ?? throw new InvalidOperationException("no Ready is written and waiting for its sync");
+        storage.Sync(ready);
+        options.Observer?.Persisted(System.Diagnostics.Stopwatch.GetElapsedTime(persistStarted), ready.MustSync);
+        written = null;
+        FinishReady(ready);
     }
 
     /// <summary>
@@ -241,13 +286,14 @@ public sealed class ReadyProcessor : IDisposable
 
         if (held is { } ready)
         {
-            if (!TryPersist(ready))
+            if (!TryWrite(ready))
             {
                 return false;
             }
 
             held = null;
-            FinishReady(ready);
+            written = ready;
+            CompleteReady();
         }
 
         DiskSpace.Unblock(DiskSpaceUse.Log);
@@ -273,10 +319,11 @@ public sealed class ReadyProcessor : IDisposable
             ExceptionDispatchInfo.Throw(failure);
         }
 
+        // Not while a Ready is written but unsynced: the log is released only between Readies, as in NodeHost.
         var changed = false;
-        while (!WritesBlocked && snapshotsWritten.TryDequeue(out var written))
+        while (!WritesBlocked && written is null && snapshotsWritten.TryDequeue(out var snapshot))
         {
-            TryRelease(written);
+            TryRelease(snapshot);
             changed = true;
         }
 
@@ -320,8 +367,15 @@ public sealed class ReadyProcessor : IDisposable
         return true;
     }
 
-    private void Handle(Ready ready)
+    /// <summary>Phase 1 without taking the worker's reports (see <see cref="BeginReady"/>).</summary>
+    private Ready? Begin()
     {
+        if (WritesBlocked || written is not null || !node.HasReady)
+        {
+            return null;
+        }
+
+        var ready = node.GetReady();
         if (ready.SoftState is { } newSoft)
         {
             OnSoftState(newSoft);
@@ -332,23 +386,33 @@ public sealed class ReadyProcessor : IDisposable
             Send(message);
         }
 
-        if (!TryPersist(ready))
+        if (!TryWrite(ready))
         {
             // Not advanced: the core keeps this Ready outstanding, and the loop feeds it nothing until the retry works.
             held = ready;
-            return;
+            return null;
         }
 
-        FinishReady(ready);
+        written = ready;
+        driver.TestObserver?.Written(ready);
+        if (driver.TestFaults.AckBeforePersist)
+        {
+            foreach (var message in ready.MessagesAfterPersist)
+            {
+                Send(message);
+            }
+        }
+
+        return ready;
     }
 
-    /// <summary>Persists a Ready; false (alarm raised, nothing of it readable as valid) when the disk is full.</summary>
-    private bool TryPersist(Ready ready)
+    /// <summary>Writes a Ready without its sync; false (alarm raised, nothing of it readable as valid) when the disk is full.</summary>
+    private bool TryWrite(Ready ready)
     {
-        var persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            storage.Persist(ready);
+            storage.Write(driver.TestFaults.VoteNotPersisted && ready.HardState is { } hard ? ready with { HardState = hard with { Vote = 0 } } : ready);
         }
         catch (DiskFullException e)
         {
@@ -356,7 +420,6 @@ public sealed class ReadyProcessor : IDisposable
             return false;
         }
 
-        options.Observer?.Persisted(System.Diagnostics.Stopwatch.GetElapsedTime(persistStarted), ready.MustSync);
         return true;
     }
 
@@ -371,9 +434,12 @@ public sealed class ReadyProcessor : IDisposable
             compacted = Math.Max(compacted, snapshot.Metadata.Index);
         }
 
-        foreach (var message in ready.MessagesAfterPersist)
+        if (!driver.TestFaults.AckBeforePersist)
         {
-            Send(message);
+            foreach (var message in ready.MessagesAfterPersist)
+            {
+                Send(message);
+            }
         }
 
         if (!ready.CommittedEntries.IsEmpty)
@@ -432,7 +498,15 @@ public sealed class ReadyProcessor : IDisposable
         {
             // Exactly the snapshot the core compacted to (the worker may already have written a newer one the core
             // does not know yet). Reading a large file must not hold up the loop, so it is streamed from disk off it.
-            _ = Task.Run(() => SendSnapshot(message, wanted.Metadata));
+            if (driver.RunOffLoop is { } run)
+            {
+                run(() => SendSnapshot(message, wanted.Metadata));
+            }
+            else
+            {
+                _ = Task.Run(() => SendSnapshot(message, wanted.Metadata));
+            }
+
             return;
         }
 

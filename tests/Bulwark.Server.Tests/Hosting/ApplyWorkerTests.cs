@@ -2,6 +2,7 @@ using Bulwark.Api.Etcdserverpb;
 using Bulwark.Consensus;
 using Bulwark.Kv;
 using Bulwark.Server.Hosting;
+using Bulwark.Storage;
 using Bulwark.Storage.FileSystem;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -4,7 +4,7 @@ using Bulwark.Storage.FileSystem;
 using Bulwark.Storage.Snapshots;
 using Bulwark.Storage.Wal;
 
-namespace Bulwark.Server.Hosting;
+namespace Bulwark.Storage;
 
 /// <summary>
 /// One node's durable state: the write-ahead log (dataDir/wal) and the <see cref="SnapshotStore"/> (dataDir/snap).
@@ -41,7 +41,7 @@ public sealed class NodeStorage : IDisposable
     /// Opens (creating if needed) the node's storage under <paramref name="dataDir"/>. The newest snapshot is read
     /// through once to verify its checksum, so a damaged one stops the node here rather than half-way into a restore.
     /// </summary>
-    /// <exception cref="Bulwark.Storage.StorageCorruptionException">The log or the newest snapshot is damaged.</exception>
+    /// <exception cref="StorageCorruptionException">The log or the newest snapshot is damaged.</exception>
     public static NodeStorage Open(IFileSystem fs, string dataDir, WalOptions? walOptions = null)
     {
         ArgumentNullException.ThrowIfNull(fs);
@@ -107,12 +107,22 @@ public sealed class NodeStorage : IDisposable
     /// synced and the log released up to it), then the entries, then one fdatasync for the batch.
     /// </summary>
     /// <remarks>
-    /// Retry-safe after <see cref="Bulwark.Storage.DiskFullException"/>: the host persists the same Ready again once
+    /// Retry-safe after <see cref="DiskFullException"/>: the host persists the same Ready again once
     /// space returns. The log takes each append whole or not at all, but a later step of the batch can fail after an
     /// earlier one went in, so steps already done (the snapshot saved and released, the entries at the log's end with
     /// the same index and term, which by Raft's log matching are the same entries) are not written twice.
     /// </remarks>
     public void Persist(Ready ready)
+    {
+        Write(ready);
+        Sync(ready);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Persist"/>: writes the Ready's snapshot, entries and hard state without the
+    /// batch's sync, so a driver on virtual time (the simulator) can put the sync's latency, and crashes, in between.
+    /// </summary>
+    public void Write(Ready ready)
     {
         ArgumentNullException.ThrowIfNull(ready);
         if (ready.Snapshot is { Metadata.Index: > 0 } snapshot && Wal.SnapshotIndex < snapshot.Metadata.Index)
@@ -134,7 +144,12 @@ public sealed class NodeStorage : IDisposable
         {
             Wal.SaveHardState(hard);
         }
+    }
 
+    /// <summary>The second half of <see cref="Persist"/>: one fdatasync for the batch, if the Ready needs it.</summary>
+    public void Sync(Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
         if (ready.MustSync)
         {
             Wal.Sync();
