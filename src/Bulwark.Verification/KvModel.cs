@@ -8,6 +8,9 @@ public enum KvOperationKind
     /// <summary>Put <see cref="KvInput.Value"/> only if the current value equals <see cref="KvInput.Expected"/>
     /// (null = the key is absent). A single-key etcd Txn (compare value/version, then put) maps to this.</summary>
     CompareAndSet = 2,
+
+    /// <summary>Remove the key (a single-key DeleteRange): it reads as absent afterwards.</summary>
+    Delete = 3,
 }
 
 /// <summary>A call on one key of a key-value register. Values are strings; null means "absent".</summary>
@@ -19,10 +22,13 @@ public sealed record KvInput(KvOperationKind Kind, string Key, string? Value = n
 
     public static KvInput CompareAndSet(string key, string? expected, string value) => new(KvOperationKind.CompareAndSet, key, value, expected);
 
+    public static KvInput Delete(string key) => new(KvOperationKind.Delete, key);
+
     public override string ToString() => Kind switch
     {
         KvOperationKind.Get => $"get({Key})",
         KvOperationKind.Put => $"put({Key}, {Value})",
+        KvOperationKind.Delete => $"delete({Key})",
         _ => $"cas({Key}, {Expected ?? "<absent>"} -> {Value})",
     };
 }
@@ -61,6 +67,9 @@ public sealed class KvModel : IModel<string?, KvInput, KvOutput>
                 return output is null || string.Equals(output.Value, state, StringComparison.Ordinal);
             case KvOperationKind.Put:
                 next = input.Value;
+                return true;
+            case KvOperationKind.Delete:
+                next = null;
                 return true;
             case KvOperationKind.CompareAndSet:
                 var holds = string.Equals(state, input.Expected, StringComparison.Ordinal);

@@ -15,11 +15,11 @@ public sealed class CheckerBitesTests(ITestOutputHelper output)
     [Theory]
     [InlineData(Sabotage.AckBeforePersist, "crash-heavy", 3, new[] { "leader completeness", "state machine safety", "durability", "linearizability", "core invariant", "log matching" })]
     [InlineData(Sabotage.VoteNotPersisted, "vote-amnesia", 3, new[] { "election safety", "core invariant" })]
-    [InlineData(Sabotage.ReadWithoutReadIndex, "stale-reads", 3, new[] { "linearizability" })]
+    [InlineData(Sabotage.ReadWithoutReadIndex, "stale-reads", 3, new[] { "linearizability", "revisions" })]
     [InlineData(Sabotage.CommitPreviousTermEntriesByCount, "figure8", 5, new[] { "commit rule", "leader completeness", "state machine safety" })]
     [InlineData(Sabotage.GrantVoteIgnoringLogFreshness, "figure8", 5, new[] { "leader completeness", "state machine safety", "durability", "linearizability", "core invariant" })]
-    [InlineData(Sabotage.ReadIndexWithoutQuorumCheck, "deposed-leader", 3, new[] { "linearizability" })]
-    [InlineData(Sabotage.ReadIndexBeforeTermCommit, "new-leader-reads", 3, new[] { "linearizability" })]
+    [InlineData(Sabotage.ReadIndexWithoutQuorumCheck, "deposed-leader", 3, new[] { "linearizability", "revisions" })]
+    [InlineData(Sabotage.ReadIndexBeforeTermCommit, "new-leader-reads", 3, new[] { "linearizability", "revisions" })]
     public void TheSimulatorCatchesTheBug(Sabotage sabotage, string profile, int nodes, string[] expectedCheckers)
     {
         for (var seed = 1; seed <= MaxSeeds; seed++)

@@ -18,9 +18,18 @@ public enum ClientReplyKind
 /// <summary>What a node tells a client.</summary>
 public sealed record ClientReply(ClientReplyKind Kind, KvOutput? Output = null, ProposeStatus Status = ProposeStatus.Accepted)
 {
+    /// <summary>A multi-key read's values, in the order of the keys asked for.</summary>
+    public IReadOnlyList<KvOutput> Outputs { get; init; } = [];
+
+    /// <summary>The store revision the answer reflects (the response header's revision).</summary>
+    public long Revision { get; init; }
+
     public static ClientReply Unavailable { get; } = new(ClientReplyKind.Unavailable);
 
-    public static ClientReply Ok(KvOutput output) => new(ClientReplyKind.Ok, output);
+    public static ClientReply Ok(KvOutput output, long revision) => new(ClientReplyKind.Ok, output) { Revision = revision };
+
+    public static ClientReply OkMany(IReadOnlyList<KvOutput> outputs, long revision) =>
+        new(ClientReplyKind.Ok, outputs[0]) { Outputs = outputs, Revision = revision };
 
     public static ClientReply Refused(ProposeStatus status) => new(ClientReplyKind.Refused, Status: status);
 }

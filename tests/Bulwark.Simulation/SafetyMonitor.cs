@@ -18,6 +18,10 @@ public sealed class SafetyMonitor(Func<long> now)
     private readonly SortedDictionary<ulong, ulong> commitKnownAtTerm = [];
     private readonly Dictionary<ulong, (ulong Term, ulong Node)> committedTerm = [];
     private readonly List<string> violations = [];
+    // The store's revision and content hash after each applied index (the first node to apply it decides), and each
+    // node's last applied (index, revision) since it last restarted or installed a snapshot.
+    private readonly Dictionary<ulong, (long Revision, ulong Hash, ulong Node)> stateAt = [];
+    private readonly Dictionary<ulong, (ulong Index, long Revision)> lastAppliedState = [];
 
     public IReadOnlyList<string> Violations => violations;
 
@@ -109,6 +113,33 @@ public sealed class SafetyMonitor(Func<long> now)
             appliedAt[entry.Index] = (entry.Term, hash, node);
             HighestApplied = Math.Max(HighestApplied, entry.Index);
         }
+    }
+
+    /// <summary>
+    /// After applying the entry at <paramref name="index"/>, a member's store must be exactly every other member's at
+    /// that index (same revision, same content hash, history included), and a member's revision never goes down as
+    /// its applied index goes up.
+    /// </summary>
+    public void OnAppliedState(ulong node, ulong index, long revision, ulong contentHash)
+    {
+        if (stateAt.TryGetValue(index, out var first))
+        {
+            if (first.Revision != revision || first.Hash != contentHash)
+            {
+                Fail($"state machine safety: after index {index} node {node}'s store is at revision {revision} (hash {contentHash:x16}) but node {first.Node}'s was at revision {first.Revision} (hash {first.Hash:x16})");
+            }
+        }
+        else
+        {
+            stateAt[index] = (revision, contentHash, node);
+        }
+
+        if (lastAppliedState.TryGetValue(node, out var last) && index > last.Index && revision < last.Revision)
+        {
+            Fail($"revisions: node {node}'s store went from revision {last.Revision} at index {last.Index} down to {revision} at index {index}");
+        }
+
+        lastAppliedState[node] = (index, revision);
     }
 
     /// <summary>Log matching over whole logs: if two logs hold an entry with the same index and term, they agree on every entry before it.</summary>

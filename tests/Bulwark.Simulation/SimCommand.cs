@@ -9,6 +9,9 @@ namespace Bulwark.Simulation;
 /// </summary>
 public sealed record SimCommand(long RequestId, KvInput Operation)
 {
+    /// <summary>Further puts and deletes on other keys, applied with <see cref="Operation"/> in one Txn (one revision).</summary>
+    public IReadOnlyList<KvInput> Others { get; init; } = [];
+
     public byte[] Encode()
     {
         using var stream = new MemoryStream();

@@ -8,11 +8,15 @@ namespace Bulwark.Simulation;
 
 /// <summary>
 /// The simulator's clients speak to the production host as the gRPC API does: a put becomes a <see cref="RaftCommand"/>
-/// Put, a compare-and-set a Txn (compare the value, or for "absent" the create revision against 0, then put) whose
-/// <c>succeeded</c> is the swap's outcome, and reads are MVCC ranges of the shipped store.
+/// Put, a delete a DeleteRange of one key, a compare-and-set a Txn (compare the value, or for "absent" the create
+/// revision against 0, then put) whose <c>succeeded</c> is the swap's outcome, a multi-key write one Txn of puts and
+/// deletes; reads are MVCC ranges of the shipped store, or read-only Txns of several ranges (as the API serves them).
 /// </summary>
 public static class SimCommandTranslation
 {
+    /// <summary>Every workload key starts with this; the liveness probe's key does not.</summary>
+    public const string KeyPrefix = "k";
+
     /// <summary>The command a node proposes for a client write; <paramref name="origin"/> is the member that waits for it.</summary>
     /// <param name="txnIgnoresCompare">Sabotage: the compare-and-set's Txn is sent without its compare.</param>
     public static RaftCommand ToRaftCommand(SimCommand command, ulong origin, bool txnIgnoresCompare)
@@ -22,6 +26,14 @@ public static class SimCommandTranslation
         raftCommand.Header = new CommandHeader { OriginMemberId = origin };
         return raftCommand;
     }
+
+    /// <summary>A compaction at <paramref name="revision"/> (a maintenance write no client waits for).</summary>
+    public static RaftCommand Compaction(ulong requestId, ulong origin, long revision) => new()
+    {
+        RequestId = requestId,
+        Header = new CommandHeader { OriginMemberId = origin },
+        Compaction = new CompactionRequest { Revision = revision },
+    };
 
     /// <summary>What the client is told once its command was applied.</summary>
     public static KvOutput ToOutput(SimCommand command, ApplyResult result)
@@ -35,32 +47,114 @@ public static class SimCommandTranslation
 
         return command.Operation.Kind switch
         {
-            KvOperationKind.Put => KvOutput.Written,
-            _ => KvOutput.Swapped(((TxnResponse)result.Response!).Succeeded),
+            KvOperationKind.CompareAndSet => KvOutput.Swapped(((TxnResponse)result.Response!).Succeeded),
+            _ => KvOutput.Written,
         };
     }
 
-    /// <summary>A key's current value in the store.</summary>
-    public static KvOutput Read(MvccStore store, string key)
+    /// <summary>A key's current value in the store, and the store's revision.</summary>
+    public static (KvOutput Output, long Revision) Read(MvccStore store, string key)
     {
         ArgumentNullException.ThrowIfNull(store);
         var response = store.Range(new RangeRequest { Key = ByteString.CopyFromUtf8(key) });
-        return KvOutput.Read(response.Kvs.Count == 0 ? null : response.Kvs[0].Value.ToStringUtf8());
+        return (KvOutput.Read(response.Kvs.Count == 0 ? null : response.Kvs[0].Value.ToStringUtf8()), response.Header.Revision);
     }
+
+    /// <summary>
+    /// Several keys' values at one revision: with <paramref name="asTxn"/> a read-only Txn of one range per key (its
+    /// compare, the first key's mod revision below the largest, always holds), otherwise one prefix range over every workload key.
+    /// </summary>
+    public static (IReadOnlyList<KvOutput> Outputs, long Revision) ReadMany(MvccStore store, IReadOnlyList<string> keys, bool asTxn)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(keys);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        long revision;
+        if (asTxn)
+        {
+            var txn = new TxnRequest
+            {
+                Compare =
+                {
+                    new Compare
+                    {
+                        Key = ByteString.CopyFromUtf8(keys[0]),
+                        Target = Compare.Types.CompareTarget.Mod,
+                        Result = Compare.Types.CompareResult.Less,
+                        ModRevision = long.MaxValue,
+                    },
+                },
+            };
+            foreach (var key in keys)
+            {
+                txn.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } });
+            }
+
+            var response = store.ReadOnlyTxn(txn);
+            if (!response.Succeeded)
+            {
+                throw new SimulationException($"a read-only txn's compare (mod < max) failed on {keys[0]}");
+            }
+
+            foreach (var op in response.Responses)
+            {
+                foreach (var kv in op.ResponseRange.Kvs)
+                {
+                    values[kv.Key.ToStringUtf8()] = kv.Value.ToStringUtf8();
+                }
+            }
+
+            revision = response.Header.Revision;
+        }
+        else
+        {
+            var response = store.Range(new RangeRequest
+            {
+                Key = ByteString.CopyFromUtf8(KeyPrefix),
+                RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(KeyPrefix)),
+            });
+            foreach (var kv in response.Kvs)
+            {
+                values[kv.Key.ToStringUtf8()] = kv.Value.ToStringUtf8();
+            }
+
+            revision = response.Header.Revision;
+        }
+
+        return (keys.Select(k => KvOutput.Read(values.GetValueOrDefault(k))).ToList(), revision);
+    }
+
+    private static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
 
     private static RaftCommand ToRaftCommand(SimCommand command, bool txnIgnoresCompare)
     {
         var op = command.Operation;
-        var put = new PutRequest
-        {
-            Key = ByteString.CopyFromUtf8(op.Key),
-            Value = ByteString.CopyFromUtf8(op.Value ?? throw new SimulationException($"{op.Kind} {command.RequestId} has no value")),
-        };
         var raftCommand = new RaftCommand { RequestId = (ulong)command.RequestId };
+        if (command.Others.Count > 0)
+        {
+            // A multi-key write: one Txn, no compare, every operation at one revision.
+            var txn = new TxnRequest();
+            foreach (var part in command.Others.Prepend(op))
+            {
+                txn.Success.Add(part.Kind switch
+                {
+                    KvOperationKind.Put => new RequestOp { RequestPut = Put(part, command.RequestId) },
+                    KvOperationKind.Delete => new RequestOp { RequestDeleteRange = Delete(part) },
+                    _ => throw new SimulationException($"command {command.RequestId}: a {part.Kind} cannot be part of a multi-key write"),
+                });
+            }
+
+            raftCommand.Txn = txn;
+            return raftCommand;
+        }
+
         switch (op.Kind)
         {
             case KvOperationKind.Put:
-                raftCommand.Put = put;
+                raftCommand.Put = Put(op, command.RequestId);
+                break;
+            case KvOperationKind.Delete:
+                raftCommand.DeleteRange = Delete(op);
                 break;
             case KvOperationKind.CompareAndSet:
                 var txn = new TxnRequest();
@@ -69,7 +163,7 @@ public static class SimCommandTranslation
                     txn.Compare.Add(ExpectCurrent(op.Key, op.Expected));
                 }
 
-                txn.Success.Add(new RequestOp { RequestPut = put });
+                txn.Success.Add(new RequestOp { RequestPut = Put(op, command.RequestId) });
                 raftCommand.Txn = txn;
                 break;
             default:
@@ -78,6 +172,14 @@ public static class SimCommandTranslation
 
         return raftCommand;
     }
+
+    private static PutRequest Put(KvInput op, long requestId) => new()
+    {
+        Key = ByteString.CopyFromUtf8(op.Key),
+        Value = ByteString.CopyFromUtf8(op.Value ?? throw new SimulationException($"{op.Kind} {requestId} has no value")),
+    };
+
+    private static DeleteRangeRequest Delete(KvInput op) => new() { Key = ByteString.CopyFromUtf8(op.Key) };
 
     /// <summary>The value equals <paramref name="expected"/>, or (null) the key does not exist: create revision 0.</summary>
     private static Compare ExpectCurrent(string key, string? expected) => expected is null

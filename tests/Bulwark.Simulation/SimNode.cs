@@ -178,13 +178,36 @@ public sealed class SimNode : IHostTestObserver
         var requestId = (ulong)command.RequestId;
         var call = pending.RegisterProposal(requestId);
         waiting.Add((call, () => reply(call.IsCompletedSuccessfully
-            ? ClientReply.Ok(SimCommandTranslation.ToOutput(command, call.Result))
+            ? ClientReply.Ok(SimCommandTranslation.ToOutput(command, call.Result), call.Result.Revision)
             : ClientReply.Refused(ProposeStatus.NoLeader))));
         host.Propose(requestId, SimCommandTranslation.ToRaftCommand(command, Id, txnIgnoresCompare).ToByteArray());
         Pump();
     }
 
-    public void SubmitRead(long requestId, string key, Action<ClientReply> reply)
+    /// <summary>Proposes a compaction of the store's history up to a revision this node has already applied (so it is
+    /// never in the future); nobody waits for it, and "already compacted" is a fine outcome.</summary>
+    public void SubmitCompaction(ulong requestId)
+    {
+        if (host is null)
+        {
+            return;
+        }
+
+        var revision = host.Read(store => store.Revision) - 1;
+        if (revision < 1)
+        {
+            return;
+        }
+
+        host.Propose(requestId, SimCommandTranslation.Compaction(requestId, Id, revision).ToByteArray());
+        Pump();
+    }
+
+    /// <summary>
+    /// A linearizable read of <paramref name="keys"/>: one key as a range, several as a read-only Txn
+    /// (<paramref name="asTxn"/>) or a prefix range over every workload key, as the API serves them.
+    /// </summary>
+    public void SubmitRead(long requestId, IReadOnlyList<string> keys, bool asTxn, Action<ClientReply> reply)
     {
         if (host is null || pending is null)
         {
@@ -194,7 +217,7 @@ public sealed class SimNode : IHostTestObserver
 
         if (world.Sabotage.HasFlag(Sabotage.ReadWithoutReadIndex))
         {
-            reply(ClientReply.Ok(host.Read(store => SimCommandTranslation.Read(store, key))));
+            reply(ReadNow(host, keys, asTxn));
             return;
         }
 
@@ -203,10 +226,22 @@ public sealed class SimNode : IHostTestObserver
         var call = pending.RegisterRead(readId);
         var at = host;
         waiting.Add((call, () => reply(call.IsCompletedSuccessfully
-            ? ClientReply.Ok(at.Read(store => SimCommandTranslation.Read(store, key)))
+            ? ReadNow(at, keys, asTxn)
             : ClientReply.Refused(ProposeStatus.NoLeader))));
         host.ReadIndex(readId);
         Pump();
+    }
+
+    private static ClientReply ReadNow(ReadyProcessor at, IReadOnlyList<string> keys, bool asTxn)
+    {
+        if (keys.Count == 1 && !asTxn)
+        {
+            var (output, revision) = at.Read(store => SimCommandTranslation.Read(store, keys[0]));
+            return ClientReply.Ok(output, revision);
+        }
+
+        var (outputs, atRevision) = at.Read(store => SimCommandTranslation.ReadMany(store, keys, asTxn));
+        return ClientReply.OkMany(outputs, atRevision);
     }
 
     public ProposeResult ProposeConfigChange(ConfigChange change)
@@ -313,9 +348,10 @@ public sealed class SimNode : IHostTestObserver
         }
     }
 
-    void IHostTestObserver.Applied(Entry entry, ClusterConfig config)
+    void IHostTestObserver.Applied(Entry entry, ClusterConfig config, MvccStore store)
     {
         world.Monitor.OnApply(Id, entry);
+        world.Monitor.OnAppliedState(Id, entry.Index, store.Revision, store.ContentHash());
         if (entry.Type == EntryType.ConfigChange)
         {
             world.OnConfigApplied(Id, entry.Index, config);

@@ -7,6 +7,7 @@ public sealed class SimWorld
 {
     private readonly List<string>? traceLines;
     private readonly Dictionary<long, ulong> appliedAt = [];
+    private readonly Dictionary<long, long> aliases = [];
 
     public SimWorld(ulong seed, FaultPlan plan, Sabotage sabotage, bool keepTrace, Func<Message, bool> deliver)
     {
@@ -44,7 +45,11 @@ public sealed class SimWorld
     public void RecordApplied(long requestId, ulong index) => appliedAt.TryAdd(requestId, index);
 
     /// <summary>The log index at which the write with this request id was applied, if any node applied it.</summary>
-    public ulong? AppliedAt(long requestId) => appliedAt.TryGetValue(requestId, out var index) ? index : null;
+    public ulong? AppliedAt(long requestId) =>
+        appliedAt.TryGetValue(aliases.GetValueOrDefault(requestId, requestId), out var index) ? index : null;
+
+    /// <summary>History operation <paramref name="operation"/> is a projection of the write proposed as <paramref name="requestId"/>.</summary>
+    public void RecordAlias(long operation, long requestId) => aliases[operation] = requestId;
 
     /// <summary>Records a delivered message in the readable trace (the hash already covers deliveries).</summary>
     public void TraceDelivery(Message message) => traceLines?.Add($"{Scheduler.Now / 1000.0,10:F3}ms    {message}");

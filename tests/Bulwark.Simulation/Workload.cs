@@ -10,11 +10,16 @@ namespace Bulwark.Simulation;
 /// </summary>
 public sealed class Workload
 {
+    /// <summary>Request ids of compactions count down from here (client calls count up from 1; liveness probes sit near -1,000,000).</summary>
+    private const long CompactionRequestBase = -1_000_000_000;
+
     private readonly SimWorld world;
     private readonly Func<IReadOnlyList<SimNode>> targets;
     private readonly Func<SimNode?> leader;
     private readonly Dictionary<int, SimNode> pinned = [];
     private readonly Action onWriteAcknowledged;
+    private readonly Dictionary<int, long> lastRevision = [];
+    private long compactions;
     private readonly DeterministicRandom random;
     private readonly long timeout;
     private readonly Dictionary<string, string?> lastSeen = new(StringComparer.Ordinal);
@@ -64,6 +69,14 @@ public sealed class Workload
         return node;
     }
 
+    /// <summary>
+    /// The next call of <paramref name="client"/>. Single-key calls (get 30 %, put 22 %, compare-and-set 25 %, delete
+    /// 8 %) are one operation each in the history; a multi-key read (8 %: a read-only Txn of several ranges, or one
+    /// prefix range) and a multi-key write (5 %: one Txn of a put and a put or delete on another key) are recorded as
+    /// one operation per key with the same call and return (their projections: a multi-key call that is linearizable
+    /// is linearizable on each key); 2 % are compactions at a revision the chosen node has applied, which no client
+    /// waits for and the history does not record.
+    /// </summary>
     private void Next(int client)
     {
         if (Stopped)
@@ -71,28 +84,73 @@ public sealed class Workload
             return;
         }
 
-        var key = $"k{random.Next(world.Plan.Keys)}";
+        var key = $"{SimCommandTranslation.KeyPrefix}{random.Next(world.Plan.Keys)}";
         var roll = random.Next(100);
-        KvInput input;
-        if (roll < 40)
+        var inputs = new List<KvInput>();
+        var asTxn = false;
+        var compaction = false;
+        if (roll < 30)
         {
-            input = KvInput.Get(key);
+            inputs.Add(KvInput.Get(key));
+        }
+        else if (roll < 38)
+        {
+            // Every key (the prefix range) or a random subset of at least one (the read-only Txn).
+            asTxn = random.Chance(0.5);
+            for (var k = 0; k < world.Plan.Keys; k++)
+            {
+                if (!asTxn || random.Chance(0.6) || (k == world.Plan.Keys - 1 && inputs.Count == 0))
+                {
+                    inputs.Add(KvInput.Get($"{SimCommandTranslation.KeyPrefix}{k}"));
+                }
+            }
+        }
+        else if (roll < 60)
+        {
+            inputs.Add(KvInput.Put(key, $"c{client}w{++writes}"));
+        }
+        else if (roll < 68)
+        {
+            inputs.Add(KvInput.Delete(key));
+        }
+        else if (roll < 73)
+        {
+            inputs.Add(KvInput.Put(key, $"c{client}w{++writes}"));
+            var other = $"{SimCommandTranslation.KeyPrefix}{random.Next(world.Plan.Keys)}";
+            if (other != key)
+            {
+                inputs.Add(random.Chance(0.5) ? KvInput.Put(other, $"c{client}w{++writes}") : KvInput.Delete(other));
+            }
         }
         else if (roll < 75)
         {
-            input = KvInput.Put(key, $"c{client}w{++writes}");
+            compaction = true;
         }
         else
         {
             lastSeen.TryGetValue(key, out var expected);
-            input = KvInput.CompareAndSet(key, random.Chance(0.8) ? expected : "nope", $"c{client}w{++writes}");
+            inputs.Add(KvInput.CompareAndSet(key, random.Chance(0.8) ? expected : "nope", $"c{client}w{++writes}"));
         }
 
         var nodes = targets();
         var node = world.Plan.LeaderClients && leader() is { IsUp: true, IsRetired: false } current ? current
             : world.Plan.StickyClients && client % 2 == 1 ? Pinned(client, nodes)
             : random.Pick(nodes);
-        var id = History.Invoke(client, input);
+        if (compaction)
+        {
+            var request = (ulong)(CompactionRequestBase - ++compactions);
+            world.Scheduler.After(random.Between(100, 2_000), () => node.SubmitCompaction(request));
+            world.Scheduler.After(random.Between(1_000, 30_000), () => Next(client));
+            return;
+        }
+
+        var isRead = inputs[0].Kind == KvOperationKind.Get;
+        var ids = inputs.Select(input => History.Invoke(client, input)).ToList();
+        foreach (var alias in ids.Skip(1))
+        {
+            world.RecordAlias(alias, ids[0]);
+        }
+
         active++;
         var finished = false;
 
@@ -111,7 +169,7 @@ public sealed class Workload
 
         void OnReply(ClientReply reply)
         {
-            if (reply.Kind == ClientReplyKind.Ok && input.Kind != KvOperationKind.Get)
+            if (reply.Kind == ClientReplyKind.Ok && !isRead)
             {
                 onWriteAcknowledged();
             }
@@ -122,48 +180,67 @@ public sealed class Workload
         void Reply(ClientReply reply) =>
             world.Scheduler.After(random.Between(100, 2_000), () => Finish(() =>
             {
-                if (reply.Kind == ClientReplyKind.Ok)
+                if (reply.Kind != ClientReplyKind.Ok)
                 {
-                    History.Complete(id, reply.Output!);
+                    foreach (var id in ids)
+                    {
+                        History.Discard(id);
+                    }
+
+                    pinned.Remove(client); // refused or down: choose again next time
+                    return;
+                }
+
+                // Every call of one client starts after its previous call returned, so a linearizable store answers it
+                // at the same or a later revision.
+                if (lastRevision.TryGetValue(client, out var previous) && reply.Revision < previous)
+                {
+                    world.Monitor.Fail($"revisions: client {client} was answered at revision {reply.Revision} after an earlier call of it was answered at {previous}");
+                }
+
+                lastRevision[client] = Math.Max(previous, reply.Revision);
+                for (var i = 0; i < ids.Count; i++)
+                {
+                    var input = inputs[i];
+                    var output = isRead ? (reply.Outputs.Count > 0 ? reply.Outputs[i] : reply.Output!) : reply.Output!;
+                    History.Complete(ids[i], output);
                     if (input.Kind == KvOperationKind.Get)
                     {
-                        lastSeen[key] = reply.Output!.Value;
+                        lastSeen[input.Key] = output.Value;
                     }
-                    else if (input.Kind == KvOperationKind.Put || reply.Output!.Succeeded)
+                    else if (input.Kind is KvOperationKind.Put or KvOperationKind.Delete || output.Succeeded)
                     {
-                        lastSeen[key] = input.Value;
+                        lastSeen[input.Key] = input.Value;
                     }
-                }
-                else
-                {
-                    History.Discard(id);
-                    pinned.Remove(client); // refused or down: choose again next time
                 }
             }));
 
         world.Scheduler.After(random.Between(100, 2_000), () =>
         {
-            if (input.Kind == KvOperationKind.Get)
+            if (isRead)
             {
-                node.SubmitRead(id, key, OnReply);
+                node.SubmitRead(ids[0], [.. inputs.Select(input => input.Key)], asTxn, OnReply);
             }
             else
             {
-                node.SubmitWrite(new SimCommand(id, input), OnReply);
+                node.SubmitWrite(new SimCommand(ids[0], inputs[0]) { Others = inputs.Skip(1).ToList() }, OnReply);
             }
         });
 
-        var giveUpAfter = input.Kind == KvOperationKind.Get && world.Plan.ReadTimeout > 0 ? world.Plan.ReadTimeout : timeout;
+        var giveUpAfter = isRead && world.Plan.ReadTimeout > 0 ? world.Plan.ReadTimeout : timeout;
         world.Scheduler.After(giveUpAfter, () => Finish(() =>
         {
-            // A read that never answered constrains nothing; a write may still take effect.
-            if (input.Kind == KvOperationKind.Get)
+            foreach (var id in ids)
             {
-                History.Discard(id);
-            }
-            else
-            {
-                History.GiveUp(id);
+                // A read that never answered constrains nothing; a write may still take effect.
+                if (isRead)
+                {
+                    History.Discard(id);
+                }
+                else
+                {
+                    History.GiveUp(id);
+                }
             }
         }));
     }

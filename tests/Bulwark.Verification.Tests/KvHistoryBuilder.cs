@@ -16,6 +16,9 @@ internal sealed class KvHistoryBuilder
     public KvHistoryBuilder Cas(int client, string key, string? expected, string value, bool succeeded, long call, long ret) =>
         Add(client, KvInput.CompareAndSet(key, expected, value), KvOutput.Swapped(succeeded), call, ret);
 
+    public KvHistoryBuilder Delete(int client, string key, long call, long ret) =>
+        Add(client, KvInput.Delete(key), KvOutput.Written, call, ret);
+
     public KvHistoryBuilder UnknownPut(int client, string key, string value, long call)
     {
         ops.Add(Operation<KvInput, KvOutput>.Unknown(ops.Count + 1, client, KvInput.Put(key, value), call));

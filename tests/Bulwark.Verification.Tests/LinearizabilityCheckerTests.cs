@@ -117,6 +117,25 @@ public sealed class LinearizabilityCheckerTests
     }
 
     [Fact]
+    public void ADeletedKeyReadsAsAbsentUntilWrittenAgain()
+    {
+        Assert.True(new KvHistoryBuilder()
+            .Put(1, "x", "a", 0, 1)
+            .Delete(1, "x", 2, 3)
+            .Get(2, "x", null, 4, 5)
+            .Cas(2, "x", null, "b", true, 6, 7)
+            .Get(1, "x", "b", 8, 9)
+            .Check().IsLinearizable);
+
+        // A read after the delete completed cannot see the old value.
+        Assert.Equal(CheckVerdict.Illegal, new KvHistoryBuilder()
+            .Put(1, "x", "a", 0, 1)
+            .Delete(1, "x", 2, 3)
+            .Get(2, "x", "a", 4, 5)
+            .Check().Verdict);
+    }
+
+    [Fact]
     public void CompareAndSetOnAbsentKeyCreatesIt()
     {
         Assert.True(new KvHistoryBuilder()

@@ -206,7 +206,7 @@ internal sealed class ApplyWorker : IDisposable
 
                 last = entry.Index;
                 lastTerm = entry.Term;
-                driver.TestObserver?.Applied(entry, appliedConfig);
+                driver.TestObserver?.Applied(entry, appliedConfig, kv.Store);
             }
 
             // Published under the store lock: a reader that sees the new revision also sees the new applied index.

@@ -51,8 +51,9 @@ public interface IHostTestObserver
     /// <summary>A Ready's snapshot, entries and hard state were written to the log (not yet synced).</summary>
     void Written(Ready ready);
 
-    /// <summary>The apply worker applied an entry; <paramref name="config"/> is the membership as of it.</summary>
-    void Applied(Entry entry, ClusterConfig config);
+    /// <summary>The apply worker applied an entry; <paramref name="config"/> is the membership as of it, and
+    /// <paramref name="store"/> the key-value store right after it (read it only during the call: the store lock is held).</summary>
+    void Applied(Entry entry, ClusterConfig config, Bulwark.Kv.MvccStore store);
 
     /// <summary>The apply worker installed a snapshot from the leader.</summary>
     void Installed(SnapshotMetadata metadata);

@@ -40,7 +40,7 @@ public sealed class HostDriverTests
 
         public void Written(Ready ready) => WrittenReadies.Add(ready);
 
-        public void Applied(Entry entry, ClusterConfig config) => AppliedEntries.Add((entry, Environment.CurrentManagedThreadId));
+        public void Applied(Entry entry, ClusterConfig config, Bulwark.Kv.MvccStore store) => AppliedEntries.Add((entry, Environment.CurrentManagedThreadId));
 
         public void Installed(SnapshotMetadata metadata)
         {
