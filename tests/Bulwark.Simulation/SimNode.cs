@@ -175,6 +175,8 @@ public sealed class SimNode : IHostTestObserver
             return;
         }
 
+        // The host refuses a call it did not propose (no leader, a transfer, too many requests) by failing it with a
+        // gRPC error before it returns; for the history any refusal means the same: the call certainly had no effect.
         var requestId = (ulong)command.RequestId;
         var call = pending.RegisterProposal(requestId);
         waiting.Add((call, () => reply(call.IsCompletedSuccessfully

@@ -95,7 +95,11 @@ internal sealed class ApplyWorker : IDisposable
     {
         if (thread is null)
         {
-            Do(work);
+            if (!queue.IsCompleted)
+            {
+                Do(work); // inline: nothing is queued, and after Dispose work is dropped as the thread's queue drops it
+            }
+
             return;
         }
 
