@@ -63,7 +63,8 @@ public sealed class NodeHost : IAsyncDisposable
         this.time = time;
         logger = loggers.CreateLogger<NodeHost>();
         pending = new PendingRequests((ulong)time.GetUtcNow().ToUnixTimeMilliseconds() << 20);
-        processor = new ReadyProcessor(options, storage, Observability.ObservedPeerNetwork.Wrap(new TcpPeerNetwork(transport), options.Observer), pending, logger,
+        var network = LossyPeerNetwork.Wrap(new TcpPeerNetwork(transport), options.DropPeerMessage);
+        processor = new ReadyProcessor(options, storage, Observability.ObservedPeerNetwork.Wrap(network, options.Observer), pending, logger,
             () => Post(HostInput.Wake.Instance));
     }
 
@@ -84,6 +85,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     /// <summary>Messages the peer transport dropped so far (queue full, peer unreachable); tests wait on it.</summary>
     internal long PeerMessagesDropped => transport.MessagesDropped;
+
+    /// <summary>Snapshots the peer transport sent to followers so far; tests wait on it.</summary>
+    internal long SnapshotsSent => transport.SnapshotsSent;
 
     /// <summary>The address the peer transport listens on.</summary>
     public IPEndPoint PeerEndpoint => transport.ListenEndpoint;

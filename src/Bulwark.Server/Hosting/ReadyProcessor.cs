@@ -45,6 +45,7 @@ public sealed class ReadyProcessor : IDisposable
     private readonly ConcurrentQueue<ulong> snapshotSendFailures = new();
 
     private ulong handedOff;
+    /// <summary>The newest snapshot the core knows (the log keeps up to SnapshotCatchUpEntries entries behind it).</summary>
     private ulong compacted;
     private SoftState soft;
     private ulong previousLeader;
@@ -292,8 +293,9 @@ public sealed class ReadyProcessor : IDisposable
     }
 
     /// <summary>
-    /// Releases the log and compacts the core up to a snapshot the worker wrote; false (and the release held, alarm
-    /// raised) when the log has no room for the release's marker.
+    /// Releases the log and compacts the core up to a snapshot the worker wrote, keeping
+    /// <see cref="NodeHostOptions.SnapshotCatchUpEntries"/> entries behind it for followers that lag a little; false (and
+    /// the release held, alarm raised) when the log has no room for the release's marker.
     /// </summary>
     private bool TryRelease(SnapshotMetadata written)
     {
@@ -306,7 +308,7 @@ public sealed class ReadyProcessor : IDisposable
 
         try
         {
-            storage.ReleaseLogUpTo(written.Index, written.Term);
+            storage.ReleaseLogUpTo(written.Index - Math.Min(options.SnapshotCatchUpEntries, written.Index));
         }
         catch (DiskFullException e)
         {
@@ -315,7 +317,7 @@ public sealed class ReadyProcessor : IDisposable
             return false;
         }
 
-        node.Compact(written.Index);
+        node.Compact(written.Index, options.SnapshotCatchUpEntries);
         compacted = written.Index;
         return true;
     }
@@ -430,7 +432,7 @@ public sealed class ReadyProcessor : IDisposable
     {
         if (message.Type == MessageType.Snapshot && message.Snapshot is { Metadata.Index: > 0, Data.IsEmpty: true } wanted)
         {
-            // Exactly the snapshot the core compacted to (the worker may already have written a newer one the core
+            // Exactly the snapshot the core was last told of (the worker may already have written a newer one the core
             // does not know yet). Reading a large file must not hold up the loop, so it is streamed from disk off it.
             _ = Task.Run(() => SendSnapshot(message, wanted.Metadata));
             return;

@@ -71,7 +71,7 @@ public sealed class NodeHostClusterTests
         await stopWriting.CancelAsync();
         await writer;
 
-        // The old leader restarts from its data dir and catches up (by snapshot: the log was compacted meanwhile).
+        // The old leader restarts from its data dir and catches up (from the log's kept tail behind the snapshots).
         cluster.Start(leader);
         await cluster.WaitForLeaderAsync();
         var last = await cluster.Node(newLeader).ProposeAsync(Put("after-restart", "x"));
