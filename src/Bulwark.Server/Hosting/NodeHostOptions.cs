@@ -57,6 +57,16 @@ public sealed record NodeHostOptions
     /// <summary>How long a client call may wait for its entry to apply or its read point to be confirmed.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The default of <see cref="MaxQueuedRequests"/>: one loop turn's worth of requests.</summary>
+    public const int DefaultMaxQueuedRequests = 4096;
+
+    /// <summary>
+    /// Client requests (proposals and linearizable reads) that may wait for the node loop to take them. While the loop
+    /// is held up (a slow fsync, a disk stall) requests beyond this are refused at once with "etcdserver: too many
+    /// requests" instead of piling up in memory and being proposed long after their callers gave up.
+    /// </summary>
+    public int MaxQueuedRequests { get; init; } = DefaultMaxQueuedRequests;
+
     /// <summary>Request size and txn limits, checked before a request is proposed.</summary>
     public KvLimits Limits { get; init; } = KvLimits.Default;
 
@@ -121,6 +131,11 @@ public sealed record NodeHostOptions
         if (SnapshotThreshold == 0)
         {
             throw new ArgumentException("snapshot threshold must be positive");
+        }
+
+        if (MaxQueuedRequests <= 0)
+        {
+            throw new ArgumentException($"the request queue bound must be positive (got {MaxQueuedRequests})");
         }
 
         if (RequestTimeout <= TimeSpan.Zero)
