@@ -540,7 +540,7 @@ public sealed class NodeHost : IAsyncDisposable
         requests.Writer.TryComplete();
     }
 
-    private Grpc.Core.RpcException StoppedError() =>
+    private NodeException StoppedError() =>
         ServerErrors.Stopped(completion.Task.Exception?.InnerException?.Message ?? "node is shutting down");
 
     private void ThrowIfStopped()

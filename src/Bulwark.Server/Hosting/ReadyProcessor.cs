@@ -259,7 +259,7 @@ public sealed class ReadyProcessor : IDisposable
     /// <summary>Asks the apply worker to try again the snapshot a full disk stopped (it clears its part of the alarm).</summary>
     public void RetrySnapshot() => worker.Enqueue(ApplyWork.RetrySnapshot.Instance);
 
-    private static Grpc.Core.RpcException? ErrorFor(ProposeStatus status) => status switch
+    private static NodeException? ErrorFor(ProposeStatus status) => status switch
     {
         ProposeStatus.Accepted or ProposeStatus.Forwarded => null,
         ProposeStatus.NoLeader => ServerErrors.NoLeader(),

@@ -1,6 +1,5 @@
-using Bulwark.Api.Etcdserverpb;
+using Bulwark.Server.Api;
 using Bulwark.Server.Hosting;
-using Google.Protobuf;
 using static Bulwark.Server.Tests.Hosting.NodeHostClusterTests;
 
 namespace Bulwark.Server.Tests.Hosting;
@@ -42,9 +41,11 @@ public sealed class HostInputBoundsTests
         Assert.All(calls.Take(4), c => Assert.False(c.IsCompleted, "a queued request waits for the loop"));
         foreach (var refused in calls.Skip(4))
         {
-            var error = Assert.IsType<Grpc.Core.RpcException>(refused.Exception!.InnerException);
-            Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, error.StatusCode);
-            Assert.Equal(ServerErrors.TooManyRequestsMessage, error.Status.Detail);
+            var error = Assert.IsType<NodeException>(refused.Exception!.InnerException);
+            Assert.Equal(NodeError.TooManyRequests, error.Error);
+            var status = NodeErrorStatus.For(error); // what a client is answered
+            Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, status.StatusCode);
+            Assert.Equal(NodeErrorStatus.TooManyRequestsMessage, status.Detail);
         }
 
         disk.Resume();

@@ -50,7 +50,7 @@ public sealed class SnapshotCatchUpTests
                 {
                     await cluster.Node(others[n % 2]).ProposeAsync(NodeHostClusterTests.Put($"w{w}-{n}", "v"));
                 }
-                catch (Grpc.Core.RpcException)
+                catch (NodeException)
                 {
                     await Task.Delay(20);
                 }
