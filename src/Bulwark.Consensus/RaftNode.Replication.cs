@@ -217,7 +217,7 @@ public sealed partial class RaftNode
             return false;
         }
 
-        var metadata = log.SnapshotMetadata;
+        var metadata = SnapshotToSend;
         progress.BecomeSnapshot(metadata.Index);
         Send(new Message
         {

@@ -21,6 +21,9 @@ public sealed partial class RaftNode
     private readonly RaftLog log;
     private readonly ProgressTracker tracker;
 
+    /// <summary>The newest snapshot the host reported saved (see <see cref="Compact(ulong, ulong)"/>); null until one is.</summary>
+    private SnapshotMetadata? savedSnapshot;
+
     private ulong term;
     private ulong vote;
     private ulong lead;
@@ -109,20 +112,42 @@ public sealed partial class RaftNode
     /// The host saved a snapshot of the state machine at <paramref name="index"/> (at most the applied index):
     /// entries up to it may be dropped, and followers behind it get InstallSnapshot.
     /// </summary>
-    public void Compact(ulong index)
+    public void Compact(ulong index) => Compact(index, keepEntries: 0);
+
+    /// <summary>
+    /// The host saved a snapshot of the state machine at <paramref name="snapshotIndex"/> (at most the applied index):
+    /// followers behind the log get InstallSnapshot of it, and entries up to <paramref name="snapshotIndex"/> minus
+    /// <paramref name="keepEntries"/> are dropped. The kept tail lets a follower that lags the snapshot by fewer entries
+    /// (one that fell back to probing just behind it) catch up from the log rather than with a whole snapshot (etcd's
+    /// SnapshotCatchUpEntries). An older snapshot than the newest one known changes nothing.
+    /// </summary>
+    public void Compact(ulong snapshotIndex, ulong keepEntries)
     {
-        var before = log.SnapshotIndex;
-        log.Compact(index);
-        if (log.SnapshotIndex != before)
+        var before = SnapshotToSend.Index;
+        if (snapshotIndex <= before)
         {
-            RefreshQueuedSnapshots(messages);
-            RefreshQueuedSnapshots(messagesAfterPersist);
+            return;
         }
+
+        log.EnsureCompactable(snapshotIndex);
+        // Taken before compacting: the snapshot's term and membership come from the log, which may keep its entry.
+        var saved = new SnapshotMetadata(snapshotIndex, log.TermOrZero(snapshotIndex), log.ConfigAt(snapshotIndex));
+        log.Compact(snapshotIndex - Math.Min(keepEntries, snapshotIndex));
+        savedSnapshot = saved;
+        RefreshQueuedSnapshots(messages);
+        RefreshQueuedSnapshots(messagesAfterPersist);
     }
 
     /// <summary>
-    /// InstallSnapshot messages still queued name the previous compaction point, which the host may no longer
-    /// have: they are re-pointed at the new one (newer is always acceptable to the follower).
+    /// What InstallSnapshot names: the newest snapshot the host saved, unless the log was since replaced by a newer one
+    /// from a leader (or the node started from one), whose metadata the log holds.
+    /// </summary>
+    private SnapshotMetadata SnapshotToSend =>
+        savedSnapshot is { } saved && saved.Index >= log.SnapshotIndex ? saved : log.SnapshotMetadata;
+
+    /// <summary>
+    /// InstallSnapshot messages still queued name the previous snapshot, which the host may no longer have: they are
+    /// re-pointed at the new one (newer is always acceptable to the follower).
     /// </summary>
     private void RefreshQueuedSnapshots(List<Message> queue)
     {
@@ -130,7 +155,7 @@ public sealed partial class RaftNode
         {
             if (queue[i] is { Type: MessageType.Snapshot, Snapshot: not null } message)
             {
-                var metadata = log.SnapshotMetadata;
+                var metadata = SnapshotToSend;
                 queue[i] = message with { Snapshot = new Snapshot(metadata, ReadOnlyMemory<byte>.Empty) };
                 tracker.Get(message.To)?.BecomeSnapshot(metadata.Index);
             }

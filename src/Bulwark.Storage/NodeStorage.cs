@@ -207,5 +207,17 @@ public sealed class NodeStorage : IDisposable
     /// <summary>Drops log entries a durable snapshot covers (the log keeps what follows if it matches). Loop only.</summary>
     public void ReleaseLogUpTo(ulong index, ulong term) => Wal.ReleaseUpTo(index, term);
 
+    /// <summary>
+    /// Drops the log's own entries up to <paramref name="index"/>, which a durable snapshot at or after it covers, and
+    /// keeps those after it; nothing happens if the log already starts after it. Loop only.
+    /// </summary>
+    public void ReleaseLogUpTo(ulong index)
+    {
+        if (index > Wal.SnapshotIndex && Wal.TermAt(index) is { } term)
+        {
+            Wal.ReleaseUpTo(index, term);
+        }
+    }
+
     public void Dispose() => Wal.Dispose();
 }

@@ -146,6 +146,71 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void AKeptTailLetsAFollowerJustBehindTheSnapshotCatchUpFromTheLog()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Peers[3].Down = true;
+        var followerLast = cluster[3].Status().LastIndex;
+        for (var i = 0; i < 6; i++)
+        {
+            cluster.Propose(1, $"v{i}");
+        }
+
+        var at = cluster.Peers[1].AppliedIndex;
+        cluster[1].Compact(at, keepEntries: at - followerLast);
+        Assert.Equal(followerLast + 1, cluster[1].Status().FirstIndex);
+
+        cluster.Peers[3].Down = false;
+        cluster.Tick(2);
+        Assert.DoesNotContain(cluster.Delivered, m => m.Type == MessageType.Snapshot);
+        Assert.Equal(cluster.AppliedData(1), cluster.AppliedData(3));
+    }
+
+    [Fact]
+    public void AFollowerBehindTheKeptTailGetsTheNewestSnapshotNotTheCompactionPoint()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Peers[3].Down = true;
+        var followerLast = cluster[3].Status().LastIndex;
+        for (var i = 0; i < 6; i++)
+        {
+            cluster.Propose(1, $"v{i}");
+        }
+
+        var at = cluster.Peers[1].AppliedIndex;
+        cluster[1].Compact(at, keepEntries: at - followerLast - 1);
+        Assert.Equal(followerLast + 2, cluster[1].Status().FirstIndex);
+
+        cluster.Peers[3].Down = false;
+        cluster.Tick(2);
+        // The host holds a snapshot file only at the index it reported, never at the compaction point below it.
+        var snapshot = cluster.Delivered.Single(m => m.Type == MessageType.Snapshot).Snapshot!;
+        Assert.Equal(at, snapshot.Metadata.Index);
+        Assert.Equal(cluster[1].Status().HardState.Term, snapshot.Metadata.Term);
+        Assert.Equal(ClusterConfig.Of(1, 2, 3), snapshot.Metadata.Config);
+    }
+
+    [Fact]
+    public void AnOlderSnapshotThanTheNewestKnownChangesNothing()
+    {
+        var cluster = new TestCluster(1);
+        cluster.Elect(1);
+        for (var i = 0; i < 6; i++)
+        {
+            cluster.Propose(1, $"v{i}");
+        }
+
+        var applied = cluster[1].Status().Applied;
+        cluster[1].Compact(applied, keepEntries: 3);
+        cluster[1].Compact(applied - 1, keepEntries: 0); // older than the newest snapshot: its tail stays
+        Assert.Equal(applied - 2, cluster[1].Status().FirstIndex);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => cluster[1].Compact(applied + 1, keepEntries: 5));
+        Assert.Contains("applied", ex.Message);
+    }
+
+    [Fact]
     public void NodeRestartsFromSnapshotAndLogSuffix()
     {
         var cluster = ClusterWithCompactedLeader(4, out var at);

@@ -380,6 +380,17 @@ internal sealed class RaftLog
             return;
         }
 
+        EnsureCompactable(index);
+        var term = TermOrZero(index);
+        configs.OnCompact(index);
+        entries.RemoveRange(0, (int)(index - SnapshotIndex));
+        SnapshotIndex = index;
+        SnapshotTerm = term;
+    }
+
+    /// <summary>Throws unless a snapshot at <paramref name="index"/> may stand for the log up to it: applied and durable.</summary>
+    public void EnsureCompactable(ulong index)
+    {
         if (index > Applied)
         {
             throw new ArgumentOutOfRangeException(
@@ -391,12 +402,6 @@ internal sealed class RaftLog
             throw new ArgumentOutOfRangeException(
                 nameof(index), $"cannot compact to {index}: only {Stable} is durable");
         }
-
-        var term = TermOrZero(index);
-        configs.OnCompact(index);
-        entries.RemoveRange(0, (int)(index - SnapshotIndex));
-        SnapshotIndex = index;
-        SnapshotTerm = term;
     }
 
     private void TruncateFrom(ulong index)

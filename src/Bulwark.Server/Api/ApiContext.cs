@@ -24,7 +24,10 @@ internal static class ApiContext
         return header;
     }
 
-    /// <summary>Runs a call, turning a refused request into the gRPC status etcd gives for it.</summary>
+    /// <summary>
+    /// Runs a call, turning a refused request (by the store or by the node) into the gRPC status etcd gives for it.
+    /// Every service method that reaches the node runs under it: nothing below this layer speaks gRPC.
+    /// </summary>
     public static async Task<T> Guard<T>(Func<Task<T>> call)
     {
         try
@@ -34,6 +37,10 @@ internal static class ApiContext
         catch (KvException e)
         {
             throw e.ToRpcException();
+        }
+        catch (NodeException e)
+        {
+            throw NodeErrorStatus.ToRpcException(e);
         }
     }
 

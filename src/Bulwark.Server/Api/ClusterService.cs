@@ -7,7 +7,7 @@ namespace Bulwark.Server.Api;
 /// <summary>etcdserverpb.Cluster: MemberList (every member's id, name, peer and client URLs).</summary>
 public sealed class ClusterService(NodeHost node) : Cluster.ClusterBase
 {
-    public override async Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
+    public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
     {
         if (request.Linearizable)
         {
@@ -24,5 +24,5 @@ public sealed class ClusterService(NodeHost node) : Cluster.ClusterBase
         }
 
         return response;
-    }
+    });
 }

@@ -35,6 +35,9 @@ public sealed record NodeOptions
 
     public ulong SnapshotCount { get; init; } = Hosting.NodeHostOptions.DefaultSnapshotThreshold;
 
+    /// <summary>Entries kept behind each snapshot for lagging followers (<see cref="NodeHostOptions.SnapshotCatchUpEntries"/>).</summary>
+    public ulong SnapshotCatchUpEntries { get; init; } = Hosting.NodeHostOptions.DefaultSnapshotCatchUpEntries;
+
     public int MaxRequestBytes { get; init; } = KvLimits.DefaultMaxRequestBytes;
 
     public int MaxTxnOps { get; init; } = KvLimits.DefaultMaxTxnOps;
@@ -71,6 +74,7 @@ public sealed record NodeOptions
         HeartbeatInterval = HeartbeatInterval,
         ElectionTimeout = ElectionTimeout,
         SnapshotThreshold = SnapshotCount,
+        SnapshotCatchUpEntries = SnapshotCatchUpEntries,
         RequestTimeout = RequestTimeout,
         Limits = new KvLimits { MaxRequestBytes = MaxRequestBytes, MaxTxnOps = MaxTxnOps },
     };

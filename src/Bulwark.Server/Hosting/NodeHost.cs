@@ -13,10 +13,12 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Server.Hosting;
 
 /// <summary>
-/// One running node: a single loop that owns the <see cref="ReadyProcessor"/> (and so the RaftNode), fed through one
-/// channel with ticks (a timer on <see cref="TimeProvider"/>), proposals, read requests and wake-ups from the apply
-/// worker, and reading the peer transport's bounded incoming queue itself (a received message wakes the loop directly:
-/// no pump task in between). Every input that arrived since the last Ready rides in the next one, so one fdatasync covers them
+/// One running node: a single loop that owns the <see cref="ReadyProcessor"/> (and so the RaftNode), fed through two
+/// channels, one with ticks (a timer on <see cref="TimeProvider"/>), transport feedback and wake-ups from the apply
+/// worker, one with client requests (proposals, linearizable reads), and reading the peer transport's bounded incoming
+/// queue itself (a received message wakes the loop directly: no pump task in between). The request channel is bounded
+/// (<see cref="NodeHostOptions.MaxQueuedRequests"/>): while the loop is held up, requests beyond it are refused at once
+/// with "too many requests", and a request whose caller gave up before the loop took it is dropped, not proposed. Every input that arrived since the last Ready rides in the next one, so one fdatasync covers them
 /// all (group commit). Applying to the key-value store runs on the processor's apply worker, off this loop.
 /// A broken safety invariant or a failed fsync stops the node (fail-stop): <see cref="Completion"/> faults.
 /// A full disk does not: the processor holds the Ready it could not persist and raises the NOSPACE alarm, and while it
@@ -40,7 +42,9 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly PendingRequests pending;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+    // Ticks and wake-ups are coalesced and feedback comes one per event, so this stays small; it must never drop one.
     private readonly Channel<HostInput> inputs = Channel.CreateUnbounded<HostInput>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<HostInput> requests;
     private readonly CancellationTokenSource stop = new();
     private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<ulong> deferredSnapshotFailures = [];
@@ -55,6 +59,7 @@ public sealed class NodeHost : IAsyncDisposable
     private int tickQueued;
     private int peerWakeQueued;
     private int disposed;
+    private volatile bool closed;
 
     private NodeHost(NodeHostOptions options, NodeStorage storage, TcpPeerTransport transport, TimeProvider time, ILoggerFactory loggers)
     {
@@ -63,8 +68,14 @@ public sealed class NodeHost : IAsyncDisposable
         this.transport = transport;
         this.time = time;
         logger = loggers.CreateLogger<NodeHost>();
+        requests = Channel.CreateBounded<HostInput>(new BoundedChannelOptions(options.MaxQueuedRequests)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite refuses when full: the caller is answered at once
+        });
         pending = new PendingRequests((ulong)time.GetUtcNow().ToUnixTimeMilliseconds() << 20);
-        processor = new ReadyProcessor(options, storage, Observability.ObservedPeerNetwork.Wrap(new TcpPeerNetwork(transport), options.Observer), pending, logger,
+        var network = LossyPeerNetwork.Wrap(new TcpPeerNetwork(transport), options.DropPeerMessage);
+        processor = new ReadyProcessor(options, storage, Observability.ObservedPeerNetwork.Wrap(network, options.Observer), pending, logger,
             () => Post(HostInput.Wake.Instance));
     }
 
@@ -85,6 +96,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     /// <summary>Messages the peer transport dropped so far (queue full, peer unreachable); tests wait on it.</summary>
     internal long PeerMessagesDropped => transport.MessagesDropped;
+
+    /// <summary>Snapshots the peer transport sent to followers so far; tests wait on it.</summary>
+    internal long SnapshotsSent => transport.SnapshotsSent;
 
     /// <summary>The address the peer transport listens on.</summary>
     public IPEndPoint PeerEndpoint => transport.ListenEndpoint;
@@ -278,24 +292,26 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void Post(HostInput input)
     {
-        if (inputs.Writer.TryWrite(input))
+        var isRequest = input is HostInput.Propose or HostInput.ReadIndex;
+        if ((isRequest ? requests : inputs).Writer.TryWrite(input))
         {
             inputSignal.Set();
+            return;
         }
-        else
+
+        // Refused: the node stopped, or (requests only) the loop is that far behind.
+        var error = closed ? StoppedError() : ServerErrors.TooManyRequests();
+        if (input is HostInput.Propose propose)
         {
-            if (input is HostInput.Propose propose)
-            {
-                pending.FailProposal(propose.RequestId, StoppedError());
-            }
-            else if (input is HostInput.ReadIndex read)
-            {
-                pending.FailRead(read.ReadId, StoppedError());
-            }
+            pending.FailProposal(propose.RequestId, error);
+        }
+        else if (input is HostInput.ReadIndex read)
+        {
+            pending.FailRead(read.ReadId, error);
         }
     }
 
-    private bool HasInput => inputs.Reader.TryPeek(out _) || transport.Incoming.TryPeek(out _);
+    private bool HasInput => inputs.Reader.TryPeek(out _) || requests.Reader.TryPeek(out _) || transport.Incoming.TryPeek(out _);
 
     /// <summary>
     /// The loop, on its own thread: sleeps on <see cref="inputSignal"/> (no spinning) until <see cref="Post"/> or a peer
@@ -342,20 +358,8 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>One turn of the loop: what is queued (up to a bound, so a flood cannot starve the Ready), then the Ready.</summary>
     private void RunOnce()
     {
-        var handled = 0;
-        while (handled < 4096 && inputs.Reader.TryRead(out var input))
-        {
-            if (processor.WritesBlocked)
-            {
-                HandleWhileBlocked(input);
-            }
-            else
-            {
-                Handle(input);
-            }
-
-            handled++;
-        }
+        TakeInputs(inputs.Reader);
+        TakeInputs(requests.Reader);
 
         // Cleared before draining: a message queued from here on posts a new wake-up (see OnPeerMessageQueued).
         Interlocked.Exchange(ref peerWakeQueued, 0);
@@ -381,6 +385,35 @@ public sealed class NodeHost : IAsyncDisposable
 
         ScheduleNoSpaceRetry();
     }
+
+    private void TakeInputs(ChannelReader<HostInput> reader)
+    {
+        var handled = 0;
+        while (handled < 4096 && reader.TryRead(out var input))
+        {
+            if (IsAbandoned(input))
+            {
+                // Its caller timed out or cancelled while it queued: proposing it now would write what nobody waits for.
+            }
+            else if (processor.WritesBlocked)
+            {
+                HandleWhileBlocked(input);
+            }
+            else
+            {
+                Handle(input);
+            }
+
+            handled++;
+        }
+    }
+
+    private bool IsAbandoned(HostInput input) => input switch
+    {
+        HostInput.Propose propose => !pending.IsWaiting(propose.RequestId),
+        HostInput.ReadIndex read => !pending.IsWaiting(read.ReadId),
+        _ => false,
+    };
 
     private void Handle(HostInput input)
     {
@@ -493,14 +526,22 @@ public sealed class NodeHost : IAsyncDisposable
     private void FailStop(Exception cause)
     {
         HostLog.FailStop(logger, options.NodeId, cause.Message, cause);
-        inputs.Writer.TryComplete();
+        CloseInputs();
         timer?.Dispose();
         noSpaceRetryTimer?.Dispose();
         pending.FailAll(ServerErrors.Stopped(cause.Message));
         completion.TrySetException(new NodeFailStopException(options.NodeId, cause));
     }
 
-    private Grpc.Core.RpcException StoppedError() =>
+    /// <summary>No input is taken any more; requests posted from now on fail as stopped.</summary>
+    private void CloseInputs()
+    {
+        closed = true;
+        inputs.Writer.TryComplete();
+        requests.Writer.TryComplete();
+    }
+
+    private NodeException StoppedError() =>
         ServerErrors.Stopped(completion.Task.Exception?.InnerException?.Message ?? "node is shutting down");
 
     private void ThrowIfStopped()
@@ -521,7 +562,7 @@ public sealed class NodeHost : IAsyncDisposable
 
         timer?.Dispose();
         await stop.CancelAsync().ConfigureAwait(false);
-        inputs.Writer.TryComplete();
+        CloseInputs();
         try
         {
             await loop.ConfigureAwait(false);

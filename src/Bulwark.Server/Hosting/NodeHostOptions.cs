@@ -41,8 +41,31 @@ public sealed record NodeHostOptions
     /// <summary>A snapshot is taken (and the log compacted) every this many applied entries.</summary>
     public ulong SnapshotThreshold { get; init; } = DefaultSnapshotThreshold;
 
+    /// <summary>
+    /// The default of <see cref="SnapshotCatchUpEntries"/>: etcd's snapshot-catchup-entries. Entries are small next to a
+    /// snapshot of the whole store, so keeping this many costs little and spares most briefly-lagging followers a snapshot.
+    /// </summary>
+    public const ulong DefaultSnapshotCatchUpEntries = 5_000;
+
+    /// <summary>
+    /// Entries kept in the log behind each snapshot (0 = compact exactly at it). A follower that falls back to probing
+    /// fewer entries behind the snapshot (a dropped message, a slow disk) then catches up from the log instead of
+    /// receiving a whole snapshot. The tail is not rebuilt after a restart: the node starts from its snapshot.
+    /// </summary>
+    public ulong SnapshotCatchUpEntries { get; init; } = DefaultSnapshotCatchUpEntries;
+
     /// <summary>How long a client call may wait for its entry to apply or its read point to be confirmed.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The default of <see cref="MaxQueuedRequests"/>: one loop turn's worth of requests.</summary>
+    public const int DefaultMaxQueuedRequests = 4096;
+
+    /// <summary>
+    /// Client requests (proposals and linearizable reads) that may wait for the node loop to take them. While the loop
+    /// is held up (a slow fsync, a disk stall) requests beyond this are refused at once with "etcdserver: too many
+    /// requests" instead of piling up in memory and being proposed long after their callers gave up.
+    /// </summary>
+    public int MaxQueuedRequests { get; init; } = DefaultMaxQueuedRequests;
 
     /// <summary>Request size and txn limits, checked before a request is proposed.</summary>
     public KvLimits Limits { get; init; } = KvLimits.Default;
@@ -55,6 +78,9 @@ public sealed record NodeHostOptions
 
     /// <summary>Receives peer messages, fsync times and snapshots for metrics, failure detection and the journal (none by default).</summary>
     public Observability.INodeObserver? Observer { get; init; }
+
+    /// <summary>Test fault: outgoing peer messages for which this returns true are dropped (see <see cref="LossyPeerNetwork"/>).</summary>
+    internal Func<Bulwark.Consensus.Message, bool>? DropPeerMessage { get; init; }
 
     public ulong EffectiveClusterId => ClusterId != 0 ? ClusterId : ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
 
@@ -105,6 +131,11 @@ public sealed record NodeHostOptions
         if (SnapshotThreshold == 0)
         {
             throw new ArgumentException("snapshot threshold must be positive");
+        }
+
+        if (MaxQueuedRequests <= 0)
+        {
+            throw new ArgumentException($"the request queue bound must be positive (got {MaxQueuedRequests})");
         }
 
         if (RequestTimeout <= TimeSpan.Zero)

@@ -53,6 +53,12 @@ public sealed class PendingRequests
         return tcs.Task;
     }
 
+    /// <summary>
+    /// True while the caller of a proposal or read still waits for it. Work whose caller has gone (timed out, cancelled)
+    /// is dropped before it reaches the core: proposing it would write an entry nobody is told about.
+    /// </summary>
+    public bool IsWaiting(ulong id) => proposals.ContainsKey(id) || reads.ContainsKey(id);
+
     /// <summary>The caller gave up (timeout or cancellation).</summary>
     public void Forget(ulong id)
     {

@@ -49,6 +49,7 @@ public sealed class ReadyProcessor : IDisposable
     private readonly ConcurrentQueue<ulong> snapshotSendFailures = new();
 
     private ulong handedOff;
+    /// <summary>The newest snapshot the core knows (the log keeps up to SnapshotCatchUpEntries entries behind it).</summary>
     private ulong compacted;
     private SoftState soft;
     private ulong previousLeader;
@@ -304,7 +305,7 @@ public sealed class ReadyProcessor : IDisposable
     /// <summary>Asks the apply worker to try again the snapshot a full disk stopped (it clears its part of the alarm).</summary>
     public void RetrySnapshot() => worker.Enqueue(ApplyWork.RetrySnapshot.Instance);
 
-    private static Grpc.Core.RpcException? ErrorFor(ProposeStatus status) => status switch
+    private static NodeException? ErrorFor(ProposeStatus status) => status switch
     {
         ProposeStatus.Accepted or ProposeStatus.Forwarded => null,
         ProposeStatus.NoLeader => ServerErrors.NoLeader(),
@@ -339,8 +340,9 @@ public sealed class ReadyProcessor : IDisposable
     }
 
     /// <summary>
-    /// Releases the log and compacts the core up to a snapshot the worker wrote; false (and the release held, alarm
-    /// raised) when the log has no room for the release's marker.
+    /// Releases the log and compacts the core up to a snapshot the worker wrote, keeping
+    /// <see cref="NodeHostOptions.SnapshotCatchUpEntries"/> entries behind it for followers that lag a little; false (and
+    /// the release held, alarm raised) when the log has no room for the release's marker.
     /// </summary>
     private bool TryRelease(SnapshotMetadata written)
     {
@@ -353,7 +355,7 @@ public sealed class ReadyProcessor : IDisposable
 
         try
         {
-            storage.ReleaseLogUpTo(written.Index, written.Term);
+            storage.ReleaseLogUpTo(written.Index - Math.Min(options.SnapshotCatchUpEntries, written.Index));
         }
         catch (DiskFullException e)
         {
@@ -362,7 +364,7 @@ public sealed class ReadyProcessor : IDisposable
             return false;
         }
 
-        node.Compact(written.Index);
+        node.Compact(written.Index, options.SnapshotCatchUpEntries);
         compacted = written.Index;
         return true;
     }
@@ -496,7 +498,7 @@ public sealed class ReadyProcessor : IDisposable
     {
         if (message.Type == MessageType.Snapshot && message.Snapshot is { Metadata.Index: > 0, Data.IsEmpty: true } wanted)
         {
-            // Exactly the snapshot the core compacted to (the worker may already have written a newer one the core
+            // Exactly the snapshot the core was last told of (the worker may already have written a newer one the core
             // does not know yet). Reading a large file must not hold up the loop, so it is streamed from disk off it.
             if (driver.RunOffLoop is { } run)
             {

@@ -1,33 +1,66 @@
-using Grpc.Core;
-
 namespace Bulwark.Server.Hosting;
 
-/// <summary>The node-level errors etcd gives (same gRPC status codes and messages, which clients match on).</summary>
+/// <summary>
+/// Why the node refused a client request or could not finish it. The host raises these as <see cref="NodeException"/>;
+/// the API layer maps each, in one place (Api/NodeErrorStatus.cs), to the gRPC status and message etcd gives for it.
+/// </summary>
+public enum NodeError
+{
+    /// <summary>No leader is known: an election is under way, or a majority is unreachable.</summary>
+    NoLeader,
+
+    /// <summary>The request was not applied (or its read point not confirmed) within the request timeout.</summary>
+    Timeout,
+
+    /// <summary>Leadership moved while the request was being proposed.</summary>
+    LeaderChanged,
+
+    /// <summary>The node is too far behind to take more: applying lags, too much is uncommitted, or its request queue is full.</summary>
+    TooManyRequests,
+
+    /// <summary>This member's NOSPACE alarm is raised, so it refuses writes.</summary>
+    NoSpace,
+
+    /// <summary>A linearizable read on a member whose Raft loop a full disk has paused: it fails at once instead of hanging.</summary>
+    DiskBlocked,
+
+    /// <summary>The node stopped (shut down, or fail-stop); <see cref="NodeException.Reason"/> says why.</summary>
+    Stopped,
+}
+
+/// <summary>A client request the node refused or could not finish (no gRPC here: the API layer maps it).</summary>
+public sealed class NodeException : Exception
+{
+    public NodeException(NodeError error, string message, string? reason = null)
+        : base(message)
+    {
+        Error = error;
+        Reason = reason;
+    }
+
+    public NodeError Error { get; }
+
+    /// <summary>For <see cref="NodeError.Stopped"/>: why the node stopped.</summary>
+    public string? Reason { get; }
+}
+
+/// <summary>The node-level errors the host raises (see <see cref="NodeError"/>).</summary>
 public static class ServerErrors
 {
-    public const string NoLeaderMessage = "etcdserver: no leader";
-    public const string TimeoutMessage = "etcdserver: request timed out";
-    public const string LeaderChangedMessage = "etcdserver: leader changed";
-    public const string TooManyRequestsMessage = "etcdserver: too many requests";
-    public const string StoppedMessage = "etcdserver: server stopped";
-    public const string NoSpaceMessage = "etcdserver: mvcc: database space exceeded";
-    public const string DiskBlockedMessage =
-        "etcdserver: this member cannot write to its disk (alarm NOSPACE), so it cannot serve linearizable reads; " +
-        "use a serializable read or another member";
+    public static NodeException NoLeader() => new(NodeError.NoLeader, "no leader");
 
-    public static RpcException NoLeader() => new(new Status(StatusCode.Unavailable, NoLeaderMessage));
+    public static NodeException Timeout() => new(NodeError.Timeout, "request timed out");
 
-    public static RpcException Timeout() => new(new Status(StatusCode.Unavailable, TimeoutMessage));
+    public static NodeException LeaderChanged() => new(NodeError.LeaderChanged, "leader changed");
 
-    public static RpcException LeaderChanged() => new(new Status(StatusCode.Unavailable, LeaderChangedMessage));
+    public static NodeException TooManyRequests() => new(NodeError.TooManyRequests, "too many requests");
 
-    public static RpcException TooManyRequests() => new(new Status(StatusCode.ResourceExhausted, TooManyRequestsMessage));
+    /// <summary>The member's NOSPACE alarm is raised, so it refuses writes.</summary>
+    public static NodeException NoSpace() => new(NodeError.NoSpace, "database space exceeded (alarm NOSPACE)");
 
-    /// <summary>etcd's ErrGRPCNoSpace: the member's NOSPACE alarm is raised, so it refuses writes (clients match the text).</summary>
-    public static RpcException NoSpace() => new(new Status(StatusCode.ResourceExhausted, NoSpaceMessage));
+    /// <summary>A linearizable read on a member whose Raft loop is paused by a full disk.</summary>
+    public static NodeException DiskBlocked() =>
+        new(NodeError.DiskBlocked, "this member cannot write to its disk (alarm NOSPACE), so it cannot serve linearizable reads");
 
-    /// <summary>A linearizable read on a member whose Raft loop is paused by a full disk: fails at once instead of hanging.</summary>
-    public static RpcException DiskBlocked() => new(new Status(StatusCode.Unavailable, DiskBlockedMessage));
-
-    public static RpcException Stopped(string why) => new(new Status(StatusCode.Unavailable, $"{StoppedMessage} ({why})"));
+    public static NodeException Stopped(string why) => new(NodeError.Stopped, $"server stopped ({why})", why);
 }

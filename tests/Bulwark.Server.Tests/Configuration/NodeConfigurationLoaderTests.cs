@@ -42,7 +42,7 @@ public sealed class NodeConfigurationLoaderTests
     {
         var o = Load(["--name", "n2", $"--initial-cluster={Cluster}", "--data-dir", "/var/lib/bulwark",
             "--listen-client-urls", "http://127.0.0.1:22379", "--heartbeat-interval", "100", "--election-timeout=1000",
-            "--snapshot-count", "500", "--max-request-bytes", "2097152", "--max-txn-ops", "64", "--request-timeout", "3000",
+            "--snapshot-count", "500", "--snapshot-catchup-entries", "40", "--max-request-bytes", "2097152", "--max-txn-ops", "64", "--request-timeout", "3000",
             "--pre-vote=false", "--check-quorum", "--listen-metrics-urls", "http://127.0.0.1:22381"]);
         Assert.Equal("n2", o.Name);
         Assert.Equal(ClusterMember.IdFromName("n2"), o.NodeId);
@@ -52,6 +52,8 @@ public sealed class NodeConfigurationLoaderTests
         Assert.Equal(TimeSpan.FromMilliseconds(100), o.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromSeconds(1), o.ElectionTimeout);
         Assert.Equal(500UL, o.SnapshotCount);
+        Assert.Equal(40UL, o.SnapshotCatchUpEntries);
+        Assert.Equal(NodeHostOptions.DefaultSnapshotCatchUpEntries, Load(["--name", "n1", "--initial-cluster", Cluster]).SnapshotCatchUpEntries);
         Assert.Equal(2097152, o.MaxRequestBytes);
         Assert.Equal(64, o.MaxTxnOps);
         Assert.Equal(TimeSpan.FromSeconds(3), o.RequestTimeout);
@@ -63,6 +65,7 @@ public sealed class NodeConfigurationLoaderTests
         host.Validate();
         Assert.Equal(o.NodeId, host.NodeId);
         Assert.Equal(500UL, host.SnapshotThreshold);
+        Assert.Equal(40UL, host.SnapshotCatchUpEntries);
         Assert.Equal(64, host.Limits.MaxTxnOps);
         Assert.Equal(o.ClusterId, host.EffectiveClusterId);
     }

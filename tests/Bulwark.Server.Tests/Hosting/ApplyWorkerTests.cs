@@ -200,9 +200,11 @@ public sealed class ApplyWorkerTests
 
         var refused = waits.Where(w => w.IsFaulted).ToList();
         Assert.NotEmpty(refused);
-        var error = Assert.IsType<Grpc.Core.RpcException>(refused[0].Exception!.InnerException);
-        Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.Equal(ServerErrors.TooManyRequestsMessage, error.Status.Detail);
+        var error = Assert.IsType<NodeException>(refused[0].Exception!.InnerException);
+        Assert.Equal(NodeError.TooManyRequests, error.Error);
+        var status = Bulwark.Server.Api.NodeErrorStatus.For(error); // what a client is answered
+        Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, status.StatusCode);
+        Assert.Equal(Bulwark.Server.Api.NodeErrorStatus.TooManyRequestsMessage, status.Detail);
         Assert.True(node.Status.Commit - node.Status.Applied >= ReadyProcessor.MaxApplyLag, "refusals start only past the lag limit");
 
         release.Set();

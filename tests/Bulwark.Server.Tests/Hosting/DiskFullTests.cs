@@ -50,16 +50,16 @@ public sealed class DiskFullTests
         var uncertain = await WriteUntilTheAlarmAsync(node, acknowledged);
 
         // Writes are refused at once, before proposing, with the error etcd clients recognise.
-        var refused = await Assert.ThrowsAsync<RpcException>(() => node.ProposeAsync(Put("refused", "x")));
+        var refused = NodeErrorStatus.For(await Assert.ThrowsAsync<NodeException>(() => node.ProposeAsync(Put("refused", "x"))));
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
-        Assert.Equal("etcdserver: mvcc: database space exceeded", refused.Status.Detail);
+        Assert.Equal("etcdserver: mvcc: database space exceeded", refused.Detail);
 
         // Serializable reads keep working; linearizable ones fail fast with a clear error instead of hanging.
         Assert.Equal(Value, Get(node, "before-0"));
         Assert.Null(Get(node, "refused"));
-        var linearizable = await Assert.ThrowsAsync<RpcException>(() => node.LinearizableBarrierAsync());
+        var linearizable = NodeErrorStatus.For(await Assert.ThrowsAsync<NodeException>(() => node.LinearizableBarrierAsync()));
         Assert.Equal(StatusCode.Unavailable, linearizable.StatusCode);
-        Assert.Contains("serializable", linearizable.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("serializable", linearizable.Detail, StringComparison.Ordinal);
 
         // The alarm shows everywhere: Alarm RPC, status, /health and /readyz, the observer (journal).
         var maintenance = new MaintenanceService(node);
@@ -146,7 +146,7 @@ public sealed class DiskFullTests
                     }
                 }
             }
-            catch (RpcException)
+            catch (NodeException)
             {
                 uncertain.Add((key, put));
                 await Task.Delay(50);
@@ -156,7 +156,7 @@ public sealed class DiskFullTests
         Assert.True(fullNode.NoSpaceAlarm);
         Assert.True(fullNode.Status.NoSpaceAlarm);
         Assert.Equal(Value, Get(fullNode, "before-0")); // the full member still serves serializable reads
-        var refused = await Assert.ThrowsAsync<RpcException>(() => fullNode.ProposeAsync(Put("refused", "x")));
+        var refused = NodeErrorStatus.For(await Assert.ThrowsAsync<NodeException>(() => fullNode.ProposeAsync(Put("refused", "x"))));
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
 
         // Space returns: the full member resumes, follows the new leader and catches up on every acknowledged write.
@@ -192,7 +192,7 @@ public sealed class DiskFullTests
                 Assert.True((await node.ProposeAsync(Put($"k-{n}", "v"))).Succeeded);
                 acknowledged[$"k-{n}"] = "v";
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+            catch (NodeException e) when (NodeErrorStatus.For(e).StatusCode == StatusCode.ResourceExhausted)
             {
                 break; // the alarm went up between the check and the proposal
             }
@@ -200,7 +200,7 @@ public sealed class DiskFullTests
 
         Assert.False(node.Completion.IsCompleted);
         Assert.False(node.Status.SnapshotIndex > 0);
-        var refused = await Assert.ThrowsAsync<RpcException>(() => node.ProposeAsync(Put("refused", "x")));
+        var refused = NodeErrorStatus.For(await Assert.ThrowsAsync<NodeException>(() => node.ProposeAsync(Put("refused", "x"))));
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
         await node.LinearizableBarrierAsync(); // the log is not blocked, so linearizable reads still work
         AssertHolds(node, acknowledged);
@@ -250,9 +250,9 @@ public sealed class DiskFullTests
                     acknowledged[key] = Value;
                 }
             }
-            catch (RpcException e)
+            catch (NodeException e)
             {
-                Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+                Assert.Equal(StatusCode.Unavailable, NodeErrorStatus.For(e).StatusCode);
             }
         }
     }

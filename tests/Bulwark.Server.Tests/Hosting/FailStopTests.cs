@@ -17,12 +17,14 @@ public sealed class FailStopTests
         Assert.True((await node.ProposeAsync(NodeHostClusterTests.Put("before", "1"))).Succeeded);
 
         fs.FailSyncAfter(1);
-        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => node.ProposeAsync(NodeHostClusterTests.Put("after", "2")));
-        Assert.Equal(Grpc.Core.StatusCode.Unavailable, error.StatusCode);
-        Assert.StartsWith(ServerErrors.StoppedMessage, error.Status.Detail, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<NodeException>(() => node.ProposeAsync(NodeHostClusterTests.Put("after", "2")));
+        Assert.Equal(NodeError.Stopped, error.Error);
+        var status = Bulwark.Server.Api.NodeErrorStatus.For(error); // what a client is answered
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, status.StatusCode);
+        Assert.StartsWith(Bulwark.Server.Api.NodeErrorStatus.StoppedMessage, status.Detail, StringComparison.Ordinal);
 
         var stopped = await Assert.ThrowsAsync<NodeFailStopException>(() => node.Completion);
         Assert.IsType<WalSyncFailedException>(stopped.InnerException);
-        await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => node.ProposeAsync(NodeHostClusterTests.Put("later", "3")));
+        await Assert.ThrowsAsync<NodeException>(() => node.ProposeAsync(NodeHostClusterTests.Put("later", "3")));
     }
 }

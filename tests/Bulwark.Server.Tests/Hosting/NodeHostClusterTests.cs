@@ -56,7 +56,7 @@ public sealed class NodeHostClusterTests
                         }
                     }
                 }
-                catch (Grpc.Core.RpcException)
+                catch (NodeException)
                 {
                     await Task.Delay(20);
                 }
@@ -71,7 +71,7 @@ public sealed class NodeHostClusterTests
         await stopWriting.CancelAsync();
         await writer;
 
-        // The old leader restarts from its data dir and catches up (by snapshot: the log was compacted meanwhile).
+        // The old leader restarts from its data dir and catches up (from the log's kept tail behind the snapshots).
         cluster.Start(leader);
         await cluster.WaitForLeaderAsync();
         var last = await cluster.Node(newLeader).ProposeAsync(Put("after-restart", "x"));
@@ -99,9 +99,11 @@ public sealed class NodeHostClusterTests
     {
         await using var cluster = new LocalCluster(3);
         cluster.Start(0);
-        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => cluster.Node(0).ProposeAsync(Put("k", "v")));
-        Assert.Equal(Grpc.Core.StatusCode.Unavailable, error.StatusCode);
-        Assert.Equal(ServerErrors.NoLeaderMessage, error.Status.Detail);
+        var error = await Assert.ThrowsAsync<NodeException>(() => cluster.Node(0).ProposeAsync(Put("k", "v")));
+        Assert.Equal(NodeError.NoLeader, error.Error);
+        var status = Bulwark.Server.Api.NodeErrorStatus.For(error); // what a client is answered
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, status.StatusCode);
+        Assert.Equal(Bulwark.Server.Api.NodeErrorStatus.NoLeaderMessage, status.Detail);
         Assert.Equal(0, cluster.Node(0).Read(s => s.Revision) - 1);
     }
 

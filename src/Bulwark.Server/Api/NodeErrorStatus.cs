@@ -1,0 +1,43 @@
+using Bulwark.Server.Hosting;
+using Grpc.Core;
+
+namespace Bulwark.Server.Api;
+
+/// <summary>
+/// The one place a node-level error becomes what etcd answers for it: the same gRPC status code and message, which
+/// clients match on (etcd's rpctypes: ErrGRPCNoLeader, ErrGRPCTimeout, ErrGRPCLeaderChanged, ErrGRPCTooManyRequests,
+/// ErrGRPCNoSpace, ErrGRPCStopped).
+/// </summary>
+public static class NodeErrorStatus
+{
+    public const string NoLeaderMessage = "etcdserver: no leader";
+    public const string TimeoutMessage = "etcdserver: request timed out";
+    public const string LeaderChangedMessage = "etcdserver: leader changed";
+    public const string TooManyRequestsMessage = "etcdserver: too many requests";
+    public const string StoppedMessage = "etcdserver: server stopped";
+    public const string NoSpaceMessage = "etcdserver: mvcc: database space exceeded";
+
+    /// <summary>Bulwark's own (etcd has no member that refuses reads for a full disk): says what to do instead.</summary>
+    public const string DiskBlockedMessage =
+        "etcdserver: this member cannot write to its disk (alarm NOSPACE), so it cannot serve linearizable reads; " +
+        "use a serializable read or another member";
+
+    public static Status For(NodeException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.Error switch
+        {
+            NodeError.NoLeader => new Status(StatusCode.Unavailable, NoLeaderMessage),
+            NodeError.Timeout => new Status(StatusCode.Unavailable, TimeoutMessage),
+            NodeError.LeaderChanged => new Status(StatusCode.Unavailable, LeaderChangedMessage),
+            NodeError.TooManyRequests => new Status(StatusCode.ResourceExhausted, TooManyRequestsMessage),
+            NodeError.NoSpace => new Status(StatusCode.ResourceExhausted, NoSpaceMessage),
+            NodeError.DiskBlocked => new Status(StatusCode.Unavailable, DiskBlockedMessage),
+            NodeError.Stopped => new Status(StatusCode.Unavailable, $"{StoppedMessage} ({error.Reason})"),
+            _ => new Status(StatusCode.Unknown, error.Message),
+        };
+    }
+
+    /// <summary>The exception a gRPC service throws to send this error to the client.</summary>
+    public static RpcException ToRpcException(NodeException error) => new(For(error));
+}
