@@ -90,6 +90,7 @@ public static class NodeConfigurationLoader
             HeartbeatInterval = s.Milliseconds(NodeSettings.HeartbeatInterval) ?? TimeSpan.FromMilliseconds(50),
             ElectionTimeout = s.Milliseconds(NodeSettings.ElectionTimeout) ?? TimeSpan.FromMilliseconds(500),
             SnapshotCount = s.Unsigned(NodeSettings.SnapshotCount) ?? Hosting.NodeHostOptions.DefaultSnapshotThreshold,
+            SnapshotChunkBytes = s.Int(NodeSettings.SnapshotChunkBytes) ?? Transport.PeerTransportOptions.DefaultSnapshotChunkBytes,
             MaxRequestBytes = s.Int(NodeSettings.MaxRequestBytes) ?? Kv.KvLimits.DefaultMaxRequestBytes,
             MaxTxnOps = s.Int(NodeSettings.MaxTxnOps) ?? Kv.KvLimits.DefaultMaxTxnOps,
             RequestTimeout = s.Milliseconds(NodeSettings.RequestTimeout) ?? TimeSpan.FromSeconds(5),

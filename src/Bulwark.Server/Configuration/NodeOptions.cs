@@ -35,6 +35,8 @@ public sealed record NodeOptions
 
     public ulong SnapshotCount { get; init; } = Hosting.NodeHostOptions.DefaultSnapshotThreshold;
 
+    public int SnapshotChunkBytes { get; init; } = Transport.PeerTransportOptions.DefaultSnapshotChunkBytes;
+
     public int MaxRequestBytes { get; init; } = KvLimits.DefaultMaxRequestBytes;
 
     public int MaxTxnOps { get; init; } = KvLimits.DefaultMaxTxnOps;
@@ -71,6 +73,7 @@ public sealed record NodeOptions
         HeartbeatInterval = HeartbeatInterval,
         ElectionTimeout = ElectionTimeout,
         SnapshotThreshold = SnapshotCount,
+        SnapshotChunkBytes = SnapshotChunkBytes,
         RequestTimeout = RequestTimeout,
         Limits = new KvLimits { MaxRequestBytes = MaxRequestBytes, MaxTxnOps = MaxTxnOps },
     };

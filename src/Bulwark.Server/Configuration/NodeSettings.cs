@@ -24,6 +24,7 @@ public static class NodeSettings
     public const string HeartbeatInterval = "heartbeat-interval";
     public const string ElectionTimeout = "election-timeout";
     public const string SnapshotCount = "snapshot-count";
+    public const string SnapshotChunkBytes = "snapshot-chunk-bytes";
     public const string MaxRequestBytes = "max-request-bytes";
     public const string MaxTxnOps = "max-txn-ops";
     public const string RequestTimeout = "request-timeout";
@@ -44,6 +45,7 @@ public static class NodeSettings
         new(HeartbeatInterval, "leader heartbeat period in ms (one Raft tick)", "50"),
         new(ElectionTimeout, "ms without a leader before a follower campaigns (randomized up to 2x); at least 5x heartbeat", "500"),
         new(SnapshotCount, "applied entries between snapshots (the log is compacted behind each)", "100000"),
+        new(SnapshotChunkBytes, "snapshots stream to peers disk to disk in chunks of this many bytes (1024..8388608)", "1048576"),
         new(MaxRequestBytes, "largest client request in bytes", "1572864"),
         new(MaxTxnOps, "most operations in one txn", "128"),
         new(RequestTimeout, "ms a client call may wait for commit or a read point", "5000"),

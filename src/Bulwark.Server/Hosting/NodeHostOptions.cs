@@ -38,8 +38,20 @@ public sealed record NodeHostOptions
     /// </summary>
     public const ulong DefaultSnapshotThreshold = 100_000;
 
+    /// <summary>Bounds of <see cref="SnapshotChunkBytes"/>: a chunk plus its header fits the transport's 16 MiB frame.</summary>
+    public const int MinSnapshotChunkBytes = 1024;
+
+    /// <inheritdoc cref="MinSnapshotChunkBytes"/>
+    public const int MaxSnapshotChunkBytes = 8 << 20;
+
     /// <summary>A snapshot is taken (and the log compacted) every this many applied entries.</summary>
     public ulong SnapshotThreshold { get; init; } = DefaultSnapshotThreshold;
+
+    /// <summary>
+    /// Snapshots go to peers in chunks of this many bytes, streamed from disk to disk; about what each side holds of
+    /// one in memory. A snapshot's size has no limit but the receiver's disk.
+    /// </summary>
+    public int SnapshotChunkBytes { get; init; } = Transport.PeerTransportOptions.DefaultSnapshotChunkBytes;
 
     /// <summary>How long a client call may wait for its entry to apply or its read point to be confirmed.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -105,6 +117,11 @@ public sealed record NodeHostOptions
         if (SnapshotThreshold == 0)
         {
             throw new ArgumentException("snapshot threshold must be positive");
+        }
+
+        if (SnapshotChunkBytes is < MinSnapshotChunkBytes or > MaxSnapshotChunkBytes)
+        {
+            throw new ArgumentException($"snapshot chunk bytes must be in {MinSnapshotChunkBytes}..{MaxSnapshotChunkBytes} (got {SnapshotChunkBytes})");
         }
 
         if (RequestTimeout <= TimeSpan.Zero)

@@ -141,16 +141,29 @@ public sealed class NodeStorage : IDisposable
         }
     }
 
-    /// <summary>Saves a snapshot held in memory (one received from the leader) and releases the log up to it.</summary>
+    /// <summary>
+    /// Makes a snapshot from the leader durable and releases the log up to it. Empty data means the peer transport
+    /// already streamed it to disk under its index and term (see <see cref="NodeSnapshotFiles"/>), so nothing is
+    /// written here; data held in memory is written first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Empty data, but no such snapshot is on disk.</exception>
     public void SaveSnapshot(Snapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        if (NewestSnapshot is not { } newest || newest.Index != snapshot.Metadata.Index || newest.Term != snapshot.Metadata.Term)
+        var metadata = snapshot.Metadata;
+        if (snapshot.Data.IsEmpty)
         {
-            WriteSnapshot(snapshot.Metadata, stream => stream.Write(snapshot.Data.Span));
+            if (!HasSnapshot(metadata.Index, metadata.Term))
+            {
+                throw new InvalidOperationException($"snapshot {metadata.Index}@{metadata.Term} to install is not on disk");
+            }
+        }
+        else if (NewestSnapshot is not { } newest || newest.Index != metadata.Index || newest.Term != metadata.Term)
+        {
+            WriteSnapshot(metadata, stream => stream.Write(snapshot.Data.Span));
         }
 
-        ReleaseLogUpTo(snapshot.Metadata.Index, snapshot.Metadata.Term);
+        ReleaseLogUpTo(metadata.Index, metadata.Term);
     }
 
     /// <summary>True when the log already ends with exactly these entries (a retried persist appended them before).</summary>
@@ -176,6 +189,42 @@ public sealed class NodeStorage : IDisposable
             {
                 Volatile.Write(ref newestSnapshot, metadata);
             }
+        }
+    }
+
+    /// <summary>
+    /// Starts a snapshot whose data arrives piecewise from elsewhere (a peer), on any thread: write the data to the
+    /// writer, then <see cref="CommitSnapshot"/> it. Disposing it uncommitted removes its temporary file.
+    /// </summary>
+    public SnapshotWriter BeginSnapshot(SnapshotMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        lock (snapshotLock)
+        {
+            return Snapshots.BeginWrite(metadata);
+        }
+    }
+
+    /// <summary>Seals a snapshot begun with <see cref="BeginSnapshot"/> (fsync, rename, directory fsync).</summary>
+    public void CommitSnapshot(SnapshotWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        lock (snapshotLock)
+        {
+            writer.Commit();
+            if (NewestSnapshot is not { } current || writer.Metadata.Index > current.Index)
+            {
+                Volatile.Write(ref newestSnapshot, writer.Metadata);
+            }
+        }
+    }
+
+    /// <summary>True when a snapshot with exactly this index and term is stored (any thread).</summary>
+    public bool HasSnapshot(ulong index, ulong term)
+    {
+        lock (snapshotLock)
+        {
+            return Snapshots.List().Contains((index, term));
         }
     }
 

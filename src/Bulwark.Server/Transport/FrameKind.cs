@@ -17,4 +17,7 @@ public enum FrameKind : byte
 
     /// <summary>A piece of snapshot data: transfer id, offset and bytes.</summary>
     SnapshotChunk = 5,
+
+    /// <summary>Ends a snapshot transfer: transfer id and the CRC-32C of all its data, checked before it is kept.</summary>
+    SnapshotEnd = 6,
 }
