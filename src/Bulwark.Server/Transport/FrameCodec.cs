@@ -64,6 +64,9 @@ public static class FrameCodec
                 body.WriteUInt64(e.TransferId);
                 body.WriteUInt32(e.DataCrc);
                 break;
+            case SnapshotAbortFrame a:
+                body.WriteUInt64(a.TransferId);
+                break;
             default:
                 throw new ArgumentException($"unknown frame type {frame.GetType().Name}", nameof(frame));
         }
@@ -180,6 +183,9 @@ public static class FrameCodec
                 break;
             case FrameKind.SnapshotEnd:
                 frame = new SnapshotEndFrame(r.ReadUInt64("transfer id"), r.ReadUInt32("snapshot data crc"));
+                break;
+            case FrameKind.SnapshotAbort:
+                frame = new SnapshotAbortFrame(r.ReadUInt64("transfer id"));
                 break;
             default:
                 throw new WireFormatException($"unknown frame kind {span[1]}");

@@ -42,6 +42,12 @@ public sealed record SnapshotChunkFrame(ulong TransferId, long Offset, ReadOnlyM
     public override FrameKind Kind => FrameKind.SnapshotChunk;
 }
 
+/// <summary>The sender gives up a snapshot transfer half-way; the receiver discards what it stored of it.</summary>
+public sealed record SnapshotAbortFrame(ulong TransferId) : Frame
+{
+    public override FrameKind Kind => FrameKind.SnapshotAbort;
+}
+
 /// <summary>Closes a snapshot transfer once all its data was sent: the CRC-32C (Castagnoli) of that data.</summary>
 public sealed record SnapshotEndFrame(ulong TransferId, uint DataCrc) : Frame
 {

@@ -75,6 +75,9 @@ internal sealed class InboundConnection(
                     case SnapshotEndFrame e:
                         message = snapshots.End(e);
                         break;
+                    case SnapshotAbortFrame a:
+                        snapshots.Abort(a);
+                        break;
                     default:
                         throw new WireFormatException($"unexpected {frame.Kind} frame after the handshake");
                 }

@@ -286,7 +286,8 @@ internal sealed class PeerSender : IAsyncDisposable
                     }
                     catch (SnapshotUnavailableException e)
                     {
-                        // Never ended, so the receiver keeps nothing of it (the next transfer or a close discards it).
+                        // The receiver discards what it stored of it; the connection itself is fine.
+                        batchBytes += FrameCodec.Write(writer, new SnapshotAbortFrame(active.Id), scratch, options.MaxFrameBytes);
                         SnapshotFailed(active.Message, e.Message);
                         active.Dispose();
                         active = null;

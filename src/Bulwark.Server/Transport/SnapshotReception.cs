@@ -83,6 +83,13 @@ internal sealed class SnapshotReception(ISnapshotFiles? files) : IDisposable
         return data is { } kept ? begin.Message with { Snapshot = begin.Message.Snapshot! with { Data = kept } } : null;
     }
 
+    /// <summary>The sender gave the transfer up: discard it.</summary>
+    public void Abort(SnapshotAbortFrame abort)
+    {
+        Current(abort.TransferId);
+        Abandon();
+    }
+
     public void Dispose() => Abandon();
 
     private SnapshotBeginFrame Current(ulong transferId) =>
