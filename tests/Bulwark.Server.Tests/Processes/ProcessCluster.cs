@@ -27,9 +27,11 @@ public sealed class ProcessCluster : IAsyncDisposable
     private readonly GrpcChannel[] channels;
     private readonly int[] peerPorts;
     private readonly int[] metricsPorts;
+    private readonly IReadOnlyList<string> extraArgs;
 
-    private ProcessCluster(int size)
+    private ProcessCluster(int size, IReadOnlyList<string>? extraArgs)
     {
+        this.extraArgs = extraArgs ?? [];
         root = Path.Combine(Path.GetTempPath(), "bulwark-procs-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         var ports = LoopbackPorts.Take(size * 3);
@@ -68,9 +70,10 @@ public sealed class ProcessCluster : IAsyncDisposable
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
     /// <summary>Starts every node and waits until they agree on a leader.</summary>
-    public static async Task<ProcessCluster> StartAsync(int size = 3)
+    /// <param name="extraArgs">More `serve` flags for every node (e.g. "--snapshot-count", "50").</param>
+    public static async Task<ProcessCluster> StartAsync(int size = 3, IReadOnlyList<string>? extraArgs = null)
     {
-        var cluster = new ProcessCluster(size);
+        var cluster = new ProcessCluster(size, extraArgs);
         try
         {
             for (var i = 0; i < size; i++)
@@ -127,7 +130,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             // needless elections without changing what is tested.
             "--heartbeat-interval", "100",
             "--election-timeout", "1000",
-        })
+        }.Concat(extraArgs))
         {
             info.ArgumentList.Add(arg);
         }

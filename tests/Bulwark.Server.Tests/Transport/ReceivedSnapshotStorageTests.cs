@@ -1,0 +1,67 @@
+using Bulwark.Consensus;
+using Bulwark.Server.Hosting;
+using Bulwark.Storage.FileSystem;
+
+namespace Bulwark.Server.Tests.Transport;
+
+/// <summary>How a node stores a snapshot streamed to it (<see cref="NodeSnapshotFiles"/>) and installs it from disk.</summary>
+public sealed class ReceivedSnapshotStorageTests
+{
+    private static readonly SnapshotMetadata Metadata = new(40, 3, ClusterConfig.Of(1, 2, 3));
+
+    [Fact]
+    public void A_receive_cut_short_by_a_process_death_leaves_nothing_after_the_restart()
+    {
+        var fs = new InMemoryFileSystem();
+        using (var storage = NodeStorage.Open(fs, "/n"))
+        {
+            var incoming = new NodeSnapshotFiles(storage).BeginReceiving(Metadata, 10_000);
+            incoming.Write(new byte[5000]);
+            Assert.NotEmpty(fs.ListFiles("/n/snap"));
+            // The process dies here: the transfer is neither committed nor disposed, so its temporary file stays.
+        }
+
+        Assert.NotEmpty(fs.ListFiles("/n/snap"));
+
+        using var restarted = NodeStorage.Open(fs, "/n");
+        Assert.Empty(fs.ListFiles("/n/snap"));
+        Assert.Null(restarted.NewestSnapshot);
+    }
+
+    [Fact]
+    public void A_connection_lost_mid_transfer_removes_the_temporary_file()
+    {
+        var fs = new InMemoryFileSystem();
+        using var storage = NodeStorage.Open(fs, "/n");
+        using (var incoming = new NodeSnapshotFiles(storage).BeginReceiving(Metadata, 10_000))
+        {
+            incoming.Write(new byte[5000]);
+        }
+
+        Assert.Empty(fs.ListFiles("/n/snap"));
+        Assert.False(storage.HasSnapshot(Metadata.Index, Metadata.Term));
+    }
+
+    [Fact]
+    public void Installing_a_received_snapshot_only_releases_the_log_and_an_absent_one_is_refused()
+    {
+        var fs = new InMemoryFileSystem();
+        using var storage = NodeStorage.Open(fs, "/n");
+        var announced = new Snapshot(Metadata, ReadOnlyMemory<byte>.Empty);
+        Assert.Throws<InvalidOperationException>(() => storage.SaveSnapshot(announced));
+
+        using (var incoming = new NodeSnapshotFiles(storage).BeginReceiving(Metadata, 3))
+        {
+            incoming.Write([1, 2, 3]);
+            Assert.True(incoming.Commit()!.Value.IsEmpty, "durable on disk: delivered with empty data");
+        }
+
+        Assert.Equal(Metadata, storage.NewestSnapshot);
+        var files = fs.ListFiles("/n/snap");
+        storage.SaveSnapshot(announced);
+        Assert.Equal(files, fs.ListFiles("/n/snap"));
+        Assert.Equal(Metadata.Index, storage.Wal.SnapshotIndex);
+        using var reader = storage.OpenSnapshot(Metadata.Index, Metadata.Term);
+        Assert.Equal(new byte[] { 1, 2, 3 }, reader.ReadAllData());
+    }
+}
