@@ -103,8 +103,9 @@ public sealed class NodeStorage : IDisposable
     }
 
     /// <summary>
-    /// Makes a Ready's snapshot, entries and hard state durable: hard state and snapshot first (the snapshot file is
-    /// synced and the log released up to it), then the entries, then one fdatasync for the batch.
+    /// Makes a Ready's snapshot, entries and hard state durable: hard state and snapshot first (the log is released up
+    /// to it; a snapshot the peer transport streamed to disk is not written again, see <see cref="SaveSnapshot"/>),
+    /// then the entries, then one fdatasync for the batch.
     /// </summary>
     /// <remarks>
     /// Retry-safe after <see cref="Bulwark.Storage.DiskFullException"/>: the host persists the same Ready again once
