@@ -28,9 +28,11 @@ internal sealed class NodeSnapshotFiles(NodeStorage storage) : ISnapshotFiles
     public IIncomingSnapshot BeginReceiving(SnapshotMetadata metadata, long totalBytes)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        // Sent again (the answer to the first copy was lost, or the core has not taken it yet): the data is skipped.
-        return storage.HasSnapshot(metadata.Index, metadata.Term)
-            ? new AlreadyStored()
+        // Sent again (the answer to the first copy was lost, or the core has not taken it yet), or already passed (the
+        // core's commit is at least the released index, so it only answers with its commit): the data is skipped, and
+        // the message is still delivered so the leader hears where this node stands.
+        return storage.HasSnapshot(metadata.Index, metadata.Term) || metadata.Index <= storage.ReleasedIndex
+            ? new Skipped()
             : new Receiving(storage, storage.BeginSnapshot(metadata));
     }
 
@@ -48,7 +50,7 @@ internal sealed class NodeSnapshotFiles(NodeStorage storage) : ISnapshotFiles
         public void Dispose() => writer.Dispose();
     }
 
-    private sealed class AlreadyStored : IIncomingSnapshot
+    private sealed class Skipped : IIncomingSnapshot
     {
         public void Write(ReadOnlySpan<byte> data)
         {

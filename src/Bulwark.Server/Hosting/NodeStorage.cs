@@ -16,6 +16,7 @@ public sealed class NodeStorage : IDisposable
 {
     private readonly Lock snapshotLock = new();
     private SnapshotMetadata? newestSnapshot;
+    private ulong releasedIndex;
 
     private NodeStorage(WriteAheadLog wal, WalRecovery recovery, SnapshotStore snapshots, SnapshotMetadata? newest)
     {
@@ -23,6 +24,7 @@ public sealed class NodeStorage : IDisposable
         Recovery = recovery;
         Snapshots = snapshots;
         newestSnapshot = newest;
+        releasedIndex = wal.SnapshotIndex;
     }
 
     public WriteAheadLog Wal { get; }
@@ -240,7 +242,17 @@ public sealed class NodeStorage : IDisposable
     }
 
     /// <summary>Drops log entries a durable snapshot covers (the log keeps what follows if it matches). Loop only.</summary>
-    public void ReleaseLogUpTo(ulong index, ulong term) => Wal.ReleaseUpTo(index, term);
+    public void ReleaseLogUpTo(ulong index, ulong term)
+    {
+        Wal.ReleaseUpTo(index, term);
+        Volatile.Write(ref releasedIndex, Math.Max(Volatile.Read(ref releasedIndex), index));
+    }
+
+    /// <summary>
+    /// The index the log was released up to (any thread). The core's commit index is never below it: the log is only
+    /// released to a snapshot of applied entries or to one the core installed.
+    /// </summary>
+    public ulong ReleasedIndex => Volatile.Read(ref releasedIndex);
 
     public void Dispose() => Wal.Dispose();
 }

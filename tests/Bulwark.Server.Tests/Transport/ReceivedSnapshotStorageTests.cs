@@ -64,4 +64,20 @@ public sealed class ReceivedSnapshotStorageTests
         using var reader = storage.OpenSnapshot(Metadata.Index, Metadata.Term);
         Assert.Equal(new byte[] { 1, 2, 3 }, reader.ReadAllData());
     }
+
+    [Fact]
+    public void A_snapshot_the_node_already_passed_is_not_written()
+    {
+        var fs = new InMemoryFileSystem();
+        using var storage = NodeStorage.Open(fs, "/n");
+        storage.ReleaseLogUpTo(Metadata.Index + 10, Metadata.Term);
+        using (var incoming = new NodeSnapshotFiles(storage).BeginReceiving(Metadata, 3))
+        {
+            incoming.Write([1, 2, 3]);
+            Assert.True(incoming.Commit()!.Value.IsEmpty, "delivered, so the core answers with its commit index");
+        }
+
+        Assert.Empty(fs.ListFiles("/n/snap"));
+        Assert.Null(storage.NewestSnapshot);
+    }
 }
