@@ -107,6 +107,33 @@ public sealed class SnapshotStreamingTests
     }
 
     [Fact]
+    public async Task A_receiver_shut_down_mid_transfer_keeps_nothing_of_it()
+    {
+        using var sender = new Side(TestMessages.Pattern(2 << 20, 9));
+        using var receiver = new Side();
+        var b = Started(Options(2), receiver.Files);
+        await using var a = Started(Options(1, peers: new Dictionary<ulong, string> { [2] = AddressOf(b) }) with { SnapshotChunkBytes = ChunkBytes }, sender.Files);
+        using var hold = new ManualResetEventSlim();
+        receiver.Files.HoldAfterFirstWrite = hold;
+        Task stopping;
+        try
+        {
+            Assert.True(a.Send(Wanted()));
+            await EventuallyAsync(() => receiver.Files.Writes > 0, "the transfer started");
+            Assert.NotEmpty(receiver.Fs.ListFiles("/node/snap")); // its temporary file
+        }
+        finally
+        {
+            stopping = b.DisposeAsync().AsTask(); // the receiving node shuts down half-way through the transfer
+            hold.Set();
+        }
+
+        await stopping.WaitAsync(Patience);
+        Assert.True(receiver.SnapshotDirectoryIsEmpty(), "the temporary file of the unfinished transfer was removed");
+        Assert.Equal(0, b.SnapshotsReceived);
+    }
+
+    [Fact]
     public async Task A_snapshot_no_longer_stored_is_reported_failed()
     {
         using var sender = new Side();
@@ -195,6 +222,9 @@ public sealed class SnapshotStreamingTests
 
         public int Writes => Volatile.Read(ref writes);
 
+        /// <summary>When set, the receiving connection waits on it after its first write (a transfer caught half-way).</summary>
+        public ManualResetEventSlim? HoldAfterFirstWrite { get; set; }
+
         public Stream OpenForSending(SnapshotMetadata metadata) => inner.OpenForSending(metadata);
 
         public IIncomingSnapshot BeginReceiving(SnapshotMetadata metadata, long totalBytes) => new Counting(this, inner.BeginReceiving(metadata, totalBytes));
@@ -210,6 +240,10 @@ public sealed class SnapshotStreamingTests
                 }
 
                 inner.Write(data);
+                if (owner.HoldAfterFirstWrite is { } hold && owner.Writes == 1)
+                {
+                    hold.Wait(Patience);
+                }
             }
 
             public ReadOnlyMemory<byte>? Commit() => inner.Commit();
