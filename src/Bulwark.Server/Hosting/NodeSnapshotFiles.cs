@@ -1,5 +1,6 @@
 using Bulwark.Consensus;
 using Bulwark.Server.Transport;
+using Bulwark.Storage;
 using Bulwark.Storage.Snapshots;
 
 namespace Bulwark.Server.Hosting;
@@ -17,8 +18,26 @@ namespace Bulwark.Server.Hosting;
 /// from it (the newest file) starts from committed state, and <see cref="NodeStorage.BuildRaftState"/> keeps only the
 /// log entries that continue it.
 /// </remarks>
-internal sealed class NodeSnapshotFiles(NodeStorage storage) : ISnapshotFiles
+internal sealed class NodeSnapshotFiles : ISnapshotFiles
 {
+    /// <summary>
+    /// After a full disk refused a snapshot, further ones are refused at once for this long: the leader retries about
+    /// every heartbeat, and each attempt would otherwise fill the disk again before failing.
+    /// </summary>
+    public static readonly TimeSpan DiskFullCooldown = TimeSpan.FromSeconds(1);
+
+    private readonly NodeStorage storage;
+    private readonly TimeProvider clock;
+    private long diskFullAt = long.MinValue;
+
+    /// <param name="time">Clock of the disk-full cooldown (the system's by default).</param>
+    public NodeSnapshotFiles(NodeStorage storage, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        this.storage = storage;
+        clock = time ?? TimeProvider.System;
+    }
+
     public Stream OpenForSending(SnapshotMetadata metadata)
     {
         ArgumentNullException.ThrowIfNull(metadata);
@@ -28,24 +47,61 @@ internal sealed class NodeSnapshotFiles(NodeStorage storage) : ISnapshotFiles
     public IIncomingSnapshot BeginReceiving(SnapshotMetadata metadata, long totalBytes)
     {
         ArgumentNullException.ThrowIfNull(metadata);
+
         // Sent again (the answer to the first copy was lost, or the core has not taken it yet), or already passed (the
         // core's commit is at least the released index, so it only answers with its commit): the data is skipped, and
         // the message is still delivered so the leader hears where this node stands.
-        return storage.HasSnapshot(metadata.Index, metadata.Term) || metadata.Index <= storage.ReleasedIndex
-            ? new Skipped()
-            : new Receiving(storage, storage.BeginSnapshot(metadata));
+        if (storage.HasSnapshot(metadata.Index, metadata.Term) || metadata.Index <= storage.ReleasedIndex)
+        {
+            return new Skipped();
+        }
+
+        var fullAt = Volatile.Read(ref diskFullAt);
+        if (fullAt != long.MinValue && clock.GetElapsedTime(fullAt) < DiskFullCooldown)
+        {
+            throw new IOException($"the disk was full {clock.GetElapsedTime(fullAt).TotalMilliseconds:F0} ms ago");
+        }
+
+        return new Receiving(this, Guard(() => storage.BeginSnapshot(metadata)));
     }
 
-    private sealed class Receiving(NodeStorage storage, SnapshotWriter writer) : IIncomingSnapshot
+    /// <summary>Runs a write to the snapshot store, noting a full disk for <see cref="DiskFullCooldown"/>.</summary>
+    private T Guard<T>(Func<T> write)
     {
-        public void Write(ReadOnlySpan<byte> data) => writer.Write(data);
-
-        public ReadOnlyMemory<byte>? Commit()
+        try
         {
-            storage.CommitSnapshot(writer);
-            // Older than the snapshots kept, it was pruned at once: nothing to install, the leader will send a newer one.
-            return storage.HasSnapshot(writer.Metadata.Index, writer.Metadata.Term) ? ReadOnlyMemory<byte>.Empty : null;
+            return write();
         }
+        catch (DiskFullException)
+        {
+            NoteDiskFull();
+            throw;
+        }
+    }
+
+    private void NoteDiskFull() => Volatile.Write(ref diskFullAt, clock.GetTimestamp());
+
+    private sealed class Receiving(NodeSnapshotFiles owner, SnapshotWriter writer) : IIncomingSnapshot
+    {
+        public void Write(ReadOnlySpan<byte> data)
+        {
+            try
+            {
+                writer.Write(data);
+            }
+            catch (DiskFullException)
+            {
+                owner.NoteDiskFull();
+                throw;
+            }
+        }
+
+        public ReadOnlyMemory<byte>? Commit() => owner.Guard<ReadOnlyMemory<byte>?>(() =>
+        {
+            owner.storage.CommitSnapshot(writer);
+            // Older than the snapshots kept, it was pruned at once: nothing to install, the leader will send a newer one.
+            return owner.storage.HasSnapshot(writer.Metadata.Index, writer.Metadata.Term) ? ReadOnlyMemory<byte>.Empty : null;
+        });
 
         public void Dispose() => writer.Dispose();
     }

@@ -80,4 +80,37 @@ public sealed class ReceivedSnapshotStorageTests
         Assert.Empty(fs.ListFiles("/n/snap"));
         Assert.Null(storage.NewestSnapshot);
     }
+
+    [Fact]
+    public void After_a_full_disk_snapshots_are_refused_at_once_for_a_cooldown()
+    {
+        var fs = new InMemoryFileSystem();
+        using var storage = NodeStorage.Open(fs, "/n");
+        var clock = new ManualClock();
+        var files = new NodeSnapshotFiles(storage, clock);
+        fs.CapacityBytes = fs.UsedBytes + 1000;
+        using (var incoming = files.BeginReceiving(Metadata, 100_000))
+        {
+            Assert.Throws<Bulwark.Storage.DiskFullException>(() => incoming.Write(new byte[100_000]));
+        }
+
+        Assert.Empty(fs.ListFiles("/n/snap"));
+        fs.CapacityBytes = null;
+        Assert.Throws<IOException>(() => files.BeginReceiving(Metadata, 3)); // the leader's next attempt: refused before any write
+        clock.Advance(NodeSnapshotFiles.DiskFullCooldown);
+        using var retried = files.BeginReceiving(Metadata, 3);
+        retried.Write([1, 2, 3]);
+        Assert.True(retried.Commit()!.Value.IsEmpty);
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private long ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => ticks;
+
+        public void Advance(TimeSpan by) => ticks += by.Ticks;
+    }
 }
