@@ -16,7 +16,7 @@ namespace Bulwark.Server.Hosting;
 /// A received snapshot is on disk before the core decides whether to install it. That is safe even if it never does
 /// (a stale leader's message): a snapshot only ever holds applied, hence committed, state, so a restart that starts
 /// from it (the newest file) starts from committed state, and <see cref="NodeStorage.BuildRaftState"/> keeps only the
-/// log entries that continue it.
+/// log entries that continue it (releasing the log up to it, so what the leader sends next can follow).
 /// </remarks>
 internal sealed class NodeSnapshotFiles : ISnapshotFiles
 {

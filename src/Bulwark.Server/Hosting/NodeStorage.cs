@@ -78,6 +78,13 @@ public sealed class NodeStorage : IDisposable
         var meta = NewestSnapshot ?? new SnapshotMetadata(0, 0, initialConfig);
         var entries = ImmutableArray.CreateBuilder<Entry>();
         var continues = meta.Index == 0 || Wal.TermAt(meta.Index) == meta.Term;
+        if (meta.Index > Wal.SnapshotIndex)
+        {
+            // The newest snapshot is ahead of the log's release point: a crash came between saving it and releasing the
+            // log, or it was received from a leader and the core never took it. The core starts from it, so the log
+            // must too (keeping what continues it), or the entries the leader sends next would leave a gap in it.
+            ReleaseLogUpTo(meta.Index, meta.Term);
+        }
         if (continues)
         {
             foreach (var entry in Recovery.Entries)

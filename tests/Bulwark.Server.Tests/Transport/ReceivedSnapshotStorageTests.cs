@@ -103,6 +103,32 @@ public sealed class ReceivedSnapshotStorageTests
         Assert.True(retried.Commit()!.Value.IsEmpty);
     }
 
+    [Fact]
+    public void A_node_restarted_after_receiving_a_snapshot_its_core_never_took_starts_from_it_and_logs_after_it()
+    {
+        var fs = new InMemoryFileSystem();
+        using (var storage = NodeStorage.Open(fs, "/n"))
+        {
+            storage.Wal.Append(Enumerable.Range(1, 5).Select(i => new Entry(1, (ulong)i, EntryType.Normal, new byte[] { 1 })).ToArray());
+            storage.Wal.SaveHardState(new HardState(1, 0, 5));
+            storage.Wal.Sync();
+            using var incoming = new NodeSnapshotFiles(storage).BeginReceiving(Metadata, 3);
+            incoming.Write([1, 2, 3]);
+            incoming.Commit();
+            // The process stops before the core got the InstallSnapshot message (or the core turned it down).
+        }
+
+        using var restarted = NodeStorage.Open(fs, "/n");
+        var state = restarted.BuildRaftState(ClusterConfig.Of(1, 2, 3));
+        Assert.Equal(Metadata, state.Snapshot);
+        Assert.Empty(state.Entries);
+        Assert.Equal(Metadata.Index, state.HardState.Commit);
+
+        // The leader then sends the entries after the snapshot: the log must take them (it ended at 5 before).
+        restarted.Wal.Append([new Entry(3, Metadata.Index + 1, EntryType.Normal, new byte[] { 2 })]);
+        Assert.Equal(Metadata.Index + 1, restarted.Wal.LastIndex);
+    }
+
     private sealed class ManualClock : TimeProvider
     {
         private long ticks;
