@@ -9,8 +9,9 @@ namespace Bulwark.Server.Transport;
 
 /// <summary>
 /// Serves one accepted peer connection: checks the handshake, then decodes frames and hands complete messages to the
-/// transport's incoming channel (a snapshot once all of it is stored, see <see cref="SnapshotReception"/>), calling <paramref name="queued"/> after each one so the
-/// consumer can be woken directly (no pump thread in between). Any malformed data closes the connection.
+/// transport's incoming channel (a snapshot once all of it is stored, see <see cref="SnapshotReception"/>), calling
+/// <paramref name="queued"/> after each one so the consumer can be woken directly (no pump thread in between). Any
+/// malformed data, or a snapshot this node cannot store, closes the connection.
 /// </summary>
 internal sealed class InboundConnection(
     Socket socket,
