@@ -153,7 +153,7 @@ public sealed class NodeStorage : IDisposable
 
     /// <summary>
     /// Makes a snapshot from the leader durable and releases the log up to it. Empty data means the peer transport
-    /// already streamed it to disk under its index and term (see <see cref="NodeSnapshotFiles"/>), so nothing is
+    /// already streamed it to disk under its index and term (through BeginSnapshot and CommitSnapshot), so nothing is
     /// written here; data held in memory is written first.
     /// </summary>
     /// <exception cref="InvalidOperationException">Empty data, but no such snapshot is on disk.</exception>
