@@ -16,6 +16,7 @@ public sealed class NodeStorage : IDisposable
 {
     private readonly Lock snapshotLock = new();
     private SnapshotMetadata? newestSnapshot;
+    private ulong releasedIndex;
 
     private NodeStorage(WriteAheadLog wal, WalRecovery recovery, SnapshotStore snapshots, SnapshotMetadata? newest)
     {
@@ -23,6 +24,7 @@ public sealed class NodeStorage : IDisposable
         Recovery = recovery;
         Snapshots = snapshots;
         newestSnapshot = newest;
+        releasedIndex = wal.SnapshotIndex;
     }
 
     public WriteAheadLog Wal { get; }
@@ -76,6 +78,13 @@ public sealed class NodeStorage : IDisposable
         var meta = NewestSnapshot ?? new SnapshotMetadata(0, 0, initialConfig);
         var entries = ImmutableArray.CreateBuilder<Entry>();
         var continues = meta.Index == 0 || Wal.TermAt(meta.Index) == meta.Term;
+        if (meta.Index > Wal.SnapshotIndex)
+        {
+            // The newest snapshot is ahead of the log's release point: a crash came between saving it and releasing the
+            // log, or it was received from a leader and the core never took it. The core starts from it, so the log
+            // must too (keeping what continues it), or the entries the leader sends next would leave a gap in it.
+            ReleaseLogUpTo(meta.Index, meta.Term);
+        }
         if (continues)
         {
             foreach (var entry in Recovery.Entries)
@@ -103,8 +112,9 @@ public sealed class NodeStorage : IDisposable
     }
 
     /// <summary>
-    /// Makes a Ready's snapshot, entries and hard state durable: hard state and snapshot first (the snapshot file is
-    /// synced and the log released up to it), then the entries, then one fdatasync for the batch.
+    /// Makes a Ready's snapshot, entries and hard state durable: hard state and snapshot first (the log is released up
+    /// to it; a snapshot the peer transport streamed to disk is not written again, see <see cref="SaveSnapshot"/>),
+    /// then the entries, then one fdatasync for the batch.
     /// </summary>
     /// <remarks>
     /// Retry-safe after <see cref="DiskFullException"/>: the host persists the same Ready again once
@@ -156,16 +166,29 @@ public sealed class NodeStorage : IDisposable
         }
     }
 
-    /// <summary>Saves a snapshot held in memory (one received from the leader) and releases the log up to it.</summary>
+    /// <summary>
+    /// Makes a snapshot from the leader durable and releases the log up to it. Empty data means the peer transport
+    /// already streamed it to disk under its index and term (through BeginSnapshot and CommitSnapshot), so nothing is
+    /// written here; data held in memory is written first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Empty data, but no such snapshot is on disk.</exception>
     public void SaveSnapshot(Snapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        if (NewestSnapshot is not { } newest || newest.Index != snapshot.Metadata.Index || newest.Term != snapshot.Metadata.Term)
+        var metadata = snapshot.Metadata;
+        if (snapshot.Data.IsEmpty)
         {
-            WriteSnapshot(snapshot.Metadata, stream => stream.Write(snapshot.Data.Span));
+            if (!HasSnapshot(metadata.Index, metadata.Term))
+            {
+                throw new InvalidOperationException($"snapshot {metadata.Index}@{metadata.Term} to install is not on disk");
+            }
+        }
+        else if (NewestSnapshot is not { } newest || newest.Index != metadata.Index || newest.Term != metadata.Term)
+        {
+            WriteSnapshot(metadata, stream => stream.Write(snapshot.Data.Span));
         }
 
-        ReleaseLogUpTo(snapshot.Metadata.Index, snapshot.Metadata.Term);
+        ReleaseLogUpTo(metadata.Index, metadata.Term);
     }
 
     /// <summary>True when the log already ends with exactly these entries (a retried persist appended them before).</summary>
@@ -194,6 +217,42 @@ public sealed class NodeStorage : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a snapshot whose data arrives piecewise from elsewhere (a peer), on any thread: write the data to the
+    /// writer, then <see cref="CommitSnapshot"/> it. Disposing it uncommitted removes its temporary file.
+    /// </summary>
+    public SnapshotWriter BeginSnapshot(SnapshotMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        lock (snapshotLock)
+        {
+            return Snapshots.BeginWrite(metadata);
+        }
+    }
+
+    /// <summary>Seals a snapshot begun with <see cref="BeginSnapshot"/> (fsync, rename, directory fsync).</summary>
+    public void CommitSnapshot(SnapshotWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        lock (snapshotLock)
+        {
+            writer.Commit();
+            if (NewestSnapshot is not { } current || writer.Metadata.Index > current.Index)
+            {
+                Volatile.Write(ref newestSnapshot, writer.Metadata);
+            }
+        }
+    }
+
+    /// <summary>True when a snapshot with exactly this index and term is stored (any thread).</summary>
+    public bool HasSnapshot(ulong index, ulong term)
+    {
+        lock (snapshotLock)
+        {
+            return Snapshots.List().Contains((index, term));
+        }
+    }
+
     /// <summary>Opens a stored snapshot for streaming (verified as it is read to its end).</summary>
     /// <exception cref="FileNotFoundException">No snapshot with that index and term is kept any more.</exception>
     public SnapshotReader OpenSnapshot(ulong index, ulong term)
@@ -205,7 +264,17 @@ public sealed class NodeStorage : IDisposable
     }
 
     /// <summary>Drops log entries a durable snapshot covers (the log keeps what follows if it matches). Loop only.</summary>
-    public void ReleaseLogUpTo(ulong index, ulong term) => Wal.ReleaseUpTo(index, term);
+    public void ReleaseLogUpTo(ulong index, ulong term)
+    {
+        Wal.ReleaseUpTo(index, term);
+        Volatile.Write(ref releasedIndex, Math.Max(Volatile.Read(ref releasedIndex), index));
+    }
+
+    /// <summary>
+    /// The index the log was released up to (any thread). The core's commit index is never below it: the log is only
+    /// released to a snapshot of applied entries or to one the core installed.
+    /// </summary>
+    public ulong ReleasedIndex => Volatile.Read(ref releasedIndex);
 
     /// <summary>
     /// Drops the log's own entries up to <paramref name="index"/>, which a durable snapshot at or after it covers, and

@@ -34,6 +34,7 @@ public sealed class SimNode : IHostTestObserver
     private readonly DeterministicRandom crashes;
     private readonly List<(Task Call, Action OnDone)> waiting = [];
     private ReadyProcessor? host;
+    private NodeSnapshotFiles? snapshotFiles;
     private PendingRequests? pending;
     private LogMirror log = new();
     private int incarnation;
@@ -56,7 +57,7 @@ public sealed class SimNode : IHostTestObserver
         TickInterval = tickInterval;
         fs = new InMemoryFileSystem(fsSeed);
         crashes = world.Random.Fork(Id ^ 0xC4A5_0000_0000_0000UL);
-        network = new SimPeerNetwork(world.Network);
+        network = new SimPeerNetwork(world.Network, WithSnapshotData);
         txnIgnoresCompare = world.Sabotage.HasFlag(Sabotage.TxnIgnoresCompare);
         var members = founding.Voters.Append(Id).Distinct().Select(id => new ClusterMember(id, $"n{id}", [$"http://n{id}:2380"], []));
         options = new NodeHostOptions
@@ -65,6 +66,9 @@ public sealed class SimNode : IHostTestObserver
             InitialCluster = [.. members],
             DataDir = DataDir,
             SnapshotThreshold = snapshotThreshold,
+            // The production default (5,000) would keep every entry of a run in the log, and no snapshot would ever be
+            // sent: keep none behind a third of the snapshots' thresholds, half a threshold behind the others.
+            SnapshotCatchUpEntries = snapshotThreshold % 3 == 0 ? 0 : snapshotThreshold / 2,
             Wal = SmallSegments,
         };
         driver = new HostDriver
@@ -73,7 +77,6 @@ public sealed class SimNode : IHostTestObserver
             Random = world.Random.Fork(Id),
             BootstrapConfig = founding,
             InlineApply = true,
-            RunOffLoop = work => work(),
             TestObserver = this,
             TestFaults = new HostTestFaults
             {
@@ -113,6 +116,7 @@ public sealed class SimNode : IHostTestObserver
         }
 
         var storage = NodeStorage.Open(fs, DataDir, SmallSegments);
+        snapshotFiles = new NodeSnapshotFiles(storage);
         var recovered = storage.BuildRaftState(founding);
         log = LogMirror.From(recovered);
         incarnation++;
@@ -163,8 +167,56 @@ public sealed class SimNode : IHostTestObserver
             return;
         }
 
+        if (message.Type == MessageType.Snapshot && message.Snapshot is { Metadata.Index: > 0, Data.IsEmpty: false } carried)
+        {
+            // As the peer transport's receiving side does, through the same NodeSnapshotFiles: the snapshot is stored
+            // (temporary file, sync, rename) before the core sees it, and the core gets it with empty data ("on disk").
+            using var incoming = snapshotFiles!.BeginReceiving(carried.Metadata, carried.Data.Length);
+            incoming.Write(carried.Data.Span);
+            if (incoming.Commit() is not { } delivered)
+            {
+                return;
+            }
+
+            message = message with { Snapshot = carried with { Data = delivered } };
+        }
+
         host.Step(message);
         Pump();
+    }
+
+    /// <summary>
+    /// A snapshot message from the core names a stored snapshot and carries no data: as the peer transport's sending
+    /// side does, read that file (NodeSnapshotFiles) and carry its bytes to the receiver; a snapshot no longer kept
+    /// is reported as a failed send, as the transport's SnapshotSendFailed event does.
+    /// </summary>
+    private Message? WithSnapshotData(Message message)
+    {
+        if (message.Type != MessageType.Snapshot || message.Snapshot is not { Metadata.Index: > 0, Data.IsEmpty: true } wanted || snapshotFiles is null)
+        {
+            return message;
+        }
+
+        try
+        {
+            using var stream = snapshotFiles.OpenForSending(wanted.Metadata);
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return message with { Snapshot = wanted with { Data = copy.ToArray() } };
+        }
+        catch (Exception e) when (e is IOException or StorageException)
+        {
+            var me = incarnation;
+            world.Scheduler.After(TickInterval, () =>
+            {
+                if (me == incarnation && host is not null)
+                {
+                    host.ReportSnapshotFailure(message.To);
+                    Pump();
+                }
+            });
+            return null;
+        }
     }
 
     public void SubmitWrite(SimCommand command, Action<ClientReply> reply)
@@ -431,9 +483,15 @@ public sealed class SimNode : IHostTestObserver
     }
 
     /// <summary>The host's view of the peers: every message goes into the simulated network; peer URLs mean nothing here.</summary>
-    private sealed class SimPeerNetwork(SimNetwork network) : IPeerNetwork
+    private sealed class SimPeerNetwork(SimNetwork network, Func<Message, Message?> prepare) : IPeerNetwork
     {
-        public void Send(Message message) => network.Send(message);
+        public void Send(Message message)
+        {
+            if (prepare(message) is { } ready)
+            {
+                network.Send(ready);
+            }
+        }
 
         public void AddPeer(ulong id, string peerUrl)
         {

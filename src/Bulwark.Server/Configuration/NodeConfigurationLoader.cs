@@ -91,6 +91,7 @@ public static class NodeConfigurationLoader
             ElectionTimeout = s.Milliseconds(NodeSettings.ElectionTimeout) ?? TimeSpan.FromMilliseconds(500),
             SnapshotCount = s.Unsigned(NodeSettings.SnapshotCount) ?? Hosting.NodeHostOptions.DefaultSnapshotThreshold,
             SnapshotCatchUpEntries = s.Unsigned(NodeSettings.SnapshotCatchUpEntries) ?? Hosting.NodeHostOptions.DefaultSnapshotCatchUpEntries,
+            SnapshotChunkBytes = s.Int(NodeSettings.SnapshotChunkBytes) ?? Transport.PeerTransportOptions.DefaultSnapshotChunkBytes,
             MaxRequestBytes = s.Int(NodeSettings.MaxRequestBytes) ?? Kv.KvLimits.DefaultMaxRequestBytes,
             MaxTxnOps = s.Int(NodeSettings.MaxTxnOps) ?? Kv.KvLimits.DefaultMaxTxnOps,
             RequestTimeout = s.Milliseconds(NodeSettings.RequestTimeout) ?? TimeSpan.FromSeconds(5),

@@ -38,6 +38,9 @@ public sealed record NodeOptions
     /// <summary>Entries kept behind each snapshot for lagging followers (<see cref="NodeHostOptions.SnapshotCatchUpEntries"/>).</summary>
     public ulong SnapshotCatchUpEntries { get; init; } = Hosting.NodeHostOptions.DefaultSnapshotCatchUpEntries;
 
+    /// <summary>Chunk size of snapshots streamed to peers (<see cref="NodeHostOptions.SnapshotChunkBytes"/>).</summary>
+    public int SnapshotChunkBytes { get; init; } = Transport.PeerTransportOptions.DefaultSnapshotChunkBytes;
+
     public int MaxRequestBytes { get; init; } = KvLimits.DefaultMaxRequestBytes;
 
     public int MaxTxnOps { get; init; } = KvLimits.DefaultMaxTxnOps;
@@ -75,6 +78,7 @@ public sealed record NodeOptions
         ElectionTimeout = ElectionTimeout,
         SnapshotThreshold = SnapshotCount,
         SnapshotCatchUpEntries = SnapshotCatchUpEntries,
+        SnapshotChunkBytes = SnapshotChunkBytes,
         RequestTimeout = RequestTimeout,
         Limits = new KvLimits { MaxRequestBytes = MaxRequestBytes, MaxTxnOps = MaxTxnOps },
     };

@@ -72,6 +72,12 @@ internal static class NodeOptionsValidation
             throw new ConfigurationException(NodeSettings.SnapshotCount, "must be positive");
         }
 
+        if (o.SnapshotChunkBytes is < Hosting.NodeHostOptions.MinSnapshotChunkBytes or > Hosting.NodeHostOptions.MaxSnapshotChunkBytes)
+        {
+            throw new ConfigurationException(NodeSettings.SnapshotChunkBytes,
+                $"{o.SnapshotChunkBytes} is outside {Hosting.NodeHostOptions.MinSnapshotChunkBytes}..{Hosting.NodeHostOptions.MaxSnapshotChunkBytes}");
+        }
+
         if (o.MaxRequestBytes <= 0 || o.MaxRequestBytes > MaxRequestBytesLimit)
         {
             throw new ConfigurationException(NodeSettings.MaxRequestBytes, $"{o.MaxRequestBytes} is outside 1..{MaxRequestBytesLimit}");

@@ -25,6 +25,7 @@ public static class NodeSettings
     public const string ElectionTimeout = "election-timeout";
     public const string SnapshotCount = "snapshot-count";
     public const string SnapshotCatchUpEntries = "snapshot-catchup-entries";
+    public const string SnapshotChunkBytes = "snapshot-chunk-bytes";
     public const string MaxRequestBytes = "max-request-bytes";
     public const string MaxTxnOps = "max-txn-ops";
     public const string RequestTimeout = "request-timeout";
@@ -46,6 +47,7 @@ public static class NodeSettings
         new(ElectionTimeout, "ms without a leader before a follower campaigns (randomized up to 2x); at least 5x heartbeat", "500"),
         new(SnapshotCount, "applied entries between snapshots (the log is compacted behind each)", "100000"),
         new(SnapshotCatchUpEntries, "entries kept in the log behind each snapshot, so a follower lagging by fewer catches up without one", "5000"),
+        new(SnapshotChunkBytes, "snapshots stream to peers disk to disk in chunks of this many bytes (1024..8388608)", "1048576"),
         new(MaxRequestBytes, "largest client request in bytes", "1572864"),
         new(MaxTxnOps, "most operations in one txn", "128"),
         new(RequestTimeout, "ms a client call may wait for commit or a read point", "5000"),

@@ -228,23 +228,33 @@ internal sealed class ApplyWorker : IDisposable
 
     private void Install(Snapshot snapshot)
     {
-        var (membersJson, kvData) = SnapshotPayload.Decode(snapshot.Data);
-        var restored = MemberTable.Deserialize(membersJson.Span);
-        using (var stream = new MemoryStream(kvData.ToArray(), writable: false))
+        var metadata = snapshot.Metadata;
+        long bytes;
+        if (snapshot.Data.IsEmpty)
         {
-            lock (storeLock)
+            // Streamed to disk by the peer transport (NodeSnapshotFiles): restore from the file, never all in memory.
+            bytes = RestoreFromDisk(metadata, installing: true);
+        }
+        else
+        {
+            var (membersJson, kvData) = SnapshotPayload.Decode(snapshot.Data);
+            var restored = MemberTable.Deserialize(membersJson.Span);
+            using (var stream = new MemoryStream(kvData.ToArray(), writable: false))
             {
-                kv.RestoreSnapshot(stream);
-                appliedConfig = snapshot.Metadata.Config;
-                appliedTerm = snapshot.Metadata.Term;
-                Volatile.Write(ref applied, snapshot.Metadata.Index);
+                lock (storeLock)
+                {
+                    kv.RestoreSnapshot(stream);
+                    MarkInstalled(metadata);
+                }
             }
+
+            members.Replace(restored);
+            bytes = snapshot.Data.Length;
         }
 
-        members.Replace(restored);
-        driver.TestObserver?.Installed(snapshot.Metadata);
-        lastSnapshotIndex = snapshot.Metadata.Index;
-        pending.Applied(snapshot.Metadata.Index);
+        driver.TestObserver?.Installed(metadata);
+        lastSnapshotIndex = metadata.Index;
+        pending.Applied(metadata.Index);
         foreach (var member in members.All)
         {
             if (member.Id != options.NodeId && member.PeerUrls.Count > 0)
@@ -253,22 +263,37 @@ internal sealed class ApplyWorker : IDisposable
             }
         }
 
-        HostLog.SnapshotInstalled(logger, snapshot.Metadata.Index, snapshot.Metadata.Term, snapshot.Data.Length);
-        options.Observer?.SnapshotInstalled(snapshot.Metadata.Index, snapshot.Data.Length);
+        HostLog.SnapshotInstalled(logger, metadata.Index, metadata.Term, bytes);
+        options.Observer?.SnapshotInstalled(metadata.Index, bytes);
     }
 
-    private void RestoreFromDisk(SnapshotMetadata metadata)
+    /// <summary>Publishes an installed snapshot's position (under the store lock, with the restored store).</summary>
+    private void MarkInstalled(SnapshotMetadata metadata)
+    {
+        appliedConfig = metadata.Config;
+        appliedTerm = metadata.Term;
+        Volatile.Write(ref applied, metadata.Index);
+    }
+
+    /// <summary>Restores the store and members from a stored snapshot, streaming it; returns its data bytes.</summary>
+    /// <param name="installing">Also publish the snapshot's index as applied (an install, not the start-up restore).</param>
+    private long RestoreFromDisk(SnapshotMetadata metadata, bool installing = false)
     {
         using var reader = storage.OpenSnapshot(metadata.Index, metadata.Term);
         var restored = MemberTable.Deserialize(SnapshotPayload.ReadMembers(reader));
         lock (storeLock)
         {
             kv.RestoreSnapshot(reader);
+            if (installing)
+            {
+                MarkInstalled(metadata);
+            }
         }
 
         // Reading to the end verifies the file's checksum.
         reader.CopyTo(Stream.Null);
         members.Replace(restored);
+        return reader.DataLength;
     }
 
     private void ApplyAttributes(MemberAttributes attributes)

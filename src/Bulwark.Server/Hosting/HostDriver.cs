@@ -31,10 +31,6 @@ public sealed record HostDriver
     /// </summary>
     public bool InlineApply { get; init; }
 
-    /// <summary>Runs work that must not hold up the loop (streaming a snapshot from disk to a peer); null runs it on
-    /// the thread pool. A single-threaded driver runs it at once.</summary>
-    public Action<Action>? RunOffLoop { get; init; }
-
     /// <summary>Test-only: what the simulator's checkers watch (null in production).</summary>
     public IHostTestObserver? TestObserver { get; init; }
 

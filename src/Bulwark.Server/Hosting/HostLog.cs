@@ -32,8 +32,7 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "membership change applied: {Change} node {MemberId:x}")]
     public static partial void MembershipChanged(ILogger logger, string change, ulong memberId);
 
-    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "no snapshot to send to {PeerId:x} for index {Index}: {Reason}")]
-    public static partial void SnapshotUnavailable(ILogger logger, ulong peerId, ulong index, string reason);
+    // EventId 1009 (no snapshot to send) moved to the transport: TransportLog.SnapshotSendFailed (1108).
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "node {NodeId:x} stopped")]
     public static partial void Stopped(ILogger logger, ulong nodeId);

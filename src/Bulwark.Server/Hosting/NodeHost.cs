@@ -134,9 +134,11 @@ public sealed class NodeHost : IAsyncDisposable
                     ListenEndpoint = ListenEndpointOf(options.ListenPeerUrl ?? options.Self.PeerUrls[0]),
                     Peers = options.InitialCluster.Where(m => m.Id != options.NodeId).ToDictionary(m => m.Id, m => m.PeerUrls[0]),
                     JitterSeed = (int)options.NodeId,
+                    SnapshotChunkBytes = options.SnapshotChunkBytes,
                 },
                 time,
-                loggers.CreateLogger<TcpPeerTransport>());
+                loggers.CreateLogger<TcpPeerTransport>(),
+                new NodeSnapshotFiles(storage));
             var host = new NodeHost(options, storage, transport, time, loggers);
             host.Run();
             return host;

@@ -38,6 +38,12 @@ public sealed record NodeHostOptions
     /// </summary>
     public const ulong DefaultSnapshotThreshold = 100_000;
 
+    /// <summary>Bounds of <see cref="SnapshotChunkBytes"/>: a chunk plus its header fits the transport's 16 MiB frame.</summary>
+    public const int MinSnapshotChunkBytes = 1024;
+
+    /// <inheritdoc cref="MinSnapshotChunkBytes"/>
+    public const int MaxSnapshotChunkBytes = 8 << 20;
+
     /// <summary>A snapshot is taken (and the log compacted) every this many applied entries.</summary>
     public ulong SnapshotThreshold { get; init; } = DefaultSnapshotThreshold;
 
@@ -53,6 +59,12 @@ public sealed record NodeHostOptions
     /// receiving a whole snapshot. The tail is not rebuilt after a restart: the node starts from its snapshot.
     /// </summary>
     public ulong SnapshotCatchUpEntries { get; init; } = DefaultSnapshotCatchUpEntries;
+
+    /// <summary>
+    /// Snapshots go to peers in chunks of this many bytes, streamed from disk to disk; about what each side holds of
+    /// one in memory. A snapshot's size has no limit but the receiver's disk.
+    /// </summary>
+    public int SnapshotChunkBytes { get; init; } = Transport.PeerTransportOptions.DefaultSnapshotChunkBytes;
 
     /// <summary>How long a client call may wait for its entry to apply or its read point to be confirmed.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -136,6 +148,11 @@ public sealed record NodeHostOptions
         if (MaxQueuedRequests <= 0)
         {
             throw new ArgumentException($"the request queue bound must be positive (got {MaxQueuedRequests})");
+        }
+
+        if (SnapshotChunkBytes is < MinSnapshotChunkBytes or > MaxSnapshotChunkBytes)
+        {
+            throw new ArgumentException($"snapshot chunk bytes must be in {MinSnapshotChunkBytes}..{MaxSnapshotChunkBytes} (got {SnapshotChunkBytes})");
         }
 
         if (RequestTimeout <= TimeSpan.Zero)

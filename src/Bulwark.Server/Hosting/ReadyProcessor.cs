@@ -46,7 +46,6 @@ public sealed class ReadyProcessor : IDisposable
     private readonly Action wake;
     private readonly HostDriver driver;
     private readonly ConcurrentQueue<SnapshotMetadata> snapshotsWritten = new();
-    private readonly ConcurrentQueue<ulong> snapshotSendFailures = new();
 
     private ulong handedOff;
     /// <summary>The newest snapshot the core knows (the log keeps up to SnapshotCatchUpEntries entries behind it).</summary>
@@ -61,7 +60,7 @@ public sealed class ReadyProcessor : IDisposable
     private SnapshotMetadata? heldRelease;
 
     /// <param name="wake">Called from other threads when the loop has something to do outside a Ready (a snapshot was
-    /// written, a snapshot send failed, the apply worker failed); the loop then calls <see cref="ProcessReadies"/>.</param>
+    /// written, the apply worker failed); the loop then calls <see cref="ProcessReadies"/>.</param>
     /// <param name="driver">How the host is driven; null is <see cref="HostDriver.Production"/>.</param>
     public ReadyProcessor(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger, Action? wake = null,
         HostDriver? driver = null)
@@ -328,11 +327,6 @@ public sealed class ReadyProcessor : IDisposable
             changed = true;
         }
 
-        while (!WritesBlocked && snapshotSendFailures.TryDequeue(out var peer))
-        {
-            node.ReportSnapshotFailure(peer);
-        }
-
         if (changed)
         {
             Volatile.Write(ref status, BuildStatus());
@@ -494,41 +488,13 @@ public sealed class ReadyProcessor : IDisposable
         soft = next;
     }
 
-    private void Send(Message message)
-    {
-        if (message.Type == MessageType.Snapshot && message.Snapshot is { Metadata.Index: > 0, Data.IsEmpty: true } wanted)
-        {
-            // Exactly the snapshot the core was last told of (the worker may already have written a newer one the core
-            // does not know yet). Reading a large file must not hold up the loop, so it is streamed from disk off it.
-            if (driver.RunOffLoop is { } run)
-            {
-                run(() => SendSnapshot(message, wanted.Metadata));
-            }
-            else
-            {
-                _ = Task.Run(() => SendSnapshot(message, wanted.Metadata));
-            }
-
-            return;
-        }
-
-        network.Send(message);
-    }
-
-    private void SendSnapshot(Message message, SnapshotMetadata wanted)
-    {
-        try
-        {
-            using var reader = storage.OpenSnapshot(wanted.Index, wanted.Term);
-            network.Send(message with { Snapshot = new Snapshot(reader.Metadata, reader.ReadAllData()) });
-        }
-        catch (Exception e) when (e is IOException or Bulwark.Storage.StorageException or InvalidOperationException)
-        {
-            HostLog.SnapshotUnavailable(logger, message.To, wanted.Index, e.Message);
-            snapshotSendFailures.Enqueue(message.To);
-            wake();
-        }
-    }
+    /// <remarks>
+    /// A snapshot message from the core has empty data and names exactly the snapshot the core compacted to (the worker
+    /// may already have written a newer one the core does not know yet): the peer transport streams that file from
+    /// disk in chunks on its own task (<see cref="NodeSnapshotFiles"/>), and reports a failure (file gone, connection
+    /// lost) through its SnapshotSendFailed event.
+    /// </remarks>
+    private void Send(Message message) => network.Send(message);
 
     private void MaybePublishAttributes()
     {

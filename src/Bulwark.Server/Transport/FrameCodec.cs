@@ -60,6 +60,13 @@ public static class FrameCodec
                 body.WriteVarint((ulong)c.Offset);
                 tail = c.Data.Span; // raw to the end of the frame: no copy through scratch
                 break;
+            case SnapshotEndFrame e:
+                body.WriteUInt64(e.TransferId);
+                body.WriteUInt32(e.DataCrc);
+                break;
+            case SnapshotAbortFrame a:
+                body.WriteUInt64(a.TransferId);
+                break;
             default:
                 throw new ArgumentException($"unknown frame type {frame.GetType().Name}", nameof(frame));
         }
@@ -157,9 +164,9 @@ public static class FrameCodec
             case FrameKind.SnapshotBegin:
                 var transferId = r.ReadUInt64("transfer id");
                 var total = r.ReadVarint("snapshot total bytes");
-                if (total > int.MaxValue)
+                if (total > long.MaxValue)
                 {
-                    throw new WireFormatException($"snapshot of {total} bytes is larger than one snapshot can be ({int.MaxValue} bytes)");
+                    throw new WireFormatException($"snapshot total of {total} bytes is out of range");
                 }
 
                 frame = new SnapshotBeginFrame(transferId, (long)total, MessageCodec.Read(ref r, expectSnapshot: true));
@@ -167,12 +174,18 @@ public static class FrameCodec
             case FrameKind.SnapshotChunk:
                 var chunkTransfer = r.ReadUInt64("transfer id");
                 var offset = r.ReadVarint("chunk offset");
-                if (offset > int.MaxValue)
+                if (offset > long.MaxValue)
                 {
                     throw new WireFormatException($"snapshot chunk offset {offset} is out of range");
                 }
 
                 frame = new SnapshotChunkFrame(chunkTransfer, (long)offset, r.ReadRest());
+                break;
+            case FrameKind.SnapshotEnd:
+                frame = new SnapshotEndFrame(r.ReadUInt64("transfer id"), r.ReadUInt32("snapshot data crc"));
+                break;
+            case FrameKind.SnapshotAbort:
+                frame = new SnapshotAbortFrame(r.ReadUInt64("transfer id"));
                 break;
             default:
                 throw new WireFormatException($"unknown frame kind {span[1]}");

@@ -17,4 +17,10 @@ public enum FrameKind : byte
 
     /// <summary>A piece of snapshot data: transfer id, offset and bytes.</summary>
     SnapshotChunk = 5,
+
+    /// <summary>Ends a snapshot transfer: transfer id and the CRC-32C of all its data, checked before it is kept.</summary>
+    SnapshotEnd = 6,
+
+    /// <summary>Abandons a snapshot transfer (the sender could not read its own file): the receiver discards it.</summary>
+    SnapshotAbort = 7,
 }

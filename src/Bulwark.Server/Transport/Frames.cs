@@ -28,7 +28,8 @@ public sealed record MessageFrame(Message Message) : Frame
 
 /// <summary>
 /// Opens a snapshot transfer. <see cref="Message"/> carries the snapshot metadata; its data is sent after this frame in
-/// <see cref="SnapshotChunkFrame"/>s totalling <see cref="TotalBytes"/>.
+/// <see cref="SnapshotChunkFrame"/>s totalling <see cref="TotalBytes"/> (no limit but the receiver's disk), then a
+/// <see cref="SnapshotEndFrame"/>.
 /// </summary>
 public sealed record SnapshotBeginFrame(ulong TransferId, long TotalBytes, Message Message) : Frame
 {
@@ -39,4 +40,16 @@ public sealed record SnapshotBeginFrame(ulong TransferId, long TotalBytes, Messa
 public sealed record SnapshotChunkFrame(ulong TransferId, long Offset, ReadOnlyMemory<byte> Data) : Frame
 {
     public override FrameKind Kind => FrameKind.SnapshotChunk;
+}
+
+/// <summary>The sender gives up a snapshot transfer half-way; the receiver discards what it stored of it.</summary>
+public sealed record SnapshotAbortFrame(ulong TransferId) : Frame
+{
+    public override FrameKind Kind => FrameKind.SnapshotAbort;
+}
+
+/// <summary>Closes a snapshot transfer once all its data was sent: the CRC-32C (Castagnoli) of that data.</summary>
+public sealed record SnapshotEndFrame(ulong TransferId, uint DataCrc) : Frame
+{
+    public override FrameKind Kind => FrameKind.SnapshotEnd;
 }

@@ -14,6 +14,9 @@ internal interface IPeerSenderHost
 
     TransportCounters Totals { get; }
 
+    /// <summary>Where snapshots without inline data are read from, or null (send what the message carries).</summary>
+    ISnapshotFiles? SnapshotFiles { get; }
+
     void OnUnreachable(ulong peerId);
 
     /// <summary>An established connection to the peer closed, or a dial was refused: the peer's process likely died.</summary>

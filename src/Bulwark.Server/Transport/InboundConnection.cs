@@ -8,13 +8,15 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Server.Transport;
 
 /// <summary>
-/// Serves one accepted peer connection: checks the handshake, then decodes frames and hands complete messages
-/// (snapshots reassembled) to the transport's incoming channel, calling <paramref name="queued"/> after each one so the
-/// consumer can be woken directly (no pump thread in between). Any malformed data closes the connection.
+/// Serves one accepted peer connection: checks the handshake, then decodes frames and hands complete messages to the
+/// transport's incoming channel (a snapshot once all of it is stored, see <see cref="SnapshotReception"/>), calling
+/// <paramref name="queued"/> after each one so the consumer can be woken directly (no pump thread in between). Any
+/// malformed data, or a snapshot this node cannot store, closes the connection.
 /// </summary>
 internal sealed class InboundConnection(
     Socket socket,
     PeerTransportOptions options,
+    ISnapshotFiles? snapshotFiles,
     ChannelWriter<Message> incoming,
     Action<Message> queued,
     TransportCounters totals,
@@ -30,6 +32,7 @@ internal sealed class InboundConnection(
         var reader = PipeReader.Create(stream);
         var writer = PipeWriter.Create(stream);
         ulong sender = 0;
+        using var snapshots = new SnapshotReception(snapshotFiles);
         try
         {
             using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
@@ -55,29 +58,42 @@ internal sealed class InboundConnection(
                 sender = handshake.SenderId;
             }
 
-            var snapshots = new SnapshotAssembler(options.MaxSnapshotBytes);
             while (await ReadFrameAsync(reader, ct).ConfigureAwait(false) is { } frame)
             {
-                var message = frame switch
+                Message? message = null;
+                switch (frame)
                 {
-                    MessageFrame m => m.Message,
-                    SnapshotBeginFrame b => snapshots.Begin(b),
-                    SnapshotChunkFrame c => snapshots.Add(c),
-                    _ => throw new WireFormatException($"unexpected {frame.Kind} frame after the handshake"),
-                };
+                    case MessageFrame m:
+                        message = m.Message;
+                        break;
+                    case SnapshotBeginFrame b:
+                        CheckAddressing(b.Message, sender);
+                        snapshots.Begin(b);
+                        break;
+                    case SnapshotChunkFrame c:
+                        snapshots.Add(c);
+                        break;
+                    case SnapshotEndFrame e:
+                        message = snapshots.End(e);
+                        break;
+                    case SnapshotAbortFrame a:
+                        snapshots.Abort(a);
+                        break;
+                    default:
+                        throw new WireFormatException($"unexpected {frame.Kind} frame after the handshake");
+                }
+
                 if (message is null)
                 {
                     continue;
                 }
 
-                if (message.From != sender || message.To != options.LocalId)
-                {
-                    throw new WireFormatException($"message {message.From}->{message.To} on a connection from {sender} to {options.LocalId}");
-                }
+                CheckAddressing(message, sender);
 
                 if (message.Snapshot is not null)
                 {
                     totals.AddSnapshotReceived();
+                    TransportLog.SnapshotReceived(logger, message.Snapshot.Metadata.Index, snapshots.LastCompletedBytes, sender);
                 }
 
                 totals.AddReceived(1, 0);
@@ -89,6 +105,12 @@ internal sealed class InboundConnection(
         {
             TransportLog.InboundMalformed(logger, sender, e.Message);
         }
+        catch (SnapshotRefusedException e)
+        {
+            // Closing tells the sender at once; its host reports the snapshot failed and Raft sends one again later.
+            totals.AddSnapshotFailed();
+            TransportLog.SnapshotRefused(logger, sender, e.Message);
+        }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ChannelClosedException or ObjectDisposedException)
         {
             // the peer went away, or we are shutting down: the dialer reconnects if it still wants to talk
@@ -97,6 +119,14 @@ internal sealed class InboundConnection(
         {
             await reader.CompleteAsync().ConfigureAwait(false);
             await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void CheckAddressing(Message message, ulong sender)
+    {
+        if (message.From != sender || message.To != options.LocalId)
+        {
+            throw new WireFormatException($"message {message.From}->{message.To} on a connection from {sender} to {options.LocalId}");
         }
     }
 

@@ -225,7 +225,7 @@ internal sealed class PeerSender : IAsyncDisposable
         // Disposing the socket is what reliably aborts a write stuck on a peer that stopped reading.
         using var abort = connection.Token.Register(socket.Dispose);
         var closeWatch = WatchForCloseAsync(stream, connection);
-        SnapshotTransfer? active = null;
+        OutboundSnapshot? active = null;
         try
         {
             while (true)
@@ -259,20 +259,38 @@ internal sealed class PeerSender : IAsyncDisposable
                     }
                 }
 
-                if (active is null && pendingSnapshots.TryDequeue(out var next))
+                if (active is null)
                 {
-                    active = new SnapshotTransfer(++nextTransferId, next);
-                    batchBytes += FrameCodec.Write(writer, new SnapshotBeginFrame(active.Id, active.Data.Length, next), scratch, options.MaxFrameBytes);
+                    active = StartSnapshot();
+                    if (active is not null)
+                    {
+                        batchBytes += FrameCodec.Write(writer, new SnapshotBeginFrame(active.Id, active.Length, active.Message), scratch, options.MaxFrameBytes);
+                    }
                 }
 
                 if (active is not null)
                 {
                     // One chunk per flush, so heartbeats queued meanwhile go out between chunks.
-                    var length = Math.Min(options.SnapshotChunkBytes, active.Data.Length - active.Offset);
-                    if (length > 0)
+                    try
                     {
-                        batchBytes += FrameCodec.Write(writer, new SnapshotChunkFrame(active.Id, active.Offset, active.Data.Slice(active.Offset, length)), scratch, options.MaxFrameBytes);
-                        active.Offset += length;
+                        if (!active.AllRead)
+                        {
+                            var chunk = active.NextChunk(options.SnapshotChunkBytes);
+                            batchBytes += FrameCodec.Write(writer, new SnapshotChunkFrame(active.Id, active.Offset - chunk.Length, chunk), scratch, options.MaxFrameBytes);
+                        }
+
+                        if (active.AllRead)
+                        {
+                            batchBytes += FrameCodec.Write(writer, new SnapshotEndFrame(active.Id, active.DataCrc), scratch, options.MaxFrameBytes);
+                        }
+                    }
+                    catch (SnapshotUnavailableException e)
+                    {
+                        // The receiver discards what it stored of it; the connection itself is fine.
+                        batchBytes += FrameCodec.Write(writer, new SnapshotAbortFrame(active.Id), scratch, options.MaxFrameBytes);
+                        SnapshotFailed(active.Message, e.Message);
+                        active.Dispose();
+                        active = null;
                     }
                 }
 
@@ -284,11 +302,12 @@ internal sealed class PeerSender : IAsyncDisposable
 
                 counters.AddSent(batchMessages, batchBytes);
                 host.Totals.AddSent(batchMessages, batchBytes);
-                if (active is not null && active.Offset == active.Data.Length)
+                if (active is not null && active.AllRead)
                 {
                     counters.AddSnapshotSent();
                     host.Totals.AddSnapshotSent();
-                    TransportLog.SnapshotSent(host.Logger, active.Message.Snapshot!.Metadata.Index, active.Data.Length, PeerId);
+                    TransportLog.SnapshotSent(host.Logger, active.Message.Snapshot!.Metadata.Index, active.Length, PeerId);
+                    active.Dispose();
                     active = null;
                 }
             }
@@ -304,6 +323,7 @@ internal sealed class PeerSender : IAsyncDisposable
         }
         finally
         {
+            active?.Dispose();
             await connection.CancelAsync().ConfigureAwait(false);
             try
             {
@@ -377,14 +397,21 @@ internal sealed class PeerSender : IAsyncDisposable
         host.OnSnapshotFailed(PeerId, message, reason);
     }
 
-    private sealed class SnapshotTransfer(ulong id, Message message)
+    /// <summary>Opens the next queued snapshot for sending; one that cannot be opened is reported failed and skipped.</summary>
+    private OutboundSnapshot? StartSnapshot()
     {
-        public ulong Id { get; } = id;
+        while (pendingSnapshots.TryDequeue(out var next))
+        {
+            try
+            {
+                return OutboundSnapshot.Open(++nextTransferId, next, host.SnapshotFiles, host.Options.SnapshotChunkBytes);
+            }
+            catch (SnapshotUnavailableException e)
+            {
+                SnapshotFailed(next, e.Message);
+            }
+        }
 
-        public Message Message { get; } = message;
-
-        public ReadOnlyMemory<byte> Data { get; } = message.Snapshot!.Data;
-
-        public int Offset { get; set; }
+        return null;
     }
 }

@@ -27,11 +27,14 @@ public sealed record PeerTransportOptions
     /// <summary>Largest frame sent or accepted (after the length prefix). Larger inbound lengths close the connection.</summary>
     public int MaxFrameBytes { get; init; } = FrameFormat.DefaultMaxFrameBytes;
 
-    /// <summary>Snapshot data is streamed in chunks of this size, interleaved with ordinary messages.</summary>
-    public int SnapshotChunkBytes { get; init; } = 1 << 20;
+    /// <summary>
+    /// Snapshot data is streamed in chunks of this size, interleaved with ordinary messages; it is also about what each
+    /// side holds of a snapshot in memory. A snapshot's total size has no limit but the receiver's disk.
+    /// </summary>
+    public int SnapshotChunkBytes { get; init; } = DefaultSnapshotChunkBytes;
 
-    /// <summary>Largest snapshot accepted from a peer.</summary>
-    public long MaxSnapshotBytes { get; init; } = 1L << 30;
+    /// <summary>The default of <see cref="SnapshotChunkBytes"/>: 1 MiB.</summary>
+    public const int DefaultSnapshotChunkBytes = 1 << 20;
 
     /// <summary>Received messages waiting for the host; when full, reading from peers pauses (TCP pushes back).</summary>
     public int IncomingCapacity { get; init; } = 8192;
@@ -60,7 +63,6 @@ public sealed record PeerTransportOptions
             throw new ArgumentException($"snapshot chunk bytes must be positive and leave room for the chunk header within {MaxFrameBytes} bytes", nameof(SnapshotChunkBytes));
         }
 
-        if (MaxSnapshotBytes <= 0 || MaxSnapshotBytes > int.MaxValue) throw new ArgumentException($"max snapshot bytes must be in 1..{int.MaxValue}", nameof(MaxSnapshotBytes));
         if (DialTimeout <= TimeSpan.Zero) throw new ArgumentException("dial timeout must be positive", nameof(DialTimeout));
         if (HandshakeTimeout <= TimeSpan.Zero) throw new ArgumentException("handshake timeout must be positive", nameof(HandshakeTimeout));
         if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)

@@ -29,11 +29,14 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     private bool started;
     private bool disposed;
 
-    public TcpPeerTransport(PeerTransportOptions options, TimeProvider? time = null, ILogger<TcpPeerTransport>? logger = null)
+    /// <param name="snapshotFiles">Where snapshots are streamed from and to (see <see cref="ISnapshotFiles"/>); null keeps
+    /// them in the messages, in memory.</param>
+    public TcpPeerTransport(PeerTransportOptions options, TimeProvider? time = null, ILogger<TcpPeerTransport>? logger = null, ISnapshotFiles? snapshotFiles = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
+        SnapshotFiles = snapshotFiles;
         Time = time ?? TimeProvider.System;
         this.logger = logger ?? (ILogger)NullLogger.Instance;
         incoming = Channel.CreateBounded<Message>(new BoundedChannelOptions(options.IncomingCapacity)
@@ -44,7 +47,9 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     }
 
     /// <summary>
-    /// Messages received from peers, in order per sender. InstallSnapshot messages arrive with their whole data.
+    /// Messages received from peers, in order per sender. An InstallSnapshot message arrives once all its data was
+    /// received and verified: with empty data when <see cref="ISnapshotFiles"/> stored it durably (at the snapshot's
+    /// index and term), otherwise with the data in memory.
     /// Bounded (<see cref="PeerTransportOptions.IncomingCapacity"/>): when the reader falls behind, the connections stop
     /// reading their sockets until there is room, so the peers' own bounded send queues absorb (and drop) the excess.
     /// </summary>
@@ -74,6 +79,9 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     public event Action<ulong, string>? HandshakeRejected;
 
     public PeerTransportOptions Options { get; }
+
+    /// <summary>Where snapshots are streamed from and to, or null (kept in the messages).</summary>
+    public ISnapshotFiles? SnapshotFiles { get; }
 
     /// <summary>The address actually listened on (with the real port when <see cref="PeerTransportOptions.ListenEndpoint"/> had port 0).</summary>
     public IPEndPoint ListenEndpoint => (IPEndPoint?)listener?.LocalEndPoint ?? Options.ListenEndpoint;
@@ -287,7 +295,7 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
             }
 
             accepted.NoDelay = true;
-            var connection = new InboundConnection(accepted, Options, incoming.Writer, OnMessageQueued, totals, logger);
+            var connection = new InboundConnection(accepted, Options, SnapshotFiles, incoming.Writer, OnMessageQueued, totals, logger);
             var task = Task.Run(() => connection.RunAsync(ct), CancellationToken.None);
             inbound[connection] = task;
             _ = task.ContinueWith(_ => inbound.TryRemove(connection, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -37,4 +37,10 @@ internal static partial class TransportLog
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Error, Message = "a transport event handler threw")]
     public static partial void HandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "closing inbound connection from peer {PeerId}: snapshot refused: {Reason}")]
+    public static partial void SnapshotRefused(ILogger logger, ulong peerId, string reason);
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Information, Message = "received snapshot at index {Index} ({Bytes} bytes) from peer {PeerId}")]
+    public static partial void SnapshotReceived(ILogger logger, ulong index, long bytes, ulong peerId);
 }

@@ -57,7 +57,7 @@ public sealed class HostDriverTests
 
     private static ReadyProcessor Start(InMemoryFileSystem fs, PendingRequests pending, RecordingObserver observer) =>
         new(Options(), NodeStorage.Open(fs, "/solo"), new NullNetwork(), pending, NullLogger.Instance,
-            driver: new HostDriver { InlineApply = true, RunOffLoop = work => work(), TestObserver = observer });
+            driver: new HostDriver { InlineApply = true, TestObserver = observer });
 
     /// <summary>Elects the one-node cluster and applies what that commits, both phases back to back.</summary>
     private static void ElectAndSettle(ReadyProcessor processor)

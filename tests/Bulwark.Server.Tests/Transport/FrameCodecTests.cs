@@ -98,44 +98,65 @@ public sealed class FrameCodecTests
     }
 
     [Fact]
+    public void Snapshot_end_and_abort_round_trip()
+    {
+        Assert.Equal(new SnapshotEndFrame(5, 0xDEADBEEF), DecodeOne(Encode(new SnapshotEndFrame(5, 0xDEADBEEF))));
+        Assert.Equal(new SnapshotAbortFrame(6), DecodeOne(Encode(new SnapshotAbortFrame(6))));
+    }
+
+    [Fact]
+    public void A_snapshot_total_beyond_four_GiB_is_accepted_on_the_wire()
+    {
+        var message = TestMessages.InstallSnapshot(1, 2, []);
+        var begin = Assert.IsType<SnapshotBeginFrame>(DecodeOne(Encode(new SnapshotBeginFrame(1, 5L << 30, message))));
+        Assert.Equal(5L << 30, begin.TotalBytes);
+        var chunk = Assert.IsType<SnapshotChunkFrame>(DecodeOne(Encode(new SnapshotChunkFrame(1, 4L << 30, new byte[] { 1 }))));
+        Assert.Equal(4L << 30, chunk.Offset);
+    }
+
+    [Fact]
     public void Chunks_reassemble_into_one_snapshot_message()
     {
         var data = TestMessages.Pattern(2_500_000, 3);
         var message = TestMessages.InstallSnapshot(1, 2, data);
-        var assembler = new SnapshotAssembler(1L << 30);
-        Assert.Null(assembler.Begin(new SnapshotBeginFrame(5, data.Length, message with { Snapshot = message.Snapshot! with { Data = default } })));
-        Message? done = null;
+        using var reception = new SnapshotReception(null);
+        reception.Begin(new SnapshotBeginFrame(5, data.Length, message with { Snapshot = message.Snapshot! with { Data = default } }));
         for (var offset = 0; offset < data.Length; offset += 1 << 20)
         {
-            var chunk = (SnapshotChunkFrame)DecodeOne(Encode(new SnapshotChunkFrame(5, offset, data.AsMemory(offset, Math.Min(1 << 20, data.Length - offset)))));
-            Assert.Null(done);
-            done = assembler.Add(chunk);
+            reception.Add((SnapshotChunkFrame)DecodeOne(Encode(new SnapshotChunkFrame(5, offset, data.AsMemory(offset, Math.Min(1 << 20, data.Length - offset))))));
         }
 
+        var done = reception.End(new SnapshotEndFrame(5, Bulwark.Storage.Crc32C.Compute(data)));
         Assert.NotNull(done);
         TestMessages.AssertSame(message, done);
-        Assert.False(assembler.InProgress);
+        Assert.False(reception.InProgress);
     }
 
     [Fact]
-    public void An_empty_snapshot_completes_at_begin()
+    public void An_empty_snapshot_completes_at_its_end_frame()
     {
-        var message = TestMessages.InstallSnapshot(1, 2, []);
-        var done = new SnapshotAssembler(100).Begin(new SnapshotBeginFrame(1, 0, message));
+        using var reception = new SnapshotReception(null);
+        reception.Begin(new SnapshotBeginFrame(1, 0, TestMessages.InstallSnapshot(1, 2, [])));
+        var done = reception.End(new SnapshotEndFrame(1, Bulwark.Storage.Crc32C.Compute([])));
         Assert.NotNull(done);
         Assert.True(done.Snapshot!.Data.IsEmpty);
     }
 
     [Fact]
-    public void Assembler_rejects_out_of_order_overlong_and_unknown_chunks()
+    public void Reception_rejects_out_of_order_overlong_unknown_short_and_damaged_transfers()
     {
         var message = TestMessages.InstallSnapshot(1, 2, []);
-        var assembler = new SnapshotAssembler(1000);
-        Assert.Contains("never begun", Assert.Throws<WireFormatException>(() => assembler.Add(new SnapshotChunkFrame(9, 0, new byte[1]))).Message, StringComparison.Ordinal);
-        assembler.Begin(new SnapshotBeginFrame(1, 10, message));
-        Assert.Contains("offset 4", Assert.Throws<WireFormatException>(() => assembler.Add(new SnapshotChunkFrame(1, 4, new byte[1]))).Message, StringComparison.Ordinal);
-        Assert.Contains("past the announced total", Assert.Throws<WireFormatException>(() => assembler.Add(new SnapshotChunkFrame(1, 0, new byte[11]))).Message, StringComparison.Ordinal);
-        Assert.Contains("exceeds the limit", Assert.Throws<WireFormatException>(() => assembler.Begin(new SnapshotBeginFrame(2, 1001, message))).Message, StringComparison.Ordinal);
+        using var reception = new SnapshotReception(null);
+        Assert.Contains("never begun", Assert.Throws<WireFormatException>(() => reception.Add(new SnapshotChunkFrame(9, 0, new byte[1]))).Message, StringComparison.Ordinal);
+        reception.Begin(new SnapshotBeginFrame(1, 10, message));
+        Assert.Contains("offset 4", Assert.Throws<WireFormatException>(() => reception.Add(new SnapshotChunkFrame(1, 4, new byte[1]))).Message, StringComparison.Ordinal);
+        Assert.Contains("past the announced total", Assert.Throws<WireFormatException>(() => reception.Add(new SnapshotChunkFrame(1, 0, new byte[11]))).Message, StringComparison.Ordinal);
+        reception.Add(new SnapshotChunkFrame(1, 0, new byte[4]));
+        Assert.Contains("after 4 of its 10 bytes", Assert.Throws<WireFormatException>(() => reception.End(new SnapshotEndFrame(1, 0))).Message, StringComparison.Ordinal);
+        reception.Add(new SnapshotChunkFrame(1, 4, new byte[6]));
+        Assert.Contains("checksum mismatch", Assert.Throws<WireFormatException>(() => reception.End(new SnapshotEndFrame(1, Bulwark.Storage.Crc32C.Compute(new byte[10]) ^ 1))).Message, StringComparison.Ordinal);
+        reception.Abort(new SnapshotAbortFrame(1));
+        Assert.False(reception.InProgress);
     }
 
     [Fact]
@@ -143,8 +164,9 @@ public sealed class FrameCodecTests
     {
         var message = TestMessages.InstallSnapshot(1, 2, []);
         var before = GC.GetAllocatedBytesForCurrentThread();
-        new SnapshotAssembler(int.MaxValue).Begin(new SnapshotBeginFrame(1, int.MaxValue, message));
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4L << 20, "the assembler allocated for a size that never arrived");
+        using var reception = new SnapshotReception(null);
+        reception.Begin(new SnapshotBeginFrame(1, long.MaxValue, message));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4L << 20, "the reception allocated for a size that never arrived");
     }
 
     [Fact]
