@@ -1,4 +1,5 @@
 using Bulwark.Consensus;
+using Bulwark.Consensus.Membership;
 using Bulwark.Kv;
 using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
@@ -309,25 +310,9 @@ internal sealed class ApplyWorker : IDisposable
 
     private void ApplyConfigChange(ConfigChange change)
     {
-        var voters = appliedConfig.Voters;
-        var learners = appliedConfig.Learners;
-        switch (change.Type)
-        {
-            case ConfigChangeType.AddVoter:
-            case ConfigChangeType.PromoteLearner:
-                voters = voters.Add(change.NodeId);
-                learners = learners.Remove(change.NodeId);
-                break;
-            case ConfigChangeType.AddLearner:
-                learners = learners.Add(change.NodeId);
-                break;
-            case ConfigChangeType.RemoveVoter:
-                voters = voters.Remove(change.NodeId);
-                learners = learners.Remove(change.NodeId);
-                break;
-        }
-
-        appliedConfig = appliedConfig with { Voters = voters, Learners = learners };
+        // The core's own rule, so the host's membership is the core's at every index (a change without effect for the
+        // core, such as adding a voter as a learner, must be one for the host too).
+        appliedConfig = MembershipRules.Apply(appliedConfig, change);
         var member = members.Apply(change);
         if (change.NodeId != options.NodeId)
         {

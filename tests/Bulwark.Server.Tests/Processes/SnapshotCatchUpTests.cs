@@ -25,7 +25,9 @@ public sealed class SnapshotCatchUpTests(ITestOutputHelper log)
     [Fact]
     public async Task A_follower_left_behind_catches_up_from_a_snapshot_many_times_the_chunk_size()
     {
-        await using var cluster = await ProcessCluster.StartAsync(3, ["--snapshot-count", "50", "--snapshot-chunk-bytes", ChunkBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // No catch-up tail behind the snapshots: with etcd's 5,000 the follower would catch up from the log instead.
+        await using var cluster = await ProcessCluster.StartAsync(3,
+            ["--snapshot-count", "50", "--snapshot-catchup-entries", "0", "--snapshot-chunk-bytes", ChunkBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         try
         {
             var leader = await cluster.WaitForLeaderAsync();
