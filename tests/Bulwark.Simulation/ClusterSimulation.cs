@@ -74,6 +74,11 @@ public sealed class ClusterSimulation
                 ScheduleNextFalseConnectionLoss();
             }
 
+            if (world.Plan.CutFollowerAndFalseNotice)
+            {
+                world.Scheduler.After(300_000, CutOneFollowerAndLieToTheOther);
+            }
+
             world.Scheduler.RunUntil(world.Plan.ChaosDuration, Failed);
             if (!Failed())
             {
@@ -393,6 +398,41 @@ public sealed class ClusterSimulation
 
             ScheduleNextFalseConnectionLoss();
         });
+    }
+
+    /// <summary>
+    /// <see cref="FaultPlan.CutFollowerAndFalseNotice"/>: F2 stops hearing the leader (its pre-votes still reach the
+    /// others), and F1, which hears the leader fine, is told every 50 ms that the leader's connection closed. Neither may
+    /// cost the leader its term: F1 still hears heartbeats, so it must keep honouring the leader's lease.
+    /// </summary>
+    private void CutOneFollowerAndLieToTheOther()
+    {
+        if (FindLeader() is not { } leader)
+        {
+            world.Scheduler.After(50_000, CutOneFollowerAndLieToTheOther);
+            return;
+        }
+
+        var followers = RunningNodes().Where(n => n.Id != leader.Id).OrderBy(n => n.Id).ToList();
+        if (followers.Count < 2)
+        {
+            return;
+        }
+
+        world.Network.CutOneWay(leader.Id, followers[1].Id);
+        world.Trace(leader.Id, "cut-one-way", (long)followers[1].Id, 0);
+        void Lie()
+        {
+            if (!chaos)
+            {
+                return;
+            }
+
+            followers[0].ReportConnectionLost(leader.Id);
+            world.Scheduler.After(50_000, Lie);
+        }
+
+        Lie();
     }
 
     private void Partition()

@@ -54,6 +54,13 @@ public sealed record FaultPlan
     /// <summary>Chance that a crash hits the current leader rather than a random node.</summary>
     public double LeaderCrashBias { get; init; }
 
+    /// <summary>
+    /// A scripted fault instead of random ones: once a leader is elected, its link to one follower is cut one way (the
+    /// follower hears nothing from it, it still hears the follower) and the other follower is told, falsely and
+    /// repeatedly, that its connection to the leader closed. A healthy leader with a majority must keep its term.
+    /// </summary>
+    public bool CutFollowerAndFalseNotice { get; init; }
+
     /// <summary>Chance that a symmetric partition cuts off exactly the current leader (a leader deposed by the rest).</summary>
     public double LeaderPartitionBias { get; init; }
 
@@ -85,7 +92,7 @@ public sealed record FaultPlan
     public long ChaosDuration { get; init; } = 2_000_000;
 
     public static IReadOnlyList<string> Profiles { get; } =
-        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "deposed-leader", "new-leader-reads", "figure8"];
+        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "deposed-leader", "new-leader-reads", "false-notice", "figure8"];
 
     public static FaultPlan For(ulong seed, int nodes, string profile)
     {
@@ -173,6 +180,8 @@ public sealed record FaultPlan
                 LeaderCrashBias = 0.9, MaxMessageBytes = 1, MaxInflightMessages = 1, SyncLatencyMax = 20_000, FaultInterval = 150_000, MaxDowntime = 60_000,
                 ReadTimeout = 30_000, Clients = 5, Keys = 1,
             },
+            // Issue 10's scenario: leader->F2 cut one way, false connection-loss notices about the leader at F1.
+            "false-notice" => new FaultPlan { CutFollowerAndFalseNotice = true, Clients = mixed.Clients, Keys = mixed.Keys },
             // Leaders crash and partitions shift often while entries are half-replicated (Raft paper, Figure 8).
             // One entry per message so acknowledgements of an old-term entry arrive before the new leader's no-op.
             "figure8" => new FaultPlan
