@@ -96,8 +96,8 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>Messages the peer transport dropped so far (queue full, peer unreachable); tests wait on it.</summary>
     internal long PeerMessagesDropped => transport.MessagesDropped;
 
-    /// <summary>Snapshots the peer transport sent to followers so far; tests wait on it.</summary>
-    internal long SnapshotsSent => transport.SnapshotsSent;
+    /// <summary>The outbound side of each peer connection (messages, bytes, snapshots sent and failed) for metrics.</summary>
+    public IReadOnlyList<PeerStats> PeerTransportStats() => transport.GetPeerStats();
 
     /// <summary>The address the peer transport listens on.</summary>
     public IPEndPoint PeerEndpoint => transport.ListenEndpoint;
