@@ -413,7 +413,7 @@ public sealed class SimNode
 
         Disk.SaveSnapshot(new SnapshotMetadata(Applied, AppliedTerm, AppliedConfig), StateMachine.TakeSnapshot());
         Disk.Sync();
-        raft.Compact(Applied);
+        raft.Compact(Applied, (ulong)world.Plan.CompactKeep);
         snapshotIndex = Applied;
         world.Trace(Id, "compact", (long)Applied, 0);
     }
