@@ -30,6 +30,13 @@ public sealed record FaultPlan
     /// <summary>Apply this many entries between local snapshots (0 = never compact).</summary>
     public int CompactEvery { get; init; }
 
+    /// <summary>
+    /// Entries the log keeps behind each local snapshot (Compact's keepEntries, the host's snapshot-catchup-entries; 0 =
+    /// compact exactly at it). Below, at or above <see cref="CompactEvery"/>, so a follower is sent either the tail or
+    /// the newest snapshot, never the compaction point.
+    /// </summary>
+    public int CompactKeep { get; init; }
+
     /// <summary>Upper bound of a disk sync, microseconds (the window in which a crash loses unsynced writes).</summary>
     public long SyncLatencyMax { get; init; } = 1_000;
 
@@ -127,6 +134,8 @@ public sealed record FaultPlan
         // Drawn from a stream of their own, so that adding them changed no other setting of any seed.
         var notices = new DeterministicRandom(seed ^ 0xC105_ED00UL).Fork((ulong)nodes);
         mixed = mixed with { ConnectionLossNotices = notices.Chance(0.7), FalseConnectionLoss = notices.Chance(0.4) };
+        var tail = new DeterministicRandom(seed ^ 0x7A11_E000UL).Fork((ulong)nodes);
+        mixed = mixed with { CompactKeep = tail.Chance(0.5) ? (int)tail.Between(1, 60) : 0 };
 
         return profile switch
         {

@@ -18,8 +18,9 @@ namespace Bulwark.Server.Hosting;
 /// worker, one with client requests (proposals, linearizable reads), and reading the peer transport's bounded incoming
 /// queue itself (a received message wakes the loop directly: no pump task in between). The request channel is bounded
 /// (<see cref="NodeHostOptions.MaxQueuedRequests"/>): while the loop is held up, requests beyond it are refused at once
-/// with "too many requests", and a request whose caller gave up before the loop took it is dropped, not proposed. Every input that arrived since the last Ready rides in the next one, so one fdatasync covers them
-/// all (group commit). Applying to the key-value store runs on the processor's apply worker, off this loop.
+/// with "too many requests", and a request whose caller gave up before the loop took it is dropped, not proposed.
+/// Every input that arrived since the last Ready rides in the next one, so one fdatasync covers them all (group commit).
+/// Applying to the key-value store runs on the processor's apply worker, off this loop.
 /// A broken safety invariant or a failed fsync stops the node (fail-stop): <see cref="Completion"/> faults.
 /// A full disk does not: the processor holds the Ready it could not persist and raises the NOSPACE alarm, and while it
 /// is held the loop pauses the core (ticks, peer messages and campaign requests are dropped, which Raft tolerates as
@@ -97,8 +98,8 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>Messages the peer transport dropped so far (queue full, peer unreachable); tests wait on it.</summary>
     internal long PeerMessagesDropped => transport.MessagesDropped;
 
-    /// <summary>Snapshots the peer transport sent to followers so far; tests wait on it.</summary>
-    internal long SnapshotsSent => transport.SnapshotsSent;
+    /// <summary>The outbound side of each peer connection (messages, bytes, snapshots sent and failed) for metrics.</summary>
+    public IReadOnlyList<PeerStats> PeerTransportStats() => transport.GetPeerStats();
 
     /// <summary>The address the peer transport listens on.</summary>
     public IPEndPoint PeerEndpoint => transport.ListenEndpoint;

@@ -44,6 +44,8 @@ public sealed class NodeMetrics : IDisposable
         fsyncSeconds = meter.CreateHistogram<double>("etcd_disk_wal_fsync_duration_seconds", description: "The latency distributions of fsync called by WAL.");
         peerRoundTrip = meter.CreateHistogram<double>("etcd_network_peer_round_trip_time_seconds", description: "Round-Trip-Time histogram between peers");
         meter.CreateObservableGauge("etcd_mvcc_db_total_size_in_bytes", () => state().DataBytes, description: "Key and current value bytes of the live keys (Bulwark keeps the store in memory; see docs/operations.md, Database size).");
+        meter.CreateObservableCounter("etcd_network_snapshot_send_success", () => state().PeerTransport.Select(p => new Measurement<long>(p.SnapshotsSent, To(p.PeerId))), description: "Total number of successful snapshot sends");
+        meter.CreateObservableCounter("etcd_network_snapshot_send_failures", () => state().PeerTransport.Select(p => new Measurement<long>(p.SnapshotsFailed, To(p.PeerId))), description: "Total number of snapshot send failures");
         meter.CreateObservableGauge("etcd_server_term", () => (long)state().Term, description: "The current Raft term of this member.");
         grpcHandled = meter.CreateCounter<long>("grpc_server_handled_total", description: "Total number of RPCs completed on the server, regardless of success or failure.");
         grpcSeconds = meter.CreateHistogram<double>("grpc_server_handling_seconds", description: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.");
@@ -107,6 +109,8 @@ public sealed class NodeMetrics : IDisposable
         grpcSeconds.Record(duration.TotalSeconds, tags.AsSpan(0, 3));
     }
 
+    private static KeyValuePair<string, object?> To(ulong peer) => new("To", peer.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+
     private static KeyValuePair<string, object?>[] Peer(PeerHealth p) =>
         [new("peer", p.Name), new("To", p.Id.ToString("x", System.Globalization.CultureInfo.InvariantCulture))];
 
@@ -124,8 +128,12 @@ public sealed record MetricsState(
     long DataBytes,
     IReadOnlyList<PeerHealth> Peers,
     long JournalWriteFailures,
-    bool NoSpaceAlarm = false)
+    bool NoSpaceAlarm = false,
+    IReadOnlyList<Transport.PeerStats>? PeerTransportStats = null)
 {
+    /// <summary>Each peer connection's outbound counters (snapshots sent and failed), none when not sampled.</summary>
+    public IReadOnlyList<Transport.PeerStats> PeerTransport => PeerTransportStats ?? [];
+
     public ulong ApplyLag => Commit > Applied ? Commit - Applied : 0;
 
     public static MetricsState Empty { get; } = new(false, false, 0, 0, 0, 0, 0, [], 0);

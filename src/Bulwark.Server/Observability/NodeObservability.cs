@@ -330,7 +330,8 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 host.KvDataBytes,
                 peers,
                 Journal.WriteFailures,
-                status.NoSpaceAlarm));
+                status.NoSpaceAlarm,
+                host.PeerTransportStats()));
         }
     }
 

@@ -47,7 +47,8 @@ internal sealed class PeerSender : IAsyncDisposable
 
     public PeerStats Stats() => new(
         PeerId, Address.ToString(), connected, queue.Reader.Count,
-        counters.MessagesSent, counters.MessagesDropped, counters.BytesSent, counters.Reconnects);
+        counters.MessagesSent, counters.MessagesDropped, counters.BytesSent, counters.Reconnects, counters.SnapshotsSent,
+        counters.SnapshotsFailed);
 
     /// <summary>Queues a message without ever waiting. False when the queue is full (the message is dropped and counted).</summary>
     public bool TryEnqueue(Message message)

@@ -9,4 +9,6 @@ public sealed record PeerStats(
     long MessagesSent,
     long MessagesDropped,
     long BytesSent,
-    long Reconnects);
+    long Reconnects,
+    long SnapshotsSent,
+    long SnapshotsFailed);

@@ -83,6 +83,7 @@ public sealed class NodeConfigurationLoaderTests
                   "heartbeat-interval": 20,
                   "election-timeout": 200,
                   "snapshot-count": 7,
+                  "snapshot-catchup-entries": 70,
                   "pre-vote": false,
                   "listen-client-urls": ["http://127.0.0.1:2379", "http://127.0.0.1:3379"],
                 }
@@ -93,17 +94,21 @@ public sealed class NodeConfigurationLoaderTests
             ["BULWARK_CONFIG_FILE"] = "/etc/bulwark.json",
             ["BULWARK_ELECTION_TIMEOUT"] = "300",
             ["BULWARK_SNAPSHOT_COUNT"] = "8",
+            ["BULWARK_SNAPSHOT_CATCHUP_ENTRIES"] = "80",
             ["UNRELATED"] = "x",
         };
 
         var fileOnly = Load([], new Dictionary<string, string> { ["BULWARK_CONFIG_FILE"] = "/etc/bulwark.json" }, files);
         Assert.Equal((20, 200, 7UL, false), ((int)fileOnly.HeartbeatInterval.TotalMilliseconds, (int)fileOnly.ElectionTimeout.TotalMilliseconds, fileOnly.SnapshotCount, fileOnly.PreVote));
         Assert.Equal(["http://127.0.0.1:2379", "http://127.0.0.1:3379"], fileOnly.ListenClientUrls);
+        Assert.Equal(70UL, fileOnly.SnapshotCatchUpEntries);
 
         var withEnv = Load([], env, files);
         Assert.Equal((20, 300, 8UL), ((int)withEnv.HeartbeatInterval.TotalMilliseconds, (int)withEnv.ElectionTimeout.TotalMilliseconds, withEnv.SnapshotCount));
+        Assert.Equal(80UL, withEnv.SnapshotCatchUpEntries);
 
-        var withFlags = Load(["--snapshot-count", "9", "--pre-vote", "true"], env, files);
+        var withFlags = Load(["--snapshot-count", "9", "--pre-vote", "true", "--snapshot-catchup-entries=0"], env, files);
+        Assert.Equal(0UL, withFlags.SnapshotCatchUpEntries);
         Assert.Equal((20, 300, 9UL, true), ((int)withFlags.HeartbeatInterval.TotalMilliseconds, (int)withFlags.ElectionTimeout.TotalMilliseconds, withFlags.SnapshotCount, withFlags.PreVote));
     }
 
@@ -153,6 +158,7 @@ public sealed class NodeConfigurationLoaderTests
     [InlineData(new[] { "--heartbeat-interval", "5000", "--election-timeout", "60000" }, "election-timeout", "over the 50000 ms maximum")]
     [InlineData(new[] { "--election-timeout", "soon" }, "election-timeout", "'soon' from flag --election-timeout is not a whole number")]
     [InlineData(new[] { "--snapshot-count", "0" }, "snapshot-count", "must be positive")]
+    [InlineData(new[] { "--snapshot-catchup-entries", "-1" }, "snapshot-catchup-entries", "a whole number")]
     [InlineData(new[] { "--max-request-bytes", "0" }, "max-request-bytes", "outside 1..")]
     [InlineData(new[] { "--max-request-bytes", "99999999" }, "max-request-bytes", "outside 1..")]
     [InlineData(new[] { "--max-txn-ops", "0" }, "max-txn-ops", "must be positive")]

@@ -69,7 +69,8 @@ public sealed class SnapshotCatchUpTests
         await stopWriting.CancelAsync();
         await Task.WhenAll(writers);
         await cluster.WaitForConvergenceAsync(others[0]);
-        return cluster.Running.Sum(i => cluster.Node(i).SnapshotsSent);
+        // What etcd_network_snapshot_send_success{To} reports, summed over every node and peer.
+        return cluster.Running.Sum(i => cluster.Node(i).PeerTransportStats().Sum(p => p.SnapshotsSent));
     }
 
     /// <summary>The member the appends to which are dropped (0 = none), shared with every node's loop.</summary>

@@ -55,6 +55,26 @@ public sealed class MetricsAndJournalTests : IDisposable
     }
 
     [Fact]
+    public void Snapshot_sends_are_counted_per_peer_under_etcds_names()
+    {
+        var state = MetricsState.Empty with
+        {
+            PeerTransportStats = [new Bulwark.Server.Transport.PeerStats(0x2a, "http://127.0.0.1:1", true, 0, 10, 0, 100, 0, SnapshotsSent: 3, SnapshotsFailed: 1)],
+        };
+        using var metrics = new NodeMetrics(() => state);
+        using var exposition = new PrometheusExposition(metrics.Meter, NodeMetrics.Buckets);
+        var text = exposition.Scrape();
+        foreach (var line in new[]
+        {
+            "# TYPE etcd_network_snapshot_send_success counter", "etcd_network_snapshot_send_success{To=\"2a\"} 3",
+            "# TYPE etcd_network_snapshot_send_failures counter", "etcd_network_snapshot_send_failures{To=\"2a\"} 1",
+        })
+        {
+            Assert.Contains(line + "\n", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Journal_records_use_the_availability_event_log_format_and_a_run_with_failures_gives_finite_rates()
     {
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
