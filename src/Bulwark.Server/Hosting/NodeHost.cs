@@ -180,22 +180,8 @@ public sealed class NodeHost : IAsyncDisposable
         command.RequestId = id;
         command.Header = new CommandHeader { OriginMemberId = options.NodeId };
         var wait = pending.RegisterProposal(id);
-        Post(new HostInput.Propose(id, command.ToByteArray()));
-        try
-        {
-            return await wait.WaitAsync(options.RequestTimeout, time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            options.Observer?.ProposalFailed();
-            pending.Forget(id);
-            throw ServerErrors.Timeout();
-        }
-        catch (OperationCanceledException)
-        {
-            pending.Forget(id);
-            throw;
-        }
+        return await PostAndWaitAsync(id, wait, new HostInput.Propose(id, command.ToByteArray()), () => options.Observer?.ProposalFailed(),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Waits until a read on this node is linearizable: leadership confirmed (ReadIndex) and applied up to it.</summary>
@@ -214,13 +200,24 @@ public sealed class NodeHost : IAsyncDisposable
 
         var id = pending.NextId();
         var wait = pending.RegisterRead(id);
-        Post(new HostInput.ReadIndex(id));
+        await PostAndWaitAsync(id, wait, new HostInput.ReadIndex(id), onTimeout: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Hands the loop a request whose caller waits in <see cref="pending"/> under <paramref name="id"/>, and waits for
+    /// its answer up to the request timeout. A caller that times out or is cancelled is forgotten, so the loop drops the
+    /// request if it has not taken it yet, and a late answer goes nowhere.
+    /// </summary>
+    private async Task<T> PostAndWaitAsync<T>(ulong id, Task<T> wait, HostInput input, Action? onTimeout, CancellationToken cancellationToken)
+    {
+        Post(input);
         try
         {
-            await wait.WaitAsync(options.RequestTimeout, time, cancellationToken).ConfigureAwait(false);
+            return await wait.WaitAsync(options.RequestTimeout, time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
+            onTimeout?.Invoke();
             pending.Forget(id);
             throw ServerErrors.Timeout();
         }
