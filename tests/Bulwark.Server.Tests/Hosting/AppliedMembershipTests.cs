@@ -15,21 +15,6 @@ namespace Bulwark.Server.Tests.Hosting;
 /// </summary>
 public sealed class AppliedMembershipTests
 {
-    private sealed class NullNetwork : IPeerNetwork
-    {
-        public void Send(Message message)
-        {
-        }
-
-        public void AddPeer(ulong id, string peerUrl)
-        {
-        }
-
-        public void RemovePeer(ulong id)
-        {
-        }
-    }
-
     private sealed class ConfigObserver : IHostTestObserver
     {
         public List<ClusterConfig> Configs { get; } = [];
@@ -54,7 +39,7 @@ public sealed class AppliedMembershipTests
         var initial = ClusterConfig.Of(1, 2, 3);
         var alarm = new DiskSpaceAlarm(1, NullLogger.Instance, null);
         using var storage = NodeStorage.Open(new InMemoryFileSystem(seed: 1), "/n1");
-        using var worker = new ApplyWorker(options, storage, new NullNetwork(), new PendingRequests(1), NullLogger.Instance,
+        using var worker = new ApplyWorker(options, storage, new NullPeerNetwork(), new PendingRequests(1), NullLogger.Instance,
             new MemberTable(members), alarm, _ => { }, () => { }, initial, new HostDriver { InlineApply = true, TestObserver = observer });
 
         ConfigChange[] changes =

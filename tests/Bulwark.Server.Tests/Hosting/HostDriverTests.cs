@@ -17,21 +17,6 @@ public sealed class HostDriverTests
 {
     private const ulong Id = 7;
 
-    private sealed class NullNetwork : IPeerNetwork
-    {
-        public void Send(Message message)
-        {
-        }
-
-        public void AddPeer(ulong id, string peerUrl)
-        {
-        }
-
-        public void RemovePeer(ulong id)
-        {
-        }
-    }
-
     private sealed class RecordingObserver : IHostTestObserver
     {
         public List<Ready> WrittenReadies { get; } = [];
@@ -56,7 +41,7 @@ public sealed class HostDriverTests
     };
 
     private static ReadyProcessor Start(InMemoryFileSystem fs, PendingRequests pending, RecordingObserver observer) =>
-        new(Options(), NodeStorage.Open(fs, "/solo"), new NullNetwork(), pending, NullLogger.Instance,
+        new(Options(), NodeStorage.Open(fs, "/solo"), new NullPeerNetwork(), pending, NullLogger.Instance,
             driver: new HostDriver { InlineApply = true, TestObserver = observer });
 
     /// <summary>Elects the one-node cluster and applies what that commits, both phases back to back.</summary>
