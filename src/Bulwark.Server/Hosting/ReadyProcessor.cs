@@ -47,7 +47,8 @@ public sealed class ReadyProcessor : IDisposable
     private readonly HostDriver driver;
     private readonly ConcurrentQueue<SnapshotMetadata> snapshotsWritten = new();
 
-    private ulong handedOff;
+    /// <summary>The newest index queued for the apply worker (entries or an installed snapshot); how far it may run ahead of the worker's applied index is bounded by <see cref="MaxApplyLag"/>.</summary>
+    private ulong queuedForApply;
     /// <summary>The newest snapshot the core knows (the log keeps up to SnapshotCatchUpEntries entries behind it).</summary>
     private ulong compacted;
     private SoftState soft;
@@ -86,7 +87,7 @@ public sealed class ReadyProcessor : IDisposable
         var bootstrap = storage.IsEmpty;
         var state = storage.BuildRaftState(initialConfig);
         worker = new ApplyWorker(options, storage, network, pending, logger, Members, DiskSpace, OnSnapshotWritten, this.wake, initialConfig, this.driver);
-        handedOff = state.Applied;
+        queuedForApply = state.Applied;
         compacted = state.Snapshot?.Index ?? 0;
 
         var seed = options.RandomSeed != 0 ? options.RandomSeed : (int)(options.NodeId ^ (options.NodeId >> 32));
@@ -199,7 +200,7 @@ public sealed class ReadyProcessor : IDisposable
     /// </summary>
     public void Propose(ulong requestId, byte[] data)
     {
-        if (handedOff > worker.Applied + MaxApplyLag)
+        if (queuedForApply > worker.Applied + MaxApplyLag)
         {
             pending.FailProposal(requestId, ServerErrors.TooManyRequests());
             return;
@@ -426,7 +427,7 @@ public sealed class ReadyProcessor : IDisposable
         {
             // Queued behind every earlier batch: the worker installs it only after applying what came before.
             worker.Enqueue(new ApplyWork.Install(snapshot));
-            handedOff = Math.Max(handedOff, snapshot.Metadata.Index);
+            queuedForApply = Math.Max(queuedForApply, snapshot.Metadata.Index);
             compacted = Math.Max(compacted, snapshot.Metadata.Index);
         }
 
@@ -441,7 +442,7 @@ public sealed class ReadyProcessor : IDisposable
         if (!ready.CommittedEntries.IsEmpty)
         {
             worker.Enqueue(new ApplyWork.Entries(ready.CommittedEntries));
-            handedOff = Math.Max(handedOff, ready.CommittedEntries[^1].Index);
+            queuedForApply = Math.Max(queuedForApply, ready.CommittedEntries[^1].Index);
         }
 
         foreach (var read in ready.ReadStates)
