@@ -348,10 +348,10 @@ public sealed class ReadyProcessor : IDisposable
         DiskFull.RetryAttempted();
     }
 
-    /// <summary>A held Ready a retry wrote: synced and finished as <see cref="CompleteReady"/> does.</summary>
+    /// <summary>A held Ready a retry wrote: synced and finished as if its first write had worked.</summary>
     private void CompleteHeld(Ready ready)
     {
-        written = ready;
+        Written(ready);
         CompleteReady();
     }
 
@@ -438,6 +438,13 @@ public sealed class ReadyProcessor : IDisposable
             return null;
         }
 
+        Written(ready);
+        return ready;
+    }
+
+    /// <summary>A Ready's write went through (first try or a retry): it waits for its sync.</summary>
+    private void Written(Ready ready)
+    {
         written = ready;
         driver.TestObserver?.Written(ready);
         if (driver.TestFaults.AckBeforePersist)
@@ -447,8 +454,6 @@ public sealed class ReadyProcessor : IDisposable
                 Send(message);
             }
         }
-
-        return ready;
     }
 
     /// <summary>Writes a Ready without its sync; false (the Ready held, alarm raised, nothing of it readable as valid) when the disk is full.</summary>
