@@ -122,7 +122,10 @@ public sealed class ClusterSimulation
             world.Monitor.HighestApplied,
             world.Monitor.OldTermCommits,
             history.SwapsSucceeded,
-            history.SwapsFailed);
+            history.SwapsFailed,
+            nodes.Values.Sum(n => n.WriteHolds),
+            nodes.Values.Sum(n => n.WriteResumes),
+            nodes.Values.Sum(n => n.NoSpaceRefusals));
         return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
     }
 

@@ -46,6 +46,7 @@ public sealed class SimNode : IHostTestObserver
     private ulong lastCommit;
     private int diskFills;
     private bool diskRetryScheduled;
+    private bool writesHeld;
 
     /// <param name="core">The core's settings for this run (pre-vote, check-quorum, limits, test faults).</param>
     /// <param name="founding">The founding membership: every node, founding or joining later, bootstraps from it.</param>
@@ -110,6 +111,15 @@ public sealed class SimNode : IHostTestObserver
 
     public int Restarts { get; private set; }
 
+    /// <summary>Times the host held its writes for a full disk.</summary>
+    public int WriteHolds { get; private set; }
+
+    /// <summary>Times a retry wrote what the host held (the host resumed).</summary>
+    public int WriteResumes { get; private set; }
+
+    /// <summary>Client calls refused because of the NOSPACE alarm (at the API or by the paused loop).</summary>
+    public int NoSpaceRefusals { get; private set; }
+
     public RaftStatus? Status() => host?.CoreStatus();
 
     public SoftState? SoftState => host?.CoreStatus().SoftState;
@@ -152,6 +162,7 @@ public sealed class SimNode : IHostTestObserver
         incarnation++;
         readyInFlight = false;
         diskRetryScheduled = false;
+        writesHeld = false;
         waiting.Clear();
         // A fill ends with the process (the simulator does not model restarting on a full disk).
         fs.CapacityBytes = null;
@@ -283,6 +294,7 @@ public sealed class SimNode : IHostTestObserver
         if (host.DiskFull.RefuseNewWrite() is not null)
         {
             // As the API does under the NOSPACE alarm: refused before proposing, certainly without effect.
+            NoSpaceRefusals++;
             reply(ClientReply.Refused(ProposeStatus.NoLeader));
             return;
         }
@@ -331,6 +343,7 @@ public sealed class SimNode : IHostTestObserver
 
         if (host.DiskFull.RefuseNewLinearizableRead() is not null)
         {
+            NoSpaceRefusals++;
             reply(ClientReply.Refused(ProposeStatus.NoLeader));
             return;
         }
@@ -531,8 +544,29 @@ public sealed class SimNode : IHostTestObserver
             host.CompleteReady();
         }
 
+        NoteWriteHolds();
         ScheduleDiskFullRetry();
         AnswerCompletedCalls();
+    }
+
+    private void NoteWriteHolds()
+    {
+        if (host is null || host.WritesBlocked == writesHeld)
+        {
+            return;
+        }
+
+        writesHeld = host.WritesBlocked;
+        if (writesHeld)
+        {
+            WriteHolds++;
+        }
+        else
+        {
+            WriteResumes++;
+        }
+
+        world.Trace(Id, writesHeld ? "writes-held" : "writes-resumed", 0, 0);
     }
 
     /// <summary>
