@@ -28,12 +28,6 @@ namespace Bulwark.Server.Hosting;
 /// </summary>
 public sealed class NodeHost : IAsyncDisposable
 {
-    /// <summary>The first wait before retrying writes a full disk held back (<see cref="DiskFullPolicy.FirstRetry"/>).</summary>
-    public static readonly TimeSpan FirstNoSpaceRetry = DiskFullPolicy.FirstRetry;
-
-    /// <summary>The longest wait between retries of writes a full disk holds back (<see cref="DiskFullPolicy.MaxRetry"/>).</summary>
-    public static readonly TimeSpan MaxNoSpaceRetry = DiskFullPolicy.MaxRetry;
-
     private readonly NodeHostOptions options;
     private readonly NodeStorage storage;
     private readonly TcpPeerTransport transport;
