@@ -26,6 +26,7 @@ public sealed class ClusterSimulation
     /// <summary>Connection-loss notices draw from their own stream (not forked from the world's, which would shift
     /// every node's), so runs without them are exactly what they were before they existed.</summary>
     private readonly DeterministicRandom connectionLoss;
+    private readonly DeterministicRandom diskFull;
     private readonly Workload workload;
     private readonly MembershipDriver membership;
     private readonly ClusterConfig foundingConfig;
@@ -48,6 +49,7 @@ public sealed class ClusterSimulation
         world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver);
         faults = world.Random.Fork(3);
         connectionLoss = new DeterministicRandom(options.Seed ^ 0xC105_ED00_0000_0001UL);
+        diskFull = new DeterministicRandom(options.Seed ^ 0xD15C_F011_0000_0001UL);
         world.ConfigApplied += OnConfigApplied;
         world.Network.Undeliverable = OnUndeliverable;
         latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
@@ -77,6 +79,11 @@ public sealed class ClusterSimulation
             if (world.Plan.CutFollowerAndFalseNotice)
             {
                 world.Scheduler.After(300_000, CutOneFollowerAndLieToTheOther);
+            }
+
+            if (world.Plan.DiskFull)
+            {
+                ScheduleNextDiskFull();
             }
 
             world.Scheduler.RunUntil(world.Plan.ChaosDuration, Failed);
@@ -120,7 +127,10 @@ public sealed class ClusterSimulation
             world.Monitor.HighestApplied,
             world.Monitor.OldTermCommits,
             history.SwapsSucceeded,
-            history.SwapsFailed);
+            history.SwapsFailed,
+            nodes.Values.Sum(n => n.WriteHolds),
+            nodes.Values.Sum(n => n.WriteResumes),
+            nodes.Values.Sum(n => n.NoSpaceRefusals));
         return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
     }
 
@@ -435,6 +445,32 @@ public sealed class ClusterSimulation
         Lie();
     }
 
+    /// <summary>
+    /// Now and then a live node's disk fills up (no byte more fits) and is freed a while later; drawn from a stream of
+    /// its own, so the fault changes no other draw of a seed.
+    /// </summary>
+    private void ScheduleNextDiskFull()
+    {
+        var interval = world.Plan.FaultInterval;
+        world.Scheduler.After(diskFull.Between(interval / 2, interval * 2), () =>
+        {
+            if (!chaos)
+            {
+                return;
+            }
+
+            var up = nodes.Values.Where(n => n.IsUp && !n.DiskFilled).ToList();
+            if (up.Count > 0)
+            {
+                var node = diskFull.Pick(up);
+                var fill = node.FillDisk();
+                world.Scheduler.After(diskFull.Between(interval / 4, interval * 2), () => node.FreeDisk(fill));
+            }
+
+            ScheduleNextDiskFull();
+        });
+    }
+
     private void Partition()
     {
         var ids = RunningNodes().Select(n => n.Id).ToList();
@@ -525,6 +561,11 @@ public sealed class ClusterSimulation
     private void Heal()
     {
         chaos = false;
+        foreach (var node in nodes.Values)
+        {
+            node.FreeDisk();
+        }
+
         workload.Stopped = true;
         world.Network.HealAll();
         world.Network.Conditions = NetworkConditions.Reliable;

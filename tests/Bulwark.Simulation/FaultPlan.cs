@@ -58,6 +58,10 @@ public sealed record FaultPlan
     /// processes live): they may cost an election attempt but must never break safety or keep the cluster down.</summary>
     public bool FalseConnectionLoss { get; init; }
 
+    /// <summary>Now and then a live node's disk fills up for a while and is freed again: the production host must hold
+    /// its writes, raise the NOSPACE alarm, refuse writes, and resume once its retry finds space.</summary>
+    public bool DiskFull { get; init; }
+
     /// <summary>Chance that a crash hits the current leader rather than a random node.</summary>
     public double LeaderCrashBias { get; init; }
 
@@ -136,6 +140,8 @@ public sealed record FaultPlan
         mixed = mixed with { ConnectionLossNotices = notices.Chance(0.7), FalseConnectionLoss = notices.Chance(0.4) };
         var tail = new DeterministicRandom(seed ^ 0x7A11_E000UL).Fork((ulong)nodes);
         mixed = mixed with { CompactKeep = tail.Chance(0.5) ? (int)tail.Between(1, 60) : 0 };
+        var disks = new DeterministicRandom(seed ^ 0xD15C_F011UL).Fork((ulong)nodes);
+        mixed = mixed with { DiskFull = disks.Chance(0.4) };
 
         return profile switch
         {
@@ -145,7 +151,7 @@ public sealed record FaultPlan
             {
                 Drops = true, Duplicates = true, Reordering = true, Partitions = true, AsymmetricPartitions = true, Crashes = true,
                 TornWrites = true, ClockSkew = true, Transfers = true, MembershipChanges = true, Snapshots = true,
-                ConnectionLossNotices = true, FalseConnectionLoss = true,
+                ConnectionLossNotices = true, FalseConnectionLoss = true, DiskFull = true,
                 CompactEvery = (int)random.Between(5, 40),
             },
             // Frequent crashes with slow syncs: what is acknowledged but not yet on disk gets lost.
@@ -228,11 +234,12 @@ public sealed record FaultPlan
         Add(Snapshots, "snapshot");
         Add(ConnectionLossNotices, "closed");
         Add(FalseConnectionLoss, "false-closed");
+        Add(DiskFull, "diskfull");
         return kinds.Length == 0 ? "none" : kinds.ToString();
     }
 
     /// <summary>Every fault kind this plan can switch on, in <see cref="Kinds"/> spelling.</summary>
     public static IReadOnlyList<string> AllKinds { get; } =
         ["drop", "dup", "reorder", "partition", "asym", "crash", "torn", "skew", "transfer", "membership", "snapshot", "closed",
-         "false-closed"];
+         "false-closed", "diskfull"];
 }

@@ -23,6 +23,8 @@ public sealed class SimNode : IHostTestObserver
 {
     private const string DataDir = "/data";
     private static readonly WalOptions SmallSegments = new() { SegmentSize = 64 * 1024 };
+    // With disk-full faults, segments of the smallest size: the log needs a new one (and so finds the disk full) often.
+    private static readonly WalOptions TinySegments = new() { SegmentSize = 4096, WriteBufferSize = 4096 };
 
     private readonly SimWorld world;
     private readonly NodeHostOptions options;
@@ -32,6 +34,7 @@ public sealed class SimNode : IHostTestObserver
     private readonly SimPeerNetwork network;
     private readonly bool txnIgnoresCompare;
     private readonly DeterministicRandom crashes;
+    private readonly WalOptions wal;
     private readonly List<(Task Call, Action OnDone)> waiting = [];
     private ReadyProcessor? host;
     private NodeSnapshotFiles? snapshotFiles;
@@ -41,6 +44,9 @@ public sealed class SimNode : IHostTestObserver
     private bool readyInFlight;
     private Role role;
     private ulong lastCommit;
+    private int diskFills;
+    private bool diskRetryScheduled;
+    private bool writesHeld;
 
     /// <param name="core">The core's settings for this run (pre-vote, check-quorum, limits, test faults).</param>
     /// <param name="founding">The founding membership: every node, founding or joining later, bootstraps from it.</param>
@@ -56,6 +62,7 @@ public sealed class SimNode : IHostTestObserver
         Id = core.Id;
         TickInterval = tickInterval;
         fs = new InMemoryFileSystem(fsSeed);
+        wal = world.Plan.DiskFull ? TinySegments : SmallSegments;
         crashes = world.Random.Fork(Id ^ 0xC4A5_0000_0000_0000UL);
         network = new SimPeerNetwork(world.Network, WithSnapshotData);
         txnIgnoresCompare = world.Sabotage.HasFlag(Sabotage.TxnIgnoresCompare);
@@ -69,7 +76,7 @@ public sealed class SimNode : IHostTestObserver
             // The plan's tail (0, or 1-60 entries in half the mixed runs), not the production default: 5,000 would keep
             // every entry of a run in the log, and no snapshot would ever be sent.
             SnapshotCatchUpEntries = (ulong)world.Plan.CompactKeep,
-            Wal = SmallSegments,
+            Wal = wal,
         };
         driver = new HostDriver
         {
@@ -104,6 +111,15 @@ public sealed class SimNode : IHostTestObserver
 
     public int Restarts { get; private set; }
 
+    /// <summary>Times the host held its writes for a full disk.</summary>
+    public int WriteHolds { get; private set; }
+
+    /// <summary>Times a retry wrote what the host held (the host resumed).</summary>
+    public int WriteResumes { get; private set; }
+
+    /// <summary>Client calls refused because of the NOSPACE alarm (at the API or by the paused loop).</summary>
+    public int NoSpaceRefusals { get; private set; }
+
     public RaftStatus? Status() => host?.CoreStatus();
 
     public SoftState? SoftState => host?.CoreStatus().SoftState;
@@ -115,12 +131,13 @@ public sealed class SimNode : IHostTestObserver
             throw new SimulationException($"node {Id} cannot start: it is {(IsUp ? "already up" : "retired")}");
         }
 
-        var storage = NodeStorage.Open(fs, DataDir, SmallSegments);
-        snapshotFiles = new NodeSnapshotFiles(storage);
+        var storage = NodeStorage.Open(fs, DataDir, wal);
+        snapshotFiles = new NodeSnapshotFiles(storage, new VirtualClock(world.Scheduler));
         var recovered = storage.BuildRaftState(founding);
         log = LogMirror.From(recovered);
         incarnation++;
         readyInFlight = false;
+        diskRetryScheduled = false;
         role = Role.Follower;
         lastCommit = recovered.HardState.Commit;
         pending = new PendingRequests(1);
@@ -144,7 +161,12 @@ public sealed class SimNode : IHostTestObserver
         pending = null;
         incarnation++;
         readyInFlight = false;
+        diskRetryScheduled = false;
+        writesHeld = false;
         waiting.Clear();
+        // A fill ends with the process (the simulator does not model restarting on a full disk).
+        fs.CapacityBytes = null;
+        diskFills++;
         var mayTear = world.Plan.TornWrites;
         var mode = !mayTear ? CrashMode.LoseUnsynced
             : crashes.Next(3) switch { 0 => CrashMode.LoseUnsynced, 1 => CrashMode.TearLastUnsynced, _ => CrashMode.RandomPrefix };
@@ -160,6 +182,39 @@ public sealed class SimNode : IHostTestObserver
         IsRetired = true;
     }
 
+    /// <summary>True while this node's disk is full.</summary>
+    public bool DiskFilled => fs.CapacityBytes is not null;
+
+    /// <summary>Fills the disk: not one byte more fits (a write inside a preallocated WAL segment still does).</summary>
+    /// <returns>This fill's number, for <see cref="FreeDisk(int)"/>.</returns>
+    public int FillDisk()
+    {
+        fs.CapacityBytes = fs.UsedBytes;
+        world.Trace(Id, "disk-full", fs.UsedBytes, 0);
+        return ++diskFills;
+    }
+
+    /// <summary>Frees the disk if fill number <paramref name="fill"/> still holds it; the host finds out at its next retry.</summary>
+    public void FreeDisk(int fill)
+    {
+        if (fill == diskFills && DiskFilled)
+        {
+            fs.CapacityBytes = null;
+            world.Trace(Id, "disk-freed", 0, 0);
+        }
+    }
+
+    /// <summary>Frees the disk and, as an operator disarming the alarm does, has the host retry at once.</summary>
+    public void FreeDisk()
+    {
+        FreeDisk(diskFills);
+        if (host is not null && host.DiskSpace.Active)
+        {
+            host.RetryDiskFull();
+            Pump();
+        }
+    }
+
     public void Receive(Message message)
     {
         if (host is null)
@@ -171,14 +226,23 @@ public sealed class SimNode : IHostTestObserver
         {
             // As the peer transport's receiving side does, through the same NodeSnapshotFiles: the snapshot is stored
             // (temporary file, sync, rename) before the core sees it, and the core gets it with empty data ("on disk").
-            using var incoming = snapshotFiles!.BeginReceiving(carried.Metadata, carried.Data.Length);
-            incoming.Write(carried.Data.Span);
-            if (incoming.Commit() is not { } delivered)
+            // A full disk (or its cooldown) refuses it: the message is lost, as when the transport drops the stream.
+            try
             {
+                using var incoming = snapshotFiles!.BeginReceiving(carried.Metadata, carried.Data.Length);
+                incoming.Write(carried.Data.Span);
+                if (incoming.Commit() is not { } delivered)
+                {
+                    return;
+                }
+
+                message = message with { Snapshot = carried with { Data = delivered } };
+            }
+            catch (Exception e) when (e is IOException or DiskFullException)
+            {
+                world.Trace(Id, "snapshot-refused", (long)carried.Metadata.Index, 0);
                 return;
             }
-
-            message = message with { Snapshot = carried with { Data = delivered } };
         }
 
         host.Step(message);
@@ -227,6 +291,14 @@ public sealed class SimNode : IHostTestObserver
             return;
         }
 
+        if (host.DiskFull.RefuseNewWrite() is not null)
+        {
+            // As the API does under the NOSPACE alarm: refused before proposing, certainly without effect.
+            NoSpaceRefusals++;
+            reply(ClientReply.Refused(ProposeStatus.NoLeader));
+            return;
+        }
+
         // The host refuses a call it did not propose (no leader, a transfer, too many requests) by failing it with a
         // gRPC error before it returns; for the history any refusal means the same: the call certainly had no effect.
         var requestId = (ulong)command.RequestId;
@@ -266,6 +338,13 @@ public sealed class SimNode : IHostTestObserver
         if (host is null || pending is null)
         {
             reply(ClientReply.Unavailable);
+            return;
+        }
+
+        if (host.DiskFull.RefuseNewLinearizableRead() is not null)
+        {
+            NoSpaceRefusals++;
+            reply(ClientReply.Refused(ProposeStatus.NoLeader));
             return;
         }
 
@@ -465,7 +544,56 @@ public sealed class SimNode : IHostTestObserver
             host.CompleteReady();
         }
 
+        NoteWriteHolds();
+        ScheduleDiskFullRetry();
         AnswerCompletedCalls();
+    }
+
+    private void NoteWriteHolds()
+    {
+        if (host is null || host.WritesBlocked == writesHeld)
+        {
+            return;
+        }
+
+        writesHeld = host.WritesBlocked;
+        if (writesHeld)
+        {
+            WriteHolds++;
+        }
+        else
+        {
+            WriteResumes++;
+        }
+
+        world.Trace(Id, writesHeld ? "writes-held" : "writes-resumed", 0, 0);
+    }
+
+    /// <summary>
+    /// While the host's NOSPACE alarm is raised, one retry at a time after the host's backoff, on virtual time (as
+    /// NodeHost's timer does on real time).
+    /// </summary>
+    private void ScheduleDiskFullRetry()
+    {
+        if (host is null || diskRetryScheduled || host.DiskFull.NextRetryDelay() is not { } delay)
+        {
+            return;
+        }
+
+        diskRetryScheduled = true;
+        var me = incarnation;
+        world.Scheduler.After((long)delay.TotalMicroseconds, () =>
+        {
+            if (me != incarnation || host is null)
+            {
+                return;
+            }
+
+            diskRetryScheduled = false;
+            world.Trace(Id, "disk-retry", host.DiskFull.WritesBlocked ? 1 : 0, 0);
+            host.RetryDiskFull();
+            Pump();
+        });
     }
 
     /// <summary>Answers, in the order they were made, the calls the host completed (no continuation runs on a thread).</summary>

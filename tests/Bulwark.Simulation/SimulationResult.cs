@@ -44,8 +44,11 @@ public sealed record SimulationStats(
     ulong FinalApplied,
     int OldTermCommits,
     int SwapsSucceeded,
-    int SwapsFailed)
+    int SwapsFailed,
+    int WriteHolds,
+    int WriteResumes,
+    int NoSpaceRefusals)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed");
+        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed diskfull={WriteHolds}held/{WriteResumes}resumed/{NoSpaceRefusals}refused");
 }

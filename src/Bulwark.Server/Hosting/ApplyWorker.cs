@@ -13,7 +13,8 @@ namespace Bulwark.Server.Hosting;
 /// and the linearizable reads whose read index it has reached, installs snapshots from the leader, and, every
 /// <see cref="NodeHostOptions.SnapshotThreshold"/> entries, writes a snapshot between two batches and tells the loop
 /// (through <c>snapshotWritten</c>) that the log may be compacted up to it. A snapshot that finds the disk full is not
-/// fatal: the worker raises the NOSPACE alarm and tries again only when the loop asks (<see cref="ApplyWork.RetrySnapshot"/>).
+/// fatal: the worker raises the NOSPACE alarm (<see cref="DiskFullPolicy.SnapshotWriteFailed"/>) and tries again only when the
+/// loop asks (<see cref="ApplyWork.RetrySnapshot"/>).
 /// With <see cref="HostDriver.InlineApply"/> (the simulator) there is no thread: <see cref="Enqueue"/> does the work on
 /// the caller, in the same order and with the same effects, and an exception propagates to the caller.
 /// </summary>
@@ -27,7 +28,7 @@ internal sealed class ApplyWorker : IDisposable
     private readonly ILogger logger;
     private readonly MemberTable members;
     private readonly MemberAttributes selfAttributes;
-    private readonly DiskSpaceAlarm diskSpace;
+    private readonly DiskFullPolicy diskFull;
     private readonly Action<SnapshotMetadata> snapshotWritten;
     private readonly Action wake;
     private readonly KvStateMachine kv = new();
@@ -43,11 +44,10 @@ internal sealed class ApplyWorker : IDisposable
     private ulong lastSnapshotIndex;
     private ulong finished;
     private int published;
-    private bool snapshotBlocked;
     private Exception? failure;
 
     public ApplyWorker(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger,
-        MemberTable members, DiskSpaceAlarm diskSpace, Action<SnapshotMetadata> snapshotWritten, Action wake, ClusterConfig initialConfig,
+        MemberTable members, DiskFullPolicy diskFull, Action<SnapshotMetadata> snapshotWritten, Action wake, ClusterConfig initialConfig,
         HostDriver driver)
     {
         this.options = options;
@@ -56,7 +56,7 @@ internal sealed class ApplyWorker : IDisposable
         this.pending = pending;
         this.logger = logger;
         this.members = members;
-        this.diskSpace = diskSpace;
+        this.diskFull = diskFull;
         this.snapshotWritten = snapshotWritten;
         this.wake = wake;
         this.driver = driver;
@@ -335,7 +335,7 @@ internal sealed class ApplyWorker : IDisposable
     /// </summary>
     private void MaybeSnapshot(bool retry)
     {
-        if (snapshotBlocked && !retry)
+        if (diskFull.SnapshotBlocked && !retry)
         {
             return; // the disk was full: a retry comes from the loop's backoff, not from every applied batch
         }
@@ -369,8 +369,7 @@ internal sealed class ApplyWorker : IDisposable
         {
             // The writer removed its temp file; the log keeps everything, so nothing is lost by trying later.
             HostLog.SnapshotNoSpace(logger, metadata.Index, e.Message);
-            snapshotBlocked = true;
-            diskSpace.Block(DiskSpaceUse.Snapshot, e.Message);
+            diskFull.SnapshotWriteFailed(e.Message);
             wake();
             return;
         }
@@ -382,14 +381,7 @@ internal sealed class ApplyWorker : IDisposable
         snapshotWritten(metadata);
     }
 
-    private void SnapshotUnblocked()
-    {
-        if (snapshotBlocked)
-        {
-            snapshotBlocked = false;
-            diskSpace.Unblock(DiskSpaceUse.Snapshot);
-        }
-    }
+    private void SnapshotUnblocked() => diskFull.SnapshotNotBlocked();
 
     /// <summary>Stops taking work, finishes what is queued and waits for the thread.</summary>
     public void Dispose()

@@ -7,7 +7,8 @@ namespace Bulwark.Server.Hosting;
 /// This member's NOSPACE alarm (etcd's AlarmType.NOSPACE). It is raised while any durable write is held back by a
 /// full disk: the Raft loop holding a Ready it could not persist (<see cref="DiskSpaceUse.Log"/>), or the apply worker
 /// unable to write a snapshot (<see cref="DiskSpaceUse.Snapshot"/>); it clears by itself once every held write went
-/// through. While it is raised the member refuses client writes before proposing them. Thread-safe.
+/// through. While it is raised the member refuses client writes before proposing them. Thread-safe: the surface of
+/// <see cref="DiskFullPolicy"/> that the apply worker, request threads and status readers use.
 /// </summary>
 public sealed class DiskSpaceAlarm
 {

@@ -23,19 +23,12 @@ namespace Bulwark.Server.Hosting;
 /// Applying to the key-value store runs on the processor's apply worker, off this loop.
 /// A broken safety invariant or a failed fsync stops the node (fail-stop): <see cref="Completion"/> faults.
 /// A full disk does not: the processor holds the Ready it could not persist and raises the NOSPACE alarm, and while it
-/// is held the loop pauses the core (ticks, peer messages and campaign requests are dropped, which Raft tolerates as
-/// loss; proposals and linearizable reads fail at once) and retries the held write with backoff on
-/// <see cref="TimeProvider"/> (<see cref="FirstNoSpaceRetry"/> doubling to <see cref="MaxNoSpaceRetry"/>) until it
-/// goes through. A paused leader stops heartbeating, so the others elect a leader that can write.
+/// is held the core is paused (what is dropped and what fails at once is <see cref="DiskFullPolicy"/>'s); the loop
+/// retries with the policy's backoff on a <see cref="TimeProvider"/> timer until the write goes through. A paused
+/// leader stops heartbeating, so the others elect a leader that can write.
 /// </summary>
 public sealed class NodeHost : IAsyncDisposable
 {
-    /// <summary>The first wait before retrying writes a full disk held back.</summary>
-    public static readonly TimeSpan FirstNoSpaceRetry = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>The longest wait between retries of writes a full disk holds back.</summary>
-    public static readonly TimeSpan MaxNoSpaceRetry = TimeSpan.FromSeconds(2);
-
     private readonly NodeHostOptions options;
     private readonly NodeStorage storage;
     private readonly TcpPeerTransport transport;
@@ -48,10 +41,8 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly Channel<HostInput> requests;
     private readonly CancellationTokenSource stop = new();
     private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly HashSet<ulong> deferredSnapshotFailures = [];
     private ITimer? timer;
     private ITimer? noSpaceRetryTimer;
-    private TimeSpan noSpaceRetryDelay = FirstNoSpaceRetry;
     // Set by Post after every input (cheap when nobody waits); the loop thread sleeps on it. Never disposed: Post may
     // still be called (and set it) by a late request or timer after the host stopped.
     private readonly ManualResetEventSlim inputSignal = new(false, spinCount: 0);
@@ -91,7 +82,7 @@ public sealed class NodeHost : IAsyncDisposable
     public NodeStatus Status => processor.Status;
 
     /// <summary>True while this member's NOSPACE alarm is raised: client writes are refused (etcd's "database space exceeded").</summary>
-    public bool NoSpaceAlarm => processor.DiskSpace.Active;
+    public bool NoSpaceAlarm => processor.DiskFull.Alarm.Active;
 
     public IReadOnlyList<ClusterMember> Members => processor.Members.All;
 
@@ -165,10 +156,10 @@ public sealed class NodeHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(command);
         RequestValidator.ValidateProposal(command, options.Limits);
         ThrowIfStopped();
-        if (processor.DiskSpace.Active)
+        if (processor.DiskFull.RefuseNewWrite() is { } noSpace)
         {
             // Refused before proposing, as etcd does under its NOSPACE alarm: nothing of it enters the log.
-            throw ServerErrors.NoSpace();
+            throw noSpace;
         }
 
         if (Status.Leader == 0)
@@ -188,9 +179,9 @@ public sealed class NodeHost : IAsyncDisposable
     public async Task LinearizableBarrierAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfStopped();
-        if (processor.DiskSpace.LogBlocked)
+        if (processor.DiskFull.RefuseNewLinearizableRead() is { } blocked)
         {
-            throw ServerErrors.DiskBlocked();
+            throw blocked;
         }
 
         if (Status.Leader == 0)
@@ -366,23 +357,13 @@ public sealed class NodeHost : IAsyncDisposable
         var received = 0;
         while (received < 4096 && transport.Incoming.TryRead(out var message))
         {
-            // While a held Ready waits for disk space the core is paused: peer messages are drained and dropped (Raft
-            // treats them as lost), so the transport's queue does not fill and stall the connection.
-            if (!processor.WritesBlocked)
-            {
-                processor.Step(message);
-            }
-
+            // While a held Ready waits for disk space the processor drops peer messages (DiskFullPolicy): they are still
+            // drained, so the transport's queue does not fill and stall the connection.
+            processor.Step(message);
             received++;
         }
 
-        var wasBlocked = processor.WritesBlocked;
         processor.ProcessReadies();
-        if (!wasBlocked && processor.WritesBlocked)
-        {
-            OnWritesBlocked();
-        }
-
         ScheduleNoSpaceRetry();
     }
 
@@ -394,10 +375,6 @@ public sealed class NodeHost : IAsyncDisposable
             if (IsAbandoned(input))
             {
                 // Its caller timed out or cancelled while it queued: proposing it now would write what nobody waits for.
-            }
-            else if (processor.WritesBlocked)
-            {
-                HandleWhileBlocked(input);
             }
             else
             {
@@ -449,77 +426,20 @@ public sealed class NodeHost : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The core is paused while a held Ready waits for disk space: nothing may reach it. Peer messages, ticks and
-    /// unreachability hints are dropped (Raft tolerates lost messages; a dropped tick only delays timeouts), so the
-    /// input channel is drained and does not grow; callers are answered at once.
-    /// </summary>
-    private void HandleWhileBlocked(HostInput input)
-    {
-        switch (input)
-        {
-            case HostInput.Tick:
-                Volatile.Write(ref tickQueued, 0);
-                break;
-            case HostInput.Propose propose:
-                pending.FailProposal(propose.RequestId, ServerErrors.NoSpace());
-                break;
-            case HostInput.ReadIndex read:
-                pending.FailRead(read.ReadId, ServerErrors.DiskBlocked());
-                break;
-            case HostInput.SnapshotFailed failed:
-                // Kept (one per peer) so the leader's progress for that peer does not wait forever for the snapshot.
-                deferredSnapshotFailures.Add(failed.PeerId);
-                break;
-            case HostInput.RetryWrites:
-                RetryNoSpace();
-                break;
-        }
-    }
-
-    /// <summary>Reads waiting for the core to confirm leadership would wait until they time out: fail them now.</summary>
-    private void OnWritesBlocked()
-    {
-        foreach (var readId in pending.UnconfirmedReads)
-        {
-            pending.FailRead(readId, ServerErrors.DiskBlocked());
-        }
-    }
-
+    /// <summary>One retry of the writes a full disk holds back (the timer's or an operator's).</summary>
     private void RetryNoSpace()
     {
         noSpaceRetryTimer?.Dispose();
         noSpaceRetryTimer = null;
-        if (processor.DiskSpace.SnapshotBlocked)
-        {
-            processor.RetrySnapshot();
-        }
-
-        if (processor.WritesBlocked && processor.RetryHeldWrites())
-        {
-            foreach (var peer in deferredSnapshotFailures)
-            {
-                processor.ReportSnapshotFailure(peer);
-            }
-
-            deferredSnapshotFailures.Clear();
-        }
-
-        noSpaceRetryDelay = TimeSpan.FromTicks(Math.Min(noSpaceRetryDelay.Ticks * 2, MaxNoSpaceRetry.Ticks));
+        processor.RetryDiskFull();
     }
 
     /// <summary>While the alarm is raised, one timer at a time wakes the loop to retry; the backoff resets once it clears.</summary>
     private void ScheduleNoSpaceRetry()
     {
-        if (!processor.DiskSpace.Active)
+        if (processor.DiskFull.NextRetryDelay() is { } delay && noSpaceRetryTimer is null && !stop.IsCancellationRequested)
         {
-            noSpaceRetryDelay = FirstNoSpaceRetry;
-            return;
-        }
-
-        if (noSpaceRetryTimer is null && !stop.IsCancellationRequested)
-        {
-            noSpaceRetryTimer = time.CreateTimer(_ => Post(HostInput.RetryWrites.Instance), null, noSpaceRetryDelay, Timeout.InfiniteTimeSpan);
+            noSpaceRetryTimer = time.CreateTimer(_ => Post(HostInput.RetryWrites.Instance), null, delay, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -17,8 +17,9 @@ namespace Bulwark.Server.Hosting;
 /// machine never stalls ticks, heartbeats or elections. The worker reports written snapshots back, and the loop (the
 /// only user of the core and the log) compacts the core and releases the log to them.
 /// A full disk is not fatal (an fsync error is): a Ready whose persist fails with <see cref="DiskFullException"/> is
-/// held, not advanced, and the core gets no further input until <see cref="RetryHeldWrites"/> persists it (the host
-/// retries with backoff); meanwhile <see cref="DiskSpace"/> raises the NOSPACE alarm. See docs/storage.md, "Disk full".
+/// held, not advanced, and the core gets no further input until <see cref="RetryDiskFull"/> persists it (the driver
+/// retries after <see cref="DiskFullPolicy.NextRetryDelay"/>); what is held, what input is dropped or refused meanwhile
+/// and the NOSPACE alarm are <see cref="DiskFull"/>'s (<see cref="DiskFullPolicy"/>). See docs/storage.md, "Disk full".
 /// No sockets or timers: <see cref="NodeHost"/> drives it from one loop, and a test can drive it directly. The
 /// deterministic simulator drives it too (<see cref="HostDriver"/>): one Ready at a time in two phases,
 /// <see cref="BeginReady"/> (send, write) and <see cref="CompleteReady"/> (sync, the rest), with its simulated sync
@@ -47,17 +48,16 @@ public sealed class ReadyProcessor : IDisposable
     private readonly HostDriver driver;
     private readonly ConcurrentQueue<SnapshotMetadata> snapshotsWritten = new();
 
-    private ulong handedOff;
+    /// <summary>The newest index queued for the apply worker (entries or an installed snapshot); how far it may run ahead of the worker's applied index is bounded by <see cref="MaxApplyLag"/>.</summary>
+    private ulong queuedForApply;
     /// <summary>The newest snapshot the core knows (the log keeps up to SnapshotCatchUpEntries entries behind it).</summary>
     private ulong compacted;
     private SoftState soft;
     private ulong previousLeader;
     private int ticksSincePublish = PublishRetryTicks;
     private NodeStatus status;
-    private Ready? held;
     private Ready? written;
     private long persistStarted;
-    private SnapshotMetadata? heldRelease;
 
     /// <param name="wake">Called from other threads when the loop has something to do outside a Ready (a snapshot was
     /// written, the apply worker failed); the loop then calls <see cref="ProcessReadies"/>.</param>
@@ -79,14 +79,14 @@ public sealed class ReadyProcessor : IDisposable
         this.wake = wake ?? (() => { });
         this.driver = driver ?? HostDriver.Production;
         Members = new MemberTable(options.InitialCluster);
-        DiskSpace = new DiskSpaceAlarm(options.NodeId, logger, options.Observer);
+        DiskFull = new DiskFullPolicy(options.NodeId, logger, options.Observer, pending);
         selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
 
         var initialConfig = this.driver.BootstrapConfig ?? ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
         var bootstrap = storage.IsEmpty;
         var state = storage.BuildRaftState(initialConfig);
-        worker = new ApplyWorker(options, storage, network, pending, logger, Members, DiskSpace, OnSnapshotWritten, this.wake, initialConfig, this.driver);
-        handedOff = state.Applied;
+        worker = new ApplyWorker(options, storage, network, pending, logger, Members, DiskFull, OnSnapshotWritten, this.wake, initialConfig, this.driver);
+        queuedForApply = state.Applied;
         compacted = state.Snapshot?.Index ?? 0;
 
         var seed = options.RandomSeed != 0 ? options.RandomSeed : (int)(options.NodeId ^ (options.NodeId >> 32));
@@ -108,15 +108,18 @@ public sealed class ReadyProcessor : IDisposable
 
     public MemberTable Members { get; }
 
+    /// <summary>What this member does about a full disk: held writes, input while they are held, the retry backoff and
+    /// the NOSPACE alarm (<see cref="DiskFullPolicy.Alarm"/>, any thread).</summary>
+    public DiskFullPolicy DiskFull { get; }
+
     /// <summary>This member's NOSPACE alarm (any thread).</summary>
-    public DiskSpaceAlarm DiskSpace { get; }
+    public DiskSpaceAlarm DiskSpace => DiskFull.Alarm;
 
     /// <summary>
-    /// True while a write to the log failed for lack of space and is held (loop only): the core must get no input
-    /// (no ticks, messages, proposals or reads) until <see cref="RetryHeldWrites"/> succeeds, because the held Ready
-    /// has not been advanced and the core's Ready/Advance contract allows only one outstanding Ready.
+    /// True while a write to the log failed for lack of space and is held (loop only): the core gets no input (ticks,
+    /// messages and hints are dropped, proposals and reads refused) until <see cref="RetryDiskFull"/> succeeds.
     /// </summary>
-    public bool WritesBlocked => held is not null || heldRelease is not null;
+    public bool WritesBlocked => DiskFull.WritesBlocked;
 
     private void OnSnapshotWritten(SnapshotMetadata written)
     {
@@ -168,38 +171,89 @@ public sealed class ReadyProcessor : IDisposable
     /// <summary>Waits until the apply worker finished everything up to <paramref name="index"/> (tests).</summary>
     internal bool WaitUntilApplied(ulong index, TimeSpan timeout) => worker.WaitUntilDone(index, timeout);
 
+    /// <summary>Ticks the core; dropped while writes are held (<see cref="DiskFullPolicy.AdmitsCoreInput"/>).</summary>
     public void Tick()
     {
+        if (!DiskFull.AdmitsCoreInput)
+        {
+            return;
+        }
+
         TakeWorkerReports();
         node.Tick();
         ticksSincePublish++;
         MaybePublishAttributes();
     }
 
-    public void Step(Message message) => node.Step(message);
+    // While writes are held the core is paused: peer messages and transport hints are dropped (Raft treats them as
+    // lost), a failed snapshot send is deferred until the retry worked (DiskFullPolicy).
+    public void Step(Message message)
+    {
+        if (DiskFull.AdmitsCoreInput)
+        {
+            node.Step(message);
+        }
+    }
 
-    public void ReportUnreachable(ulong peer) => node.ReportUnreachable(peer);
+    public void ReportUnreachable(ulong peer)
+    {
+        if (DiskFull.AdmitsCoreInput)
+        {
+            node.ReportUnreachable(peer);
+        }
+    }
 
-    public void ReportConnectionLost(ulong peer) => node.ReportConnectionLost(peer);
+    public void ReportConnectionLost(ulong peer)
+    {
+        if (DiskFull.AdmitsCoreInput)
+        {
+            node.ReportConnectionLost(peer);
+        }
+    }
 
-    public void ReportSnapshotFailure(ulong peer) => node.ReportSnapshotFailure(peer);
+    public void ReportSnapshotFailure(ulong peer)
+    {
+        if (!DiskFull.DeferSnapshotFailure(peer))
+        {
+            node.ReportSnapshotFailure(peer);
+        }
+    }
 
-    /// <summary>Starts an election now (operators and tests).</summary>
-    public void Campaign() => node.Campaign();
+    /// <summary>Starts an election now (operators and tests); dropped while writes are held.</summary>
+    public void Campaign()
+    {
+        if (DiskFull.AdmitsCoreInput)
+        {
+            node.Campaign();
+        }
+    }
 
-    /// <summary>Proposes a membership change (the simulator; no API offers it yet).</summary>
-    public ProposeResult ProposeConfigChange(ConfigChange change) => node.ProposeConfigChange(change);
+    /// <summary>Proposes a membership change (the simulator; no API offers it yet); refused while writes are held.</summary>
+    public ProposeResult ProposeConfigChange(ConfigChange change) =>
+        DiskFull.AdmitsCoreInput ? node.ProposeConfigChange(change) : new ProposeResult(ProposeStatus.NoLeader);
 
     /// <summary>Asks the leader to hand leadership to <paramref name="target"/> (the simulator; no API offers it yet).</summary>
-    public void TransferLeadership(ulong target) => node.TransferLeadership(target);
+    public void TransferLeadership(ulong target)
+    {
+        if (DiskFull.AdmitsCoreInput)
+        {
+            node.TransferLeadership(target);
+        }
+    }
 
     /// <summary>
     /// Proposes a command; its caller waits in <see cref="PendingRequests"/> under <paramref name="requestId"/>. Refused
-    /// with "etcdserver: too many requests" while applying lags more than <see cref="MaxApplyLag"/> entries behind.
+    /// with "etcdserver: too many requests" while applying lags more than <see cref="MaxApplyLag"/> entries behind, and
+    /// with NoSpace while writes are held.
     /// </summary>
     public void Propose(ulong requestId, byte[] data)
     {
-        if (handedOff > worker.Applied + MaxApplyLag)
+        if (DiskFull.RefuseProposal(requestId))
+        {
+            return;
+        }
+
+        if (queuedForApply > worker.Applied + MaxApplyLag)
         {
             pending.FailProposal(requestId, ServerErrors.TooManyRequests());
             return;
@@ -214,8 +268,14 @@ public sealed class ReadyProcessor : IDisposable
     }
 
     /// <summary>Asks for a linearizable read point; its caller waits in <see cref="PendingRequests"/> under <paramref name="readId"/>.</summary>
+    /// <remarks>Fails at once with DiskBlocked while writes are held.</remarks>
     public void ReadIndex(ulong readId)
     {
+        if (DiskFull.RefuseRead(readId))
+        {
+            return;
+        }
+
         var context = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(context, readId);
         var result = node.ReadIndex(context);
@@ -267,42 +327,33 @@ public sealed class ReadyProcessor : IDisposable
     }
 
     /// <summary>
-    /// Tries again to write what a full disk held back: first a log release, then the held Ready, which on success is
-    /// finished exactly as if its first persist had worked (its after-persist messages are sent, its committed entries
-    /// applied, then Advance). Clears the log's part of the NOSPACE alarm when nothing is held any more.
+    /// One retry of what a full disk held back (the driver calls it after <see cref="DiskFullPolicy.NextRetryDelay"/>):
+    /// asks the apply worker to try its snapshot again if that was stopped, then tries a held log release and the held
+    /// Ready, which on success is finished exactly as if its first persist had worked (its after-persist messages are
+    /// sent, its committed entries applied, then Advance); the deferred snapshot-send failures are reported then. The
+    /// next retry's wait doubles.
     /// </summary>
-    /// <returns>True when nothing is held any more.</returns>
-    public bool RetryHeldWrites()
+    public void RetryDiskFull()
     {
-        if (heldRelease is { } release)
+        if (DiskFull.SnapshotBlocked)
         {
-            if (!TryRelease(release))
-            {
-                return false;
-            }
-
-            heldRelease = null;
+            worker.Enqueue(ApplyWork.RetrySnapshot.Instance);
         }
 
-        if (held is { } ready)
+        if (DiskFull.WritesBlocked && DiskFull.RetryHeld(TryRelease, TryWrite, CompleteHeld, node.ReportSnapshotFailure))
         {
-            if (!TryWrite(ready))
-            {
-                return false;
-            }
-
-            held = null;
-            written = ready;
-            CompleteReady();
+            Volatile.Write(ref status, BuildStatus());
         }
 
-        DiskSpace.Unblock(DiskSpaceUse.Log);
-        Volatile.Write(ref status, BuildStatus());
-        return true;
+        DiskFull.RetryAttempted();
     }
 
-    /// <summary>Asks the apply worker to try again the snapshot a full disk stopped (it clears its part of the alarm).</summary>
-    public void RetrySnapshot() => worker.Enqueue(ApplyWork.RetrySnapshot.Instance);
+    /// <summary>A held Ready a retry wrote: synced and finished as if its first write had worked.</summary>
+    private void CompleteHeld(Ready ready)
+    {
+        Written(ready);
+        CompleteReady();
+    }
 
     private static NodeException? ErrorFor(ProposeStatus status) => status switch
     {
@@ -353,8 +404,7 @@ public sealed class ReadyProcessor : IDisposable
         }
         catch (DiskFullException e)
         {
-            heldRelease = written;
-            DiskSpace.Block(DiskSpaceUse.Log, e.Message);
+            DiskFull.HoldRelease(written, e.Message);
             return false;
         }
 
@@ -384,11 +434,17 @@ public sealed class ReadyProcessor : IDisposable
 
         if (!TryWrite(ready))
         {
-            // Not advanced: the core keeps this Ready outstanding, and the loop feeds it nothing until the retry works.
-            held = ready;
+            // Not advanced (TryWrite held it): the core keeps this Ready outstanding and gets no input until the retry works.
             return null;
         }
 
+        Written(ready);
+        return ready;
+    }
+
+    /// <summary>A Ready's write went through (first try or a retry): it waits for its sync.</summary>
+    private void Written(Ready ready)
+    {
         written = ready;
         driver.TestObserver?.Written(ready);
         if (driver.TestFaults.AckBeforePersist)
@@ -398,11 +454,9 @@ public sealed class ReadyProcessor : IDisposable
                 Send(message);
             }
         }
-
-        return ready;
     }
 
-    /// <summary>Writes a Ready without its sync; false (alarm raised, nothing of it readable as valid) when the disk is full.</summary>
+    /// <summary>Writes a Ready without its sync; false (the Ready held, alarm raised, nothing of it readable as valid) when the disk is full.</summary>
     private bool TryWrite(Ready ready)
     {
         persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -412,7 +466,7 @@ public sealed class ReadyProcessor : IDisposable
         }
         catch (DiskFullException e)
         {
-            DiskSpace.Block(DiskSpaceUse.Log, e.Message);
+            DiskFull.HoldReady(ready, e.Message);
             return false;
         }
 
@@ -426,7 +480,7 @@ public sealed class ReadyProcessor : IDisposable
         {
             // Queued behind every earlier batch: the worker installs it only after applying what came before.
             worker.Enqueue(new ApplyWork.Install(snapshot));
-            handedOff = Math.Max(handedOff, snapshot.Metadata.Index);
+            queuedForApply = Math.Max(queuedForApply, snapshot.Metadata.Index);
             compacted = Math.Max(compacted, snapshot.Metadata.Index);
         }
 
@@ -441,7 +495,7 @@ public sealed class ReadyProcessor : IDisposable
         if (!ready.CommittedEntries.IsEmpty)
         {
             worker.Enqueue(new ApplyWork.Entries(ready.CommittedEntries));
-            handedOff = Math.Max(handedOff, ready.CommittedEntries[^1].Index);
+            queuedForApply = Math.Max(queuedForApply, ready.CommittedEntries[^1].Index);
         }
 
         foreach (var read in ready.ReadStates)

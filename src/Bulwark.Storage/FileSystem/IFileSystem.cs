@@ -5,7 +5,7 @@ namespace Bulwark.Storage.FileSystem;
 /// Durability contract (what <see cref="InMemoryFileSystem"/> enforces on a crash and the real one inherits from POSIX):
 /// file contents and length are durable only after <see cref="IFileHandle.DataSync"/>;
 /// creating, renaming and deleting a file are durable only after <see cref="SyncDirectory"/> of its directory.
-/// Running out of space raises <see cref="DiskFullIOException"/>.
+/// Running out of space raises <see cref="NoSpaceLeftOnDeviceException"/>.
 /// </summary>
 public interface IFileSystem
 {
@@ -72,10 +72,14 @@ public interface IFileHandle : IDisposable
     void Preallocate(long length);
 }
 
-/// <summary>The file system has no space left (ENOSPC). Storage code maps it to <see cref="DiskFullException"/>.</summary>
-public sealed class DiskFullIOException : IOException
+/// <summary>
+/// The file system's own report of ENOSPC/EDQUOT (an <see cref="IOException"/>, raised by <see cref="IFileSystem"/> and
+/// its handles). Storage code catches it and raises <see cref="DiskFullException"/>, the storage layer's domain error
+/// ("nothing of this operation was written, retry when space returns") that the node host handles.
+/// </summary>
+public sealed class NoSpaceLeftOnDeviceException : IOException
 {
-    public DiskFullIOException(string message, Exception? inner = null) : base(message, inner)
+    public NoSpaceLeftOnDeviceException(string message, Exception? inner = null) : base(message, inner)
     {
     }
 }

@@ -42,7 +42,7 @@ public sealed class InMemoryFileSystem : IFileSystem
 
     public InMemoryFileSystem(int seed = 0) => _random = new Random(seed);
 
-    /// <summary>Total bytes of file length allowed; growing past it raises <see cref="DiskFullIOException"/>. Null: unlimited.</summary>
+    /// <summary>Total bytes of file length allowed; growing past it raises <see cref="NoSpaceLeftOnDeviceException"/>. Null: unlimited.</summary>
     public long? CapacityBytes { get; set; }
 
     /// <summary>Sum of the lengths of all files.</summary>
@@ -346,7 +346,7 @@ public sealed class InMemoryFileSystem : IFileSystem
                 node.Write(offset, data[..fits]);
             }
 
-            throw new DiskFullIOException($"No space left on device writing {data.Length} bytes to '{handle.Path}' at {offset}.");
+            throw new NoSpaceLeftOnDeviceException($"No space left on device writing {data.Length} bytes to '{handle.Path}' at {offset}.");
         }
 
         node.Write(offset, data);
@@ -376,7 +376,7 @@ public sealed class InMemoryFileSystem : IFileSystem
                 node.SetLength(node.Length + room);
             }
 
-            throw new DiskFullIOException($"No space left on device growing '{handle.Path}' to {length} bytes.");
+            throw new NoSpaceLeftOnDeviceException($"No space left on device growing '{handle.Path}' to {length} bytes.");
         }
 
         node.SetLength(length);

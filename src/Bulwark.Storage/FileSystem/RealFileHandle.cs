@@ -42,7 +42,7 @@ internal sealed class RealFileHandle : IFileHandle
         }
         catch (IOException e) when (IsDiskFull(e))
         {
-            throw new DiskFullIOException($"No space left writing {data.Length} bytes to '{Path}' at {offset}.", e);
+            throw new NoSpaceLeftOnDeviceException($"No space left writing {data.Length} bytes to '{Path}' at {offset}.", e);
         }
     }
 
@@ -77,7 +77,7 @@ internal sealed class RealFileHandle : IFileHandle
         }
         catch (IOException e) when (IsDiskFull(e))
         {
-            throw new DiskFullIOException($"No space left growing '{Path}' to {length} bytes.", e);
+            throw new NoSpaceLeftOnDeviceException($"No space left growing '{Path}' to {length} bytes.", e);
         }
     }
 
@@ -116,12 +116,12 @@ internal sealed class RealFileHandle : IFileHandle
     public void Dispose() => _handle.Dispose();
 
     internal static bool IsDiskFull(IOException e) =>
-        e is DiskFullIOException || e.HResult is LinuxNative.ENOSPC or LinuxNative.EDQUOT ||
+        e is NoSpaceLeftOnDeviceException || e.HResult is LinuxNative.ENOSPC or LinuxNative.EDQUOT ||
         (e.HResult & 0xFFFF) is 0x70 or 0x27; // Windows ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
 
     internal static IOException ErrnoException(string what, int errno) =>
         errno is LinuxNative.ENOSPC or LinuxNative.EDQUOT
-            ? new DiskFullIOException($"No space left on device: {what}.")
+            ? new NoSpaceLeftOnDeviceException($"No space left on device: {what}.")
             : new IOException($"{what} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).", errno);
 
     private void WriteZeros(long offset, long count)

@@ -33,7 +33,7 @@ public sealed class RealFileSystem : IFileSystem
         }
         catch (IOException e) when (RealFileHandle.IsDiskFull(e))
         {
-            throw new DiskFullIOException($"No space left creating '{path}'.", e);
+            throw new NoSpaceLeftOnDeviceException($"No space left creating '{path}'.", e);
         }
     }
 

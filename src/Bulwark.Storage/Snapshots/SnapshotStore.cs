@@ -82,7 +82,7 @@ public sealed class SnapshotStore
             file = _fs.Open(temp, OpenMode.OpenOrCreate);
             file.Truncate(0);
         }
-        catch (DiskFullIOException e)
+        catch (NoSpaceLeftOnDeviceException e)
         {
             throw new DiskFullException($"cannot create snapshot file '{temp}'", e);
         }

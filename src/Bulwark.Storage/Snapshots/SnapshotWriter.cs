@@ -71,7 +71,7 @@ public sealed class SnapshotWriter : Stream
             _done = true;
             _store.Publish(this);
         }
-        catch (DiskFullIOException e)
+        catch (NoSpaceLeftOnDeviceException e)
         {
             Abort();
             throw new DiskFullException($"cannot write snapshot {Metadata.Index}@{Metadata.Term}", e);
@@ -127,7 +127,7 @@ public sealed class SnapshotWriter : Stream
         {
             _file.WriteAt(_fileOffset, _buffer.AsSpan(0, _buffered));
         }
-        catch (DiskFullIOException e)
+        catch (NoSpaceLeftOnDeviceException e)
         {
             Abort();
             throw new DiskFullException($"cannot write snapshot {Metadata.Index}@{Metadata.Term}", e);

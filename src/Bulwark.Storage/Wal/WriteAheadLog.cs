@@ -476,7 +476,7 @@ public sealed class WriteAheadLog : IDisposable
             info = new SegmentScanner.SegmentInfo(sequence, firstIndex, path);
             return handle;
         }
-        catch (DiskFullIOException e)
+        catch (NoSpaceLeftOnDeviceException e)
         {
             handle?.Dispose();
             TryDelete(fs, directory, path);

@@ -37,10 +37,11 @@ public sealed class AppliedMembershipTests
         var options = new NodeHostOptions { NodeId = 1, InitialCluster = members, DataDir = "/n1" };
         var observer = new ConfigObserver();
         var initial = ClusterConfig.Of(1, 2, 3);
-        var alarm = new DiskSpaceAlarm(1, NullLogger.Instance, null);
+        var pending = new PendingRequests(1);
+        var diskFull = new DiskFullPolicy(1, NullLogger.Instance, null, pending);
         using var storage = NodeStorage.Open(new InMemoryFileSystem(seed: 1), "/n1");
-        using var worker = new ApplyWorker(options, storage, new NullPeerNetwork(), new PendingRequests(1), NullLogger.Instance,
-            new MemberTable(members), alarm, _ => { }, () => { }, initial, new HostDriver { InlineApply = true, TestObserver = observer });
+        using var worker = new ApplyWorker(options, storage, new NullPeerNetwork(), pending, NullLogger.Instance,
+            new MemberTable(members), diskFull, _ => { }, () => { }, initial, new HostDriver { InlineApply = true, TestObserver = observer });
 
         ConfigChange[] changes =
         [
