@@ -7,7 +7,7 @@ using Bulwark.Server.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Bulwark.Server.Tests.Processes;
+namespace Bulwark.EndToEnd.Tests.Processes;
 
 /// <summary>
 /// A Bulwark cluster of real `dotnet bulwark.dll serve` child processes on free loopback ports, each with its own
