@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Bench.Load;
 using Bulwark.Server.Hosting;
+using Bulwark.TestSupport;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -12,11 +13,12 @@ namespace Bulwark.Bench.Compare;
 /// <summary>
 /// A 3-node cluster of real processes on loopback ports with data dirs under one root: etcd or Bulwark. Nodes can be
 /// killed with SIGKILL and restarted on the same data and ports. Disposing kills every node and deletes the data.
+/// Starting, killing and leader-waiting are <see cref="NodeProcesses"/>', shared with the end-to-end tests' cluster;
+/// what is the benchmark's own is the command line (etcd or Bulwark) and the per-node log files.
 /// </summary>
 public abstract class ClusterUnderTest : IAsyncDisposable
 {
-    private readonly Process?[] processes;
-    private readonly GrpcChannel[] channels;
+    private readonly NodeProcesses nodes;
 
     protected ClusterUnderTest(string system, string root, int size, RaftTiming? timing)
     {
@@ -30,8 +32,7 @@ public abstract class ClusterUnderTest : IAsyncDisposable
         MetricsPorts = ports[(2 * size)..];
         Names = Enumerable.Range(1, size).Select(i => $"n{i}").ToArray();
         ClientUrls = ClientPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
-        processes = new Process?[size];
-        channels = ClientUrls.Select(LoadRunner.CreateChannel).ToArray();
+        nodes = new NodeProcesses(Names, ClientUrls, LoadRunner.CreateChannel);
     }
 
     /// <summary>"etcd" or "bulwark".</summary>
@@ -51,22 +52,22 @@ public abstract class ClusterUnderTest : IAsyncDisposable
 
     public IReadOnlyList<string> ClientUrls { get; }
 
-    public int Size => processes.Length;
+    public int Size => nodes.Size;
 
     public string DataDir(int i) => Path.Combine(Root, Names[i]);
 
     public string LogFile(int i) => Path.Combine(Root, Names[i] + ".log");
 
-    public bool IsRunning(int i) => processes[i] is { HasExited: false };
+    public bool IsRunning(int i) => nodes.IsRunning(i);
 
     /// <summary>Process ids of the running nodes.</summary>
-    public IReadOnlyList<int> Pids => Enumerable.Range(0, Size).Where(IsRunning).Select(i => processes[i]!.Id).ToArray();
+    public IReadOnlyList<int> Pids => nodes.Running.Select(i => nodes.Pid(i)!.Value).ToArray();
 
-    public int Pid(int i) => processes[i]?.Id ?? throw new InvalidOperationException($"{System} {Names[i]} is not running");
+    public int Pid(int i) => nodes.Pid(i) ?? throw new InvalidOperationException($"{System} {Names[i]} is not running");
 
-    public KV.KVClient Kv(int i) => new(channels[i]);
+    public KV.KVClient Kv(int i) => new(nodes.Channel(i));
 
-    public GrpcChannel Channel(int i) => channels[i];
+    public GrpcChannel Channel(int i) => nodes.Channel(i);
 
     protected abstract ProcessStartInfo StartInfo(int i);
 
@@ -94,120 +95,28 @@ public abstract class ClusterUnderTest : IAsyncDisposable
         // It matters to Bulwark: its ASP.NET Core hosts watch the working directory recursively for config changes.
         Directory.CreateDirectory(DataDir(i));
         info.WorkingDirectory = DataDir(i);
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.UseShellExecute = false;
-        var process = new Process { StartInfo = info };
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"could not start {info.FileName}");
-        }
-
         var log = new StreamWriter(LogFile(i), append: true) { AutoFlush = true };
         var gate = new object();
-        void Write(string? line)
+        nodes.Start(i, info, (_, line) =>
         {
-            if (line is null)
-            {
-                return;
-            }
-
             lock (gate)
             {
                 log.WriteLine(line);
             }
-        }
-
-        process.OutputDataReceived += (_, e) => Write(e.Data);
-        process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        processes[i] = process;
+        });
     }
 
-    /// <summary>SIGKILL: no flush, no goodbye.</summary>
-    public async Task KillAsync(int i)
-    {
-        if (processes[i] is not { } process)
-        {
-            return;
-        }
+    /// <summary>SIGKILL to the node and anything it started: no flush, no goodbye.</summary>
+    public Task KillAsync(int i) => nodes.KillAsync(i, TimeSpan.FromSeconds(30));
 
-        try
-        {
-            process.Kill(entireProcessTree: false);
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
-        process.Dispose();
-        processes[i] = null;
-    }
-
-    public async Task<StatusResponse?> TryStatusAsync(int i)
-    {
-        if (!IsRunning(i))
-        {
-            return null;
-        }
-
-        try
-        {
-            var maintenance = new Maintenance.MaintenanceClient(channels[i]);
-            return await maintenance.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2)).ConfigureAwait(false);
-        }
-        catch (RpcException)
-        {
-            return null;
-        }
-    }
+    public Task<StatusResponse?> TryStatusAsync(int i) => nodes.TryStatusAsync(i);
 
     /// <summary>Waits until every running node names the same leader among them; returns its index.</summary>
-    public async Task<int> WaitForLeaderAsync(TimeSpan patience)
-    {
-        var deadline = DateTime.UtcNow + patience;
-        while (true)
-        {
-            var statuses = new List<(int Index, StatusResponse Status)>();
-            foreach (var i in Enumerable.Range(0, Size).Where(IsRunning))
-            {
-                if (await TryStatusAsync(i).ConfigureAwait(false) is { } s)
-                {
-                    statuses.Add((i, s));
-                }
-            }
-
-            var running = Enumerable.Range(0, Size).Count(IsRunning);
-            if (statuses.Count == running && running > 0)
-            {
-                var leaderId = statuses[0].Status.Leader;
-                var leader = statuses.FirstOrDefault(s => s.Status.Header.MemberId == leaderId);
-                if (leaderId != 0 && statuses.All(s => s.Status.Leader == leaderId) && leader.Status is not null)
-                {
-                    return leader.Index;
-                }
-            }
-
-            for (var i = 0; i < Size; i++)
-            {
-                if (processes[i] is { HasExited: true })
-                {
-                    throw new InvalidOperationException($"{System} {Names[i]} exited; see {LogFile(i)}");
-                }
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{System}: no agreed leader after {patience.TotalSeconds} s; logs in {Root}");
-            }
-
-            await Task.Delay(50).ConfigureAwait(false);
-        }
-    }
+    public Task<int> WaitForLeaderAsync(TimeSpan patience) => nodes.WaitForLeaderAsync(
+        patience,
+        TimeSpan.FromMilliseconds(50),
+        i => new InvalidOperationException($"{System} {Names[i]} exited; see {LogFile(i)}"),
+        _ => new TimeoutException($"{System}: no agreed leader after {patience.TotalSeconds} s; logs in {Root}"));
 
     /// <summary>Waits until every running node has applied what the leader had applied when this was called.</summary>
     public async Task WaitForCatchUpAsync(TimeSpan patience)
@@ -242,23 +151,7 @@ public abstract class ClusterUnderTest : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        for (var i = 0; i < Size; i++)
-        {
-            try
-            {
-                await KillAsync(i).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or global::System.ComponentModel.Win32Exception)
-            {
-                // best effort: keep killing the others
-            }
-        }
-
-        foreach (var channel in channels)
-        {
-            channel.Dispose();
-        }
-
+        await nodes.DisposeAsync().ConfigureAwait(false);
         try
         {
             Directory.Delete(Root, recursive: true);

@@ -11,10 +11,10 @@ namespace Bulwark.Bench.Storage;
 internal sealed class RawLoop(string dir, int writeBytes) : IDisposable
 {
     private const long FileSize = 1L << 30;
-    private readonly string _path = Path.Combine(dir, "raw-loop.dat");
-    private readonly byte[] _block = Block(writeBytes);
-    private IFileHandle? _file;
-    private long _offset;
+    private readonly string path = Path.Combine(dir, "raw-loop.dat");
+    private readonly byte[] block = Block(writeBytes);
+    private IFileHandle? file;
+    private long offset;
 
     public long Syncs { get; private set; }
 
@@ -22,18 +22,18 @@ internal sealed class RawLoop(string dir, int writeBytes) : IDisposable
 
     public void RunFor(TimeSpan duration)
     {
-        if (_file is null || _offset + writeBytes > FileSize)
+        if (this.file is null || offset + writeBytes > FileSize)
         {
             Fresh();
         }
 
-        var file = _file!;
+        var file = this.file!;
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < duration && _offset + writeBytes <= FileSize)
+        while (sw.Elapsed < duration && offset + writeBytes <= FileSize)
         {
-            file.WriteAt(_offset, _block);
+            file.WriteAt(offset, block);
             file.DataSync();
-            _offset += writeBytes;
+            offset += writeBytes;
             Syncs++;
         }
 
@@ -42,19 +42,19 @@ internal sealed class RawLoop(string dir, int writeBytes) : IDisposable
 
     public void Dispose()
     {
-        _file?.Dispose();
-        File.Delete(_path);
+        file?.Dispose();
+        File.Delete(path);
     }
 
     private void Fresh()
     {
-        _file?.Dispose();
-        File.Delete(_path);
-        _file = RealFileSystem.Instance.Open(_path, OpenMode.CreateNew);
-        _file.Preallocate(FileSize);
-        _file.DataSync();
+        file?.Dispose();
+        File.Delete(path);
+        file = RealFileSystem.Instance.Open(path, OpenMode.CreateNew);
+        file.Preallocate(FileSize);
+        file.DataSync();
         RealFileSystem.Instance.SyncDirectory(dir);
-        _offset = 0;
+        offset = 0;
     }
 
     private static byte[] Block(int n)

@@ -12,22 +12,22 @@ namespace Bulwark.Bench.Storage;
 /// </summary>
 internal sealed class WalLoop : IDisposable
 {
-    private readonly string _dir;
-    private readonly WriteAheadLog _wal;
-    private readonly byte[] _data;
-    private readonly Entry[] _entries;
-    private ulong _next = 1;
-    private long _appendTicks;
-    private long _syncTicks;
+    private readonly string dir;
+    private readonly WriteAheadLog wal;
+    private readonly byte[] data;
+    private readonly Entry[] entries;
+    private ulong next = 1;
+    private long appendTicks;
+    private long syncTicks;
 
     public WalLoop(string dir, int entryBytes, int batch, long segmentBytes)
     {
-        _dir = Path.Combine(dir, $"wal-{entryBytes}-{batch}");
-        (_wal, _) = WriteAheadLog.Open(RealFileSystem.Instance, _dir, new WalOptions { SegmentSize = segmentBytes });
+        this.dir = Path.Combine(dir, $"wal-{entryBytes}-{batch}");
+        (wal, _) = WriteAheadLog.Open(RealFileSystem.Instance, this.dir, new WalOptions { SegmentSize = segmentBytes });
         EntryBytes = entryBytes;
-        _data = new byte[entryBytes];
-        new Random(2).NextBytes(_data);
-        _entries = new Entry[batch];
+        data = new byte[entryBytes];
+        new Random(2).NextBytes(data);
+        entries = new Entry[batch];
     }
 
     public int EntryBytes { get; }
@@ -38,40 +38,40 @@ internal sealed class WalLoop : IDisposable
 
     public double Seconds { get; private set; }
 
-    public double AppendMsPerBatch => _appendTicks * 1000.0 / Stopwatch.Frequency / Math.Max(1, Syncs);
+    public double AppendMsPerBatch => appendTicks * 1000.0 / Stopwatch.Frequency / Math.Max(1, Syncs);
 
-    public double SyncMsPerBatch => _syncTicks * 1000.0 / Stopwatch.Frequency / Math.Max(1, Syncs);
+    public double SyncMsPerBatch => syncTicks * 1000.0 / Stopwatch.Frequency / Math.Max(1, Syncs);
 
     public void RunFor(TimeSpan duration)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < duration)
         {
-            for (var i = 0; i < _entries.Length; i++)
+            for (var i = 0; i < entries.Length; i++)
             {
-                _entries[i] = new Entry(1, _next++, EntryType.Normal, _data);
+                entries[i] = new Entry(1, next++, EntryType.Normal, data);
             }
 
             var t0 = Stopwatch.GetTimestamp();
-            _wal.Append(_entries);
+            wal.Append(entries);
             var t1 = Stopwatch.GetTimestamp();
-            _wal.Sync();
-            _syncTicks += Stopwatch.GetTimestamp() - t1;
-            _appendTicks += t1 - t0;
-            Appended += _entries.Length;
+            wal.Sync();
+            syncTicks += Stopwatch.GetTimestamp() - t1;
+            appendTicks += t1 - t0;
+            Appended += entries.Length;
             Syncs++;
         }
 
         Seconds += sw.Elapsed.TotalSeconds;
-        if (_wal.SegmentCount > 4)
+        if (wal.SegmentCount > 4)
         {
-            _wal.ReleaseUpTo(_wal.LastIndex, 1);
+            wal.ReleaseUpTo(wal.LastIndex, 1);
         }
     }
 
     public void Dispose()
     {
-        _wal.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        wal.Dispose();
+        Directory.Delete(dir, recursive: true);
     }
 }

@@ -22,7 +22,7 @@ public sealed partial class MvccStore
     {
         ArgumentNullException.ThrowIfNull(destination);
         EnsureNotWriting();
-        var writer = new SnapshotWriter(destination);
+        var writer = new KvSnapshotEncoder(destination);
         writer.WriteRaw(SnapshotMagic);
         writer.WriteUInt32(SnapshotFormatVersion);
         writer.WriteVarInt(currentRevision);
@@ -67,12 +67,12 @@ public sealed partial class MvccStore
     public static MvccStore ReadSnapshot(Stream source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var reader = new SnapshotReader(source);
+        var reader = new KvSnapshotDecoder(source);
         Span<byte> magic = stackalloc byte[8];
         reader.ReadRaw(magic);
         if (!magic.SequenceEqual(SnapshotMagic))
         {
-            throw SnapshotReader.Corrupt("it does not start with the Bulwark key-value snapshot marker");
+            throw KvSnapshotDecoder.Corrupt("it does not start with the Bulwark key-value snapshot marker");
         }
 
         uint version = reader.ReadUInt32();
@@ -89,7 +89,7 @@ public sealed partial class MvccStore
         store.leases.NextId = reader.ReadVarInt();
         if (store.currentRevision < 1 || store.compactRevision < 0 || store.compactRevision > store.currentRevision)
         {
-            throw SnapshotReader.Corrupt($"revision {store.currentRevision} and compact revision {store.compactRevision} are inconsistent");
+            throw KvSnapshotDecoder.Corrupt($"revision {store.currentRevision} and compact revision {store.compactRevision} are inconsistent");
         }
 
         ulong leaseCount = reader.ReadVarUInt();
@@ -100,7 +100,7 @@ public sealed partial class MvccStore
             long ttl = reader.ReadVarInt();
             if (i > 0 && id <= previousLease)
             {
-                throw SnapshotReader.Corrupt("lease ids are not in ascending order");
+                throw KvSnapshotDecoder.Corrupt("lease ids are not in ascending order");
             }
 
             previousLease = id;
@@ -114,14 +114,14 @@ public sealed partial class MvccStore
             var key = reader.ReadBytes(MaxSnapshotByteString);
             if (key.Length == 0 || (previousKey is not null && previousKey.AsSpan().SequenceCompareTo(key) >= 0))
             {
-                throw SnapshotReader.Corrupt("keys are empty or not in ascending order");
+                throw KvSnapshotDecoder.Corrupt("keys are empty or not in ascending order");
             }
 
             previousKey = key;
             ulong entryCount = reader.ReadVarUInt();
             if (entryCount == 0 || entryCount > int.MaxValue)
             {
-                throw SnapshotReader.Corrupt($"key has {entryCount} states");
+                throw KvSnapshotDecoder.Corrupt($"key has {entryCount} states");
             }
 
             // Grow as states arrive rather than trusting the count: a corrupt count must not allocate gigabytes.
@@ -131,7 +131,7 @@ public sealed partial class MvccStore
                 var entry = ReadEntry(reader);
                 if (entry.ModRevision > store.currentRevision || (e > 0 && entry.ModRevision < entries[^1].ModRevision))
                 {
-                    throw SnapshotReader.Corrupt("a key's revisions are out of order or beyond the store revision");
+                    throw KvSnapshotDecoder.Corrupt("a key's revisions are out of order or beyond the store revision");
                 }
 
                 entries.Add(entry);
@@ -161,7 +161,7 @@ public sealed partial class MvccStore
             {
                 if (!store.leases.Contains(record.Latest.Lease))
                 {
-                    throw SnapshotReader.Corrupt($"a key is attached to lease {record.Latest.Lease}, which the snapshot does not hold");
+                    throw KvSnapshotDecoder.Corrupt($"a key is attached to lease {record.Latest.Lease}, which the snapshot does not hold");
                 }
 
                 store.leases.Attach(record.Latest.Lease, record);
@@ -172,7 +172,7 @@ public sealed partial class MvccStore
         return store;
     }
 
-    private static void WriteEntry(SnapshotWriter writer, in RevisionEntry entry)
+    private static void WriteEntry(KvSnapshotEncoder writer, in RevisionEntry entry)
     {
         writer.WriteVarInt(entry.ModRevision);
         writer.WriteVarInt(entry.Version);
@@ -186,7 +186,7 @@ public sealed partial class MvccStore
         writer.WriteBytes(entry.Value);
     }
 
-    private static RevisionEntry ReadEntry(SnapshotReader reader)
+    private static RevisionEntry ReadEntry(KvSnapshotDecoder reader)
     {
         var entry = new RevisionEntry
         {
@@ -195,7 +195,7 @@ public sealed partial class MvccStore
         };
         if (entry.Version < 0 || entry.ModRevision < 1)
         {
-            throw SnapshotReader.Corrupt("a key state has a negative version or a revision below 1");
+            throw KvSnapshotDecoder.Corrupt("a key state has a negative version or a revision below 1");
         }
 
         if (!entry.IsTombstone)

@@ -2,6 +2,7 @@ using System.Net;
 using Bulwark.Server.Api;
 using Bulwark.Server.Api.Http2;
 using Bulwark.Server.Hosting;
+using Bulwark.Server.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -61,8 +62,7 @@ public static class ServerHost
     public static IPEndPoint EndpointOf(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        var text = url.Contains("://", StringComparison.Ordinal) ? url : "http://" + url;
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Port <= 0)
+        if (EndpointSyntax.TryParse(url, Uri.UriSchemeHttp) is not { } uri || uri.Port <= 0)
         {
             throw new FormatException($"client URL '{url}' is not http://host:port");
         }
@@ -72,11 +72,7 @@ public static class ServerHost
             throw new FormatException($"client URL '{url}' uses {uri.Scheme}; only http (h2c) is supported");
         }
 
-        var host = uri.Host.Trim('[', ']');
-        var ip = host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-            ? IPAddress.Loopback
-            : IPAddress.TryParse(host, out var parsed) ? parsed : IPAddress.Any;
-        return new IPEndPoint(ip, uri.Port);
+        return EndpointSyntax.ListenEndpoint(EndpointSyntax.HostOf(uri), uri.Port);
     }
 
     /// <summary>

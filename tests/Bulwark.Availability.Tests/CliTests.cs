@@ -8,9 +8,9 @@ namespace Bulwark.Availability.Tests;
 /// <summary>The `bulwark availability` commands run in-process with their output captured.</summary>
 public sealed class CliTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("bulwark-availability-").FullName;
+    private readonly string dir = Directory.CreateTempSubdirectory("bulwark-availability-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => Directory.Delete(dir, recursive: true);
 
     private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
     {
@@ -72,7 +72,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Estimate_from_a_log()
     {
-        string log = Path.Combine(_dir, "events.jsonl");
+        string log = Path.Combine(dir, "events.jsonl");
         await File.WriteAllTextAsync(log, EstimationTests.SampleLog);
         var (code, output, _) = await Run("estimate", "--log", log);
         Assert.Equal(0, code);
@@ -90,7 +90,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Plot_writes_png_and_svg()
     {
-        string stem = Path.Combine(_dir, "nodes");
+        string stem = Path.Combine(dir, "nodes");
         var (code, output, error) = await Run("plot", "nodes", "--mtbf-hours", "1000", "--mttr-hours", "1", "--max-nodes", "5", "--out", stem);
         Assert.Equal(0, code);
         Assert.Equal("", error);
@@ -101,7 +101,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Plot_all_writes_four_charts_into_a_directory()
     {
-        string dir = Path.Combine(_dir, "charts");
+        string dir = Path.Combine(this.dir, "charts");
         var (code, _, error) = await Run("plot", "all", "--mtbf-hours", "2000", "--mttr-hours", "2", "--failover-seconds", "10", "--coverage", "0.999", "--max-nodes", "5", "--out", dir);
         Assert.Equal(0, code);
         Assert.Equal("", error);
@@ -141,12 +141,12 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Malformed_log_error_gives_the_line()
     {
-        string log = Path.Combine(_dir, "bad.jsonl");
+        string log = Path.Combine(dir, "bad.jsonl");
         await File.WriteAllTextAsync(log, "{\"ts\":\"2026-01-01T00:00:00Z\",\"event\":\"node_down\",\"node\":\"a\"}\nnot json\n");
         var (code, _, error) = await Run("estimate", "--log", log);
         Assert.Equal(2, code);
         Assert.Contains("line 2: not valid JSON", error, StringComparison.Ordinal);
-        (code, _, error) = await Run("estimate", "--log", Path.Combine(_dir, "missing.jsonl"));
+        (code, _, error) = await Run("estimate", "--log", Path.Combine(dir, "missing.jsonl"));
         Assert.Equal(2, code);
         Assert.Contains("does not exist", error, StringComparison.Ordinal);
     }

@@ -14,19 +14,19 @@ internal sealed class CrashWorkload
     public const string Dir = "/node/wal";
     public static readonly WalOptions Options = new() { SegmentSize = 4096, WriteBufferSize = 4096 };
 
-    private readonly int _seed;
-    private readonly int _steps;
-    private readonly int _minEntryBytes;
-    private readonly int _maxEntryBytes;
+    private readonly int seed;
+    private readonly int steps;
+    private readonly int minEntryBytes;
+    private readonly int maxEntryBytes;
 
     /// <param name="minEntryBytes">Smallest entry data.</param>
     /// <param name="maxEntryBytes">Largest entry data (exclusive).</param>
     public CrashWorkload(int seed, int steps, int minEntryBytes = 0, int maxEntryBytes = 400)
     {
-        _seed = seed;
-        _steps = steps;
-        _minEntryBytes = minEntryBytes;
-        _maxEntryBytes = maxEntryBytes;
+        this.seed = seed;
+        this.steps = steps;
+        this.minEntryBytes = minEntryBytes;
+        this.maxEntryBytes = maxEntryBytes;
     }
 
     /// <summary>Model states: States[j] is the log after the first j events.</summary>
@@ -40,12 +40,12 @@ internal sealed class CrashWorkload
         States.Clear();
         States.Add(new ModelLog());
         AcknowledgedEvents = 0;
-        var rng = new Random(_seed);
+        var rng = new Random(seed);
         var (wal, _) = WriteAheadLog.Open(fs, Dir, Options);
         using (wal)
         {
             ulong term = 1;
-            for (var step = 0; step < _steps; step++)
+            for (var step = 0; step < steps; step++)
             {
                 var model = States[^1];
                 var roll = rng.Next(100);
@@ -63,7 +63,7 @@ internal sealed class CrashWorkload
                     var batch = new Entry[count];
                     for (var i = 0; i < count; i++)
                     {
-                        batch[i] = TestEntries.Make(start + (ulong)i, term, rng.Next(_minEntryBytes, _maxEntryBytes), salt: step);
+                        batch[i] = TestEntries.Make(start + (ulong)i, term, rng.Next(minEntryBytes, maxEntryBytes), salt: step);
                     }
 
                     foreach (var e in batch)

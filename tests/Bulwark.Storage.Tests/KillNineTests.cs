@@ -8,7 +8,7 @@ namespace Bulwark.Storage.Tests;
 /// <summary>The real file system: a child process appends and reports durable indexes; SIGKILL it mid-stream and recover.</summary>
 public sealed class KillNineTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bulwark-kill9-" + Guid.NewGuid().ToString("N"));
+    private readonly string dir = Path.Combine(Path.GetTempPath(), "bulwark-kill9-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
     public void EveryReportedDurableEntrySurvivesKillNine()
@@ -20,7 +20,7 @@ public sealed class KillNineTests : IDisposable
             Assert.True(recoveredFrom >= reported, $"round {round}: child recovered {recoveredFrom} < reported durable {reported}");
             reported = Math.Max(reported, lastDurable);
 
-            var (wal, rec) = WriteAheadLog.Open(RealFileSystem.Instance, _dir, new WalOptions { SegmentSize = 256 * 1024 });
+            var (wal, rec) = WriteAheadLog.Open(RealFileSystem.Instance, dir, new WalOptions { SegmentSize = 256 * 1024 });
             wal.Dispose();
             Assert.True(rec.LastIndex >= reported, $"round {round}: recovered up to {rec.LastIndex}, but {reported} was reported durable");
             Assert.Equal(0ul, rec.SnapshotIndex);
@@ -31,7 +31,7 @@ public sealed class KillNineTests : IDisposable
             }
         }
 
-        Assert.True(Directory.GetFiles(_dir, "*.wal").Length > 1, "the stream should span several segments");
+        Assert.True(Directory.GetFiles(dir, "*.wal").Length > 1, "the stream should span several segments");
     }
 
     private (ulong RecoveredFrom, ulong LastDurable) RunChildAndKill(int afterReports)
@@ -45,7 +45,7 @@ public sealed class KillNineTests : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(childDll);
-        start.ArgumentList.Add(_dir);
+        start.ArgumentList.Add(dir);
         start.ArgumentList.Add((256 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var child = Process.Start(start)!;
         ulong recovered = 0;
@@ -75,9 +75,9 @@ public sealed class KillNineTests : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_dir))
+        if (Directory.Exists(dir))
         {
-            Directory.Delete(_dir, recursive: true);
+            Directory.Delete(dir, recursive: true);
         }
     }
 }

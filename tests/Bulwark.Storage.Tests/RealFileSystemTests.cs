@@ -6,13 +6,13 @@ namespace Bulwark.Storage.Tests;
 
 public sealed class RealFileSystemTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bulwark-realfs-" + Guid.NewGuid().ToString("N"));
+    private readonly string dir = Path.Combine(Path.GetTempPath(), "bulwark-realfs-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
     public void EveryOperationWorksOnTheRealDisk()
     {
         var fs = RealFileSystem.Instance;
-        var sub = Path.Combine(_dir, "a", "b");
+        var sub = Path.Combine(dir, "a", "b");
         fs.CreateDirectory(sub);
         Assert.True(fs.DirectoryExists(sub));
         var path = Path.Combine(sub, "f.dat");
@@ -46,28 +46,28 @@ public sealed class RealFileSystemTests : IDisposable
     {
         var fs = RealFileSystem.Instance;
         var options = new WalOptions { SegmentSize = 64 * 1024 };
-        var (wal, _) = WriteAheadLog.Open(fs, Path.Combine(_dir, "wal"), options);
+        var (wal, _) = WriteAheadLog.Open(fs, Path.Combine(dir, "wal"), options);
         var entries = TestEntries.Range(1, 500, 1, 300);
         wal.Append(entries);
         wal.Sync();
         wal.ReleaseUpTo(100, 1);
         wal.Dispose();
-        var (again, rec) = WriteAheadLog.Open(fs, Path.Combine(_dir, "wal"), options);
+        var (again, rec) = WriteAheadLog.Open(fs, Path.Combine(dir, "wal"), options);
         again.Dispose();
         TestEntries.AssertSame(entries[100..], rec.Entries);
 
-        var snaps = SnapshotStore.Open(fs, Path.Combine(_dir, "snap"));
+        var snaps = SnapshotStore.Open(fs, Path.Combine(dir, "snap"));
         var data = new byte[100_000];
         new Random(1).NextBytes(data);
         snaps.Save(new Consensus.SnapshotMetadata(100, 1, Consensus.ClusterConfig.Of(1, 2, 3)), data);
-        Assert.Equal(data, SnapshotStore.Open(fs, Path.Combine(_dir, "snap")).LoadNewest()!.Data.ToArray());
+        Assert.Equal(data, SnapshotStore.Open(fs, Path.Combine(dir, "snap")).LoadNewest()!.Data.ToArray());
     }
 
     public void Dispose()
     {
-        if (Directory.Exists(_dir))
+        if (Directory.Exists(dir))
         {
-            Directory.Delete(_dir, recursive: true);
+            Directory.Delete(dir, recursive: true);
         }
     }
 }

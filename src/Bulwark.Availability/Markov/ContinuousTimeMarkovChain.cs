@@ -13,16 +13,16 @@ public sealed class ContinuousTimeMarkovChain
     /// <summary>Relative tolerance for a generator row summing to zero.</summary>
     public const double RowSumTolerance = 1e-9;
 
-    private readonly double[,] _rates;
-    private readonly double[] _exit;
-    private readonly string[] _names;
+    private readonly double[,] rates;
+    private readonly double[] exit;
+    private readonly string[] names;
 
     private ContinuousTimeMarkovChain(double[,] offDiagonalRates, string[] names)
     {
-        _rates = offDiagonalRates;
-        _names = names;
+        rates = offDiagonalRates;
+        this.names = names;
         int n = offDiagonalRates.GetLength(0);
-        _exit = new double[n];
+        exit = new double[n];
         for (int i = 0; i < n; i++)
         {
             double s = 0;
@@ -34,7 +34,7 @@ public sealed class ContinuousTimeMarkovChain
                 }
             }
 
-            _exit[i] = s;
+            exit[i] = s;
         }
     }
 
@@ -128,30 +128,30 @@ public sealed class ContinuousTimeMarkovChain
         return new ContinuousTimeMarkovChain(rates, Names(stateNames, stateCount));
     }
 
-    public int StateCount => _exit.Length;
+    public int StateCount => exit.Length;
 
-    public IReadOnlyList<string> StateNames => _names;
+    public IReadOnlyList<string> StateNames => names;
 
     /// <summary>The transition rate from one state to another (0 on the diagonal).</summary>
-    public double Rate(int from, int to) => from == to ? 0 : _rates[from, to];
+    public double Rate(int from, int to) => from == to ? 0 : rates[from, to];
 
     /// <summary>Total rate of leaving a state, −Q[i,i].</summary>
-    public double ExitRate(int state) => _exit[state];
+    public double ExitRate(int state) => exit[state];
 
     /// <summary>The generator matrix with its diagonal.</summary>
     public double[,] Generator()
     {
-        var q = (double[,])_rates.Clone();
+        var q = (double[,])rates.Clone();
         for (int i = 0; i < StateCount; i++)
         {
-            q[i, i] = -_exit[i];
+            q[i, i] = -exit[i];
         }
 
         return q;
     }
 
     /// <summary>The steady-state distribution: πQ = 0, Σπ = 1, by GTH state reduction.</summary>
-    public double[] SteadyState() => Gth.Stationary(_rates, i => _names[i]);
+    public double[] SteadyState() => Gth.Stationary(rates, i => names[i]);
 
     /// <summary>The distribution at time <paramref name="time"/> from <paramref name="initial"/>: initial·e^{Qt}.</summary>
     public double[] Transient(IReadOnlyList<double> initial, double time)
@@ -229,20 +229,20 @@ public sealed class ContinuousTimeMarkovChain
         {
             for (int c = 0; c < m; c++)
             {
-                a[r, c] = r == c ? _exit[transient[r]] : -_rates[transient[r], transient[c]];
+                a[r, c] = r == c ? exit[transient[r]] : -rates[transient[r], transient[c]];
             }
         }
 
         var reaches = AbsorbingChain.StatesThatReach(this, targets);
         if (transient.FirstOrDefault(i => !reaches[i], -1) is int stuck and >= 0)
         {
-            throw new AvailabilityInputException("targets", $"state {_names[stuck]} can never reach the absorbing set, so the fundamental matrix does not exist");
+            throw new AvailabilityInputException("targets", $"state {names[stuck]} can never reach the absorbing set, so the fundamental matrix does not exist");
         }
 
         return new FundamentalMatrix(transient, a.LU().Inverse().ToArray());
     }
 
-    internal double[,] OffDiagonalRates => _rates;
+    internal double[,] OffDiagonalRates => rates;
 
     internal static double[] Multiply(double[] v, double[,] m)
     {

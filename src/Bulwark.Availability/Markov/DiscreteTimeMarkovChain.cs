@@ -12,8 +12,8 @@ public sealed class DiscreteTimeMarkovChain
     /// <summary>How far a row sum may stray from 1 before the matrix is rejected (decimal input such as 0.1 + 0.2).</summary>
     public const double RowSumTolerance = 1e-9;
 
-    private readonly double[,] _p;
-    private readonly string[] _names;
+    private readonly double[,] p;
+    private readonly string[] names;
 
     public DiscreteTimeMarkovChain(double[,] transitions, IReadOnlyList<string>? stateNames = null)
     {
@@ -36,7 +36,7 @@ public sealed class DiscreteTimeMarkovChain
             throw new AvailabilityInputException("stateNames", $"{stateNames.Count} state names given for {n} states");
         }
 
-        _names = stateNames?.ToArray() ?? Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        names = stateNames?.ToArray() ?? Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         for (int i = 0; i < n; i++)
         {
             double sum = 0;
@@ -61,17 +61,17 @@ public sealed class DiscreteTimeMarkovChain
             }
         }
 
-        _p = (double[,])transitions.Clone();
+        p = (double[,])transitions.Clone();
     }
 
-    public int StateCount => _p.GetLength(0);
+    public int StateCount => p.GetLength(0);
 
-    public IReadOnlyList<string> StateNames => _names;
+    public IReadOnlyList<string> StateNames => names;
 
-    public double this[int from, int to] => _p[from, to];
+    public double this[int from, int to] => p[from, to];
 
     /// <summary>The stationary distribution π = πP, Σπ = 1 (GTH; requires one recurrent class).</summary>
-    public double[] SteadyState() => Gth.Stationary(_p, i => _names[i]);
+    public double[] SteadyState() => Gth.Stationary(p, i => names[i]);
 
     /// <summary>The distribution after <paramref name="steps"/> steps from <paramref name="initial"/>: initial·P^steps.</summary>
     public double[] Distribution(IReadOnlyList<double> initial, int steps)
@@ -92,7 +92,7 @@ public sealed class DiscreteTimeMarkovChain
 
                 for (int j = 0; j < n; j++)
                 {
-                    next[j] += vi * _p[i, j];
+                    next[j] += vi * p[i, j];
                 }
             }
 
@@ -129,7 +129,7 @@ public sealed class DiscreteTimeMarkovChain
             {
                 if (j != i)
                 {
-                    leave += _p[i, j];
+                    leave += p[i, j];
                 }
             }
 

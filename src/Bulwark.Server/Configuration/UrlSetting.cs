@@ -1,3 +1,5 @@
+using Bulwark.Server.Transport;
+
 namespace Bulwark.Server.Configuration;
 
 /// <summary>Checks a listen/advertise/peer URL: http, a host, an explicit port.</summary>
@@ -5,7 +7,7 @@ internal static class UrlSetting
 {
     public static string Parse(string setting, string text, string what)
     {
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+        if (EndpointSyntax.TryParse(text, defaultScheme: null) is not { } uri)
         {
             throw new ConfigurationException(setting, $"{what} '{text}' is not a URL like http://127.0.0.1:2380");
         }
@@ -16,7 +18,7 @@ internal static class UrlSetting
         }
 
         // Uri fills in 80 for http when no port is written; a member must name its port explicitly.
-        if (!HasExplicitPort(text) || uri.Port is <= 0 or > 65535)
+        if (!EndpointSyntax.HasExplicitPort(uri) || uri.Port is <= 0 or > 65535)
         {
             throw new ConfigurationException(setting, $"{what} '{text}' needs an explicit port (e.g. http://{uri.Host}:2380)");
         }
@@ -38,14 +40,5 @@ internal static class UrlSetting
         }
 
         return parts.Select(p => Parse(setting, p, what)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-    }
-
-    private static bool HasExplicitPort(string text)
-    {
-        var afterScheme = text.IndexOf("://", StringComparison.Ordinal) + 3;
-        var authorityEnd = text.IndexOf('/', afterScheme);
-        var authority = authorityEnd < 0 ? text[afterScheme..] : text[afterScheme..authorityEnd];
-        var colon = authority.LastIndexOf(':');
-        return colon >= 0 && colon > authority.LastIndexOf(']') && colon < authority.Length - 1;
     }
 }

@@ -237,10 +237,7 @@ public sealed class NodeHost : IAsyncDisposable
     private static IPEndPoint ListenEndpointOf(string peerUrl)
     {
         var address = PeerAddress.Parse(peerUrl);
-        var ip = address.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-            ? IPAddress.Loopback
-            : IPAddress.TryParse(address.Host, out var parsed) ? parsed : IPAddress.Any;
-        return new IPEndPoint(ip, address.Port);
+        return EndpointSyntax.ListenEndpoint(address.Host, address.Port);
     }
 
     private void Run()

@@ -2,12 +2,12 @@ namespace Bulwark.Storage.FileSystem;
 
 internal sealed class InMemoryFileHandle : IFileHandle
 {
-    private readonly InMemoryFileSystem _fs;
-    private bool _disposed;
+    private readonly InMemoryFileSystem fs;
+    private bool disposed;
 
     public InMemoryFileHandle(InMemoryFileSystem fs, string path, MemoryFileNode node, int generation)
     {
-        _fs = fs;
+        this.fs = fs;
         Path = path;
         Node = node;
         Generation = generation;
@@ -23,7 +23,7 @@ internal sealed class InMemoryFileHandle : IFileHandle
     {
         get
         {
-            lock (_fs.Gate)
+            lock (fs.Gate)
             {
                 Check();
                 return Node.Length;
@@ -34,7 +34,7 @@ internal sealed class InMemoryFileHandle : IFileHandle
     public int ReadAt(long offset, Span<byte> buffer)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        lock (_fs.Gate)
+        lock (fs.Gate)
         {
             Check();
             var n = (int)Math.Clamp(Node.Length - offset, 0, buffer.Length);
@@ -45,63 +45,63 @@ internal sealed class InMemoryFileHandle : IFileHandle
 
     public void WriteAt(long offset, ReadOnlySpan<byte> data)
     {
-        lock (_fs.Gate)
+        lock (fs.Gate)
         {
             Check();
-            _fs.Write(this, offset, data);
+            fs.Write(this, offset, data);
         }
     }
 
     public void Append(ReadOnlySpan<byte> data)
     {
-        lock (_fs.Gate)
+        lock (fs.Gate)
         {
             Check();
-            _fs.Write(this, Node.Length, data);
+            fs.Write(this, Node.Length, data);
         }
     }
 
     public void Flush()
     {
-        lock (_fs.Gate)
+        lock (fs.Gate)
         {
             Check();
-            _fs.FlushPoint(this);
+            fs.FlushPoint(this);
         }
     }
 
     public void DataSync()
     {
-        lock (_fs.Gate)
+        lock (fs.Gate)
         {
             Check();
-            _fs.Sync(this);
+            fs.Sync(this);
         }
     }
 
     public void Truncate(long length)
     {
-        lock (_fs.Gate)
+        lock (fs.Gate)
         {
             Check();
-            _fs.SetLength(this, length, preallocate: false);
+            fs.SetLength(this, length, preallocate: false);
         }
     }
 
     public void Preallocate(long length)
     {
-        lock (_fs.Gate)
+        lock (fs.Gate)
         {
             Check();
-            _fs.SetLength(this, length, preallocate: true);
+            fs.SetLength(this, length, preallocate: true);
         }
     }
 
-    public void Dispose() => _disposed = true;
+    public void Dispose() => disposed = true;
 
     private void Check()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _fs.CheckHandle(this);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        fs.CheckHandle(this);
     }
 }

@@ -31,16 +31,16 @@ public sealed class SimulatedCrashException : Exception
 /// </summary>
 public sealed class InMemoryFileSystem : IFileSystem
 {
-    private readonly object _gate = new();
-    private readonly Random _random;
-    private readonly HashSet<string> _directories = new(StringComparer.Ordinal) { "", "/" };
-    private Dictionary<string, MemoryFileNode> _files = new(StringComparer.Ordinal);
-    private Dictionary<string, MemoryFileNode> _durableFiles = new(StringComparer.Ordinal);
-    private long _syncCount;
-    private long? _failSyncAt;
-    private bool _down;
+    private readonly object gate = new();
+    private readonly Random random;
+    private readonly HashSet<string> directories = new(StringComparer.Ordinal) { "", "/" };
+    private Dictionary<string, MemoryFileNode> files = new(StringComparer.Ordinal);
+    private Dictionary<string, MemoryFileNode> durableFiles = new(StringComparer.Ordinal);
+    private long syncCount;
+    private long? failSyncAt;
+    private bool down;
 
-    public InMemoryFileSystem(int seed = 0) => _random = new Random(seed);
+    public InMemoryFileSystem(int seed = 0) => random = new Random(seed);
 
     /// <summary>Total bytes of file length allowed; growing past it raises <see cref="NoSpaceLeftOnDeviceException"/>. Null: unlimited.</summary>
     public long? CapacityBytes { get; set; }
@@ -50,7 +50,7 @@ public sealed class InMemoryFileSystem : IFileSystem
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
                 return Used();
             }
@@ -71,37 +71,37 @@ public sealed class InMemoryFileSystem : IFileSystem
     public bool TearWriteAtCrashPoint { get; set; } = true;
 
     /// <summary>Counts the DataSync and SyncDirectory calls so far.</summary>
-    public long SyncCount => _syncCount;
+    public long SyncCount => syncCount;
 
     /// <summary>The <paramref name="n"/>th sync from now (1 = the next one) fails with an <see cref="IOException"/>, like an EIO from fsync.</summary>
     public void FailSyncAfter(int n)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
-        lock (_gate)
+        lock (gate)
         {
-            _failSyncAt = _syncCount + n;
+            failSyncAt = syncCount + n;
         }
     }
 
     /// <summary>True between the injected crash point and <see cref="Crash"/>.</summary>
-    public bool IsDown => _down;
+    public bool IsDown => down;
 
     /// <summary>
     /// The machine loses power: every open handle becomes unusable, files and names not made durable go away
     /// (as <paramref name="mode"/> says) and the file system is up again.
     /// </summary>
-    public void Crash(CrashMode mode = CrashMode.LoseUnsynced) => Crash(mode, _random);
+    public void Crash(CrashMode mode = CrashMode.LoseUnsynced) => Crash(mode, random);
 
     /// <summary>As <see cref="Crash(CrashMode)"/>, drawing the random cuts from the caller's generator (e.g. a simulator's seeded one).</summary>
     public void Crash(CrashMode mode, Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
-        lock (_gate)
+        lock (gate)
         {
             var seen = new HashSet<MemoryFileNode>(ReferenceEqualityComparer.Instance);
-            foreach (var path in _durableFiles.Keys.Order(StringComparer.Ordinal))
+            foreach (var path in durableFiles.Keys.Order(StringComparer.Ordinal))
             {
-                var node = _durableFiles[path];
+                var node = durableFiles[path];
                 if (!seen.Add(node))
                 {
                     continue;
@@ -117,18 +117,18 @@ public sealed class InMemoryFileSystem : IFileSystem
                 node.Crash(keep, torn);
             }
 
-            _files = new Dictionary<string, MemoryFileNode>(_durableFiles, StringComparer.Ordinal);
+            files = new Dictionary<string, MemoryFileNode>(durableFiles, StringComparer.Ordinal);
             Generation++;
-            _down = false;
+            down = false;
             CrashAtFaultPoint = null;
-            _failSyncAt = null;
+            failSyncAt = null;
         }
     }
 
     /// <summary>XORs one byte of a file on the medium (durable and current image): bit rot for corruption tests.</summary>
     public void CorruptByte(string path, long offset, byte xorMask)
     {
-        lock (_gate)
+        lock (gate)
         {
             var node = Get(path);
             if (offset < 0 || offset >= Math.Max(node.Length, node.DurableLength))
@@ -143,7 +143,7 @@ public sealed class InMemoryFileSystem : IFileSystem
     /// <summary>The file's current contents (what a reader sees now).</summary>
     public byte[] ReadAllBytes(string path)
     {
-        lock (_gate)
+        lock (gate)
         {
             var node = Get(path);
             var bytes = new byte[node.Length];
@@ -157,16 +157,16 @@ public sealed class InMemoryFileSystem : IFileSystem
     public IFileHandle Open(string path, OpenMode mode)
     {
         path = PathUtil.Normalize(path);
-        lock (_gate)
+        lock (gate)
         {
             ThrowIfDown();
             var dir = PathUtil.DirectoryOf(path);
-            if (!_directories.Contains(dir))
+            if (!directories.Contains(dir))
             {
                 throw new DirectoryNotFoundException($"Directory '{dir}' does not exist (opening '{path}').");
             }
 
-            var exists = _files.TryGetValue(path, out var node);
+            var exists = files.TryGetValue(path, out var node);
             switch (mode)
             {
                 case OpenMode.OpenExisting when !exists:
@@ -183,7 +183,7 @@ public sealed class InMemoryFileSystem : IFileSystem
                 }
 
                 node = new MemoryFileNode();
-                _files[path] = node;
+                files[path] = node;
             }
 
             return new InMemoryFileHandle(this, path, node, Generation);
@@ -192,29 +192,29 @@ public sealed class InMemoryFileSystem : IFileSystem
 
     public bool FileExists(string path)
     {
-        lock (_gate)
+        lock (gate)
         {
-            return _files.ContainsKey(PathUtil.Normalize(path));
+            return files.ContainsKey(PathUtil.Normalize(path));
         }
     }
 
     public bool DirectoryExists(string path)
     {
-        lock (_gate)
+        lock (gate)
         {
-            return _directories.Contains(PathUtil.Normalize(path));
+            return directories.Contains(PathUtil.Normalize(path));
         }
     }
 
     public void CreateDirectory(string path)
     {
         path = PathUtil.Normalize(path);
-        lock (_gate)
+        lock (gate)
         {
             ThrowIfDown();
             for (var p = path; p.Length > 0 && p != "/"; p = PathUtil.DirectoryOf(p))
             {
-                _directories.Add(p);
+                directories.Add(p);
             }
         }
     }
@@ -222,16 +222,16 @@ public sealed class InMemoryFileSystem : IFileSystem
     public IReadOnlyList<string> ListFiles(string directory)
     {
         directory = PathUtil.Normalize(directory);
-        lock (_gate)
+        lock (gate)
         {
             ThrowIfDown();
-            if (!_directories.Contains(directory))
+            if (!directories.Contains(directory))
             {
                 throw new DirectoryNotFoundException($"Directory '{directory}' does not exist.");
             }
 
             var names = new List<string>();
-            foreach (var path in _files.Keys)
+            foreach (var path in files.Keys)
             {
                 if (PathUtil.DirectoryOf(path) == directory)
                 {
@@ -248,11 +248,11 @@ public sealed class InMemoryFileSystem : IFileSystem
     {
         from = PathUtil.Normalize(from);
         to = PathUtil.Normalize(to);
-        lock (_gate)
+        lock (gate)
         {
             ThrowIfDown();
             var node = Get(from);
-            if (!_directories.Contains(PathUtil.DirectoryOf(to)))
+            if (!directories.Contains(PathUtil.DirectoryOf(to)))
             {
                 throw new DirectoryNotFoundException($"Directory of '{to}' does not exist.");
             }
@@ -262,15 +262,15 @@ public sealed class InMemoryFileSystem : IFileSystem
                 throw Crashed(from);
             }
 
-            _files.Remove(from);
-            _files[to] = node;
+            files.Remove(from);
+            files[to] = node;
         }
     }
 
     public void Delete(string path)
     {
         path = PathUtil.Normalize(path);
-        lock (_gate)
+        lock (gate)
         {
             ThrowIfDown();
             _ = Get(path);
@@ -279,17 +279,17 @@ public sealed class InMemoryFileSystem : IFileSystem
                 throw Crashed(path);
             }
 
-            _files.Remove(path);
+            files.Remove(path);
         }
     }
 
     public void SyncDirectory(string directory)
     {
         directory = PathUtil.Normalize(directory);
-        lock (_gate)
+        lock (gate)
         {
             ThrowIfDown();
-            if (!_directories.Contains(directory))
+            if (!directories.Contains(directory))
             {
                 throw new DirectoryNotFoundException($"Directory '{directory}' does not exist.");
             }
@@ -300,25 +300,25 @@ public sealed class InMemoryFileSystem : IFileSystem
             }
 
             CountSync(directory);
-            foreach (var path in _durableFiles.Keys.ToList())
+            foreach (var path in durableFiles.Keys.ToList())
             {
                 if (PathUtil.DirectoryOf(path) == directory)
                 {
-                    _durableFiles.Remove(path);
+                    durableFiles.Remove(path);
                 }
             }
 
-            foreach (var (path, node) in _files)
+            foreach (var (path, node) in files)
             {
                 if (PathUtil.DirectoryOf(path) == directory)
                 {
-                    _durableFiles[path] = node;
+                    durableFiles[path] = node;
                 }
             }
         }
     }
 
-    internal object Gate => _gate;
+    internal object Gate => gate;
 
     internal void Write(InMemoryFileHandle handle, long offset, ReadOnlySpan<byte> data)
     {
@@ -329,7 +329,7 @@ public sealed class InMemoryFileSystem : IFileSystem
         {
             if (TearWriteAtCrashPoint && data.Length > 0)
             {
-                node.Write(offset, data[..TornLength(_random, data.Length)]);
+                node.Write(offset, data[..TornLength(random, data.Length)]);
             }
 
             throw Crashed(handle.Path);
@@ -414,10 +414,10 @@ public sealed class InMemoryFileSystem : IFileSystem
 
     private void CountSync(string path)
     {
-        _syncCount++;
-        if (_failSyncAt == _syncCount)
+        syncCount++;
+        if (failSyncAt == syncCount)
         {
-            _failSyncAt = null;
+            failSyncAt = null;
             throw new IOException($"Input/output error (simulated fsync failure) syncing '{path}'.");
         }
     }
@@ -428,7 +428,7 @@ public sealed class InMemoryFileSystem : IFileSystem
         FaultPoints++;
         if (CrashAtFaultPoint == FaultPoints)
         {
-            _down = true;
+            down = true;
             return true;
         }
 
@@ -440,7 +440,7 @@ public sealed class InMemoryFileSystem : IFileSystem
 
     private void ThrowIfDown()
     {
-        if (_down)
+        if (down)
         {
             throw new SimulatedCrashException("The file system is down after a simulated crash; call Crash() to restart it.");
         }
@@ -458,7 +458,7 @@ public sealed class InMemoryFileSystem : IFileSystem
     private long Used()
     {
         long total = 0;
-        foreach (var node in _files.Values.Distinct())
+        foreach (var node in files.Values.Distinct())
         {
             total += node.Length;
         }
@@ -469,7 +469,7 @@ public sealed class InMemoryFileSystem : IFileSystem
     private long Room() => CapacityBytes is { } cap ? Math.Max(0, cap - Used()) : long.MaxValue / 4;
 
     private MemoryFileNode Get(string path) =>
-        _files.TryGetValue(PathUtil.Normalize(path), out var node)
+        files.TryGetValue(PathUtil.Normalize(path), out var node)
             ? node
             : throw new FileNotFoundException($"File '{path}' does not exist.", path);
 }

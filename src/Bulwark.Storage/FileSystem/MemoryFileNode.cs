@@ -6,22 +6,22 @@ namespace Bulwark.Storage.FileSystem;
 /// </summary>
 internal sealed class MemoryFileNode
 {
-    private PageStore _durable = new();
-    private long _durableLength;
-    private readonly List<PendingOp> _pending = [];
+    private PageStore durable = new();
+    private long durableLength;
+    private readonly List<PendingOp> pending = [];
 
     public PageStore Current { get; private set; } = new();
 
     public long Length { get; private set; }
 
-    public bool HasUnsyncedChanges => _pending.Count > 0;
+    public bool HasUnsyncedChanges => pending.Count > 0;
 
     public void Write(long offset, ReadOnlySpan<byte> data)
     {
         var op = PendingOp.ForWrite(offset, data.ToArray());
         Apply(Current, Length, op, out var newLength);
         Length = newLength;
-        _pending.Add(op);
+        pending.Add(op);
     }
 
     public void SetLength(long length)
@@ -29,47 +29,47 @@ internal sealed class MemoryFileNode
         var op = PendingOp.ForSetLength(length);
         Apply(Current, Length, op, out var newLength);
         Length = newLength;
-        _pending.Add(op);
+        pending.Add(op);
     }
 
     public void Sync()
     {
-        foreach (var op in _pending)
+        foreach (var op in pending)
         {
-            Apply(_durable, _durableLength, op, out _durableLength);
+            Apply(durable, durableLength, op, out durableLength);
         }
 
-        _pending.Clear();
+        pending.Clear();
     }
 
     /// <summary>The crash: keep the first <paramref name="keep"/> unsynced operations, then <paramref name="tornBytes"/> of the next write.</summary>
     public void Crash(int keep, int tornBytes)
     {
-        for (var i = 0; i < keep && i < _pending.Count; i++)
+        for (var i = 0; i < keep && i < pending.Count; i++)
         {
-            Apply(_durable, _durableLength, _pending[i], out _durableLength);
+            Apply(durable, durableLength, pending[i], out durableLength);
         }
 
-        if (keep < _pending.Count && tornBytes > 0 && _pending[keep].Data is { } data)
+        if (keep < pending.Count && tornBytes > 0 && pending[keep].Data is { } data)
         {
-            var torn = PendingOp.ForWrite(_pending[keep].Offset, data.AsSpan(0, Math.Min(tornBytes, data.Length)).ToArray());
-            Apply(_durable, _durableLength, torn, out _durableLength);
+            var torn = PendingOp.ForWrite(pending[keep].Offset, data.AsSpan(0, Math.Min(tornBytes, data.Length)).ToArray());
+            Apply(durable, durableLength, torn, out durableLength);
         }
 
-        _pending.Clear();
-        Current = _durable.Clone();
-        Length = _durableLength;
+        pending.Clear();
+        Current = durable.Clone();
+        Length = durableLength;
     }
 
-    public int PendingCount => _pending.Count;
+    public int PendingCount => pending.Count;
 
-    public int PendingWriteLength(int index) => _pending[index].Data?.Length ?? 0;
+    public int PendingWriteLength(int index) => pending[index].Data?.Length ?? 0;
 
     /// <summary>Flips bits in place in both the durable and the current image: bit rot on the medium.</summary>
     public void Corrupt(long offset, byte xorMask)
     {
         Span<byte> one = stackalloc byte[1];
-        foreach (var store in new[] { _durable, Current })
+        foreach (var store in new[] { durable, Current })
         {
             store.Read(offset, one);
             one[0] ^= xorMask;
@@ -77,7 +77,7 @@ internal sealed class MemoryFileNode
         }
     }
 
-    public long DurableLength => _durableLength;
+    public long DurableLength => durableLength;
 
     private static void Apply(PageStore store, long length, PendingOp op, out long newLength)
     {

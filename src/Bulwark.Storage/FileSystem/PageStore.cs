@@ -7,16 +7,16 @@ namespace Bulwark.Storage.FileSystem;
 internal sealed class PageStore
 {
     private const int PageSize = 4096;
-    private readonly Dictionary<long, byte[]> _pages;
+    private readonly Dictionary<long, byte[]> pages;
 
-    public PageStore() => _pages = [];
+    public PageStore() => pages = [];
 
-    private PageStore(Dictionary<long, byte[]> pages) => _pages = pages;
+    private PageStore(Dictionary<long, byte[]> pages) => this.pages = pages;
 
     public PageStore Clone()
     {
-        var copy = new Dictionary<long, byte[]>(_pages.Count);
-        foreach (var (key, page) in _pages)
+        var copy = new Dictionary<long, byte[]>(pages.Count);
+        foreach (var (key, page) in pages)
         {
             copy[key] = (byte[])page.Clone();
         }
@@ -31,7 +31,7 @@ internal sealed class PageStore
             var pageNo = offset / PageSize;
             var inPage = (int)(offset % PageSize);
             var n = Math.Min(PageSize - inPage, destination.Length);
-            if (_pages.TryGetValue(pageNo, out var page))
+            if (pages.TryGetValue(pageNo, out var page))
             {
                 page.AsSpan(inPage, n).CopyTo(destination);
             }
@@ -52,10 +52,10 @@ internal sealed class PageStore
             var pageNo = offset / PageSize;
             var inPage = (int)(offset % PageSize);
             var n = Math.Min(PageSize - inPage, source.Length);
-            if (!_pages.TryGetValue(pageNo, out var page))
+            if (!pages.TryGetValue(pageNo, out var page))
             {
                 page = new byte[PageSize];
-                _pages[pageNo] = page;
+                pages[pageNo] = page;
             }
 
             source[..n].CopyTo(page.AsSpan(inPage, n));
@@ -69,7 +69,7 @@ internal sealed class PageStore
     {
         var firstWhole = (offset + PageSize - 1) / PageSize;
         List<long>? drop = null;
-        foreach (var key in _pages.Keys)
+        foreach (var key in pages.Keys)
         {
             if (key >= firstWhole)
             {
@@ -81,12 +81,12 @@ internal sealed class PageStore
         {
             foreach (var key in drop)
             {
-                _pages.Remove(key);
+                pages.Remove(key);
             }
         }
 
         var inPage = (int)(offset % PageSize);
-        if (inPage != 0 && _pages.TryGetValue(offset / PageSize, out var partial))
+        if (inPage != 0 && pages.TryGetValue(offset / PageSize, out var partial))
         {
             partial.AsSpan(inPage).Clear();
         }

@@ -5,24 +5,24 @@ namespace Bulwark.Storage.FileSystem;
 
 internal sealed class RealFileHandle : IFileHandle
 {
-    private readonly SafeFileHandle _handle;
+    private readonly SafeFileHandle handle;
 
     public RealFileHandle(string path, SafeFileHandle handle)
     {
         Path = path;
-        _handle = handle;
+        this.handle = handle;
     }
 
     public string Path { get; }
 
-    public long Length => RandomAccess.GetLength(_handle);
+    public long Length => RandomAccess.GetLength(handle);
 
     public int ReadAt(long offset, Span<byte> buffer)
     {
         var total = 0;
         while (total < buffer.Length)
         {
-            var n = RandomAccess.Read(_handle, buffer[total..], offset + total);
+            var n = RandomAccess.Read(handle, buffer[total..], offset + total);
             if (n == 0)
             {
                 break;
@@ -38,7 +38,7 @@ internal sealed class RealFileHandle : IFileHandle
     {
         try
         {
-            RandomAccess.Write(_handle, data, offset);
+            RandomAccess.Write(handle, data, offset);
         }
         catch (IOException e) when (IsDiskFull(e))
         {
@@ -73,7 +73,7 @@ internal sealed class RealFileHandle : IFileHandle
     {
         try
         {
-            RandomAccess.SetLength(_handle, length);
+            RandomAccess.SetLength(handle, length);
         }
         catch (IOException e) when (IsDiskFull(e))
         {
@@ -113,7 +113,7 @@ internal sealed class RealFileHandle : IFileHandle
         throw ErrnoException($"fallocate '{Path}' to {length} bytes", errno);
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose() => handle.Dispose();
 
     internal static bool IsDiskFull(IOException e) =>
         e is NoSpaceLeftOnDeviceException || e.HResult is LinuxNative.ENOSPC or LinuxNative.EDQUOT ||
@@ -136,5 +136,5 @@ internal sealed class RealFileHandle : IFileHandle
         }
     }
 
-    private int Fd() => (int)_handle.DangerousGetHandle();
+    private int Fd() => (int)handle.DangerousGetHandle();
 }

@@ -11,21 +11,21 @@ namespace Bulwark.Storage.Snapshots;
 /// </summary>
 public sealed class SnapshotReader : Stream
 {
-    private readonly IFileHandle _file;
-    private readonly long _dataStart;
-    private readonly uint _expectedCrc;
-    private uint _crc;
-    private long _position;
-    private bool _verified;
+    private readonly IFileHandle file;
+    private readonly long dataStart;
+    private readonly uint expectedCrc;
+    private uint crc;
+    private long position;
+    private bool verified;
 
     private SnapshotReader(IFileHandle file, SnapshotMetadata metadata, long dataStart, long dataLength, uint expectedCrc, uint headCrc)
     {
-        _file = file;
+        this.file = file;
         Metadata = metadata;
-        _dataStart = dataStart;
+        this.dataStart = dataStart;
         DataLength = dataLength;
-        _expectedCrc = expectedCrc;
-        _crc = headCrc;
+        this.expectedCrc = expectedCrc;
+        crc = headCrc;
     }
 
     public SnapshotMetadata Metadata { get; }
@@ -33,7 +33,7 @@ public sealed class SnapshotReader : Stream
     /// <summary>Bytes of application data.</summary>
     public long DataLength { get; }
 
-    public string Path => _file.Path;
+    public string Path => file.Path;
 
     public override bool CanRead => true;
 
@@ -45,7 +45,7 @@ public sealed class SnapshotReader : Stream
 
     public override long Position
     {
-        get => _position;
+        get => position;
         set => throw new NotSupportedException("A snapshot is read sequentially so its checksum can be verified.");
     }
 
@@ -104,23 +104,23 @@ public sealed class SnapshotReader : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        var want = (int)Math.Min(buffer.Length, DataLength - _position);
-        var n = want <= 0 ? 0 : _file.ReadAt(_dataStart + _position, buffer[..want]);
-        _crc = Crc32C.Update(_crc, buffer[..n]);
-        _position += n;
+        var want = (int)Math.Min(buffer.Length, DataLength - position);
+        var n = want <= 0 ? 0 : file.ReadAt(dataStart + position, buffer[..want]);
+        crc = Crc32C.Update(crc, buffer[..n]);
+        position += n;
         if (n < want)
         {
-            throw new StorageCorruptionException(_file.Path, _dataStart + _position, "snapshot file ends before its data does");
+            throw new StorageCorruptionException(file.Path, dataStart + position, "snapshot file ends before its data does");
         }
 
-        if (_position == DataLength && !_verified)
+        if (position == DataLength && !verified)
         {
-            if (~_crc != _expectedCrc)
+            if (~crc != expectedCrc)
             {
-                throw new StorageCorruptionException(_file.Path, _dataStart + DataLength, "snapshot checksum mismatch");
+                throw new StorageCorruptionException(file.Path, dataStart + DataLength, "snapshot checksum mismatch");
             }
 
-            _verified = true;
+            verified = true;
         }
 
         return n;
@@ -163,7 +163,7 @@ public sealed class SnapshotReader : Stream
     {
         if (disposing)
         {
-            _file.Dispose();
+            file.Dispose();
         }
 
         base.Dispose(disposing);

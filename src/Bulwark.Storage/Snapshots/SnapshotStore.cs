@@ -10,12 +10,12 @@ namespace Bulwark.Storage.Snapshots;
 /// </summary>
 public sealed class SnapshotStore
 {
-    private readonly IFileSystem _fs;
-    private long _tempCounter;
+    private readonly IFileSystem fs;
+    private long tempCounter;
 
     private SnapshotStore(IFileSystem fs, string directory, int keep)
     {
-        _fs = fs;
+        this.fs = fs;
         Directory = directory;
         Keep = keep;
     }
@@ -59,7 +59,7 @@ public sealed class SnapshotStore
     public IReadOnlyList<(ulong Index, ulong Term)> List()
     {
         var found = new List<(ulong Index, ulong Term)>();
-        foreach (var name in _fs.ListFiles(Directory))
+        foreach (var name in fs.ListFiles(Directory))
         {
             if (SnapshotFormat.TryParseName(name, out var index, out var term))
             {
@@ -75,11 +75,11 @@ public sealed class SnapshotStore
     public SnapshotWriter BeginWrite(SnapshotMetadata metadata)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        var temp = PathUtil.Combine(Directory, $"{SnapshotFormat.FileName(metadata.Index, metadata.Term)}.{++_tempCounter}{SnapshotFormat.TempExtension}");
+        var temp = PathUtil.Combine(Directory, $"{SnapshotFormat.FileName(metadata.Index, metadata.Term)}.{++tempCounter}{SnapshotFormat.TempExtension}");
         IFileHandle file;
         try
         {
-            file = _fs.Open(temp, OpenMode.OpenOrCreate);
+            file = fs.Open(temp, OpenMode.OpenOrCreate);
             file.Truncate(0);
         }
         catch (NoSpaceLeftOnDeviceException e)
@@ -106,7 +106,7 @@ public sealed class SnapshotStore
     }
 
     public SnapshotReader OpenRead(ulong index, ulong term) =>
-        SnapshotReader.Open(_fs, PathUtil.Combine(Directory, SnapshotFormat.FileName(index, term)));
+        SnapshotReader.Open(fs, PathUtil.Combine(Directory, SnapshotFormat.FileName(index, term)));
 
     /// <summary>Loads and fully verifies the newest snapshot, or null if there is none.</summary>
     public Snapshot? LoadNewest()
@@ -124,19 +124,19 @@ public sealed class SnapshotStore
     internal void Publish(SnapshotWriter writer)
     {
         var final = PathUtil.Combine(Directory, SnapshotFormat.FileName(writer.Metadata.Index, writer.Metadata.Term));
-        _fs.Rename(writer.TempPath, final);
-        _fs.SyncDirectory(Directory);
+        fs.Rename(writer.TempPath, final);
+        fs.SyncDirectory(Directory);
         var all = List();
         var pruned = false;
         for (var i = Keep; i < all.Count; i++)
         {
-            _fs.Delete(PathUtil.Combine(Directory, SnapshotFormat.FileName(all[i].Index, all[i].Term)));
+            fs.Delete(PathUtil.Combine(Directory, SnapshotFormat.FileName(all[i].Index, all[i].Term)));
             pruned = true;
         }
 
         if (pruned)
         {
-            _fs.SyncDirectory(Directory);
+            fs.SyncDirectory(Directory);
         }
     }
 
@@ -144,9 +144,9 @@ public sealed class SnapshotStore
     {
         try
         {
-            if (_fs.FileExists(tempPath))
+            if (fs.FileExists(tempPath))
             {
-                _fs.Delete(tempPath);
+                fs.Delete(tempPath);
             }
         }
         catch (IOException)

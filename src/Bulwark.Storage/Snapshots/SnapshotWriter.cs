@@ -10,19 +10,19 @@ namespace Bulwark.Storage.Snapshots;
 /// </summary>
 public sealed class SnapshotWriter : Stream
 {
-    private readonly SnapshotStore _store;
-    private readonly IFileHandle _file;
-    private readonly byte[] _buffer = new byte[64 * 1024];
-    private int _buffered;
-    private long _fileOffset;
-    private long _dataLength;
-    private uint _crc = uint.MaxValue;
-    private bool _done;
+    private readonly SnapshotStore store;
+    private readonly IFileHandle file;
+    private readonly byte[] buffer = new byte[64 * 1024];
+    private int buffered;
+    private long fileOffset;
+    private long dataLength;
+    private uint crc = uint.MaxValue;
+    private bool done;
 
     internal SnapshotWriter(SnapshotStore store, IFileHandle file, string tempPath, SnapshotMetadata metadata)
     {
-        _store = store;
-        _file = file;
+        this.store = store;
+        this.file = file;
         TempPath = tempPath;
         Metadata = metadata;
         Put(SnapshotFormat.EncodeHead(metadata));
@@ -36,13 +36,13 @@ public sealed class SnapshotWriter : Stream
 
     public override bool CanSeek => false;
 
-    public override bool CanWrite => !_done;
+    public override bool CanWrite => !done;
 
-    public override long Length => _dataLength;
+    public override long Length => dataLength;
 
     public override long Position
     {
-        get => _dataLength;
+        get => dataLength;
         set => throw new NotSupportedException("A snapshot is written sequentially.");
     }
 
@@ -50,26 +50,26 @@ public sealed class SnapshotWriter : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        ObjectDisposedException.ThrowIf(_done, this);
+        ObjectDisposedException.ThrowIf(done, this);
         Put(buffer);
-        _dataLength += buffer.Length;
+        dataLength += buffer.Length;
     }
 
     /// <summary>Seals the snapshot (trailer with checksum), makes it durable under its final name and prunes old ones.</summary>
     public void Commit()
     {
-        ObjectDisposedException.ThrowIf(_done, this);
+        ObjectDisposedException.ThrowIf(done, this);
         var trailer = new byte[SnapshotFormat.TrailerSize];
-        var crc = ~_crc;
-        SnapshotFormat.WriteTrailer(trailer, _dataLength, crc);
+        var crc = ~this.crc;
+        SnapshotFormat.WriteTrailer(trailer, dataLength, crc);
         try
         {
             FlushBuffer();
-            _file.WriteAt(_fileOffset, trailer);
-            _file.DataSync();
-            _file.Dispose();
-            _done = true;
-            _store.Publish(this);
+            file.WriteAt(fileOffset, trailer);
+            file.DataSync();
+            file.Dispose();
+            done = true;
+            store.Publish(this);
         }
         catch (NoSpaceLeftOnDeviceException e)
         {
@@ -90,7 +90,7 @@ public sealed class SnapshotWriter : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing && !_done)
+        if (disposing && !done)
         {
             Abort();
         }
@@ -100,21 +100,21 @@ public sealed class SnapshotWriter : Stream
 
     private void Abort()
     {
-        _done = true;
-        _file.Dispose();
-        _store.Discard(TempPath);
+        done = true;
+        file.Dispose();
+        store.Discard(TempPath);
     }
 
     private void Put(ReadOnlySpan<byte> bytes)
     {
-        _crc = Crc32C.Update(_crc, bytes);
+        crc = Crc32C.Update(crc, bytes);
         while (!bytes.IsEmpty)
         {
-            var n = Math.Min(bytes.Length, _buffer.Length - _buffered);
-            bytes[..n].CopyTo(_buffer.AsSpan(_buffered));
-            _buffered += n;
+            var n = Math.Min(bytes.Length, buffer.Length - buffered);
+            bytes[..n].CopyTo(buffer.AsSpan(buffered));
+            buffered += n;
             bytes = bytes[n..];
-            if (_buffered == _buffer.Length)
+            if (buffered == buffer.Length)
             {
                 FlushBuffer();
             }
@@ -125,7 +125,7 @@ public sealed class SnapshotWriter : Stream
     {
         try
         {
-            _file.WriteAt(_fileOffset, _buffer.AsSpan(0, _buffered));
+            file.WriteAt(fileOffset, buffer.AsSpan(0, buffered));
         }
         catch (NoSpaceLeftOnDeviceException e)
         {
@@ -133,7 +133,7 @@ public sealed class SnapshotWriter : Stream
             throw new DiskFullException($"cannot write snapshot {Metadata.Index}@{Metadata.Term}", e);
         }
 
-        _fileOffset += _buffered;
-        _buffered = 0;
+        fileOffset += buffered;
+        buffered = 0;
     }
 }

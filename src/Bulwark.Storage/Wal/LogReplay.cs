@@ -9,7 +9,7 @@ namespace Bulwark.Storage.Wal;
 /// </summary>
 internal sealed class LogReplay
 {
-    private readonly List<Entry> _entries = [];
+    private readonly List<Entry> entries = [];
 
     public HardState HardState { get; private set; }
 
@@ -17,11 +17,11 @@ internal sealed class LogReplay
 
     public ulong SnapshotTerm { get; private set; }
 
-    public IReadOnlyList<Entry> Entries => _entries;
+    public IReadOnlyList<Entry> Entries => entries;
 
-    public ulong LastIndex => _entries.Count > 0 ? _entries[^1].Index : SnapshotIndex;
+    public ulong LastIndex => entries.Count > 0 ? entries[^1].Index : SnapshotIndex;
 
-    public ulong FirstIndex => _entries.Count > 0 ? _entries[0].Index : SnapshotIndex + 1;
+    public ulong FirstIndex => entries.Count > 0 ? entries[0].Index : SnapshotIndex + 1;
 
     /// <summary>Null if accepted, else why the entry cannot follow what is there (corruption on recovery).</summary>
     public string? AddEntry(Entry entry)
@@ -31,10 +31,10 @@ internal sealed class LogReplay
             return $"entry {entry.Index} is at or below the snapshot index {SnapshotIndex}";
         }
 
-        if (_entries.Count > 0)
+        if (entries.Count > 0)
         {
-            var first = _entries[0].Index;
-            var last = _entries[^1].Index;
+            var first = entries[0].Index;
+            var last = entries[^1].Index;
             if (entry.Index > last + 1)
             {
                 return $"entry {entry.Index} leaves a gap after entry {last}";
@@ -43,20 +43,20 @@ internal sealed class LogReplay
             if (entry.Index < first)
             {
                 // Overwrites everything we have: legitimate when the segments holding the older entries were released.
-                _entries.Clear();
+                entries.Clear();
             }
             else if (entry.Index <= last)
             {
-                _entries.RemoveRange((int)(entry.Index - first), (int)(last - entry.Index + 1));
+                entries.RemoveRange((int)(entry.Index - first), (int)(last - entry.Index + 1));
             }
         }
 
-        if (_entries.Count > 0 && entry.Term < _entries[^1].Term)
+        if (entries.Count > 0 && entry.Term < entries[^1].Term)
         {
-            return $"entry {entry.Index} has term {entry.Term}, below the previous entry's term {_entries[^1].Term}";
+            return $"entry {entry.Index} has term {entry.Term}, below the previous entry's term {entries[^1].Term}";
         }
 
-        _entries.Add(entry);
+        entries.Add(entry);
         return null;
     }
 
@@ -77,17 +77,17 @@ internal sealed class LogReplay
 
         if (!keepsFollowing)
         {
-            _entries.Clear();
+            entries.Clear();
         }
         else
         {
             var drop = 0;
-            while (drop < _entries.Count && _entries[drop].Index <= index)
+            while (drop < entries.Count && entries[drop].Index <= index)
             {
                 drop++;
             }
 
-            _entries.RemoveRange(0, drop);
+            entries.RemoveRange(0, drop);
         }
 
         SnapshotIndex = index;
@@ -97,9 +97,9 @@ internal sealed class LogReplay
     /// <summary>Null if the log is whole, else what is missing (entries lost between the snapshot and the first entry).</summary>
     public string? CheckComplete()
     {
-        if (_entries.Count > 0 && _entries[0].Index != SnapshotIndex + 1)
+        if (entries.Count > 0 && entries[0].Index != SnapshotIndex + 1)
         {
-            return $"entries {SnapshotIndex + 1}..{_entries[0].Index - 1} are missing (the log starts at {_entries[0].Index}, snapshot index {SnapshotIndex})";
+            return $"entries {SnapshotIndex + 1}..{entries[0].Index - 1} are missing (the log starts at {entries[0].Index}, snapshot index {SnapshotIndex})";
         }
 
         return null;

@@ -11,13 +11,13 @@ namespace Bulwark.Storage.Wal;
 /// </summary>
 internal sealed class SegmentScanner
 {
-    private readonly IFileSystem _fs;
-    private readonly string _directory;
+    private readonly IFileSystem fs;
+    private readonly string directory;
 
     public SegmentScanner(IFileSystem fs, string directory)
     {
-        _fs = fs;
-        _directory = directory;
+        this.fs = fs;
+        this.directory = directory;
     }
 
     public sealed record SegmentInfo(ulong Sequence, ulong FirstIndex, string Path);
@@ -35,11 +35,11 @@ internal sealed class SegmentScanner
         var segments = new List<SegmentInfo>();
         var stale = new List<string>();
         var names = new List<(ulong Seq, string Path)>();
-        foreach (var name in _fs.ListFiles(_directory))
+        foreach (var name in fs.ListFiles(directory))
         {
             if (SegmentName.TryParse(name, out var seq))
             {
-                names.Add((seq, PathUtil.Combine(_directory, name)));
+                names.Add((seq, PathUtil.Combine(directory, name)));
             }
         }
 
@@ -58,8 +58,8 @@ internal sealed class SegmentScanner
                 if (isLast && bytes.AsSpan(Math.Min(bytes.Length, WalFormat.SegmentHeaderSize)).IndexOfAnyExcept((byte)0) < 0)
                 {
                     // A segment whose creation did not finish: nothing was ever written after its header.
-                    _fs.Delete(path);
-                    _fs.SyncDirectory(_directory);
+                    fs.Delete(path);
+                    fs.SyncDirectory(directory);
                     torn = new TornTail(path, 0, headerProblem);
                     continue;
                 }
@@ -91,17 +91,17 @@ internal sealed class SegmentScanner
 
         if (replay.CheckComplete() is { } missing)
         {
-            throw new StorageCorruptionException(segments.Count > 0 ? segments[0].Path : _directory, WalFormat.SegmentHeaderSize, missing);
+            throw new StorageCorruptionException(segments.Count > 0 ? segments[0].Path : directory, WalFormat.SegmentHeaderSize, missing);
         }
 
         if (stale.Count > 0)
         {
             foreach (var path in stale)
             {
-                _fs.Delete(path);
+                fs.Delete(path);
             }
 
-            _fs.SyncDirectory(_directory);
+            fs.SyncDirectory(directory);
         }
 
         return new Result(replay, segments, tailOffset, tailDirtyEnd, torn);
@@ -192,7 +192,7 @@ internal sealed class SegmentScanner
 
     private byte[] ReadAll(string path)
     {
-        using var handle = _fs.Open(path, OpenMode.OpenExisting);
+        using var handle = fs.Open(path, OpenMode.OpenExisting);
         var length = handle.Length;
         if (length > int.MaxValue)
         {

@@ -13,27 +13,27 @@ namespace Bulwark.Storage.Wal;
 /// </summary>
 public sealed class WriteAheadLog : IDisposable
 {
-    private readonly IFileSystem _fs;
-    private readonly WalOptions _options;
-    private readonly List<SegmentScanner.SegmentInfo> _segments;
-    private readonly List<ulong> _terms = [];
-    private IFileHandle _current;
-    private long _segmentLength;
-    private long _writeOffset;
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _buffered;
-    private bool _unsynced;
-    private Exception? _failure;
-    private bool _disposed;
+    private readonly IFileSystem fs;
+    private readonly WalOptions options;
+    private readonly List<SegmentScanner.SegmentInfo> segments;
+    private readonly List<ulong> terms = [];
+    private IFileHandle current;
+    private long segmentLength;
+    private long writeOffset;
+    private byte[] buffer = new byte[64 * 1024];
+    private int buffered;
+    private bool unsynced;
+    private Exception? failure;
+    private bool disposed;
 
     private WriteAheadLog(IFileSystem fs, string directory, WalOptions options, List<SegmentScanner.SegmentInfo> segments, IFileHandle current)
     {
-        _fs = fs;
+        this.fs = fs;
         Directory = directory;
-        _options = options;
-        _segments = segments;
-        _current = current;
-        _segmentLength = current.Length;
+        this.options = options;
+        this.segments = segments;
+        this.current = current;
+        segmentLength = current.Length;
     }
 
     public string Directory { get; }
@@ -55,7 +55,7 @@ public sealed class WriteAheadLog : IDisposable
     public HardState HardState { get; private set; }
 
     /// <summary>Number of segment files (for metrics and tests).</summary>
-    public int SegmentCount => _segments.Count;
+    public int SegmentCount => segments.Count;
 
     /// <summary>
     /// Opens (or creates) the log in <paramref name="directory"/>, verifying every record. A torn write at the very end
@@ -80,12 +80,12 @@ public sealed class WriteAheadLog : IDisposable
         {
             var first = CreateSegment(fs, directory, options.SegmentSize, 1, replay.LastIndex + 1, [], out var info);
             scan.Segments.Add(info);
-            log = new WriteAheadLog(fs, directory, options, scan.Segments, first) { _writeOffset = WalFormat.SegmentHeaderSize };
+            log = new WriteAheadLog(fs, directory, options, scan.Segments, first) { writeOffset = WalFormat.SegmentHeaderSize };
         }
         else
         {
             var tail = fs.Open(scan.Segments[^1].Path, OpenMode.OpenExisting);
-            log = new WriteAheadLog(fs, directory, options, scan.Segments, tail) { _writeOffset = scan.TailOffset };
+            log = new WriteAheadLog(fs, directory, options, scan.Segments, tail) { writeOffset = scan.TailOffset };
             if (scan.TailDirtyEnd > scan.TailOffset)
             {
                 // Wipe what a crash left half-written beyond the end, durably, before anything new goes after it.
@@ -99,7 +99,7 @@ public sealed class WriteAheadLog : IDisposable
         log.SnapshotTerm = replay.SnapshotTerm;
         foreach (var entry in replay.Entries)
         {
-            log._terms.Add(entry.Term);
+            log.terms.Add(entry.Term);
         }
 
         log.LastIndex = replay.LastIndex;
@@ -116,7 +116,7 @@ public sealed class WriteAheadLog : IDisposable
             return SnapshotTerm;
         }
 
-        return index > SnapshotIndex && index <= LastIndex ? _terms[(int)(index - FirstIndex)] : null;
+        return index > SnapshotIndex && index <= LastIndex ? terms[(int)(index - FirstIndex)] : null;
     }
 
     /// <summary>
@@ -155,17 +155,17 @@ public sealed class WriteAheadLog : IDisposable
         var firstIndex = entries[0].Index;
         if (firstIndex <= LastIndex)
         {
-            _terms.RemoveRange((int)(firstIndex - FirstIndex), (int)(LastIndex - firstIndex + 1));
+            terms.RemoveRange((int)(firstIndex - FirstIndex), (int)(LastIndex - firstIndex + 1));
             DurableIndex = Math.Min(DurableIndex, firstIndex - 1);
         }
 
         foreach (var entry in entries)
         {
-            _terms.Add(entry.Term);
+            terms.Add(entry.Term);
         }
 
         LastIndex = entries[^1].Index;
-        _unsynced = true;
+        unsynced = true;
         FlushIfFull();
     }
 
@@ -181,7 +181,7 @@ public sealed class WriteAheadLog : IDisposable
         EnsureRoom(WalFormat.RecordSize(WalFormat.HardStateSize));
         WriteHardStateRecord(hardState);
         HardState = hardState;
-        _unsynced = true;
+        unsynced = true;
         FlushIfFull();
     }
 
@@ -192,7 +192,7 @@ public sealed class WriteAheadLog : IDisposable
     public ulong Sync()
     {
         ThrowIfUnusable();
-        if (_unsynced)
+        if (unsynced)
         {
             FlushBuffer();
             SyncCurrent();
@@ -220,26 +220,26 @@ public sealed class WriteAheadLog : IDisposable
         WriteMarkerRecord(snapshotIndex, snapshotTerm, keepsFollowing);
         if (keepsFollowing)
         {
-            _terms.RemoveRange(0, (int)(snapshotIndex - FirstIndex + 1));
+            terms.RemoveRange(0, (int)(snapshotIndex - FirstIndex + 1));
         }
         else
         {
-            _terms.Clear();
+            terms.Clear();
             LastIndex = snapshotIndex;
         }
 
         SnapshotIndex = snapshotIndex;
         SnapshotTerm = snapshotTerm;
-        _unsynced = true;
+        unsynced = true;
         Sync();
 
         // The marker is durable, so segments below it can go. A segment can go when every index it could hold is
         // covered: all it holds is below the next segment's first index.
         var deleted = 0;
-        while (_segments.Count > 1 && _segments[1].FirstIndex - 1 <= snapshotIndex)
+        while (segments.Count > 1 && segments[1].FirstIndex - 1 <= snapshotIndex)
         {
-            _fs.Delete(_segments[0].Path);
-            _segments.RemoveAt(0);
+            fs.Delete(segments[0].Path);
+            segments.RemoveAt(0);
             deleted++;
         }
 
@@ -251,13 +251,13 @@ public sealed class WriteAheadLog : IDisposable
 
     public void Dispose()
     {
-        if (_disposed)
+        if (disposed)
         {
             return;
         }
 
-        _disposed = true;
-        _current.Dispose();
+        disposed = true;
+        current.Dispose();
     }
 
     private void ValidateBatch(ReadOnlySpan<Entry> entries)
@@ -299,26 +299,26 @@ public sealed class WriteAheadLog : IDisposable
 
     private void EnsureRoom(long bytes)
     {
-        if (_writeOffset + _buffered + bytes > _segmentLength)
+        if (writeOffset + buffered + bytes > segmentLength)
         {
             RollOver(bytes);
         }
 
-        var needed = _buffered + bytes;
-        if (needed > _buffer.Length)
+        var needed = buffered + bytes;
+        if (needed > buffer.Length)
         {
-            Array.Resize(ref _buffer, (int)Math.Max(needed, Math.Min((long)_buffer.Length * 2, int.MaxValue)));
+            Array.Resize(ref buffer, (int)Math.Max(needed, Math.Min((long)buffer.Length * 2, int.MaxValue)));
         }
     }
 
     private Span<byte> Reserve(int payloadLength)
     {
         var total = (int)WalFormat.RecordSize(payloadLength);
-        return _buffer.AsSpan(_buffered, total);
+        return buffer.AsSpan(buffered, total);
     }
 
     private void Seal(Span<byte> record, RecordType type, int payloadLength) =>
-        _buffered += WalFormat.SealRecord(record, type, payloadLength);
+        buffered += WalFormat.SealRecord(record, type, payloadLength);
 
     private void WriteHardStateRecord(HardState hs)
     {
@@ -342,7 +342,7 @@ public sealed class WriteAheadLog : IDisposable
 
     private void FlushIfFull()
     {
-        if (_buffered >= _options.WriteBufferSize)
+        if (buffered >= options.WriteBufferSize)
         {
             FlushBuffer();
         }
@@ -350,14 +350,14 @@ public sealed class WriteAheadLog : IDisposable
 
     private void FlushBuffer()
     {
-        if (_buffered == 0)
+        if (buffered == 0)
         {
             return;
         }
 
         try
         {
-            _current.WriteAt(_writeOffset, _buffer.AsSpan(0, _buffered));
+            current.WriteAt(writeOffset, buffer.AsSpan(0, buffered));
         }
         catch (IOException e)
         {
@@ -365,29 +365,29 @@ public sealed class WriteAheadLog : IDisposable
             throw FailStop(new WalFailedException(e));
         }
 
-        _writeOffset += _buffered;
-        _buffered = 0;
+        writeOffset += buffered;
+        buffered = 0;
     }
 
     private void SyncCurrent()
     {
         try
         {
-            _current.DataSync();
+            current.DataSync();
         }
         catch (IOException e)
         {
-            throw FailStop(new WalSyncFailedException(_current.Path, e));
+            throw FailStop(new WalSyncFailedException(current.Path, e));
         }
 
-        _unsynced = false;
+        unsynced = false;
     }
 
     private void SyncDirectoryFailStop()
     {
         try
         {
-            _fs.SyncDirectory(Directory);
+            fs.SyncDirectory(Directory);
         }
         catch (IOException e)
         {
@@ -401,7 +401,7 @@ public sealed class WriteAheadLog : IDisposable
     /// </summary>
     private void RollOver(long bytes)
     {
-        if (_unsynced || _buffered > 0)
+        if (unsynced || buffered > 0)
         {
             FlushBuffer();
             SyncCurrent();
@@ -409,13 +409,13 @@ public sealed class WriteAheadLog : IDisposable
 
         DurableIndex = LastIndex;
         var stateBytes = StateRecordsSize();
-        var size = Math.Max(_options.SegmentSize, WalFormat.SegmentHeaderSize + stateBytes + bytes);
-        var sequence = _segments[^1].Sequence + 1;
+        var size = Math.Max(options.SegmentSize, WalFormat.SegmentHeaderSize + stateBytes + bytes);
+        var sequence = segments[^1].Sequence + 1;
         IFileHandle next;
         SegmentScanner.SegmentInfo info;
         try
         {
-            next = CreateSegment(_fs, Directory, size, sequence, LastIndex + 1, StateRecords(), out info);
+            next = CreateSegment(fs, Directory, size, sequence, LastIndex + 1, StateRecords(), out info);
         }
         catch (DiskFullException)
         {
@@ -426,11 +426,11 @@ public sealed class WriteAheadLog : IDisposable
             throw FailStop(new WalFailedException(e));
         }
 
-        _current.Dispose();
-        _current = next;
-        _segments.Add(info);
-        _segmentLength = size;
-        _writeOffset = WalFormat.SegmentHeaderSize + stateBytes;
+        current.Dispose();
+        current = next;
+        segments.Add(info);
+        segmentLength = size;
+        writeOffset = WalFormat.SegmentHeaderSize + stateBytes;
     }
 
     private long StateRecordsSize() =>
@@ -439,9 +439,9 @@ public sealed class WriteAheadLog : IDisposable
 
     private byte[] StateRecords()
     {
-        var saved = (_buffer, _buffered);
-        _buffer = new byte[StateRecordsSize()];
-        _buffered = 0;
+        var saved = (buffer, buffered);
+        buffer = new byte[StateRecordsSize()];
+        buffered = 0;
         if (!HardState.IsEmpty)
         {
             WriteHardStateRecord(HardState);
@@ -452,8 +452,8 @@ public sealed class WriteAheadLog : IDisposable
             WriteMarkerRecord(SnapshotIndex, SnapshotTerm, keepsFollowing: true);
         }
 
-        var records = _buffer;
-        (_buffer, _buffered) = saved;
+        var records = buffer;
+        (buffer, buffered) = saved;
         return records;
     }
 
@@ -507,16 +507,16 @@ public sealed class WriteAheadLog : IDisposable
 
     private Exception FailStop(StorageException failure)
     {
-        _failure = failure;
+        this.failure = failure;
         return failure;
     }
 
     private void ThrowIfUnusable()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_failure is not null)
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (failure is not null)
         {
-            throw new WalFailedException(_failure);
+            throw new WalFailedException(failure);
         }
     }
 }

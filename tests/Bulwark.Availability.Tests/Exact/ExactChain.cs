@@ -6,25 +6,25 @@ namespace Bulwark.Availability.Tests.Exact;
 /// </summary>
 public sealed class ExactChain
 {
-    private readonly Rational[,] _rates;
+    private readonly Rational[,] rates;
 
     public ExactChain(int states)
     {
-        _rates = new Rational[states, states];
+        rates = new Rational[states, states];
         for (int i = 0; i < states; i++)
         {
             for (int j = 0; j < states; j++)
             {
-                _rates[i, j] = Rational.Zero;
+                rates[i, j] = Rational.Zero;
             }
         }
     }
 
-    public int States => _rates.GetLength(0);
+    public int States => rates.GetLength(0);
 
     public ExactChain Add(int from, int to, Rational rate)
     {
-        _rates[from, to] += rate;
+        rates[from, to] += rate;
         return this;
     }
 
@@ -38,7 +38,7 @@ public sealed class ExactChain
         {
             for (int i = 0; i < n; i++)
             {
-                a[j, i] = i == j ? -ExitRate(i) : _rates[i, j];
+                a[j, i] = i == j ? -ExitRate(i) : rates[i, j];
             }
 
             a[j, n] = Rational.Zero;
@@ -63,7 +63,7 @@ public sealed class ExactChain
         {
             for (int c = 0; c < m; c++)
             {
-                a[r, c] = r == c ? ExitRate(transient[r]) : -_rates[transient[r], transient[c]];
+                a[r, c] = r == c ? ExitRate(transient[r]) : -rates[transient[r], transient[c]];
             }
 
             a[r, m] = Rational.One;
@@ -97,7 +97,7 @@ public sealed class ExactChain
             {
                 for (int c = 0; c < m; c++)
                 {
-                    a[r, c] = r == c ? ExitRate(transient[r]) : -_rates[transient[r], transient[c]];
+                    a[r, c] = r == c ? ExitRate(transient[r]) : -rates[transient[r], transient[c]];
                 }
 
                 a[r, m] = r == col ? Rational.One : Rational.Zero;
@@ -120,14 +120,14 @@ public sealed class ExactChain
         {
             if (j != i)
             {
-                s += _rates[i, j];
+                s += rates[i, j];
             }
         }
 
         return s;
     }
 
-    public Rational Rate(int i, int j) => _rates[i, j];
+    public Rational Rate(int i, int j) => rates[i, j];
 
     private static Rational[] Solve(Rational[,] a, int n)
     {

@@ -1,8 +1,7 @@
-using System.CommandLine;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Bulwark.Api.V1;
-using Bulwark.Cli;
+using Bulwark.Cli.Tests.Cli;
 using Bulwark.Server.Tests.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -59,7 +58,7 @@ public sealed class PeerViewTests
 
         // `bulwark status` shows the stopped member down, and the leader's peer view with it DOWN.
         var endpoints = string.Join(",", cluster.Nodes.ClientUrls);
-        var (code, output, error) = await RunCliAsync("status", "--endpoints", endpoints, "--timeout", "5");
+        var (code, output, error) = await InProcessCli.RunAsync("status", "--endpoints", endpoints, "--timeout", "5");
         Assert.True(code == 1, $"exit {code}: {error}\n{output}");
         var lines = output.Split('\n');
         Assert.Contains(lines, l => Regex.IsMatch(l, $@"^OBSERVER\s+PEER\s+STATE\s+PHI\s+RTT MS\s+SRTT MS\s+SILENT MS\s+REASON$"));
@@ -70,7 +69,7 @@ public sealed class PeerViewTests
         Assert.Contains(lines, l => Regex.IsMatch(l, $@"^{cluster.Name(survivor)}\s+{cluster.Name(stopped)}\s+-\s+-\s+.*not judged: no traffic expected"));
         Assert.Contains("alarms: ", output, StringComparison.Ordinal);
 
-        (code, output, error) = await RunCliAsync("status", "--json", "--endpoints", endpoints, "--timeout", "5");
+        (code, output, error) = await InProcessCli.RunAsync("status", "--json", "--endpoints", endpoints, "--timeout", "5");
         Assert.True(code == 1, $"exit {code}: {error}\n{output}");
         var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
         var leaderRow = Assert.Single(rows, r => r.GetProperty("name").GetString() == cluster.Name(leader));
@@ -107,13 +106,5 @@ public sealed class PeerViewTests
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}; last answer: {response}");
             await Task.Delay(50);
         }
-    }
-
-    internal static async Task<(int Code, string Output, string Error)> RunCliAsync(params string[] args)
-    {
-        using var output = new StringWriter { NewLine = "\n" };
-        using var error = new StringWriter { NewLine = "\n" };
-        var code = await Program.BuildRoot().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
     }
 }

@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Text.Json;
 using Bulwark.Cli;
 using Bulwark.Server.Hosting;
-using Bulwark.Server.Tests.Processes;
+using Bulwark.EndToEnd.Tests.Processes;
 
-namespace Bulwark.Server.Tests.Cli;
+namespace Bulwark.EndToEnd.Tests.Cli;
 
 /// <summary>`bulwark put/get/del/txn/status` run in-process against a real 3-process cluster.</summary>
 [Collection(ProcessCollection.Name)]

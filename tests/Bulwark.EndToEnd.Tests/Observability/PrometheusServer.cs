@@ -5,8 +5,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Bulwark.Server.Hosting;
+using Bulwark.Server.Tests.Observability;
 
-namespace Bulwark.Server.Tests.Observability;
+namespace Bulwark.EndToEnd.Tests.Observability;
 
 /// <summary>A real Prometheus on a free loopback port with its own config and data dir, scraping given targets every second.</summary>
 internal sealed class PrometheusServer : IAsyncDisposable

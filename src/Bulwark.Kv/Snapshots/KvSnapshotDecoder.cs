@@ -3,8 +3,12 @@ using System.IO.Hashing;
 
 namespace Bulwark.Kv.Snapshots;
 
-/// <summary>Buffered reader matching <see cref="SnapshotWriter"/>; hashes what it consumes and verifies the trailer.</summary>
-internal sealed class SnapshotReader
+/// <summary>
+/// Decodes the key-value store's snapshot encoding (what <see cref="KvSnapshotEncoder"/> writes): buffered, hashes
+/// what it consumes and verifies the trailer. Not to be confused with Bulwark.Storage's snapshot files, which carry
+/// these bytes as their opaque data.
+/// </summary>
+internal sealed class KvSnapshotDecoder
 {
     private readonly Stream stream;
     private readonly byte[] buffer = new byte[64 * 1024];
@@ -15,7 +19,7 @@ internal sealed class SnapshotReader
     // Start of the consumed bytes not yet added to the hash.
     private int hashedUpTo;
 
-    public SnapshotReader(Stream stream)
+    public KvSnapshotDecoder(Stream stream)
     {
         this.stream = stream;
     }

@@ -1,7 +1,7 @@
 using Bulwark.Cli.Supervision;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Bulwark.Server.Tests.Supervision;
+namespace Bulwark.Cli.Tests.Supervision;
 
 public sealed class RestartPolicyTests
 {

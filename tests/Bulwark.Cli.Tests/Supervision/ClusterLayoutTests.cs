@@ -1,7 +1,7 @@
 using Bulwark.Cli.Supervision;
 using Bulwark.Server.Configuration;
 
-namespace Bulwark.Server.Tests.Supervision;
+namespace Bulwark.Cli.Tests.Supervision;
 
 public sealed class ClusterLayoutTests
 {

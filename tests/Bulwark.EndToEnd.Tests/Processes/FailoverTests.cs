@@ -5,7 +5,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Xunit.Abstractions;
 
-namespace Bulwark.Server.Tests.Processes;
+namespace Bulwark.EndToEnd.Tests.Processes;
 
 /// <summary>
 /// A real 3-process cluster on loopback: writes through the leader and through a follower, then kill -9 of the leader

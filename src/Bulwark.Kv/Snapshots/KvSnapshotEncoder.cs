@@ -3,15 +3,18 @@ using System.IO.Hashing;
 
 namespace Bulwark.Kv.Snapshots;
 
-/// <summary>Buffered little-endian / varint writer that hashes every byte it writes.</summary>
-internal sealed class SnapshotWriter
+/// <summary>
+/// Encodes the key-value store's snapshot (read back by <see cref="KvSnapshotDecoder"/>): a buffered little-endian /
+/// varint writer that hashes every byte it writes.
+/// </summary>
+internal sealed class KvSnapshotEncoder
 {
     private readonly Stream stream;
     private readonly byte[] buffer = new byte[64 * 1024];
     private readonly XxHash64 hash = new();
     private int position;
 
-    public SnapshotWriter(Stream stream)
+    public KvSnapshotEncoder(Stream stream)
     {
         this.stream = stream;
     }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Bulwark.Bench.Load;
-using Bulwark.Server.Tests.Processes;
+using Bulwark.EndToEnd.Tests.Processes;
 using Xunit.Abstractions;
 
-namespace Bulwark.Server.Tests.Bench;
+namespace Bulwark.EndToEnd.Tests.Bench;
 
 /// <summary>
 /// The load generator (bench/Bulwark.Bench.Load) against a real 3-process Bulwark cluster: it counts operations, sees

@@ -1,10 +1,10 @@
 using Bulwark.Api.Etcdserverpb;
-using Bulwark.Server.Tests.Compatibility;
+using Bulwark.EndToEnd.Tests.Compatibility;
 using Google.Protobuf;
 using Grpc.Core;
 using Xunit.Abstractions;
 
-namespace Bulwark.Server.Tests.Processes;
+namespace Bulwark.EndToEnd.Tests.Processes;
 
 /// <summary>
 /// Real processes with a snapshot every 50 entries: read-only Txns (etcd gRPC clients on every member, and the real

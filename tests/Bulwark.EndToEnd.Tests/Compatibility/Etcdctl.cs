@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Bulwark.Server.Tests.Compatibility;
+namespace Bulwark.EndToEnd.Tests.Compatibility;
 
 /// <summary>Runs the real `etcdctl` (Debian package etcd-client) as a child process with the v3 API.</summary>
 internal static class Etcdctl

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Bulwark.Server.Hosting;
-using Bulwark.Server.Tests.Processes;
-using static Bulwark.Server.Tests.Compatibility.Etcdctl;
+using Bulwark.EndToEnd.Tests.Processes;
+using static Bulwark.EndToEnd.Tests.Compatibility.Etcdctl;
 
-namespace Bulwark.Server.Tests.Compatibility;
+namespace Bulwark.EndToEnd.Tests.Compatibility;
 
 /// <summary>
 /// The stock etcd v3 command-line client (etcdctl 3.4 from Debian's etcd-client) against a real 3-process Bulwark

@@ -3,10 +3,11 @@ using System.Net;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Availability.Estimation;
 using Bulwark.Server.Observability;
-using Bulwark.Server.Tests.Processes;
+using Bulwark.EndToEnd.Tests.Processes;
 using Google.Protobuf;
+using Bulwark.Server.Tests.Observability;
 
-namespace Bulwark.Server.Tests.Observability;
+namespace Bulwark.EndToEnd.Tests.Observability;
 
 /// <summary>
 /// Observability of a real 3-process cluster, before and after its leader is killed: health endpoints, metrics on the

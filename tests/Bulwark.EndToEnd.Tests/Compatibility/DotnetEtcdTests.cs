@@ -1,10 +1,10 @@
-using Bulwark.Server.Tests.Processes;
+using Bulwark.EndToEnd.Tests.Processes;
 using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 
-namespace Bulwark.Server.Tests.Compatibility;
+namespace Bulwark.EndToEnd.Tests.Compatibility;
 
 /// <summary>
 /// The NuGet client dotnet-etcd (its own generated etcd protos, its own channel handling) against a real 3-process

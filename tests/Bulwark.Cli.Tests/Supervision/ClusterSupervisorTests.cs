@@ -1,7 +1,7 @@
 using System.Text;
 using Bulwark.Cli.Supervision;
 
-namespace Bulwark.Server.Tests.Supervision;
+namespace Bulwark.Cli.Tests.Supervision;
 
 /// <summary>Supervises real short-lived shell processes.</summary>
 public sealed class ClusterSupervisorTests

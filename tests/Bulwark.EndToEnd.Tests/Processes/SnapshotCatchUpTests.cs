@@ -2,7 +2,7 @@ using Bulwark.Api.Etcdserverpb;
 using Google.Protobuf;
 using Xunit.Abstractions;
 
-namespace Bulwark.Server.Tests.Processes;
+namespace Bulwark.EndToEnd.Tests.Processes;
 
 /// <summary>
 /// A real 3-process cluster with frequent snapshots and a tiny snapshot chunk: a follower stopped while the leader

@@ -4,16 +4,18 @@ using System.Net.Sockets;
 using System.Text;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Server.Hosting;
+using Bulwark.TestSupport;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Bulwark.Server.Tests.Processes;
+namespace Bulwark.EndToEnd.Tests.Processes;
 
 /// <summary>
 /// A Bulwark cluster of real `dotnet bulwark.dll serve` child processes on free loopback ports, each with its own
 /// temp data dir. A node can be killed with SIGKILL (no clean shutdown) and restarted on the same data dir and ports.
 /// Every child's stdout/stderr is kept so a failing test can show it (<see cref="Logs"/>). Disposing kills every
-/// child and deletes the data.
+/// child and deletes the data. Starting, killing and leader-waiting are <see cref="NodeProcesses"/>', shared with the
+/// benchmark's cluster.
 /// </summary>
 public sealed class ProcessCluster : IAsyncDisposable
 {
@@ -21,10 +23,9 @@ public sealed class ProcessCluster : IAsyncDisposable
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly string root;
-    private readonly Process?[] processes;
+    private readonly NodeProcesses nodes;
     private readonly StringBuilder[] output;
     private readonly int[] generation;
-    private readonly GrpcChannel[] channels;
     private readonly int[] peerPorts;
     private readonly int[] metricsPorts;
     private readonly IReadOnlyList<string> extraArgs;
@@ -40,10 +41,9 @@ public sealed class ProcessCluster : IAsyncDisposable
         metricsPorts = ports[(2 * size)..];
         Names = Enumerable.Range(1, size).Select(i => $"n{i}").ToArray();
         ClientUrls = ClientPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
-        processes = new Process?[size];
+        nodes = new NodeProcesses(Names, ClientUrls, u => GrpcChannel.ForAddress(u));
         output = Enumerable.Range(0, size).Select(_ => new StringBuilder()).ToArray();
         generation = new int[size];
-        channels = ClientUrls.Select(u => GrpcChannel.ForAddress(u)).ToArray();
     }
 
     public IReadOnlyList<string> Names { get; }
@@ -60,7 +60,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>Node <paramref name="i"/>'s data dir.</summary>
     public string DataDir(int i) => Path.Combine(root, Names[i]);
 
-    public int Size => processes.Length;
+    public int Size => nodes.Size;
 
     /// <summary>"http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl and `bulwark --endpoints` take it.</summary>
     public string Endpoints => string.Join(",", ClientUrls);
@@ -90,32 +90,21 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    public bool IsRunning(int i) => processes[i] is { HasExited: false };
+    public bool IsRunning(int i) => nodes.IsRunning(i);
 
-    public IEnumerable<int> Running => Enumerable.Range(0, Size).Where(IsRunning);
+    public IEnumerable<int> Running => nodes.Running;
 
-    public KV.KVClient Kv(int i) => new(channels[i]);
+    public KV.KVClient Kv(int i) => new(nodes.Channel(i));
 
-    public Maintenance.MaintenanceClient Maintenance(int i) => new(channels[i]);
+    public Maintenance.MaintenanceClient Maintenance(int i) => new(nodes.Channel(i));
 
-    public Cluster.ClusterClient Cluster(int i) => new(channels[i]);
+    public Cluster.ClusterClient Cluster(int i) => new(nodes.Channel(i));
 
     /// <summary>Starts node <paramref name="i"/> (again) on its data dir and ports.</summary>
     public void Start(int i)
     {
-        if (IsRunning(i))
-        {
-            throw new InvalidOperationException($"node {Names[i]} is already running");
-        }
-
         var initialCluster = string.Join(",", Enumerable.Range(0, Size).Select(j => $"{Names[j]}=http://127.0.0.1:{peerPorts[j]}"));
-        var info = new ProcessStartInfo(DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo(DotnetHost) { RedirectStandardInput = true };
         foreach (var arg in new[]
         {
             BulwarkDll, "serve",
@@ -134,98 +123,25 @@ public sealed class ProcessCluster : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var gen = ++generation[i];
+        var gen = generation[i] + 1;
         var log = output[i];
-        process.OutputDataReceived += (_, e) => Append(log, gen, "out", e.Data);
-        process.ErrorDataReceived += (_, e) => Append(log, gen, "err", e.Data);
-        process.Exited += (_, _) => Append(log, gen, "exit", "process exited");
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"could not start {DotnetHost} {BulwarkDll}");
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        processes[i] = process;
+        nodes.Start(i, info, (stream, line) => Append(log, gen, stream, line), () => Append(log, gen, "exit", "process exited"));
+        generation[i] = gen;
     }
 
-    /// <summary>Kills node <paramref name="i"/> with SIGKILL: no flush, no goodbye to peers.</summary>
-    public async Task KillAsync(int i)
-    {
-        if (processes[i] is not { } process)
-        {
-            return;
-        }
+    /// <summary>Kills node <paramref name="i"/> (and anything it started) with SIGKILL: no flush, no goodbye to peers.</summary>
+    public Task KillAsync(int i) => nodes.KillAsync(i, Patience);
 
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // already exited
-        }
-
-        using var wait = new CancellationTokenSource(Patience);
-        await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
-        process.Dispose();
-        processes[i] = null;
-    }
-
-    /// <summary>Status of node <paramref name="i"/>, or null when it does not answer.</summary>
-    public async Task<StatusResponse?> TryStatusAsync(int i)
-    {
-        try
-        {
-            return await Maintenance(i).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2)).ConfigureAwait(false);
-        }
-        catch (RpcException)
-        {
-            return null;
-        }
-    }
+    /// <summary>Status of node <paramref name="i"/>, or null when it is not running or does not answer.</summary>
+    public Task<StatusResponse?> TryStatusAsync(int i) => nodes.TryStatusAsync(i);
 
     /// <summary>Waits until every running node (other than <paramref name="notLeader"/>) names the same leader, one of them; returns its index.</summary>
-    public async Task<int> WaitForLeaderAsync(int? notLeader = null)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var statuses = new List<(int Index, StatusResponse Status)>();
-            foreach (var i in Running)
-            {
-                if (await TryStatusAsync(i).ConfigureAwait(false) is { } status)
-                {
-                    statuses.Add((i, status));
-                }
-            }
-
-            var running = Running.Count();
-            if (statuses.Count == running && running > 0)
-            {
-                var leaderId = statuses[0].Status.Leader;
-                var leader = statuses.FirstOrDefault(s => s.Status.Header.MemberId == leaderId);
-                if (leaderId != 0 && statuses.All(s => s.Status.Leader == leaderId) && leader.Status is not null && leader.Index != notLeader)
-                {
-                    return leader.Index;
-                }
-            }
-
-            foreach (var i in Enumerable.Range(0, Size).Where(i => processes[i] is { HasExited: true }))
-            {
-                throw new InvalidOperationException($"node {Names[i]} exited while waiting for a leader.{Environment.NewLine}{Logs()}");
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                var seen = string.Join("; ", statuses.Select(s => $"{Names[s.Index]}: leader {s.Status.Leader:x} term {s.Status.RaftTerm}"));
-                throw new TimeoutException($"no agreed leader after {Patience.TotalSeconds} s ({seen}).{Environment.NewLine}{Logs()}");
-            }
-
-            await Task.Delay(100).ConfigureAwait(false);
-        }
-    }
+    public Task<int> WaitForLeaderAsync(int? notLeader = null) => nodes.WaitForLeaderAsync(
+        Patience,
+        TimeSpan.FromMilliseconds(100),
+        i => new InvalidOperationException($"node {Names[i]} exited while waiting for a leader.{Environment.NewLine}{Logs()}"),
+        seen => new TimeoutException($"no agreed leader after {Patience.TotalSeconds} s ({seen}).{Environment.NewLine}{Logs()}"),
+        notLeader);
 
     /// <summary>Waits until every running node has applied at least <paramref name="index"/> entries.</summary>
     public async Task WaitForAppliedAsync(ulong index)
@@ -277,23 +193,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        for (var i = 0; i < Size; i++)
-        {
-            try
-            {
-                await KillAsync(i).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
-            {
-                // best effort: keep killing the others
-            }
-        }
-
-        foreach (var channel in channels)
-        {
-            channel.Dispose();
-        }
-
+        await nodes.DisposeAsync().ConfigureAwait(false);
         try
         {
             Directory.Delete(root, recursive: true);
@@ -334,13 +234,8 @@ public sealed class ProcessCluster : IAsyncDisposable
         throw new FileNotFoundException($"bulwark.dll not found (looked in src/Bulwark.Cli/bin/{configuration}/net10.0 and {baseDir}); build src/Bulwark.Cli first");
     }
 
-    private static void Append(StringBuilder log, int gen, string stream, string? line)
+    private static void Append(StringBuilder log, int gen, string stream, string line)
     {
-        if (line is null)
-        {
-            return;
-        }
-
         lock (log)
         {
             log.Append('[').Append(gen).Append(' ').Append(stream).Append("] ").AppendLine(line);

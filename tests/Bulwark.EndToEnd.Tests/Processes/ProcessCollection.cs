@@ -1,4 +1,4 @@
-namespace Bulwark.Server.Tests.Processes;
+namespace Bulwark.EndToEnd.Tests.Processes;
 
 /// <summary>
 /// Tests that run real `bulwark serve` processes run one at a time (the machine has few cores) and share one

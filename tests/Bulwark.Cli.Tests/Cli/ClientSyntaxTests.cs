@@ -2,7 +2,7 @@ using Bulwark.Api.Etcdserverpb;
 using Bulwark.Cli.Client;
 using Google.Protobuf;
 
-namespace Bulwark.Server.Tests.Cli;
+namespace Bulwark.Cli.Tests.Cli;
 
 /// <summary>The parsing behind `bulwark txn` and `--endpoints`, without a cluster.</summary>
 public sealed class ClientSyntaxTests

@@ -3,14 +3,13 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Server.Hosting;
-using Bulwark.Server.Tests.Api;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Bulwark.Server.Tests.Cli;
+namespace Bulwark.Cli.Tests.Cli;
 
 /// <summary>
 /// `bulwark status` against a server that speaks only etcd's API (as a real etcd does: bulwark.v1.Node is unimplemented)
@@ -35,7 +34,7 @@ public sealed class StatusForeignServerTests
         app.MapGrpcService<EtcdLikeCluster>();
         await app.StartAsync();
 
-        var (code, output, error) = await PeerViewTests.RunCliAsync("status", "--endpoints", url, "--timeout", "5");
+        var (code, output, error) = await InProcessCli.RunAsync("status", "--endpoints", url, "--timeout", "5");
         Assert.True(code == 1, $"exit {code} (an active alarm must fail the check): {error}\n{output}");
         var lines = output.Split('\n');
         Assert.Matches(@"^etcd-1\s+e7c0\s+\S+\s+leader\s+", lines[1]);
@@ -43,7 +42,7 @@ public sealed class StatusForeignServerTests
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^ALARM\s+MEMBER\s+ID$"));
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^NOSPACE\s+etcd-1\s+e7c0$"));
 
-        (code, output, _) = await PeerViewTests.RunCliAsync("status", "--json", "--endpoints", url, "--timeout", "5");
+        (code, output, _) = await InProcessCli.RunAsync("status", "--json", "--endpoints", url, "--timeout", "5");
         Assert.Equal(1, code);
         var row = Assert.Single(JsonDocument.Parse(output).RootElement.EnumerateArray());
         Assert.Equal("healthy", row.GetProperty("health").GetString());
