@@ -105,6 +105,15 @@ public sealed partial class RaftNode
             {
                 Send(new Message { Type = MessageType.PreVoteResponse, From = Id, To = m.From, Term = term, Reject = true });
             }
+            else if (m.Type == MessageType.Vote)
+            {
+                // Also Raft's "reply false with currentTerm": the candidate learns our term and campaigns above it next.
+                // etcd ignores a stale vote request, counting on the higher-term nodes to campaign themselves; but the
+                // node holding the highest term may be one that cannot (a leader that removed itself) or whose votes go
+                // to a stale member list, and the electable candidates would never learn it (simulator seed 5016160,
+                // pre-vote off: no leader for good after the leader removed itself).
+                Send(new Message { Type = MessageType.VoteResponse, From = Id, To = m.From, Term = term, Reject = true });
+            }
 
             return false;
         }

@@ -211,6 +211,29 @@ public sealed class ElectionTests
     }
 
     [Fact]
+    public void AStaleVoteRequestIsRejectedWithTheHigherTermAndTheCandidateAdoptsIt()
+    {
+        // Raft's Figure 2: "reply false if term < currentTerm". Ignoring it (as etcd does) leaves the candidate unaware of
+        // the higher term when the node holding it cannot campaign itself (simulator seed 5016160).
+        var cluster = new TestCluster(3, With(false, false));
+        cluster[3].Step(new Message { Type = MessageType.Heartbeat, From = 1, To = 3, Term = 7 });
+        cluster.TakeOutput(3);
+        cluster[2].Campaign();
+        var requests = cluster.TakeOutput(2).Where(m => m.Type == MessageType.Vote && m.To == 3).ToList();
+        Assert.Single(requests);
+        Assert.True(requests[0].Term < 7);
+
+        cluster[3].Step(requests[0]);
+        var answer = Assert.Single(cluster.TakeOutput(3), m => m.Type == MessageType.VoteResponse);
+        Assert.True(answer.Reject);
+        Assert.Equal(7UL, answer.Term);
+
+        cluster[2].Step(answer);
+        Assert.Equal(Role.Follower, cluster[2].Status().SoftState.Role);
+        Assert.Equal(7UL, cluster[2].Status().HardState.Term);
+    }
+
+    [Fact]
     public void CandidateBecomesFollowerOnAppendOfItsTerm()
     {
         var cluster = new TestCluster(3, With(false, false));

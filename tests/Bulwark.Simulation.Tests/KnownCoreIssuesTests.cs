@@ -46,4 +46,19 @@ public sealed class KnownCoreIssuesTests
         var result = ClusterSimulation.Run(new SimulationOptions(10790, 5));
         Assert.True(result.Passed, result.Describe());
     }
+
+    /// <summary>
+    /// Seed 5016160, 3 nodes, pre-vote off (found by a 10-minute soak on the production host): node 3, cut off from the
+    /// start, kept campaigning with an empty log and the founding membership, so its vote requests went only to node 2;
+    /// node 2, the leader, removed itself and could no longer campaign, but took node 3's ever higher terms. Nodes 4 and
+    /// 5, electable, campaigned at lower terms; nodes 2 and 3 ignored their stale vote requests, as etcd does, so 4 and 5
+    /// never learned the higher term and never got a third vote (liveness: no leader after 300 ticks). A stale vote
+    /// request is now answered with a rejection carrying the receiver's term (the paper's Figure 2 rule).
+    /// </summary>
+    [Fact]
+    public void ElectableCandidatesLearnTheHigherTermOfNodesThatCannotLead()
+    {
+        var result = ClusterSimulation.Run(new SimulationOptions(5016160, 3));
+        Assert.True(result.Passed, result.Describe());
+    }
 }
