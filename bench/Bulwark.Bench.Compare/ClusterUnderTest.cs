@@ -106,7 +106,7 @@ public abstract class ClusterUnderTest : IAsyncDisposable
         });
     }
 
-    /// <summary>SIGKILL to the node and anything it started: no flush, no goodbye.</summary>
+    /// <summary>SIGKILL to the node process: no flush, no goodbye.</summary>
     public Task KillAsync(int i) => nodes.KillAsync(i, TimeSpan.FromSeconds(30));
 
     public Task<StatusResponse?> TryStatusAsync(int i) => nodes.TryStatusAsync(i);
