@@ -53,7 +53,11 @@ public sealed class KvApiTests
         Assert.False(txn2.Succeeded);
         Assert.Equal("10", txn2.Responses.Single().ResponseRange.Kvs.Single().Value.ToStringUtf8());
 
-        // A read-only txn is answered from a confirmed read point without entering the log.
+        // A read-only txn is answered from a confirmed read point without entering the log. Every member first publishes
+        // its name and client URLs through the log (a loaded machine may delay that past this point, CI run 4 of session
+        // 4): wait for it, so no entry is appended meanwhile except one the txn would have caused.
+        await Hosting.LocalCluster.EventuallyAsync(() => cluster.Nodes.Running.All(i => cluster.Nodes.Node(i).Members.All(m => m.ClientUrls.Count > 0)), "client URLs published");
+        await cluster.Nodes.WaitForConvergenceAsync(leader);
         var before = cluster.Nodes.Node(leader).Status.LastIndex;
         var readOnly = await cluster.Kv(other).TxnAsync(new TxnRequest
         {
