@@ -68,7 +68,14 @@ public sealed class ReadOnlyTxnUnderSnapshotsTests(ITestOutputHelper log)
                 if (i % 150 == 0)
                 {
                     // etcdctl's non-interactive txn: compares, then the success ops, then the failure ops; reads only.
+                    // An election on a loaded machine may refuse a read for a moment ("no leader"): try again then.
                     var txn = await Etcdctl.RunAsync(cluster.Endpoints, "version(\"k\") > \"0\"\n\nget k\n\nget none\n\n", "txn");
+                    for (var attempt = 1; txn.ExitCode != 0 && attempt < 5 && cluster.Running.Count() == cluster.Size; attempt++)
+                    {
+                        await cluster.WaitForLeaderAsync();
+                        txn = await Etcdctl.RunAsync(cluster.Endpoints, "version(\"k\") > \"0\"\n\nget k\n\nget none\n\n", "txn");
+                    }
+
                     Assert.True(txn.ExitCode == 0, txn.ToString());
                     Assert.StartsWith("SUCCESS\n\nk\nv0\n", txn.Stdout, StringComparison.Ordinal);
                 }
