@@ -148,16 +148,7 @@ public sealed class SnapshotTests
     [Fact]
     public void AKeptTailLetsAFollowerJustBehindTheSnapshotCatchUpFromTheLog()
     {
-        var cluster = new TestCluster(3);
-        cluster.Elect(1);
-        cluster.Peers[3].Down = true;
-        var followerLast = cluster[3].Status().LastIndex;
-        for (var i = 0; i < 6; i++)
-        {
-            cluster.Propose(1, $"v{i}");
-        }
-
-        var at = cluster.Peers[1].AppliedIndex;
+        var (cluster, followerLast, at) = LeaderSixEntriesAheadOfADownFollower();
         cluster[1].Compact(at, keepEntries: at - followerLast);
         Assert.Equal(followerLast + 1, cluster[1].Status().FirstIndex);
 
@@ -170,16 +161,7 @@ public sealed class SnapshotTests
     [Fact]
     public void AFollowerBehindTheKeptTailGetsTheNewestSnapshotNotTheCompactionPoint()
     {
-        var cluster = new TestCluster(3);
-        cluster.Elect(1);
-        cluster.Peers[3].Down = true;
-        var followerLast = cluster[3].Status().LastIndex;
-        for (var i = 0; i < 6; i++)
-        {
-            cluster.Propose(1, $"v{i}");
-        }
-
-        var at = cluster.Peers[1].AppliedIndex;
+        var (cluster, followerLast, at) = LeaderSixEntriesAheadOfADownFollower();
         cluster[1].Compact(at, keepEntries: at - followerLast - 1);
         Assert.Equal(followerLast + 2, cluster[1].Status().FirstIndex);
 
@@ -190,6 +172,21 @@ public sealed class SnapshotTests
         Assert.Equal(at, snapshot.Metadata.Index);
         Assert.Equal(cluster[1].Status().HardState.Term, snapshot.Metadata.Term);
         Assert.Equal(ClusterConfig.Of(1, 2, 3), snapshot.Metadata.Config);
+    }
+
+    /// <summary>Node 1 leads and applied six entries node 3 (down) has not: the index node 3 ends at, and node 1's applied index.</summary>
+    private static (TestCluster Cluster, ulong FollowerLast, ulong LeaderApplied) LeaderSixEntriesAheadOfADownFollower()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Peers[3].Down = true;
+        var followerLast = cluster[3].Status().LastIndex;
+        for (var i = 0; i < 6; i++)
+        {
+            cluster.Propose(1, $"v{i}");
+        }
+
+        return (cluster, followerLast, cluster.Peers[1].AppliedIndex);
     }
 
     [Fact]

@@ -52,7 +52,10 @@ public sealed class SnapshotCatchUpTests
                 }
                 catch (NodeException)
                 {
-                    await Task.Delay(20);
+                    // Refused (no leader yet, a leader change): write again once a leader is there, not on a timer.
+                    await LocalCluster.EventuallyAsync(
+                        () => stopWriting.IsCancellationRequested || cluster.Running.Any(i => cluster.Node(i).Status.IsLeader),
+                        "a leader to write through");
                 }
             }
         })).ToList();
