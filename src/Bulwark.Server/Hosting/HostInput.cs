@@ -1,3 +1,5 @@
+using Bulwark.Consensus;
+
 namespace Bulwark.Server.Hosting;
 
 /// <summary>What the node loop reads from its input channel (peer messages come from the transport's own queue).</summary>
@@ -18,6 +20,9 @@ internal abstract record HostInput
 
     /// <summary>The connection to the peer closed or was refused (its process likely died).</summary>
     public sealed record PeerConnectionLost(ulong PeerId) : HostInput;
+
+    /// <summary>A client request this member forwarded to its leader was dropped unsent by the transport.</summary>
+    public sealed record RequestUndelivered(Message Message) : HostInput;
 
     public sealed record Campaign : HostInput;
 

@@ -246,6 +246,7 @@ public sealed class NodeHost : IAsyncDisposable
         transport.SnapshotSendFailed += id => Post(new HostInput.SnapshotFailed(id));
         transport.MessageQueued += OnPeerMessageQueued;
         transport.PeerConnectionLost += id => Post(new HostInput.PeerConnectionLost(id));
+        transport.RequestUndelivered += message => Post(new HostInput.RequestUndelivered(message));
         transport.Start();
         // A thread of its own rather than a pool thread: the loop blocks in fdatasync, which would take one of the pool's
         // few workers (two on a 2-core machine) from Kestrel and the apply worker; and a wake-up goes straight to it
@@ -411,6 +412,9 @@ public sealed class NodeHost : IAsyncDisposable
                 break;
             case HostInput.PeerConnectionLost lost:
                 processor.ReportConnectionLost(lost.PeerId);
+                break;
+            case HostInput.RequestUndelivered undelivered:
+                processor.FailUndeliveredRequest(undelivered.Message);
                 break;
             case HostInput.Campaign:
                 processor.Campaign();

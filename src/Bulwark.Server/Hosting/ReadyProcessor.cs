@@ -267,6 +267,59 @@ public sealed class ReadyProcessor : IDisposable
         }
     }
 
+    /// <summary>
+    /// A client request this follower forwarded to its leader was dropped by the transport before a byte of it was
+    /// sent (the leader was unreachable: typically its process just died and this follower has not yet confirmed the
+    /// loss). No member appended or answered it, so its caller is failed now with a retryable "no leader" instead of
+    /// waiting out the request timeout; a client then tries another member. Requests of other members (a leader
+    /// forwards nothing) and entries that are not our commands are ignored.
+    /// </summary>
+    public void FailUndeliveredRequest(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.From != options.NodeId)
+        {
+            return;
+        }
+
+        switch (message.Type)
+        {
+            case MessageType.Propose:
+                foreach (var entry in message.Entries)
+                {
+                    if (entry.Type == EntryType.Normal && TryReadRequestId(entry.Data, out var requestId))
+                    {
+                        pending.FailProposal(requestId, ServerErrors.NoLeader());
+                    }
+                }
+
+                break;
+            case MessageType.ReadIndex when message.Context.Length == sizeof(ulong):
+                pending.FailRead(BinaryPrimitives.ReadUInt64LittleEndian(message.Context.Span), ServerErrors.NoLeader());
+                break;
+        }
+    }
+
+    private bool TryReadRequestId(ReadOnlyMemory<byte> data, out ulong requestId)
+    {
+        requestId = 0;
+        try
+        {
+            var command = Bulwark.Api.RaftCmd.RaftCommand.Parser.ParseFrom(data.Span);
+            if (command.Header?.OriginMemberId != options.NodeId)
+            {
+                return false;
+            }
+
+            requestId = command.RequestId;
+            return requestId != 0;
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Asks for a linearizable read point; its caller waits in <see cref="PendingRequests"/> under <paramref name="readId"/>.</summary>
     /// <remarks>Fails at once with DiskBlocked while writes are held.</remarks>
     public void ReadIndex(ulong readId)

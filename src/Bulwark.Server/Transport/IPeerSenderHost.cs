@@ -22,6 +22,9 @@ internal interface IPeerSenderHost
     /// <summary>An established connection to the peer closed, or a dial was refused: the peer's process likely died.</summary>
     void OnConnectionLost(ulong peerId);
 
+    /// <summary>A forwarded client request (Propose or ReadIndex) was dropped before any byte of it was sent.</summary>
+    void OnRequestUndelivered(Message message);
+
     void OnSnapshotFailed(ulong peerId, Message message, string reason);
 
     void OnHandshakeRejected(ulong peerId, string reason);

@@ -23,6 +23,9 @@ internal sealed class PeerSender : IAsyncDisposable
     private ulong nextTransferId;
     private volatile bool connected;
 
+    /// <summary>The last dial failed and the loop is waiting to redial: the peer is unreachable right now.</summary>
+    private volatile bool backingOff;
+
     public PeerSender(IPeerSenderHost host, ulong peerId, string address)
     {
         this.host = host;
@@ -53,6 +56,14 @@ internal sealed class PeerSender : IAsyncDisposable
     /// <summary>Queues a message without ever waiting. False when the queue is full (the message is dropped and counted).</summary>
     public bool TryEnqueue(Message message)
     {
+        if (backingOff && IsClientRequest(message))
+        {
+            // The peer refused or timed out our last dial: a client request would only wait in the queue until the
+            // next dial fails. Dropping it now lets its caller hear at once that it was never delivered.
+            Drop(message, "peer unreachable");
+            return false;
+        }
+
         if (queue.Writer.TryWrite(message))
         {
             return true;
@@ -109,6 +120,7 @@ internal sealed class PeerSender : IAsyncDisposable
             {
                 var delay = backoff.Next();
                 TransportLog.DialFailed(host.Logger, PeerId, Address.ToString(), failure ?? "unknown", (long)delay.TotalMilliseconds);
+                backingOff = true;
                 host.OnUnreachable(PeerId);
                 DropQueued("peer unreachable");
                 FailSnapshots("peer unreachable");
@@ -125,6 +137,7 @@ internal sealed class PeerSender : IAsyncDisposable
             }
 
             backoff.Reset();
+            backingOff = false;
             if (everConnected)
             {
                 counters.AddReconnect();
@@ -388,7 +401,16 @@ internal sealed class PeerSender : IAsyncDisposable
             // Heartbeats to a dead peer would flood the log; their drops show in the counters.
             TransportLog.MessageDropped(host.Logger, message.Type.ToString(), PeerId, reason);
         }
+
+        if (IsClientRequest(message))
+        {
+            // Dropped before any byte of it was written: certainly never delivered.
+            host.OnRequestUndelivered(message);
+        }
     }
+
+    /// <summary>A client's request a follower forwards to its leader (a proposal or a read-index request).</summary>
+    private static bool IsClientRequest(Message message) => message.Type is MessageType.Propose or MessageType.ReadIndex;
 
     private void SnapshotFailed(Message message, string reason)
     {

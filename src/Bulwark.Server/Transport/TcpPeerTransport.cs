@@ -72,6 +72,12 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     /// </summary>
     public event Action<ulong>? PeerConnectionLost;
 
+    /// <summary>
+    /// Raised when a client request this member forwarded (Propose or ReadIndex) was dropped without a byte of it sent
+    /// (the peer was unreachable or its queue full): it certainly never arrived, so the host can fail its caller at once.
+    /// </summary>
+    public event Action<Message>? RequestUndelivered;
+
     /// <summary>Raised when a snapshot could not be delivered: the host calls RaftNode.ReportSnapshotFailure.</summary>
     public event Action<ulong>? SnapshotSendFailed;
 
@@ -183,6 +189,11 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
             RaiseSafely(() => SnapshotSendFailed?.Invoke(message.To));
         }
 
+        if (message.Type is MessageType.Propose or MessageType.ReadIndex)
+        {
+            RaiseSafely(() => RequestUndelivered?.Invoke(message));
+        }
+
         return false;
     }
 
@@ -253,6 +264,8 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     void IPeerSenderHost.OnUnreachable(ulong peerId) => RaiseSafely(() => PeerUnreachable?.Invoke(peerId));
 
     void IPeerSenderHost.OnConnectionLost(ulong peerId) => RaiseSafely(() => PeerConnectionLost?.Invoke(peerId));
+
+    void IPeerSenderHost.OnRequestUndelivered(Message message) => RaiseSafely(() => RequestUndelivered?.Invoke(message));
 
     void IPeerSenderHost.OnSnapshotFailed(ulong peerId, Message message, string reason) => RaiseSafely(() => SnapshotSendFailed?.Invoke(peerId));
 
