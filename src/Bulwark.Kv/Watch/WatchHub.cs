@@ -1,0 +1,378 @@
+using Bulwark.Api.Mvccpb;
+using Bulwark.Kv.Index;
+using Google.Protobuf;
+
+namespace Bulwark.Kv.Watch;
+
+/// <summary>
+/// Hands the store's changes to watchers, as etcd's watchable store does. A watcher is <em>synced</em> when it has been
+/// given everything up to the last published revision: the applier's <see cref="Publish"/> queues each new revision's
+/// matching events to it directly. A watcher that starts in the past, or whose consumer fell behind (its queue full),
+/// is <em>unsynced</em>: <see cref="SyncOnce"/> reads its missing revisions from the store's history in bounded steps
+/// and queues them while the consumer makes room, then joins it to the synced set. So a slow watcher never blocks the
+/// applier or other watchers, holds at most its queue in memory, and still receives every event exactly once, in
+/// revision order; if the history it needs is compacted meanwhile it gets a compaction notice and ends.
+/// </summary>
+/// <remarks>
+/// No gap and no duplicate at the seam between history and live events: the hub's lock orders every
+/// <see cref="Publish"/> against every history read, and a revision is published only after the store holds it. So a
+/// history read that already saw revision R moves the watcher's next revision past R, and the later publish of R is
+/// skipped for it; a read that did not see R leaves the watcher's next revision at R, and the publish delivers it.
+/// <see cref="Publish"/> must therefore be called after the store applied the revision and never while holding the
+/// store's lock (history reads take the store's lock under the hub's lock).
+/// </remarks>
+public sealed class WatchHub
+{
+    /// <summary>Events a watcher's queue holds before the watcher falls back to catching up from history.</summary>
+    public const int DefaultQueueEvents = 1024;
+
+    /// <summary>Revisions read from history per watcher per sync step, so one step never holds the hub for long.</summary>
+    public const int DefaultRevisionsPerStep = 512;
+
+    private readonly Lock gate = new();
+    private readonly IWatchStore store;
+    private readonly int queueEvents;
+    private readonly int revisionsPerStep;
+    private readonly Dictionary<long, Watcher> watchers = [];
+    private readonly Dictionary<ByteString, List<Watcher>> syncedKeys = [];
+    private readonly List<Watcher> syncedRanges = [];
+    private readonly List<Watcher> unsynced = [];
+    private long nextId = 1;
+    private TaskCompletionSource syncWork = NewSignal();
+
+    public WatchHub(IWatchStore store, int queueEvents = DefaultQueueEvents, int revisionsPerStep = DefaultRevisionsPerStep)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentOutOfRangeException.ThrowIfLessThan(queueEvents, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(revisionsPerStep, 1);
+        this.store = store;
+        this.queueEvents = queueEvents;
+        this.revisionsPerStep = revisionsPerStep;
+    }
+
+    /// <summary>Watchers registered and not canceled.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (gate)
+            {
+                return watchers.Count;
+            }
+        }
+    }
+
+    /// <summary>Watchers catching up from history (etcd's slow watchers).</summary>
+    public int UnsyncedCount
+    {
+        get
+        {
+            lock (gate)
+            {
+                return unsynced.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Registers a watcher. With <see cref="WatchOptions.StartRevision"/> 0 it sees changes after the store's current
+    /// revision; a start revision in the past replays history first; one in the future waits for it. Returns the
+    /// watcher and the store revision at registration (the create response's header revision).
+    /// </summary>
+    /// <param name="id">A client-chosen id, or null for the next free one.</param>
+    /// <exception cref="ArgumentException">The key is empty or the id is in use.</exception>
+    public (Watcher Watcher, long Revision) Register(WatchOptions options, long? id = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Key.IsEmpty)
+        {
+            throw new ArgumentException("a watch needs a key", nameof(options));
+        }
+
+        lock (gate)
+        {
+            long chosen = id ?? NextFreeId();
+            if (watchers.ContainsKey(chosen))
+            {
+                throw new ArgumentException($"watch id {chosen} is already in use", nameof(id));
+            }
+
+            long current = store.Read(static s => s.Revision);
+            long first = options.StartRevision > 0 ? options.StartRevision : current + 1;
+            var watcher = new Watcher(this, chosen, options, queueEvents, first);
+            watchers.Add(chosen, watcher);
+            if (first > current)
+            {
+                JoinSynced(watcher);
+            }
+            else
+            {
+                unsynced.Add(watcher);
+                SignalSyncWork();
+            }
+
+            return (watcher, current);
+        }
+    }
+
+    /// <summary>Removes a watcher; its consumer's read ends once the queue is drained. False if it was not registered.</summary>
+    public bool Cancel(long id)
+    {
+        Watcher? watcher;
+        lock (gate)
+        {
+            if (!watchers.Remove(id, out watcher))
+            {
+                return false;
+            }
+
+            Detach(watcher);
+        }
+
+        watcher.Close();
+        return true;
+    }
+
+    /// <summary>
+    /// Queues the events of one applied revision to the synced watchers they match. A watcher without room is moved to
+    /// the unsynced set at this revision and catches up from history later. Call after the store applied
+    /// <paramref name="revision"/>, outside the store's lock, in revision order.
+    /// </summary>
+    public void Publish(long revision, IReadOnlyList<Event> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        lock (gate)
+        {
+            if (events.Count == 0)
+            {
+                return;
+            }
+
+            Dictionary<Watcher, List<Event>>? matched = null;
+            foreach (var ev in events)
+            {
+                if (syncedKeys.TryGetValue(ev.Kv.Key, out var byKey))
+                {
+                    foreach (var w in byKey)
+                    {
+                        Collect(ref matched, w, ev);
+                    }
+                }
+
+                foreach (var w in syncedRanges)
+                {
+                    Collect(ref matched, w, ev);
+                }
+            }
+
+            if (matched is null)
+            {
+                return;
+            }
+
+            foreach (var (watcher, list) in matched)
+            {
+                if (revision < watcher.NextRevision)
+                {
+                    continue; // a history read already delivered this revision
+                }
+
+                if (watcher.HasRoomFor(list.Count))
+                {
+                    watcher.Enqueue(new WatchDelivery(revision, list));
+                    watcher.NextRevision = revision + 1;
+                }
+                else
+                {
+                    // The consumer is behind: hold nothing more for it; it re-reads this revision from history.
+                    Detach(watcher);
+                    watcher.NextRevision = revision;
+                    unsynced.Add(watcher);
+                    SignalSyncWork();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The store was replaced by a snapshot: every watcher catches up from the new store's history (or learns that it
+    /// was compacted).
+    /// </summary>
+    public void StoreReplaced()
+    {
+        lock (gate)
+        {
+            foreach (var watcher in watchers.Values)
+            {
+                if (watcher.Synced)
+                {
+                    Detach(watcher);
+                    unsynced.Add(watcher);
+                }
+            }
+
+            SignalSyncWork();
+        }
+    }
+
+    /// <summary>
+    /// One catch-up step over the unsynced watchers whose consumers have room: each gets up to the hub's step of
+    /// revisions from history. Returns true when some unsynced watcher has room and history still to read (call
+    /// again), false when the rest wait on their consumers or none is left.
+    /// </summary>
+    public bool SyncOnce()
+    {
+        lock (gate)
+        {
+            bool more = false;
+            foreach (var watcher in unsynced.ToArray())
+            {
+                if (!watcher.HasRoomFor(1))
+                {
+                    continue;
+                }
+
+                more |= CatchUp(watcher);
+            }
+
+            return more;
+        }
+    }
+
+    /// <summary>Completes when there may be catch-up work: a watcher became unsynced or a catching-up consumer made room.</summary>
+    /// <remarks>Take the task before calling <see cref="SyncOnce"/>, so that a signal raised during the step is not missed.</remarks>
+    public Task SyncWorkAsync(CancellationToken cancel) => Volatile.Read(ref syncWork).Task.WaitAsync(cancel);
+
+    internal void SignalSyncWork() => Interlocked.Exchange(ref syncWork, NewSignal()).TrySetResult();
+
+    /// <returns>True when the watcher still has history to read and room to take it.</returns>
+    private bool CatchUp(Watcher watcher)
+    {
+        long from = watcher.NextRevision;
+        var (current, storeRevision, compacted, events) = store.Read(s =>
+        {
+            if (from <= s.CompactRevision)
+            {
+                return (s.Revision, s.Revision, s.CompactRevision, (List<Event>?)null);
+            }
+
+            long to = Math.Min(s.Revision, from + revisionsPerStep - 1);
+            var read = from <= to ? s.ReadEvents(watcher.Options.Key, watcher.Options.RangeEnd, from, to) : [];
+            return (to, s.Revision, 0L, read);
+        });
+
+        if (events is null)
+        {
+            watchers.Remove(watcher.Id);
+            unsynced.Remove(watcher);
+            watcher.Enqueue(new WatchDelivery(current, [], compacted), close: true);
+            return false;
+        }
+
+        int i = 0;
+        while (i < events.Count)
+        {
+            long revision = events[i].Kv.ModRevision;
+            var batch = new List<Event>();
+            for (; i < events.Count && events[i].Kv.ModRevision == revision; i++)
+            {
+                if (watcher.Matches(events[i]))
+                {
+                    batch.Add(watcher.Shape(events[i]));
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                if (!watcher.HasRoomFor(batch.Count))
+                {
+                    watcher.NextRevision = revision;
+                    return false;
+                }
+
+                watcher.Enqueue(new WatchDelivery(revision, batch));
+            }
+
+            watcher.NextRevision = revision + 1;
+        }
+
+        watcher.NextRevision = Math.Max(watcher.NextRevision, current + 1);
+        if (current >= storeRevision)
+        {
+            unsynced.Remove(watcher);
+            JoinSynced(watcher);
+            return false;
+        }
+
+        return watcher.HasRoomFor(1);
+    }
+
+    private static void Collect(ref Dictionary<Watcher, List<Event>>? matched, Watcher watcher, Event ev)
+    {
+        if (!watcher.Matches(ev))
+        {
+            return;
+        }
+
+        matched ??= [];
+        if (!matched.TryGetValue(watcher, out var list))
+        {
+            matched[watcher] = list = [];
+        }
+
+        list.Add(watcher.Shape(ev));
+    }
+
+    private void JoinSynced(Watcher watcher)
+    {
+        watcher.Synced = true;
+        if (KeyRange.IsSingleKey(watcher.Options.RangeEnd))
+        {
+            if (!syncedKeys.TryGetValue(watcher.Options.Key, out var list))
+            {
+                syncedKeys[watcher.Options.Key] = list = [];
+            }
+
+            list.Add(watcher);
+        }
+        else
+        {
+            syncedRanges.Add(watcher);
+        }
+    }
+
+    private void Detach(Watcher watcher)
+    {
+        if (watcher.Synced)
+        {
+            watcher.Synced = false;
+            if (KeyRange.IsSingleKey(watcher.Options.RangeEnd))
+            {
+                if (syncedKeys.TryGetValue(watcher.Options.Key, out var list) && list.Remove(watcher) && list.Count == 0)
+                {
+                    syncedKeys.Remove(watcher.Options.Key);
+                }
+            }
+            else
+            {
+                syncedRanges.Remove(watcher);
+            }
+        }
+        else
+        {
+            unsynced.Remove(watcher);
+        }
+    }
+
+    private long NextFreeId()
+    {
+        while (watchers.ContainsKey(nextId))
+        {
+            nextId++;
+        }
+
+        return nextId++;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
