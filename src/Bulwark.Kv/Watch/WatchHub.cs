@@ -38,6 +38,7 @@ public sealed class WatchHub
     private readonly List<Watcher> syncedRanges = [];
     private readonly List<Watcher> unsynced = [];
     private long nextId = 1;
+    private long publishedRevision;
     private TaskCompletionSource syncWork = NewSignal();
 
     public WatchHub(IWatchStore store, int queueEvents = DefaultQueueEvents, int revisionsPerStep = DefaultRevisionsPerStep)
@@ -48,6 +49,7 @@ public sealed class WatchHub
         this.store = store;
         this.queueEvents = queueEvents;
         this.revisionsPerStep = revisionsPerStep;
+        publishedRevision = store.Read(static s => s.Revision); // what the store held before the hub existed counts as published
     }
 
     /// <summary>Watchers registered and not canceled.</summary>
@@ -77,11 +79,11 @@ public sealed class WatchHub
     /// <summary>
     /// Registers a watcher. With <see cref="WatchOptions.StartRevision"/> 0 it sees changes after the store's current
     /// revision; a start revision in the past replays history first; one in the future waits for it. Returns the
-    /// watcher and the store revision at registration (the create response's header revision).
+    /// watcher and the store revision at registration (the create response's header revision). The watcher's
+    /// <see cref="Watcher.Id"/> is the hub's own; the ids a client sees belong to its stream (etcd scopes them so).
     /// </summary>
-    /// <param name="id">A client-chosen id, or null for the next free one.</param>
-    /// <exception cref="ArgumentException">The key is empty or the id is in use.</exception>
-    public (Watcher Watcher, long Revision) Register(WatchOptions options, long? id = null)
+    /// <exception cref="ArgumentException">The key is empty.</exception>
+    public (Watcher Watcher, long Revision) Register(WatchOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Key.IsEmpty)
@@ -91,12 +93,7 @@ public sealed class WatchHub
 
         lock (gate)
         {
-            long chosen = id ?? NextFreeId();
-            if (watchers.ContainsKey(chosen))
-            {
-                throw new ArgumentException($"watch id {chosen} is already in use", nameof(id));
-            }
-
+            long chosen = nextId++;
             long current = store.Read(static s => s.Revision);
             long first = options.StartRevision > 0 ? options.StartRevision : current + 1;
             var watcher = new Watcher(this, chosen, options, queueEvents, first);
@@ -143,7 +140,8 @@ public sealed class WatchHub
         ArgumentNullException.ThrowIfNull(events);
         lock (gate)
         {
-            if (events.Count == 0)
+            publishedRevision = Math.Max(publishedRevision, revision);
+            if (events.Count == 0 || watchers.Count == 0)
             {
                 return;
             }
@@ -202,6 +200,7 @@ public sealed class WatchHub
     {
         lock (gate)
         {
+            publishedRevision = store.Read(static s => s.Revision);
             foreach (var watcher in watchers.Values)
             {
                 if (watcher.Synced)
@@ -212,6 +211,28 @@ public sealed class WatchHub
             }
 
             SignalSyncWork();
+        }
+    }
+
+    /// <summary>
+    /// The revision a progress notification may report to the consumer of <paramref name="group"/>: the last published
+    /// revision, when every watcher in the group has been handed everything up to it (synced, nothing queued); null
+    /// while any of them still has something to receive. The caller must also have sent all it took from the queues.
+    /// </summary>
+    public long? ProgressRevision(IEnumerable<Watcher> group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        lock (gate)
+        {
+            foreach (var watcher in group)
+            {
+                if (!watcher.IsIdle && !watcher.IsClosed)
+                {
+                    return null;
+                }
+            }
+
+            return publishedRevision;
         }
     }
 
@@ -362,16 +383,6 @@ public sealed class WatchHub
         {
             unsynced.Remove(watcher);
         }
-    }
-
-    private long NextFreeId()
-    {
-        while (watchers.ContainsKey(nextId))
-        {
-            nextId++;
-        }
-
-        return nextId++;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -276,21 +276,40 @@ public sealed class WatchHubTests
     }
 
     [Fact]
-    public async Task Cancel_ends_the_consumer_after_what_was_queued_and_ids_are_unique()
+    public async Task Cancel_ends_the_consumer_after_what_was_queued()
     {
         var (store, hub) = NewHub();
-        var (watcher, _) = hub.Register(new WatchOptions(B("k"), ByteString.Empty, 0), id: 7);
-        Assert.Throws<ArgumentException>(() => hub.Register(new WatchOptions(B("x"), ByteString.Empty, 0), id: 7));
+        var (watcher, _) = hub.Register(new WatchOptions(B("k"), ByteString.Empty, 0));
         var (next, _) = hub.Register(new WatchOptions(B("x"), ByteString.Empty, 0));
-        Assert.NotEqual(7, next.Id);
+        Assert.NotEqual(watcher.Id, next.Id);
         Put(store, "k", "1");
 
-        Assert.True(hub.Cancel(7));
-        Assert.False(hub.Cancel(7));
+        Assert.True(hub.Cancel(watcher.Id));
+        Assert.False(hub.Cancel(watcher.Id));
         Put(store, "k", "2");
         using var deadline = new CancellationTokenSource(Deadline);
         Assert.Equal(2, (await watcher.ReadAsync(deadline.Token))!.Revision);
         Assert.Null(await watcher.ReadAsync(deadline.Token));
+    }
+
+    [Fact]
+    public void Progress_is_reported_only_when_every_watcher_of_the_group_has_everything()
+    {
+        var (store, hub) = NewHub();
+        var (a, _) = hub.Register(new WatchOptions(B("a"), ByteString.Empty, 0));
+        var (b, _) = hub.Register(new WatchOptions(B("b"), ByteString.Empty, 0));
+        Put(store, "a", "1");
+        long last = Put(store, "x", "1");
+        Assert.Null(hub.ProgressRevision([a, b]));
+        Assert.Equal(last, hub.ProgressRevision([b]));
+        Drain(a);
+        Assert.Equal(last, hub.ProgressRevision([a, b]));
+
+        var (past, _) = hub.Register(new WatchOptions(B("a"), ByteString.Empty, 1));
+        Assert.Null(hub.ProgressRevision([past]));
+        SyncAll(hub);
+        Drain(past);
+        Assert.Equal(last, hub.ProgressRevision([past]));
     }
 
     [Fact]
