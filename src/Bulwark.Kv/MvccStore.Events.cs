@@ -15,7 +15,8 @@ public sealed partial class MvccStore
     /// key existed before the event.
     /// </summary>
     /// <exception cref="KvException">
-    /// <paramref name="fromRevision"/> is at or below the compact revision (history is gone), or
+    /// <paramref name="fromRevision"/> is below the compact revision (history is gone; etcd's watch rule: events at the
+    /// compact revision itself are still served, as the state at that revision is kept), or
     /// <paramref name="toRevision"/> is beyond the current revision.
     /// </exception>
     public List<Event> ReadEvents(ByteString key, ByteString rangeEnd, long fromRevision, long toRevision)
@@ -28,7 +29,7 @@ public sealed partial class MvccStore
             throw KvErrors.EmptyKey();
         }
 
-        if (fromRevision <= compactRevision)
+        if (fromRevision < compactRevision)
         {
             throw KvErrors.Compacted();
         }

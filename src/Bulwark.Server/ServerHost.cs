@@ -42,6 +42,7 @@ public static class ServerHost
             }
         });
         builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(_ => new Api.Watches.WatchSyncLoop(node.Watches));
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = node.Options.Limits.MaxRequestBytes + GrpcOverheadBytes;
@@ -54,6 +55,7 @@ public static class ServerHost
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();
+        app.MapGrpcService<Api.Watches.WatchService>();
         app.MapGrpcService<NodeService>(); // bulwark.v1.Node: the peer view behind `bulwark status`
         return app;
     }

@@ -35,7 +35,9 @@ public sealed class EventReplayTests
         s.Put("a", "1");
         s.Put("a", "2");
         s.Compact(new CompactionRequest { Revision = 2 });
-        Assert.Equal(KvErrors.CompactedMessage, Assert.Throws<KvException>(() => s.ReadEvents(B("a"), AllFrom, 2, 3)).Message);
+        Assert.Equal(KvErrors.CompactedMessage, Assert.Throws<KvException>(() => s.ReadEvents(B("a"), AllFrom, 1, 3)).Message);
+        // As etcd's watch: from the compact revision itself is served (etcdctl watch --rev=C after compaction C).
+        Assert.Equal([2L, 3L], s.ReadEvents(B("a"), AllFrom, 2, 3).Select(e => e.Kv.ModRevision));
         Assert.Equal(KvErrors.FutureRevisionMessage, Assert.Throws<KvException>(() => s.ReadEvents(B("a"), AllFrom, 3, 4)).Message);
         var after = s.ReadEvents(B("a"), AllFrom, 3, 3);
         Assert.Equal("1", S(Assert.Single(after).PrevKv.Value)); // the state kept at the compact revision is still the prev

@@ -10,4 +10,18 @@ namespace Bulwark.Kv.Watch;
 public sealed record WatchDelivery(long Revision, IReadOnlyList<Event> Events, long CompactRevision = 0)
 {
     public bool IsCompacted => CompactRevision > 0;
+
+    /// <summary>Encoded size of the events, counted against the watcher's queue limit.</summary>
+    internal long Bytes { get; init; }
+
+    internal static WatchDelivery Of(long revision, List<Event> events)
+    {
+        long bytes = 0;
+        foreach (var ev in events)
+        {
+            bytes += ev.CalculateSize();
+        }
+
+        return new WatchDelivery(revision, events) { Bytes = bytes };
+    }
 }

@@ -26,12 +26,16 @@ public sealed class WatchHub
     /// <summary>Events a watcher's queue holds before the watcher falls back to catching up from history.</summary>
     public const int DefaultQueueEvents = 1024;
 
+    /// <summary>Encoded bytes of events a watcher's queue holds before the watcher falls back to catching up from history.</summary>
+    public const long DefaultQueueBytes = 1024 * 1024;
+
     /// <summary>Revisions read from history per watcher per sync step, so one step never holds the hub for long.</summary>
     public const int DefaultRevisionsPerStep = 512;
 
     private readonly Lock gate = new();
     private readonly IWatchStore store;
     private readonly int queueEvents;
+    private readonly long queueBytes;
     private readonly int revisionsPerStep;
     private readonly Dictionary<long, Watcher> watchers = [];
     private readonly Dictionary<ByteString, List<Watcher>> syncedKeys = [];
@@ -41,10 +45,12 @@ public sealed class WatchHub
     private long publishedRevision;
     private TaskCompletionSource syncWork = NewSignal();
 
-    public WatchHub(IWatchStore store, int queueEvents = DefaultQueueEvents, int revisionsPerStep = DefaultRevisionsPerStep)
+    public WatchHub(IWatchStore store, int queueEvents = DefaultQueueEvents, int revisionsPerStep = DefaultRevisionsPerStep, long queueBytes = DefaultQueueBytes)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueEvents, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(queueBytes, 1);
+        this.queueBytes = queueBytes;
         ArgumentOutOfRangeException.ThrowIfLessThan(revisionsPerStep, 1);
         this.store = store;
         this.queueEvents = queueEvents;
@@ -96,7 +102,7 @@ public sealed class WatchHub
             long chosen = nextId++;
             long current = store.Read(static s => s.Revision);
             long first = options.StartRevision > 0 ? options.StartRevision : current + 1;
-            var watcher = new Watcher(this, chosen, options, queueEvents, first);
+            var watcher = new Watcher(this, chosen, options, queueEvents, queueBytes, first);
             watchers.Add(chosen, watcher);
             if (first > current)
             {
@@ -175,9 +181,10 @@ public sealed class WatchHub
                     continue; // a history read already delivered this revision
                 }
 
-                if (watcher.HasRoomFor(list.Count))
+                var delivery = WatchDelivery.Of(revision, list);
+                if (watcher.HasRoomFor(list.Count, delivery.Bytes))
                 {
-                    watcher.Enqueue(new WatchDelivery(revision, list));
+                    watcher.Enqueue(delivery);
                     watcher.NextRevision = revision + 1;
                 }
                 else
@@ -248,7 +255,7 @@ public sealed class WatchHub
             bool more = false;
             foreach (var watcher in unsynced.ToArray())
             {
-                if (!watcher.HasRoomFor(1))
+                if (!watcher.HasRoomFor(1, 0))
                 {
                     continue;
                 }
@@ -272,7 +279,7 @@ public sealed class WatchHub
         long from = watcher.NextRevision;
         var (current, storeRevision, compacted, events) = store.Read(s =>
         {
-            if (from <= s.CompactRevision)
+            if (from < s.CompactRevision)
             {
                 return (s.Revision, s.Revision, s.CompactRevision, (List<Event>?)null);
             }
@@ -305,13 +312,14 @@ public sealed class WatchHub
 
             if (batch.Count > 0)
             {
-                if (!watcher.HasRoomFor(batch.Count))
+                var delivery = WatchDelivery.Of(revision, batch);
+                if (!watcher.HasRoomFor(batch.Count, delivery.Bytes))
                 {
                     watcher.NextRevision = revision;
                     return false;
                 }
 
-                watcher.Enqueue(new WatchDelivery(revision, batch));
+                watcher.Enqueue(delivery);
             }
 
             watcher.NextRevision = revision + 1;
@@ -325,7 +333,7 @@ public sealed class WatchHub
             return false;
         }
 
-        return watcher.HasRoomFor(1);
+        return watcher.HasRoomFor(1, 0);
     }
 
     private static void Collect(ref Dictionary<Watcher, List<Event>>? matched, Watcher watcher, Event ev)

@@ -6,23 +6,26 @@ namespace Bulwark.Kv.Watch;
 /// <summary>
 /// One watcher registered with a <see cref="WatchHub"/>: its request and a bounded queue of deliveries that its
 /// consumer (a gRPC stream) drains with <see cref="ReadAsync"/> or <see cref="TryRead"/>. The queue holds at most the
-/// hub's capacity in events; when the consumer falls behind, the hub stops queueing and the watcher later catches up
+/// hub's capacity in events and in bytes; when the consumer falls behind, the hub stops queueing and the watcher later catches up
 /// from the store's history, so a stalled client costs memory for its queue only.
 /// </summary>
 public sealed class Watcher
 {
     private readonly WatchHub hub;
     private readonly int capacity;
+    private readonly long capacityBytes;
     private readonly Lock queueGate = new();
     private readonly Queue<WatchDelivery> queue = new();
     private int queuedEvents;
+    private long queuedBytes;
     private bool closed;
     private TaskCompletionSource? reader;
 
-    internal Watcher(WatchHub hub, long id, WatchOptions options, int capacity, long nextRevision)
+    internal Watcher(WatchHub hub, long id, WatchOptions options, int capacity, long capacityBytes, long nextRevision)
     {
         this.hub = hub;
         this.capacity = capacity;
+        this.capacityBytes = capacityBytes;
         Id = id;
         Options = options;
         NextRevision = nextRevision;
@@ -81,14 +84,14 @@ public sealed class Watcher
     internal Event Shape(Event ev) => Options.PrevKv || ev.PrevKv is null ? ev : new Event { Type = ev.Type, Kv = ev.Kv };
 
     /// <summary>
-    /// Whether a delivery of <paramref name="events"/> fits. An empty queue takes anything, so one Txn larger than the
-    /// capacity is still delivered.
+    /// Whether a delivery of <paramref name="events"/> events of <paramref name="bytes"/> bytes fits. An empty queue takes
+    /// anything, so one Txn larger than the capacity is still delivered.
     /// </summary>
-    internal bool HasRoomFor(int events)
+    internal bool HasRoomFor(int events, long bytes)
     {
         lock (queueGate)
         {
-            return !closed && (queue.Count == 0 || queuedEvents + Math.Max(events, 1) <= capacity);
+            return !closed && (queue.Count == 0 || (queuedEvents + Math.Max(events, 1) <= capacity && queuedBytes + bytes <= capacityBytes));
         }
     }
 
@@ -104,6 +107,7 @@ public sealed class Watcher
 
             queue.Enqueue(delivery);
             queuedEvents += Math.Max(delivery.Events.Count, 1);
+            queuedBytes += delivery.Bytes;
             closed = close;
             wake = reader;
             reader = null;
@@ -137,6 +141,7 @@ public sealed class Watcher
             }
 
             queuedEvents -= Math.Max(delivery.Events.Count, 1);
+            queuedBytes -= delivery.Bytes;
             freed = !Synced;
         }
 
@@ -150,29 +155,24 @@ public sealed class Watcher
     }
 
     /// <summary>
-    /// Waits for the next delivery. Returns null when the watcher is closed and its queue is drained (canceled, or
-    /// after its compaction notice).
+    /// Waits until a delivery is queued (true) or the watcher is closed with nothing left to read (false: canceled, or
+    /// after its compaction notice was read).
     /// </summary>
-    public async ValueTask<WatchDelivery?> ReadAsync(CancellationToken cancel)
+    public async ValueTask<bool> WaitToReadAsync(CancellationToken cancel)
     {
         while (true)
         {
-            if (TryRead(out var delivery))
-            {
-                return delivery;
-            }
-
             Task wait;
             lock (queueGate)
             {
                 if (queue.Count > 0)
                 {
-                    continue;
+                    return true;
                 }
 
                 if (closed)
                 {
-                    return null;
+                    return false;
                 }
 
                 reader ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -181,5 +181,19 @@ public sealed class Watcher
 
             await wait.WaitAsync(cancel).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Waits for the next delivery; null when the watcher is closed and its queue drained.</summary>
+    public async ValueTask<WatchDelivery?> ReadAsync(CancellationToken cancel)
+    {
+        while (await WaitToReadAsync(cancel).ConfigureAwait(false))
+        {
+            if (TryRead(out var delivery))
+            {
+                return delivery;
+            }
+        }
+
+        return null;
     }
 }

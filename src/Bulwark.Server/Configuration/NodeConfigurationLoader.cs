@@ -95,6 +95,7 @@ public static class NodeConfigurationLoader
             MaxRequestBytes = s.Int(NodeSettings.MaxRequestBytes) ?? Kv.KvLimits.DefaultMaxRequestBytes,
             MaxTxnOps = s.Int(NodeSettings.MaxTxnOps) ?? Kv.KvLimits.DefaultMaxTxnOps,
             RequestTimeout = s.Milliseconds(NodeSettings.RequestTimeout) ?? TimeSpan.FromSeconds(5),
+            WatchProgressNotifyInterval = s.Milliseconds(NodeSettings.WatchProgressNotifyInterval) ?? Hosting.NodeHostOptions.DefaultWatchProgressNotifyInterval,
             PreVote = s.Bool(NodeSettings.PreVote) ?? true,
             CheckQuorum = s.Bool(NodeSettings.CheckQuorum) ?? true,
         };

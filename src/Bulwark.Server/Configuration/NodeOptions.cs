@@ -47,6 +47,8 @@ public sealed record NodeOptions
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    public TimeSpan WatchProgressNotifyInterval { get; init; } = NodeHostOptions.DefaultWatchProgressNotifyInterval;
+
     public bool PreVote { get; init; } = true;
 
     public bool CheckQuorum { get; init; } = true;
@@ -80,6 +82,7 @@ public sealed record NodeOptions
         SnapshotCatchUpEntries = SnapshotCatchUpEntries,
         SnapshotChunkBytes = SnapshotChunkBytes,
         RequestTimeout = RequestTimeout,
+        WatchProgressNotifyInterval = WatchProgressNotifyInterval,
         Limits = new KvLimits { MaxRequestBytes = MaxRequestBytes, MaxTxnOps = MaxTxnOps },
     };
 }

@@ -88,6 +88,11 @@ internal static class NodeOptionsValidation
             throw new ConfigurationException(NodeSettings.MaxTxnOps, "must be positive");
         }
 
+        if (o.WatchProgressNotifyInterval <= TimeSpan.Zero)
+        {
+            throw new ConfigurationException(NodeSettings.WatchProgressNotifyInterval, "must be positive");
+        }
+
         if (o.RequestTimeout <= TimeSpan.Zero)
         {
             throw new ConfigurationException(NodeSettings.RequestTimeout, "must be positive");

@@ -29,6 +29,7 @@ public static class NodeSettings
     public const string MaxRequestBytes = "max-request-bytes";
     public const string MaxTxnOps = "max-txn-ops";
     public const string RequestTimeout = "request-timeout";
+    public const string WatchProgressNotifyInterval = "watch-progress-notify-interval";
     public const string PreVote = "pre-vote";
     public const string CheckQuorum = "check-quorum";
 
@@ -51,6 +52,7 @@ public static class NodeSettings
         new(MaxRequestBytes, "largest client request in bytes", "1572864"),
         new(MaxTxnOps, "most operations in one txn", "128"),
         new(RequestTimeout, "ms a client call may wait for commit or a read point", "5000"),
+        new(WatchProgressNotifyInterval, "ms between progress notifications to idle watchers that asked for them (etcd's default: 10 minutes)", "600000"),
         new(PreVote, "pre-vote before campaigning (a returning partitioned node does not disrupt the cluster)", "true"),
         new(CheckQuorum, "a leader that loses contact with a quorum steps down", "true"),
     ];

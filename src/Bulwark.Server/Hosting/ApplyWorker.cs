@@ -1,6 +1,8 @@
 using Bulwark.Consensus;
 using Bulwark.Consensus.Membership;
+using Bulwark.Api.Mvccpb;
 using Bulwark.Kv;
+using Bulwark.Kv.Watch;
 using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -17,8 +19,9 @@ namespace Bulwark.Server.Hosting;
 /// loop asks (<see cref="ApplyWork.RetrySnapshot"/>).
 /// With <see cref="HostDriver.InlineApply"/> (the simulator) there is no thread: <see cref="Enqueue"/> does the work on
 /// the caller, in the same order and with the same effects, and an exception propagates to the caller.
+/// After each batch, outside the store lock, it publishes the applied revisions' events to the <see cref="Watches"/> hub.
 /// </summary>
-internal sealed class ApplyWorker : IDisposable
+internal sealed class ApplyWorker : IDisposable, IWatchStore
 {
     private readonly WorkQueue<ApplyWork> queue = new();
     private readonly NodeHostOptions options;
@@ -35,6 +38,7 @@ internal sealed class ApplyWorker : IDisposable
     private readonly Lock storeLock = new();
     private readonly object progressLock = new();
     private readonly List<ApplyResult> results = [];
+    private readonly List<(long Revision, IReadOnlyList<Event> Events)> changes = [];
     private readonly HostDriver driver;
     private readonly Thread? thread;
 
@@ -72,6 +76,7 @@ internal sealed class ApplyWorker : IDisposable
 
         lastSnapshotIndex = applied;
         finished = applied;
+        Watches = new WatchHub(this);
         pending.Applied(applied);
         if (!driver.InlineApply)
         {
@@ -79,6 +84,9 @@ internal sealed class ApplyWorker : IDisposable
             thread.Start();
         }
     }
+
+    /// <summary>The watchers of this member's applied state.</summary>
+    public WatchHub Watches { get; }
 
     /// <summary>The index of the last entry applied to the store (any thread).</summary>
     public ulong Applied => Volatile.Read(ref applied);
@@ -181,8 +189,10 @@ internal sealed class ApplyWorker : IDisposable
     private void ApplyEntries(System.Collections.Immutable.ImmutableArray<Entry> entries)
     {
         results.Clear();
+        changes.Clear();
         var last = applied;
         var lastTerm = appliedTerm;
+        long revision;
         lock (storeLock)
         {
             foreach (var entry in entries)
@@ -207,6 +217,11 @@ internal sealed class ApplyWorker : IDisposable
                     {
                         results.Add(result);
                     }
+
+                    if (result.Events.Count > 0)
+                    {
+                        changes.Add((result.Revision, result.Events));
+                    }
                 }
 
                 last = entry.Index;
@@ -217,7 +232,16 @@ internal sealed class ApplyWorker : IDisposable
             // Published under the store lock: a reader that sees the new revision also sees the new applied index.
             appliedTerm = lastTerm;
             Volatile.Write(ref applied, last);
+            revision = kv.Store.Revision;
         }
+
+        // Outside the store lock, as the hub requires (its catch-up reads take the store lock under its own).
+        foreach (var (changed, events) in changes)
+        {
+            Watches.Publish(changed, events);
+        }
+
+        Watches.Publish(revision, []);
 
         foreach (var result in results)
         {
@@ -253,6 +277,7 @@ internal sealed class ApplyWorker : IDisposable
             bytes = snapshot.Data.Length;
         }
 
+        Watches.StoreReplaced();
         driver.TestObserver?.Installed(metadata);
         lastSnapshotIndex = metadata.Index;
         pending.Applied(metadata.Index);

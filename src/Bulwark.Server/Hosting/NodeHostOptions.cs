@@ -82,6 +82,12 @@ public sealed record NodeHostOptions
     /// <summary>Request size and txn limits, checked before a request is proposed.</summary>
     public KvLimits Limits { get; init; } = KvLimits.Default;
 
+    /// <summary>etcd's default interval of watch progress notifications (--watch-progress-notify-interval).</summary>
+    public static readonly TimeSpan DefaultWatchProgressNotifyInterval = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a watcher created with progress_notify that received nothing hears the member's revision.</summary>
+    public TimeSpan WatchProgressNotifyInterval { get; init; } = DefaultWatchProgressNotifyInterval;
+
     /// <summary>Seed of the election-timeout randomness (0 = derive one from the node id).</summary>
     public int RandomSeed { get; init; }
 

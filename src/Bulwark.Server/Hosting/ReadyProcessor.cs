@@ -155,6 +155,9 @@ public sealed class ReadyProcessor : IDisposable
         return worker.Read(read);
     }
 
+    /// <summary>The watchers of this member's applied state.</summary>
+    public Bulwark.Kv.Watch.WatchHub Watches => worker.Watches;
+
     /// <summary>Test hook: runs on the apply worker just before it writes a snapshot at the given index.</summary>
     internal Action<ulong>? BeforeSnapshotWrite
     {

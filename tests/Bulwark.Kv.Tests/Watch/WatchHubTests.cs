@@ -224,7 +224,7 @@ public sealed class WatchHubTests
     }
 
     [Fact]
-    public void A_start_revision_at_or_below_the_compact_revision_gets_a_compaction_notice_and_ends()
+    public void A_start_revision_below_the_compact_revision_gets_a_compaction_notice_and_ends()
     {
         var (store, hub) = NewHub();
         for (int i = 0; i < 5; i++)
@@ -241,6 +241,11 @@ public sealed class WatchHubTests
         Assert.Equal(4, notice.CompactRevision);
         Assert.True(watcher.IsClosed);
         Assert.Equal(0, hub.Count);
+
+        // etcd serves a watch from the compact revision itself: the state at that revision is kept.
+        var (atCompaction, _) = hub.Register(new WatchOptions(B("k"), ByteString.Empty, 4));
+        SyncAll(hub);
+        Assert.Equal([4L, 5L, 6L], Drain(atCompaction).Select(d => d.Revision));
     }
 
     [Fact]

@@ -52,6 +52,8 @@ internal sealed class ApiCluster : IAsyncDisposable
 
     public Maintenance.MaintenanceClient Maintenance(int i) => new(Channel(i));
 
+    public Watch.WatchClient Watch(int i) => new(Channel(i));
+
     public Cluster.ClusterClient Cluster(int i) => new(Channel(i));
 
     public Bulwark.Api.V1.Node.NodeClient Node(int i) => new(Channel(i));
