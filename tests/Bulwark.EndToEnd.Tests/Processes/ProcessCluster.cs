@@ -100,6 +100,8 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public Cluster.ClusterClient Cluster(int i) => new(nodes.Channel(i));
 
+    public Watch.WatchClient Watch(int i) => new(nodes.Channel(i));
+
     /// <summary>Starts node <paramref name="i"/> (again) on its data dir and ports.</summary>
     public void Start(int i)
     {
