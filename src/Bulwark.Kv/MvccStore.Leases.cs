@@ -89,6 +89,19 @@ public sealed partial class MvccStore
         return true;
     }
 
+    /// <summary>Every granted lease's id and granted TTL in seconds, ascending by id.</summary>
+    public IReadOnlyList<(long Id, long Ttl)> LeaseGrants()
+    {
+        var sorted = leases.SortedById();
+        var grants = new (long, long)[sorted.Length];
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            grants[i] = (sorted[i].Id, sorted[i].Ttl);
+        }
+
+        return grants;
+    }
+
     /// <summary>Ids of all granted leases, ascending.</summary>
     public IReadOnlyList<long> LeaseIds()
     {

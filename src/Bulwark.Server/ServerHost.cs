@@ -43,6 +43,7 @@ public static class ServerHost
         });
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(_ => new Api.Watches.WatchSyncLoop(node.Watches));
+        builder.Services.AddSingleton<Api.Leases.LeaderChannels>();
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = node.Options.Limits.MaxRequestBytes + GrpcOverheadBytes;
@@ -56,6 +57,7 @@ public static class ServerHost
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<Api.Watches.WatchService>();
+        app.MapGrpcService<Api.Leases.LeaseService>();
         app.MapGrpcService<NodeService>(); // bulwark.v1.Node: the peer view behind `bulwark status`
         return app;
     }

@@ -228,6 +228,9 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>Reads the local key-value store (serializable: may be behind the leader).</summary>
     public T Read<T>(Func<MvccStore, T> read) => processor.Read(read);
 
+    /// <summary>Lease deadlines, kept while this member leads.</summary>
+    public LeaseKeeper Leases => processor.Leases;
+
     /// <summary>The watchers of this member's applied state (etcd serves watches from any member).</summary>
     public Bulwark.Kv.Watch.WatchHub Watches => processor.Watches;
 

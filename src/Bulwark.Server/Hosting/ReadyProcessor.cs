@@ -79,6 +79,7 @@ public sealed class ReadyProcessor : IDisposable
         this.wake = wake ?? (() => { });
         this.driver = driver ?? HostDriver.Production;
         Members = new MemberTable(options.InitialCluster);
+        Leases = new LeaseKeeper(options.HeartbeatInterval, options.ElectionTicks);
         DiskFull = new DiskFullPolicy(options.NodeId, logger, options.Observer, pending);
         selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
 
@@ -107,6 +108,9 @@ public sealed class ReadyProcessor : IDisposable
     }
 
     public MemberTable Members { get; }
+
+    /// <summary>Lease deadlines, kept while this member leads; expired leases are revoked through the log.</summary>
+    public LeaseKeeper Leases { get; }
 
     /// <summary>What this member does about a full disk: held writes, input while they are held, the retry backoff and
     /// the NOSPACE alarm (<see cref="DiskFullPolicy.Alarm"/>, any thread).</summary>
@@ -186,6 +190,18 @@ public sealed class ReadyProcessor : IDisposable
         node.Tick();
         ticksSincePublish++;
         MaybePublishAttributes();
+        Leases.Tick(soft.Role == Role.Leader, () => worker.Read(static s => s.LeaseGrants()), ProposeLeaseRevoke);
+    }
+
+    /// <summary>Revokes an expired lease through the log; nobody waits for the answer (request id 0).</summary>
+    private void ProposeLeaseRevoke(long id)
+    {
+        var command = new Bulwark.Api.RaftCmd.RaftCommand
+        {
+            LeaseRevoke = new Bulwark.Api.Etcdserverpb.LeaseRevokeRequest { ID = id },
+            Header = new Bulwark.Api.RaftCmd.CommandHeader { OriginMemberId = options.NodeId },
+        };
+        Propose(0, Google.Protobuf.MessageExtensions.ToByteArray(command));
     }
 
     // While writes are held the core is paused: peer messages and transport hints are dropped (Raft treats them as

@@ -54,6 +54,8 @@ internal sealed class ApiCluster : IAsyncDisposable
 
     public Watch.WatchClient Watch(int i) => new(Channel(i));
 
+    public Lease.LeaseClient Lease(int i) => new(Channel(i));
+
     public Cluster.ClusterClient Cluster(int i) => new(Channel(i));
 
     public Bulwark.Api.V1.Node.NodeClient Node(int i) => new(Channel(i));

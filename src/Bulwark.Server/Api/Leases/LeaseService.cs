@@ -1,0 +1,121 @@
+using Bulwark.Api.Etcdserverpb;
+using Bulwark.Api.RaftCmd;
+using Bulwark.Server.Hosting;
+using Grpc.Core;
+
+namespace Bulwark.Server.Api.Leases;
+
+/// <summary>
+/// etcdserverpb.Lease. Grants and revokes go through the log; the leader alone keeps deadlines
+/// (<see cref="LeaseKeeper"/>), so keep-alives and remaining TTLs are answered by the leader and forwarded to it from
+/// followers, as in etcd. Listing leases is answered from this member's store.
+/// </summary>
+public sealed class LeaseService(NodeHost node, LeaderChannels leaders) : Lease.LeaseBase
+{
+    /// <summary>etcd's smallest TTL: a lease must outlive an election (1.5 election timeouts, in whole seconds).</summary>
+    public static long MinTtlSeconds(NodeHostOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (long)Math.Ceiling(options.ElectionTimeout.TotalSeconds * 1.5);
+    }
+
+    public override Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    {
+        var grant = new LeaseGrantRequest { ID = request.ID, TTL = Math.Max(request.TTL, MinTtlSeconds(node.Options)) };
+        var (response, revision) = await ApiContext.ProposeAsync<LeaseGrantResponse>(node, new RaftCommand { LeaseGrant = grant }, context).ConfigureAwait(false);
+        node.Leases.Renew(response.ID, response.TTL); // on the leader the clock starts at the grant (a follower's leader picks it up)
+        response.Header = ApiContext.Header(node, response.Header, revision);
+        return response;
+    });
+
+    public override Task<LeaseRevokeResponse> LeaseRevoke(LeaseRevokeRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    {
+        var (response, revision) = await ApiContext.ProposeAsync<LeaseRevokeResponse>(node, new RaftCommand { LeaseRevoke = request }, context).ConfigureAwait(false);
+        response.Header = ApiContext.Header(node, response.Header, revision);
+        return response;
+    });
+
+    public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream,
+        ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            var response = await ApiContext.Guard(() => KeepAliveOnceAsync(requestStream.Current.ID, context)).ConfigureAwait(false);
+            await responseStream.WriteAsync(response, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    {
+        if (node.Leases.IsLeading)
+        {
+            var lease = node.Read(s => s.TryGetLease(request.ID, out var found) ? found : null);
+            if (lease is null)
+            {
+                return new LeaseTimeToLiveResponse { Header = ApiContext.Header(node, null), ID = request.ID, TTL = -1 };
+            }
+
+            if (node.Leases.RemainingSeconds(request.ID, lease.GrantedTtl) is { } remaining)
+            {
+                var response = new LeaseTimeToLiveResponse { Header = ApiContext.Header(node, null), ID = request.ID, TTL = remaining, GrantedTTL = lease.GrantedTtl };
+                if (request.Keys)
+                {
+                    response.Keys.AddRange(lease.Keys.Select(Google.Protobuf.ByteString.CopyFrom));
+                }
+
+                return response;
+            }
+        }
+
+        var invoker = Forwardable(context);
+        return await new Lease.LeaseClient(invoker).LeaseTimeToLiveAsync(request, ForwardOptions(context)).ConfigureAwait(false);
+    });
+
+    public override Task<LeaseLeasesResponse> LeaseLeases(LeaseLeasesRequest request, ServerCallContext context) => ApiContext.Guard(() =>
+    {
+        var response = new LeaseLeasesResponse { Header = ApiContext.Header(node, null) };
+        response.Leases.AddRange(node.Read(s => s.LeaseIds()).Select(id => new LeaseStatus { ID = id }));
+        return Task.FromResult(response);
+    });
+
+    private async Task<LeaseKeepAliveResponse> KeepAliveOnceAsync(long id, ServerCallContext context)
+    {
+        if (node.Leases.IsLeading)
+        {
+            var granted = node.Read(s => s.TryGetLease(id, out var found) ? found!.GrantedTtl : (long?)null);
+            if (granted is null)
+            {
+                // etcd answers a keep-alive of an unknown (expired, revoked) lease with TTL 0, not an error.
+                return new LeaseKeepAliveResponse { Header = ApiContext.Header(node, null), ID = id, TTL = 0 };
+            }
+
+            if (node.Leases.Renew(id, granted.Value))
+            {
+                return new LeaseKeepAliveResponse { Header = ApiContext.Header(node, null), ID = id, TTL = granted.Value };
+            }
+        }
+
+        var invoker = Forwardable(context);
+        using var call = new Lease.LeaseClient(invoker).LeaseKeepAlive(ForwardOptions(context));
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }).ConfigureAwait(false);
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        if (!await call.ResponseStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            throw ServerErrors.NoLeader();
+        }
+
+        return call.ResponseStream.Current;
+    }
+
+    /// <summary>The leader to forward to; a call that was itself forwarded is refused instead (the leader moved meanwhile).</summary>
+    private CallInvoker Forwardable(ServerCallContext context) =>
+        (LeaderChannels.IsForwarded(context) ? null : leaders.ForLeader(node)) ?? throw ServerErrors.NoLeader();
+
+    private CallOptions ForwardOptions(ServerCallContext context) => new(
+        headers: LeaderChannels.ForwardedMetadata(),
+        deadline: DateTime.UtcNow + node.Options.RequestTimeout,
+        cancellationToken: context.CancellationToken);
+}

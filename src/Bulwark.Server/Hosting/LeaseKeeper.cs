@@ -1,0 +1,164 @@
+namespace Bulwark.Server.Hosting;
+
+/// <summary>
+/// When leases expire, decided by the leader alone (etcd's lessor). Time is counted in the host's ticks (one per
+/// heartbeat interval), so the same code runs on the simulator's virtual time; a late tick only makes a lease live
+/// longer, never shorter. The leader keeps each lease's deadline; a keep-alive moves it to now + TTL; a lease past its
+/// deadline is revoked by proposing a LeaseRevoke through the log like any write, so every member deletes its keys at
+/// the same revision. Followers keep no deadlines: on becoming leader a member gives every lease its full TTL plus one
+/// election timeout (etcd's Promote), so no lease expires early because of a failover; the price is that a lease
+/// abandoned just before a failover lives up to that much longer. Thread-safe: the loop ticks it, API calls renew.
+/// </summary>
+public sealed class LeaseKeeper
+{
+    /// <summary>Ticks between reconciling the deadlines with the leases the store holds (grants and revokes applied).</summary>
+    private const int ReconcileTicks = 4;
+
+    private readonly Lock gate = new();
+    private readonly Dictionary<long, Deadline> deadlines = [];
+    private readonly TimeSpan tick;
+    private readonly int extendTicks;
+    private long now;
+    private bool leading;
+    private long nextReconcile;
+
+    public LeaseKeeper(TimeSpan tick, int electionTicks)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(tick, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(electionTicks, 1);
+        this.tick = tick;
+        extendTicks = electionTicks;
+    }
+
+    /// <summary>True while this member keeps lease deadlines (it is the leader).</summary>
+    public bool IsLeading
+    {
+        get
+        {
+            lock (gate)
+            {
+                return leading;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One tick. <paramref name="grants"/> reads the store's leases (id, TTL in seconds); <paramref name="revoke"/>
+    /// proposes the revocation of an expired lease (asked again after an election timeout if it is still granted).
+    /// </summary>
+    public void Tick(bool isLeader, Func<IReadOnlyList<(long Id, long Ttl)>> grants, Action<long> revoke)
+    {
+        ArgumentNullException.ThrowIfNull(grants);
+        ArgumentNullException.ThrowIfNull(revoke);
+        List<long>? expired = null;
+        lock (gate)
+        {
+            now++;
+            if (!isLeader)
+            {
+                leading = false;
+                deadlines.Clear();
+                return;
+            }
+
+            bool promoted = !leading;
+            leading = true;
+            if (promoted || now >= nextReconcile)
+            {
+                Reconcile(grants(), promoted ? extendTicks : 0);
+                nextReconcile = now + ReconcileTicks;
+            }
+
+            foreach (var (id, deadline) in deadlines)
+            {
+                if (deadline.ExpiresAt <= now && deadline.RevokeAskedAt + extendTicks <= now)
+                {
+                    (expired ??= []).Add(id);
+                }
+            }
+
+            if (expired is not null)
+            {
+                foreach (var id in expired)
+                {
+                    deadlines[id] = deadlines[id] with { RevokeAskedAt = now };
+                }
+            }
+        }
+
+        if (expired is not null)
+        {
+            expired.Sort(); // deterministic order of proposals
+            foreach (var id in expired)
+            {
+                revoke(id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A keep-alive: the lease's deadline becomes now + <paramref name="ttlSeconds"/>. False when this member is not
+    /// the leader (the caller forwards the keep-alive to the leader).
+    /// </summary>
+    public bool Renew(long id, long ttlSeconds)
+    {
+        lock (gate)
+        {
+            if (!leading)
+            {
+                return false;
+            }
+
+            deadlines[id] = new Deadline(ttlSeconds, now + Ticks(ttlSeconds), long.MinValue / 2);
+            return true;
+        }
+    }
+
+    /// <summary>Seconds left before the lease expires (never negative), or null when this member is not the leader.</summary>
+    public long? RemainingSeconds(long id, long ttlSeconds)
+    {
+        lock (gate)
+        {
+            if (!leading)
+            {
+                return null;
+            }
+
+            if (!deadlines.TryGetValue(id, out var deadline))
+            {
+                // Granted since the last reconcile: its clock starts now.
+                deadline = new Deadline(ttlSeconds, now + Ticks(ttlSeconds), long.MinValue / 2);
+                deadlines[id] = deadline;
+            }
+
+            long ticksLeft = Math.Max(0, deadline.ExpiresAt - now);
+            return (long)(ticksLeft * tick.TotalSeconds);
+        }
+    }
+
+    private void Reconcile(IReadOnlyList<(long Id, long Ttl)> granted, int extra)
+    {
+        var live = new HashSet<long>();
+        foreach (var (id, ttl) in granted)
+        {
+            live.Add(id);
+            if (extra > 0 || !deadlines.ContainsKey(id))
+            {
+                deadlines[id] = new Deadline(ttl, now + Ticks(ttl) + extra, long.MinValue / 2);
+            }
+        }
+
+        foreach (var id in deadlines.Keys.Where(id => !live.Contains(id)).ToList())
+        {
+            deadlines.Remove(id);
+        }
+    }
+
+    /// <summary>
+    /// Whole ticks covering <paramref name="seconds"/>, plus one: a timer tick can come up to a clock granule (1 ms)
+    /// early, and the extra tick keeps those small errors from ever expiring a lease before its TTL.
+    /// </summary>
+    private long Ticks(long seconds) => (long)Math.Ceiling(TimeSpan.FromSeconds(Math.Min(seconds, 1L << 40)) / tick) + 1;
+
+    private readonly record struct Deadline(long Ttl, long ExpiresAt, long RevokeAskedAt);
+}
