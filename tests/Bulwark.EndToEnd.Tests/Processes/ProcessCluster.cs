@@ -102,6 +102,8 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public Watch.WatchClient Watch(int i) => new(nodes.Channel(i));
 
+    public Lease.LeaseClient Lease(int i) => new(nodes.Channel(i));
+
     /// <summary>Starts node <paramref name="i"/> (again) on its data dir and ports.</summary>
     public void Start(int i)
     {

@@ -28,6 +28,8 @@ public sealed class LeaseApiTests
         await cluster.StartAllAsync();
         var leader = await cluster.Nodes.WaitForLeaderAsync();
         var follower = (leader + 1) % 3;
+        // A follower forwards keep-alives and time-to-live to the leader's client URL, which it learns from the log.
+        await Hosting.LocalCluster.EventuallyAsync(() => cluster.Nodes.Running.All(i => cluster.Nodes.Node(i).Members.All(m => m.ClientUrls.Count > 0)), "client URLs published");
         var lease = cluster.Lease(follower);
 
         var granted = await lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 60 });
@@ -98,6 +100,8 @@ public sealed class LeaseApiTests
         await cluster.StartAllAsync();
         var leader = await cluster.Nodes.WaitForLeaderAsync();
         var follower = (leader + 1) % 3;
+        // A follower forwards keep-alives and time-to-live to the leader's client URL, which it learns from the log.
+        await Hosting.LocalCluster.EventuallyAsync(() => cluster.Nodes.Running.All(i => cluster.Nodes.Node(i).Members.All(m => m.ClientUrls.Count > 0)), "client URLs published");
         using var watch = cluster.Watch(follower).Watch();
         await watch.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = B("e/"), RangeEnd = B("e0") } });
         await NextAsync(watch);
