@@ -119,4 +119,25 @@ public sealed class LeaseApiTests
         Assert.Equal(-1, ttl.TTL);
         Assert.Empty((await cluster.Kv(leader).RangeAsync(new RangeRequest { Key = B("e/k") })).Kvs);
     }
+
+    [Fact]
+    public async Task A_leader_cut_off_from_the_others_does_not_promise_a_keep_alive()
+    {
+        ulong isolated = 0;
+        bool Cut(Bulwark.Consensus.Message m) => Volatile.Read(ref isolated) is var id && id != 0 && (m.From == id || m.To == id);
+        await using var cluster = new ApiCluster(adjust: o => o with { DropPeerMessage = Cut });
+        await cluster.StartAllAsync();
+        var leader = await cluster.Nodes.WaitForLeaderAsync();
+        var granted = await cluster.Lease(leader).LeaseGrantAsync(new LeaseGrantRequest { TTL = 30 });
+        await Hosting.LocalCluster.EventuallyAsync(() => cluster.Nodes.Node(leader).Leases.IsLeading, "the leader keeps lease deadlines");
+
+        // The leader still believes it leads (check-quorum needs an election timeout to notice); the others will elect
+        // a new leader that never hears of a keep-alive the old one answers now.
+        Volatile.Write(ref isolated, cluster.Nodes.Node(leader).MemberId);
+        using var keepAlive = cluster.Lease(leader).LeaseKeepAlive();
+        await keepAlive.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = granted.ID });
+        using var deadline = new CancellationTokenSource(Deadline);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => keepAlive.ResponseStream.MoveNext(deadline.Token));
+        Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.DeadlineExceeded });
+    }
 }

@@ -85,6 +85,10 @@ public sealed class LeaseService(NodeHost node, LeaderChannels leaders) : Lease.
     {
         if (node.Leases.IsLeading)
         {
+            // Confirm leadership first (a ReadIndex round), as etcd 3.5 does: a deposed leader that does not know it yet
+            // must not promise a TTL the new leader never heard of. Any leader elected after this confirmation gives
+            // every lease a full TTL from its election, so the promise holds.
+            await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
             var granted = node.Read(s => s.TryGetLease(id, out var found) ? found!.GrantedTtl : (long?)null);
             if (granted is null)
             {
