@@ -5,8 +5,8 @@ using Grpc.Core;
 namespace Bulwark.Server.Api;
 
 /// <summary>
-/// etcdserverpb.Maintenance: Status (what clients call on connect and `etcdctl endpoint status` shows) and Alarm
-/// (`etcdctl alarm list` / `alarm disarm`).
+/// etcdserverpb.Maintenance: Status (what clients call on connect and `etcdctl endpoint status` shows), Alarm
+/// (`etcdctl alarm list` / `alarm disarm`) and Defragment (`etcdctl defrag`).
 /// </summary>
 public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceBase
 {
@@ -64,4 +64,12 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
 
         return Task.FromResult(response);
     }
+
+    /// <summary>
+    /// etcd's Defragment (`etcdctl defrag`, what defrag cron jobs run): answers OK and does nothing. The store is in
+    /// memory and the WAL and snapshots are compacted as they go, so there is nothing to reclaim yet; answering
+    /// Unimplemented would fail those jobs. Real work comes when the storage has something to give back.
+    /// </summary>
+    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
+        Task.FromResult(new DefragmentResponse { Header = ApiContext.Header(node, null) });
 }
