@@ -49,7 +49,9 @@ public static class AdminServer
         });
         app.MapGet("/status.json", async (MemberStatusProbe probe, CancellationToken cancel) =>
             Results.Json(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false), Json));
-        app.MapGet("/", () => Results.Content(StatusPage.Html, "text/html; charset=utf-8"));
+        app.MapGet("/", async (MemberStatusProbe probe, CancellationToken cancel) => observability.Node is null
+            ? Results.Content(StatusPage.Starting(observability.Name), "text/html; charset=utf-8", statusCode: 503)
+            : Results.Content(StatusPage.Render(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false)), "text/html; charset=utf-8"));
         return app;
     }
 

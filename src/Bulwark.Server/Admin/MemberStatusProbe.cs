@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Bulwark.Api.Etcdserverpb;
+using Bulwark.Api.V1;
 using Bulwark.Server.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -8,7 +9,8 @@ namespace Bulwark.Server.Admin;
 
 /// <summary>
 /// Asks the other members for their Status over their published client URLs, so this node's status page can show the
-/// whole cluster without the browser loading anything from another origin. Answers are cached for a second.
+/// whole cluster without the browser loading anything from another origin, and for their vital signs
+/// (bulwark.v1.Node.Vitals: uptime, restarts, alarms, store, put latency). Answers are cached for a second.
 /// </summary>
 public sealed class MemberStatusProbe : IDisposable
 {
@@ -16,11 +18,11 @@ public sealed class MemberStatusProbe : IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromMilliseconds(700);
     private readonly ConcurrentDictionary<string, GrpcChannel> channels = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim refreshing = new(1, 1);
-    private IReadOnlyDictionary<ulong, StatusResponse?> cached = new Dictionary<ulong, StatusResponse?>();
+    private IReadOnlyDictionary<ulong, MemberAnswer?> cached = new Dictionary<ulong, MemberAnswer?>();
     private DateTime cachedAt = DateTime.MinValue;
 
     /// <summary>Each member's answer (null when it did not answer in time or publishes no client URL).</summary>
-    public async Task<IReadOnlyDictionary<ulong, StatusResponse?>> ProbeAsync(IReadOnlyList<ClusterMember> members, ulong selfId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<ulong, MemberAnswer?>> ProbeAsync(IReadOnlyList<ClusterMember> members, ulong selfId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(members);
         if (DateTime.UtcNow - cachedAt < CacheFor)
@@ -48,15 +50,17 @@ public sealed class MemberStatusProbe : IDisposable
         }
     }
 
-    private async Task<StatusResponse?> AskAsync(ClusterMember member, CancellationToken cancellationToken)
+    private async Task<MemberAnswer?> AskAsync(ClusterMember member, CancellationToken cancellationToken)
     {
         foreach (var url in member.ClientUrls)
         {
             try
             {
                 var channel = channels.GetOrAdd(url, u => GrpcChannel.ForAddress(u.Contains("://", StringComparison.Ordinal) ? u : "http://" + u));
-                var client = new Maintenance.MaintenanceClient(channel);
-                return await client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var deadline = DateTime.UtcNow + Deadline;
+                var vitals = AskVitalsAsync(channel, deadline, cancellationToken);
+                var status = await new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return new MemberAnswer(status, await vitals.ConfigureAwait(false));
             }
             catch (Exception e) when (e is RpcException or HttpRequestException or UriFormatException or InvalidOperationException)
             {
@@ -65,6 +69,20 @@ public sealed class MemberStatusProbe : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>Vital signs are extra: a member that answers Status but not Vitals (not a Bulwark member, or one without
+    /// observability) is still reachable, just shown without them.</summary>
+    private static async Task<VitalsResponse?> AskVitalsAsync(GrpcChannel channel, DateTime deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await new Node.NodeClient(channel).VitalsAsync(new VitalsRequest(), deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or HttpRequestException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     public void Dispose()
@@ -77,3 +95,6 @@ public sealed class MemberStatusProbe : IDisposable
         refreshing.Dispose();
     }
 }
+
+/// <summary>A member's Status answer and, when it gave them, its vital signs.</summary>
+public sealed record MemberAnswer(StatusResponse Status, VitalsResponse? Vitals);

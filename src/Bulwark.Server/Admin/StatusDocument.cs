@@ -14,6 +14,10 @@ public sealed record StatusDocument(
     IReadOnlyList<LeaderChange> LeaderHistory,
     IReadOnlyList<JournalEvent> Events)
 {
+    /// <summary>Every active alarm in the cluster as "member: ALARM", from the members' vital signs.</summary>
+    public IReadOnlyList<string> Alarms =>
+        [.. Members.Where(m => m.Vitals is not null).SelectMany(m => m.Vitals!.Alarms.Select(a => m.Name + ": " + a))];
+
     public static async Task<StatusDocument> BuildAsync(NodeObservability observability, MemberStatusProbe probe, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(observability);
@@ -23,6 +27,7 @@ public sealed record StatusDocument(
         var members = node.Members;
         var answers = await probe.ProbeAsync(members, self.Id, cancellationToken).ConfigureAwait(false);
         var judged = observability.Current.Peers.ToDictionary(p => p.Id);
+        var now = DateTimeOffset.UtcNow;
         var views = new List<MemberView>();
         foreach (var member in members.OrderBy(m => m.Name, StringComparer.Ordinal))
         {
@@ -30,7 +35,8 @@ public sealed record StatusDocument(
             {
                 views.Add(new MemberView(AdminServer.Hex(member.Id), member.Name, true, true, AdminServer.RoleName(self.Role), self.Term, self.Commit, self.Applied,
                     self.Commit > self.Applied ? self.Commit - self.Applied : 0, "UP", 0, null,
-                    self.NoSpaceAlarm ? "this member; ALARM NOSPACE: its disk is full, client writes are refused" : "this member"));
+                    self.NoSpaceAlarm ? "this member; ALARM NOSPACE: its disk is full, client writes are refused" : "this member",
+                    MemberVitals.Local(observability, node, now)));
                 continue;
             }
 
@@ -45,14 +51,15 @@ public sealed record StatusDocument(
                 reason = "does not answer Status on its client URLs";
             }
 
-            var role = answer is null ? "UNREACHABLE" : answer.Leader == member.Id ? "LEADER" : answer.Leader == 0 ? "NO LEADER" : "FOLLOWER";
-            var commit = answer?.RaftIndex ?? 0;
-            var applied = answer?.RaftAppliedIndex ?? 0;
-            views.Add(new MemberView(AdminServer.Hex(member.Id), member.Name, false, answer is not null, role, answer?.RaftTerm ?? 0, commit, applied,
-                answer is null ? 0 : self.Commit > applied ? self.Commit - applied : 0, state, peer?.Phi ?? 0, peer?.RoundTripMs, reason));
+            var role = answer is null ? "UNREACHABLE" : answer.Status.Leader == member.Id ? "LEADER" : answer.Status.Leader == 0 ? "NO LEADER" : "FOLLOWER";
+            var commit = answer?.Status.RaftIndex ?? 0;
+            var applied = answer?.Status.RaftAppliedIndex ?? 0;
+            views.Add(new MemberView(AdminServer.Hex(member.Id), member.Name, false, answer is not null, role, answer?.Status.RaftTerm ?? 0, commit, applied,
+                answer is null ? 0 : self.Commit > applied ? self.Commit - applied : 0, state, peer?.Phi ?? 0, peer?.RoundTripMs, reason,
+                answer?.Vitals is { } vitals ? MemberVitals.From(vitals, now) : null));
         }
 
-        return new StatusDocument(observability.Name, AdminServer.Hex(self.Id), DateTimeOffset.UtcNow,
+        return new StatusDocument(observability.Name, AdminServer.Hex(self.Id), now,
             self.Leader == 0 ? "" : observability.NameOf(self.Leader), self.Term, Math.Round(observability.WriteRate, 2), views,
             observability.LeaderHistory(), [.. observability.Journal.Recent().TakeLast(50).Reverse()]);
     }

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.RaftCmd;
 using Bulwark.Kv;
 using Bulwark.Kv.Validation;
 using Bulwark.Server.Hosting;
+using Bulwark.Server.Observability;
 using Grpc.Core;
 
 namespace Bulwark.Server.Api;
@@ -29,8 +31,11 @@ public sealed class KvService(NodeHost node) : KV.KVBase
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
     {
+        var started = Stopwatch.GetTimestamp();
         var (response, revision) = await ApiContext.ProposeAsync<PutResponse>(node, new RaftCommand { Put = request }, context).ConfigureAwait(false);
         response.Header = ApiContext.Header(node, response.Header, revision);
+        // The status page's put latency: acknowledged puts only, from arrival to the applied answer.
+        (node.Options.Observer as NodeObservability)?.PutLatency.Record(Stopwatch.GetElapsedTime(started));
         return response;
     });
 

@@ -43,6 +43,23 @@ public sealed class NodeService(NodeHost node) : Node.NodeBase
         return Task.FromResult(response);
     }
 
+    public override Task<VitalsResponse> Vitals(VitalsRequest request, ServerCallContext context)
+    {
+        var observability = AttachedObservability();
+        return Task.FromResult(MemberVitals.Local(observability, node, DateTimeOffset.UtcNow).ToResponse(node.MemberId, observability.Name));
+    }
+
+    private NodeObservability AttachedObservability()
+    {
+        if (node.Options.Observer is not NodeObservability observability)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                "bulwark: this member runs without observability (none attached to its node host), so it has no vital signs to report"));
+        }
+
+        return observability;
+    }
+
     private static Peer ToPeer(PeerHealth health)
     {
         var peer = new Peer

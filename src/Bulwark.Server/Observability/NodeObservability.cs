@@ -70,6 +70,14 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
         headerView = new HeaderView([.. names.Values.OrderBy(n => n, StringComparer.Ordinal)], []);
         exposition = new PrometheusExposition(Metrics.Meter, NodeMetrics.Buckets);
         Metrics.PublishZeroes();
+        // Read before this start journals anything: earlier starts are restarts, earlier leaders the page's history.
+        History = JournalHistory.Read(Path.Combine(dataDir, "journal"), 50);
+        foreach (var change in History.Leaders)
+        {
+            leaders.AddLast(change);
+        }
+
+        PutLatency = new PutLatencyRecorder(this.time);
         Journal = new EventJournal(Path.Combine(dataDir, "journal"), 8 * 1024 * 1024, 5, 200, JournalHeader);
     }
 
@@ -82,6 +90,15 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
     public NodeMetrics Metrics { get; }
 
     public EventJournal Journal { get; }
+
+    /// <summary>What the journal held from before this start (see <see cref="JournalHistory"/>).</summary>
+    public JournalHistory History { get; }
+
+    /// <summary>Earlier starts of this node the journal remembers: restarts, by an operator or a supervisor.</summary>
+    public int Restarts => History.Starts;
+
+    /// <summary>Client put latencies on this member, for the status page's p50/p99.</summary>
+    public PutLatencyRecorder PutLatency { get; }
 
     public NodeHost? Node => node;
 

@@ -45,6 +45,8 @@ internal sealed class ObservedApiCluster : IAsyncDisposable
 
     public Bulwark.Api.V1.Node.NodeClient Node(int i) => api.Node(i);
 
+    public Bulwark.Api.Etcdserverpb.KV.KVClient Kv(int i) => api.Kv(i);
+
     public async ValueTask DisposeAsync()
     {
         for (var i = 0; i < Nodes.Size; i++)

@@ -68,6 +68,7 @@ public sealed class DiskFullTests
         Assert.Equal(node.MemberId, alarm.MemberID);
         Assert.Equal(AlarmType.Nospace, alarm.Alarm);
         Assert.True(node.Status.NoSpaceAlarm);
+        Assert.Equal([DiskSpaceAlarm.Name], MemberVitals.Local(observed, node, DateTimeOffset.UtcNow).Alarms); // the status page's alarms
         var health = HealthCheck.Etcd(node.Status);
         Assert.Equal((false, "ALARM NOSPACE", 503), (health.Healthy, health.Reason, health.StatusCode));
         Assert.False(HealthCheck.Ready(node.Status).Healthy);
