@@ -24,6 +24,10 @@ public sealed record BenchReport
 
     public List<MemoryResult> Memory { get; } = [];
 
+    public List<WatchResult> Watch { get; } = [];
+
+    public List<LeaseResult> Leases { get; } = [];
+
     public List<string> Notes { get; } = [];
 }
 

@@ -63,6 +63,9 @@ public abstract class ClusterUnderTest : IAsyncDisposable
     /// <summary>Process ids of the running nodes.</summary>
     public IReadOnlyList<int> Pids => nodes.Running.Select(i => nodes.Pid(i)!.Value).ToArray();
 
+    /// <summary>The process id of node <paramref name="i"/> (running).</summary>
+    public int PidOf(int i) => nodes.Pid(i) ?? throw new InvalidOperationException($"{Names[i]} is not running");
+
     public int Pid(int i) => nodes.Pid(i) ?? throw new InvalidOperationException($"{System} {Names[i]} is not running");
 
     public KV.KVClient Kv(int i) => new(nodes.Channel(i));

@@ -15,6 +15,8 @@ public sealed record CompareArguments
           --out DIR            where results.json and report.md go (/tmp/bulwark-bench/<time>)
           --quick              short run: 2 s phases, 2 failover trials, 50k keys for --memory
           --memory             also the memory benchmark (1M keys; slow)
+          --coordination       also watch fan-out (1,000 watchers / 10 streams at 1,000 puts/s; memory of 100,000 idle
+                               watchers) and leases (10,000 kept alive at TTL/3; grant+revoke pairs)
           --no-load            skip throughput/latency/CPU
           --no-failover        skip the failover benchmark
           --duration S         measured seconds per load phase (10; quick 2)
@@ -37,6 +39,8 @@ public sealed record CompareArguments
 
     public bool Memory { get; init; }
 
+    public bool Coordination { get; init; }
+
     public bool Load { get; init; } = true;
 
     public bool Failover { get; init; } = true;
@@ -49,7 +53,7 @@ public sealed record CompareArguments
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] switches = ["quick", "memory", "no-load", "no-failover"];
+        string[] switches = ["quick", "memory", "coordination", "no-load", "no-failover"];
         string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys"];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
@@ -119,6 +123,7 @@ public sealed record CompareArguments
             OutDir = values.GetValueOrDefault("out") ?? Path.Combine(Path.GetTempPath(), "bulwark-bench", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)),
             Quick = quick,
             Memory = flags.Contains("memory"),
+            Coordination = flags.Contains("coordination"),
             Load = !flags.Contains("no-load"),
             Failover = !flags.Contains("no-failover"),
             Settings = settings,

@@ -77,6 +77,19 @@ try
         report.Notes.Add("The \"equal\" settings are etcd's defaults (100 ms heartbeat, 1000 ms election timeout), so etcd's default rows are also its equal-settings rows; Bulwark's defaults are 50 ms / 500 ms.");
     }
 
+    if (a.Coordination)
+    {
+        log.WriteLine("watches and leases");
+        var bench = new CoordinationBench(s, log);
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            report.Watch.Add(await bench.RunWatchAsync(cluster, watchers: 1000, streams: 10, putsPerSecond: 1000, idleWatchers: a.Quick ? 10_000 : 100_000));
+            report.Leases.Add(await bench.RunLeasesAsync(cluster, leases: a.Quick ? 1_000 : 10_000, ttlSeconds: 30));
+        }
+    }
+
     if (a.Memory)
     {
         log.WriteLine("memory");
