@@ -215,9 +215,9 @@ public sealed class CoordinationBench(BenchSettings settings, TextWriter log)
         var clock = Stopwatch.StartNew();
         long answered = 0;
         long sent = 0;
-        using var stop = new CancellationTokenSource();
         var streams = Enumerable.Range(0, 10).Select(s => Task.Run(async () =>
         {
+            using var stop = new CancellationTokenSource();
             using var call = client.LeaseKeepAlive(cancellationToken: stop.Token);
             var reader = Task.Run(async () =>
             {
@@ -247,6 +247,7 @@ public sealed class CoordinationBench(BenchSettings settings, TextWriter log)
                 await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = all[n % all.Length] }).ConfigureAwait(false);
             }
 
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             await WaitAsync(() => Interlocked.Read(ref answered) >= Interlocked.Read(ref sent) - 10, "keep-alives answered", TimeSpan.FromSeconds(10), throwOnTimeout: false).ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
             await reader.ConfigureAwait(false);

@@ -11,7 +11,7 @@ public sealed record WatchDelivery(long Revision, IReadOnlyList<Event> Events, l
 {
     public bool IsCompacted => CompactRevision > 0;
 
-    /// <summary>Encoded size of the events, counted against the watcher's queue limit.</summary>
+    /// <summary>Encoded size of the events, counted against the queue's limit.</summary>
     internal long Bytes { get; init; }
 
     internal static WatchDelivery Of(long revision, List<Event> events)

@@ -89,7 +89,9 @@ public sealed class WatchHub
     /// <see cref="Watcher.Id"/> is the hub's own; the ids a client sees belong to its stream (etcd scopes them so).
     /// </summary>
     /// <exception cref="ArgumentException">The key is empty.</exception>
-    public (Watcher Watcher, long Revision) Register(WatchOptions options)
+    /// <param name="queue">Where the watcher's deliveries go: its stream's queue, shared with the stream's other watchers,
+    /// or null for a queue of its own.</param>
+    public (Watcher Watcher, long Revision) Register(WatchOptions options, WatchQueue? queue = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Key.IsEmpty)
@@ -102,7 +104,10 @@ public sealed class WatchHub
             long chosen = nextId++;
             long current = store.Read(static s => s.Revision);
             long first = options.StartRevision > 0 ? options.StartRevision : current + 1;
-            var watcher = new Watcher(this, chosen, options, queueEvents, queueBytes, first);
+            var own = queue is null;
+            queue ??= new WatchQueue(queueEvents, queueBytes);
+            queue.RoomMade ??= SignalSyncWork;
+            var watcher = new Watcher(chosen, options, queue, own, first);
             watchers.Add(chosen, watcher);
             if (first > current)
             {
@@ -152,10 +157,17 @@ public sealed class WatchHub
                 return;
             }
 
-            Dictionary<Watcher, List<Event>>? matched = null;
-            foreach (var ev in events)
+            // Each event is shaped (prev_kv dropped, size counted) once per publish, not once per watcher.
+            var shaped = new ShapedEvent[events.Count];
+            for (int i = 0; i < events.Count; i++)
             {
-                if (syncedKeys.TryGetValue(ev.Kv.Key, out var byKey))
+                shaped[i] = new ShapedEvent(events[i]);
+            }
+
+            Dictionary<Watcher, (List<Event> Events, long Bytes)>? matched = null;
+            foreach (var ev in shaped)
+            {
+                if (syncedKeys.TryGetValue(ev.Full.Kv.Key, out var byKey))
                 {
                     foreach (var w in byKey)
                     {
@@ -174,14 +186,14 @@ public sealed class WatchHub
                 return;
             }
 
-            foreach (var (watcher, list) in matched)
+            foreach (var (watcher, (list, bytes)) in matched)
             {
                 if (revision < watcher.NextRevision)
                 {
                     continue; // a history read already delivered this revision
                 }
 
-                var delivery = WatchDelivery.Of(revision, list);
+                var delivery = new WatchDelivery(revision, list) { Bytes = bytes };
                 if (watcher.HasRoomFor(list.Count, delivery.Bytes))
                 {
                     watcher.Enqueue(delivery);
@@ -306,7 +318,7 @@ public sealed class WatchHub
             {
                 if (watcher.Matches(events[i]))
                 {
-                    batch.Add(watcher.Shape(events[i]));
+                    batch.Add(new ShapedEvent(events[i]).For(watcher.Options.PrevKv));
                 }
             }
 
@@ -336,20 +348,46 @@ public sealed class WatchHub
         return watcher.HasRoomFor(1, 0);
     }
 
-    private static void Collect(ref Dictionary<Watcher, List<Event>>? matched, Watcher watcher, Event ev)
+    private static void Collect(ref Dictionary<Watcher, (List<Event> Events, long Bytes)>? matched, Watcher watcher, ShapedEvent ev)
     {
-        if (!watcher.Matches(ev))
+        if (!watcher.Matches(ev.Full))
         {
             return;
         }
 
         matched ??= [];
-        if (!matched.TryGetValue(watcher, out var list))
+        bool prevKv = watcher.Options.PrevKv;
+        if (matched.TryGetValue(watcher, out var entry))
         {
-            matched[watcher] = list = [];
+            entry.Events.Add(ev.For(prevKv));
+            matched[watcher] = (entry.Events, entry.Bytes + ev.SizeFor(prevKv));
         }
+        else
+        {
+            matched[watcher] = ([ev.For(prevKv)], ev.SizeFor(prevKv));
+        }
+    }
 
-        list.Add(watcher.Shape(ev));
+    /// <summary>An event as watchers see it: whole, or without prev_kv (events are shared, so that is a copy), with sizes.</summary>
+    private sealed class ShapedEvent(Event full)
+    {
+        private Event? withoutPrev;
+        private int fullSize = -1;
+        private int strippedSize = -1;
+
+        public Event Full { get; } = full;
+
+        public Event For(bool prevKv) => prevKv || Full.PrevKv is null ? Full : withoutPrev ??= new Event { Type = Full.Type, Kv = Full.Kv };
+
+        public int SizeFor(bool prevKv)
+        {
+            if (prevKv || Full.PrevKv is null)
+            {
+                return fullSize >= 0 ? fullSize : fullSize = Full.CalculateSize();
+            }
+
+            return strippedSize >= 0 ? strippedSize : strippedSize = For(false).CalculateSize();
+        }
     }
 
     private void JoinSynced(Watcher watcher)

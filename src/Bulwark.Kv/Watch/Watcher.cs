@@ -4,30 +4,22 @@ using Bulwark.Kv.Index;
 namespace Bulwark.Kv.Watch;
 
 /// <summary>
-/// One watcher registered with a <see cref="WatchHub"/>: its request and a bounded queue of deliveries that its
-/// consumer (a gRPC stream) drains with <see cref="ReadAsync"/> or <see cref="TryRead"/>. The queue holds at most the
-/// hub's capacity in events and in bytes; when the consumer falls behind, the hub stops queueing and the watcher later catches up
-/// from the store's history, so a stalled client costs memory for its queue only.
+/// One watcher registered with a <see cref="WatchHub"/>: its request, where its deliveries go (<see cref="Queue"/>,
+/// shared with the other watchers of its stream, or its own), and where it stands (live or catching up).
 /// </summary>
 public sealed class Watcher
 {
-    private readonly WatchHub hub;
-    private readonly int capacity;
-    private readonly long capacityBytes;
-    private readonly Lock queueGate = new();
-    private readonly Queue<WatchDelivery> queue = new();
-    private int queuedEvents;
-    private long queuedBytes;
-    private bool closed;
-    private TaskCompletionSource? reader;
+    // Written under the hub's lock; read by the consumer's thread too.
+    private volatile bool synced;
+    private volatile bool closed;
+    private int pending;
 
-    internal Watcher(WatchHub hub, long id, WatchOptions options, int capacity, long capacityBytes, long nextRevision)
+    internal Watcher(long id, WatchOptions options, WatchQueue queue, bool ownsQueue, long nextRevision)
     {
-        this.hub = hub;
-        this.capacity = capacity;
-        this.capacityBytes = capacityBytes;
         Id = id;
         Options = options;
+        Queue = queue;
+        OwnsQueue = ownsQueue;
         NextRevision = nextRevision;
     }
 
@@ -35,38 +27,30 @@ public sealed class Watcher
 
     public WatchOptions Options { get; }
 
-    /// <summary>True once the watcher was canceled or ended by compaction: nothing more will be queued.</summary>
-    public bool IsClosed
-    {
-        get
-        {
-            lock (queueGate)
-            {
-                return closed;
-            }
-        }
-    }
+    /// <summary>Where this watcher's deliveries are queued.</summary>
+    public WatchQueue Queue { get; }
+
+    /// <summary>The queue is this watcher's alone (closed with it).</summary>
+    internal bool OwnsQueue { get; }
+
+    /// <summary>True once the watcher was canceled or ended by compaction: nothing more will be queued for it.</summary>
+    public bool IsClosed => closed;
 
     /// <summary>
-    /// True when the watcher has been handed everything up to the revision the hub last published (nothing queued,
-    /// not catching up): the moment a progress notification may report the member's revision.
+    /// True when the watcher has been handed everything up to the revision the hub last published (nothing of it queued,
+    /// not catching up): the moment a progress notification may report that revision.
     /// </summary>
-    public bool IsIdle
+    public bool IsIdle => Volatile.Read(ref pending) == 0 && synced;
+
+    /// <summary>Deliveries of this watcher in its queue (changed under the queue's lock).</summary>
+    internal int Pending
     {
-        get
-        {
-            lock (queueGate)
-            {
-                return queue.Count == 0 && Synced;
-            }
-        }
+        get => Volatile.Read(ref pending);
+        set => Volatile.Write(ref pending, value);
     }
 
     // Guarded by the hub's lock.
     internal long NextRevision { get; set; }
-
-    // Written under the hub's lock; read by the consumer's thread too.
-    private volatile bool synced;
 
     /// <summary>True while the hub hands this watcher live events; false while it catches up from history.</summary>
     internal bool Synced
@@ -80,120 +64,64 @@ public sealed class Watcher
         && !(Options.NoPut && ev.Type == Event.Types.EventType.Put)
         && !(Options.NoDelete && ev.Type == Event.Types.EventType.Delete);
 
-    /// <summary>The event as this watcher should see it: events are shared between watchers, so prev_kv is dropped on a copy.</summary>
-    internal Event Shape(Event ev) => Options.PrevKv || ev.PrevKv is null ? ev : new Event { Type = ev.Type, Kv = ev.Kv };
-
-    /// <summary>
-    /// Whether a delivery of <paramref name="events"/> events of <paramref name="bytes"/> bytes fits. An empty queue takes
-    /// anything, so one Txn larger than the capacity is still delivered.
-    /// </summary>
-    internal bool HasRoomFor(int events, long bytes)
-    {
-        lock (queueGate)
-        {
-            return !closed && (queue.Count == 0 || (queuedEvents + Math.Max(events, 1) <= capacity && queuedBytes + bytes <= capacityBytes));
-        }
-    }
+    internal bool HasRoomFor(int events, long bytes) => !closed && Queue.HasRoomFor(events, bytes);
 
     internal void Enqueue(WatchDelivery delivery, bool close = false)
     {
-        TaskCompletionSource? wake;
-        lock (queueGate)
+        if (closed)
         {
-            if (closed)
-            {
-                return;
-            }
-
-            queue.Enqueue(delivery);
-            queuedEvents += Math.Max(delivery.Events.Count, 1);
-            queuedBytes += delivery.Bytes;
-            closed = close;
-            wake = reader;
-            reader = null;
+            return;
         }
 
-        wake?.TrySetResult();
+        Queue.Enqueue(this, delivery);
+        if (close)
+        {
+            Close();
+        }
     }
 
     internal void Close()
     {
-        TaskCompletionSource? wake;
-        lock (queueGate)
+        closed = true;
+        if (OwnsQueue)
         {
-            closed = true;
-            wake = reader;
-            reader = null;
+            Queue.Close();
         }
-
-        wake?.TrySetResult();
     }
 
-    /// <summary>Takes the next delivery if one is queued.</summary>
+    /// <summary>Takes this watcher's next delivery (a watcher with a queue of its own).</summary>
     public bool TryRead(out WatchDelivery delivery)
     {
-        bool freed;
-        lock (queueGate)
+        EnsureOwnQueue();
+        if (Queue.TryRead(out _, out delivery))
         {
-            if (!queue.TryDequeue(out delivery!))
-            {
-                return false;
-            }
-
-            queuedEvents -= Math.Max(delivery.Events.Count, 1);
-            queuedBytes -= delivery.Bytes;
-            freed = !Synced;
+            return true;
         }
 
-        if (freed)
-        {
-            // The watcher is catching up and its consumer just made room: let the hub's sync loop go on with it.
-            hub.SignalSyncWork();
-        }
-
-        return true;
+        delivery = null!;
+        return false;
     }
 
-    /// <summary>
-    /// Waits until a delivery is queued (true) or the watcher is closed with nothing left to read (false: canceled, or
-    /// after its compaction notice was read).
-    /// </summary>
-    public async ValueTask<bool> WaitToReadAsync(CancellationToken cancel)
-    {
-        while (true)
-        {
-            Task wait;
-            lock (queueGate)
-            {
-                if (queue.Count > 0)
-                {
-                    return true;
-                }
-
-                if (closed)
-                {
-                    return false;
-                }
-
-                reader ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = reader.Task;
-            }
-
-            await wait.WaitAsync(cancel).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Waits for the next delivery; null when the watcher is closed and its queue drained.</summary>
+    /// <summary>Waits for this watcher's next delivery; null when it is closed and drained (a watcher with a queue of its own).</summary>
     public async ValueTask<WatchDelivery?> ReadAsync(CancellationToken cancel)
     {
-        while (await WaitToReadAsync(cancel).ConfigureAwait(false))
+        EnsureOwnQueue();
+        while (await Queue.WaitToReadAsync(cancel).ConfigureAwait(false))
         {
-            if (TryRead(out var delivery))
+            if (Queue.TryRead(out _, out var delivery))
             {
                 return delivery;
             }
         }
 
         return null;
+    }
+
+    private void EnsureOwnQueue()
+    {
+        if (!OwnsQueue)
+        {
+            throw new InvalidOperationException("this watcher shares its stream's queue: read the queue, not the watcher");
+        }
     }
 }

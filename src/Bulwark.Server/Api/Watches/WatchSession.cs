@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Kv.Watch;
 using Bulwark.Server.Hosting;
@@ -9,9 +9,10 @@ namespace Bulwark.Server.Api.Watches;
 
 /// <summary>
 /// One Watch stream: creates and cancels watchers as the client asks (ids scoped to the stream, automatic ones from 0
-/// as in etcd), forwards each watcher's deliveries, and answers progress requests. Responses go through one bounded
-/// channel to the single writer, so a client that stops reading holds up only its own stream: the pumps wait, the
-/// watchers' queues fill, and the hub lets those watchers fall back to catching up from history, holding no memory.
+/// as in etcd), and one writer sends everything: control responses (created, canceled, progress) first, then the
+/// watchers' deliveries from the stream's one bounded <see cref="WatchQueue"/>, as etcd's watch stream does. No task
+/// per watcher; responses are buffered and flushed when nothing more is waiting. A client that stops reading holds
+/// up only its own stream: the queue fills, and the hub lets its watchers fall back to catching up from history.
 /// </summary>
 internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
 {
@@ -19,26 +20,30 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
     internal const string EmptyRangeReason = "mvcc: watcher range is empty";
     internal const string DuplicateIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
 
-    /// <summary>Responses waiting for the writer (etcd's per-stream channel holds 128).</summary>
-    private const int OutputCapacity = 128;
+    /// <summary>Events a stream's queue holds (etcd's stream channel holds 128 responses; one revision may hold many events).</summary>
+    private const int QueueEvents = 4096;
+
+    private const long QueueBytes = 4L << 20;
 
     /// <summary>How often a requested progress notification is retried while watchers still have events to receive.</summary>
     private static readonly TimeSpan ProgressPoll = TimeSpan.FromMilliseconds(100);
 
     private static readonly ByteString SmallestKey = ByteString.CopyFrom(0);
 
-    private readonly WatchHub hub = node.Watches;
-    private readonly Channel<WatchResponse> output = Channel.CreateBounded<WatchResponse>(
-        new BoundedChannelOptions(OutputCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
-    // Guards the id map, the count of deliveries taken from queues but not yet in the output, and the progress request:
-    // a progress notification is written under it, so nothing taken earlier can be written after it.
+    private readonly WatchHub hub = node.Watches;
+    private readonly WatchQueue queue = new(QueueEvents, QueueBytes);
+    private readonly ConcurrentQueue<WatchResponse> control = new();
+
+    // Guards the id maps and the progress request. The writer takes it to pick its next response, and a create
+    // registers and queues its created response under it, so a watcher's first event never overtakes that response.
     private readonly Lock gate = new();
-    private readonly Dictionary<long, StreamWatcher> watchers = [];
-    private readonly List<Task> pumps = [];
+    private readonly Dictionary<long, StreamWatcher> byId = [];
+    private readonly Dictionary<long, StreamWatcher> byHubId = [];
     private long nextId;
-    private int inFlight;
     private bool progressRequested;
+    private ResponseHeader? header;
 
     public async Task RunAsync(IAsyncStreamReader<WatchRequest> requests, IServerStreamWriter<WatchResponse> responses, CancellationToken callEnded)
     {
@@ -49,13 +54,13 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
         {
             while (await requests.MoveNext(stop.Token).ConfigureAwait(false))
             {
-                await HandleAsync(requests.Current, stop.Token).ConfigureAwait(false);
+                Handle(requests.Current);
             }
 
             // The client closed its side; etcd keeps sending until the call ends, and so do we.
             await Task.WhenAny(sender, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ChannelClosedException || stop.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException || stop.IsCancellationRequested)
         {
             // The call ended (client gone, server stopping): nothing to answer.
         }
@@ -63,37 +68,18 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
         {
             await stop.CancelAsync().ConfigureAwait(false);
             CancelAll();
-            output.Writer.TryComplete();
+            queue.Close();
             await Quietly(sender).ConfigureAwait(false);
             await Quietly(progress).ConfigureAwait(false);
-            foreach (var pump in pumps)
-            {
-                await Quietly(pump).ConfigureAwait(false);
-            }
         }
     }
 
-    private async Task SendAsync(IServerStreamWriter<WatchResponse> responses, CancellationTokenSource stop)
-    {
-        try
-        {
-            await foreach (var response in output.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
-            {
-                await responses.WriteAsync(response, stop.Token).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            await stop.CancelAsync().ConfigureAwait(false); // a failed write ends the whole stream
-        }
-    }
-
-    private async Task HandleAsync(WatchRequest request, CancellationToken stop)
+    private void Handle(WatchRequest request)
     {
         switch (request.RequestUnionCase)
         {
             case WatchRequest.RequestUnionOneofCase.CreateRequest:
-                await CreateAsync(request.CreateRequest, stop).ConfigureAwait(false);
+                Create(request.CreateRequest);
                 break;
             case WatchRequest.RequestUnionOneofCase.CancelRequest:
                 Cancel(request.CancelRequest.WatchId);
@@ -104,19 +90,19 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
                     progressRequested = true;
                 }
 
-                TrySendRequestedProgress();
+                queue.Nudge();
                 break;
         }
     }
 
-    private async Task CreateAsync(WatchCreateRequest create, CancellationToken stop)
+    private void Create(WatchCreateRequest create)
     {
         var key = create.Key.IsEmpty ? SmallestKey : create.Key;
         var rangeEnd = create.RangeEnd;
         bool interval = !rangeEnd.IsEmpty && !(rangeEnd.Length == 1 && rangeEnd[0] == 0);
         if (interval && key.Span.SequenceCompareTo(rangeEnd.Span) >= 0)
         {
-            await output.Writer.WriteAsync(Refused(EmptyRangeReason), stop).ConfigureAwait(false);
+            Control(Refused(EmptyRangeReason));
             return;
         }
 
@@ -127,25 +113,18 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
             create.PrevKv,
             NoPut: create.Filters.Contains(WatchCreateRequest.Types.FilterType.Noput),
             NoDelete: create.Filters.Contains(WatchCreateRequest.Types.FilterType.Nodelete));
-        StreamWatcher watcher;
-        long revision;
         lock (gate)
         {
-            long id;
-            if (create.WatchId != 0)
+            long id = create.WatchId;
+            if (id != 0 && byId.ContainsKey(id))
             {
-                if (watchers.ContainsKey(create.WatchId))
-                {
-                    id = -1;
-                }
-                else
-                {
-                    id = create.WatchId;
-                }
+                Control(Refused(DuplicateIdReason));
+                return;
             }
-            else
+
+            if (id == 0)
             {
-                while (watchers.ContainsKey(nextId))
+                while (byId.ContainsKey(nextId))
                 {
                     nextId++;
                 }
@@ -153,29 +132,12 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
                 id = nextId++;
             }
 
-            if (id == -1)
-            {
-                watcher = null!;
-                revision = 0;
-            }
-            else
-            {
-                var (registered, at) = hub.Register(options);
-                watcher = new StreamWatcher(id, registered, create.ProgressNotify, create.Fragment);
-                watchers[id] = watcher;
-                revision = at;
-            }
+            var (registered, revision) = hub.Register(options, queue);
+            var watcher = new StreamWatcher(id, registered, create.ProgressNotify, create.Fragment);
+            byId[id] = watcher;
+            byHubId[registered.Id] = watcher;
+            Control(new WatchResponse { Header = Header(revision), WatchId = id, Created = true });
         }
-
-        if (watcher is null)
-        {
-            await output.Writer.WriteAsync(Refused(DuplicateIdReason), stop).ConfigureAwait(false);
-            return;
-        }
-
-        // The created response goes out before the pump starts, so it precedes the watcher's first events.
-        await output.Writer.WriteAsync(new WatchResponse { Header = Header(revision), WatchId = watcher.Id, Created = true }, stop).ConfigureAwait(false);
-        pumps.Add(PumpAsync(watcher, stop));
     }
 
     private void Cancel(long id)
@@ -183,115 +145,128 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
         StreamWatcher? watcher;
         lock (gate)
         {
-            watchers.Remove(id, out watcher);
-        }
+            if (!byId.Remove(id, out watcher))
+            {
+                return; // etcd 3.4 answers nothing for an id it does not know
+            }
 
-        if (watcher is null)
-        {
-            return; // etcd 3.4 answers nothing for an id it does not know
+            byHubId.Remove(watcher.Hub.Id);
+            hub.Cancel(watcher.Hub.Id);
+            Control(new WatchResponse { Header = Header(0), WatchId = id, Canceled = true });
         }
-
-        watcher.Canceled = true;
-        hub.Cancel(watcher.Hub.Id);
     }
 
     private void CancelAll()
     {
         lock (gate)
         {
-            foreach (var watcher in watchers.Values)
+            foreach (var watcher in byId.Values)
             {
-                watcher.Canceled = true;
                 hub.Cancel(watcher.Hub.Id);
             }
 
-            watchers.Clear();
+            byId.Clear();
+            byHubId.Clear();
         }
     }
 
-    private async Task PumpAsync(StreamWatcher watcher, CancellationToken stop)
+    private void Control(WatchResponse response)
+    {
+        control.Enqueue(response);
+        queue.Nudge();
+    }
+
+    /// <summary>The one writer: control responses first, then deliveries, flushing when nothing more waits.</summary>
+    private async Task SendAsync(IServerStreamWriter<WatchResponse> responses, CancellationTokenSource stop)
     {
         try
         {
-            while (await watcher.Hub.WaitToReadAsync(stop).ConfigureAwait(false))
+            while (true)
             {
-                WatchDelivery delivery;
-                lock (gate)
+                while (Next() is { } batch)
                 {
-                    if (!watcher.Hub.TryRead(out delivery))
+                    for (int i = 0; i < batch.Count; i++)
                     {
-                        continue;
+                        bool more = i < batch.Count - 1 || !control.IsEmpty || queue.Count > 0;
+                        responses.WriteOptions = more ? Buffered : null;
+                        await responses.WriteAsync(batch[i], stop.Token).ConfigureAwait(false);
                     }
-
-                    inFlight++;
                 }
 
-                try
+                if (!await queue.WaitToReadAsync(stop.Token).ConfigureAwait(false) && control.IsEmpty)
                 {
-                    if (watcher.Canceled)
-                    {
-                        continue;
-                    }
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false); // a failed write ends the whole stream
+        }
+    }
 
-                    if (delivery.IsCompacted)
-                    {
-                        lock (gate)
-                        {
-                            watchers.Remove(watcher.Id);
-                        }
+    /// <summary>The next responses to write, or null when nothing waits (a requested progress notification included).</summary>
+    private List<WatchResponse>? Next()
+    {
+        lock (gate)
+        {
+            if (control.TryDequeue(out var response))
+            {
+                return [response];
+            }
 
-                        await output.Writer.WriteAsync(new WatchResponse
+            while (queue.TryRead(out var hubWatcher, out var delivery))
+            {
+                if (!byHubId.TryGetValue(hubWatcher.Id, out var watcher))
+                {
+                    continue; // canceled meanwhile
+                }
+
+                if (delivery.IsCompacted)
+                {
+                    byId.Remove(watcher.Id);
+                    byHubId.Remove(hubWatcher.Id);
+                    return
+                    [
+                        new WatchResponse
                         {
                             Header = Header(delivery.Revision),
                             WatchId = watcher.Id,
                             CompactRevision = delivery.CompactRevision,
                             Canceled = true,
                             CancelReason = CompactedReason,
-                        }, stop).ConfigureAwait(false);
-                        return;
-                    }
-
-                    foreach (var response in Responses(watcher, delivery))
-                    {
-                        await output.Writer.WriteAsync(response, stop).ConfigureAwait(false);
-                    }
-
-                    watcher.SentEvents = true;
-                }
-                finally
-                {
-                    lock (gate)
-                    {
-                        inFlight--;
-                    }
+                        },
+                    ];
                 }
 
-                TrySendRequestedProgress();
+                watcher.SentEvents = true;
+                return Responses(watcher, delivery);
             }
 
-            if (watcher.Canceled && !stop.IsCancellationRequested)
+            // Nothing queued: everything taken was written before this point, so a requested progress notification
+            // may go out now if every watcher has been handed all up to the hub's published revision.
+            if (progressRequested && hub.ProgressRevision(byId.Values.Select(w => w.Hub)) is { } revision)
             {
-                await output.Writer.WriteAsync(new WatchResponse { Header = Header(0), WatchId = watcher.Id, Canceled = true }, stop).ConfigureAwait(false);
+                progressRequested = false;
+                return [new WatchResponse { Header = Header(revision), WatchId = -1 }];
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
-        {
-            // The stream ended.
+
+            return null;
         }
     }
 
     /// <summary>One revision's events as responses: one, or with fragment set, pieces no larger than the request limit.</summary>
-    private IEnumerable<WatchResponse> Responses(StreamWatcher watcher, WatchDelivery delivery)
+    private List<WatchResponse> Responses(StreamWatcher watcher, WatchDelivery delivery)
     {
-        int limit = node.Options.Limits.MaxRequestBytes;
         var response = new WatchResponse { Header = Header(delivery.Revision), WatchId = watcher.Id };
         response.Events.AddRange(delivery.Events);
+        int limit = node.Options.Limits.MaxRequestBytes;
         if (!watcher.Fragment || delivery.Events.Count < 2 || response.CalculateSize() <= limit)
         {
-            yield return response;
-            yield break;
+            return [response];
         }
 
+        var pieces = new List<WatchResponse>();
         var piece = new WatchResponse { Header = response.Header, WatchId = watcher.Id, Fragment = true };
         int size = piece.CalculateSize();
         foreach (var ev in delivery.Events)
@@ -299,7 +274,7 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
             int eventSize = ev.CalculateSize() + 8;
             if (piece.Events.Count > 0 && size + eventSize > limit)
             {
-                yield return piece;
+                pieces.Add(piece);
                 piece = new WatchResponse { Header = response.Header, WatchId = watcher.Id, Fragment = true };
                 size = piece.CalculateSize();
             }
@@ -309,27 +284,8 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
         }
 
         piece.Fragment = false; // the last piece closes the revision
-        yield return piece;
-    }
-
-    /// <summary>Answers a WatchProgressRequest once every watcher of the stream has everything up to the reported revision.</summary>
-    private void TrySendRequestedProgress()
-    {
-        lock (gate)
-        {
-            if (!progressRequested || inFlight > 0)
-            {
-                return;
-            }
-
-            if (hub.ProgressRevision(watchers.Values.Select(w => w.Hub)) is not { } revision)
-            {
-                return;
-            }
-
-            // Not associated with one watcher: etcd sends it with watch id -1 and clients hand it to all of them.
-            progressRequested = !output.Writer.TryWrite(new WatchResponse { Header = Header(revision), WatchId = -1 });
-        }
+        pieces.Add(piece);
+        return pieces;
     }
 
     /// <summary>etcd's progress_notify: every interval, a watcher that was sent nothing meanwhile hears the member's revision.</summary>
@@ -337,12 +293,7 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
     {
         lock (gate)
         {
-            if (inFlight > 0)
-            {
-                return;
-            }
-
-            foreach (var watcher in watchers.Values)
+            foreach (var watcher in byId.Values)
             {
                 if (!watcher.ProgressNotify)
                 {
@@ -357,7 +308,7 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
 
                 if (hub.ProgressRevision([watcher.Hub]) is { } revision)
                 {
-                    output.Writer.TryWrite(new WatchResponse { Header = Header(revision), WatchId = watcher.Id });
+                    Control(new WatchResponse { Header = Header(revision), WatchId = watcher.Id });
                 }
             }
         }
@@ -370,7 +321,17 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
         using var timer = new PeriodicTimer(poll);
         while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
         {
-            TrySendRequestedProgress();
+            bool requested;
+            lock (gate)
+            {
+                requested = progressRequested;
+            }
+
+            if (requested)
+            {
+                queue.Nudge(); // the writer answers it once the watchers have everything
+            }
+
             if (Environment.TickCount64 >= nextNotify)
             {
                 nextNotify = Environment.TickCount64 + (long)progressInterval.TotalMilliseconds;
@@ -382,7 +343,19 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
     private WatchResponse Refused(string reason) =>
         new() { Header = Header(0), WatchId = -1, Created = true, Canceled = true, CancelReason = reason };
 
-    private ResponseHeader Header(long revision) => ApiContext.Header(node, null, revision);
+    /// <summary>Response headers, shared between responses of the same revision and term (messages are never mutated once sent).</summary>
+    private ResponseHeader Header(long revision)
+    {
+        var cached = header;
+        if (revision != 0 && cached is not null && cached.Revision == revision && cached.RaftTerm == node.Status.Term)
+        {
+            return cached;
+        }
+
+        var fresh = ApiContext.Header(node, null, revision);
+        header = fresh;
+        return fresh;
+    }
 
     private static async Task Quietly(Task task)
     {
@@ -390,7 +363,7 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
         {
             await task.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ChannelClosedException or InvalidOperationException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
         {
             // Ending the stream: the call is over either way.
         }
@@ -406,9 +379,7 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
 
         public bool Fragment { get; } = fragment;
 
-        public volatile bool Canceled;
-
-        /// <summary>Events were sent since the last progress tick (guarded by the session's gate for the tick's reset).</summary>
-        public volatile bool SentEvents;
+        /// <summary>Events were sent since the last progress tick (under the session's gate).</summary>
+        public bool SentEvents { get; set; }
     }
 }
