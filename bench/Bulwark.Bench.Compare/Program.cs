@@ -83,10 +83,18 @@ try
         var bench = new CoordinationBench(s, log);
         foreach (var system in new[] { "etcd", "bulwark" })
         {
-            await using var cluster = NewCluster(system, null);
-            await cluster.StartAsync(s.Patience);
-            report.Watch.Add(await bench.RunWatchAsync(cluster, watchers: 1000, streams: 10, putsPerSecond: 1000, idleWatchers: a.Quick ? 10_000 : 100_000));
-            report.Leases.Add(await bench.RunLeasesAsync(cluster, leases: a.Quick ? 1_000 : 10_000, ttlSeconds: 30));
+            // A fresh cluster for each, so a watch backlog still draining cannot count as lease CPU.
+            await using (var cluster = NewCluster(system, null))
+            {
+                await cluster.StartAsync(s.Patience);
+                report.Watch.Add(await bench.RunWatchAsync(cluster, watchers: 1000, streams: 10, putsPerSecond: 1000, idleWatchers: a.Quick ? 10_000 : 100_000));
+            }
+
+            await using (var cluster = NewCluster(system, null))
+            {
+                await cluster.StartAsync(s.Patience);
+                report.Leases.Add(await bench.RunLeasesAsync(cluster, leases: a.Quick ? 1_000 : 10_000, ttlSeconds: 30));
+            }
         }
     }
 
