@@ -38,8 +38,11 @@ public sealed class WatchHub
     private readonly long queueBytes;
     private readonly int revisionsPerStep;
     private readonly Dictionary<long, Watcher> watchers = [];
-    private readonly Dictionary<ByteString, List<Watcher>> syncedKeys = [];
-    private readonly List<Watcher> syncedRanges = [];
+    // Synced watchers in groups of equal requests (key, range, filters, prev_kv): a publish matches and shapes an event
+    // once per group and queues one shared delivery to each member, so 1,000 watchers of one prefix cost one match.
+    private readonly Dictionary<WatchOptions, WatcherGroup> groups = [];
+    private readonly Dictionary<ByteString, List<WatcherGroup>> syncedKeys = [];
+    private readonly List<WatcherGroup> syncedRanges = [];
     private readonly List<Watcher> unsynced = [];
     private long nextId = 1;
     private long publishedRevision;
@@ -149,6 +152,7 @@ public sealed class WatchHub
     public void Publish(long revision, IReadOnlyList<Event> events)
     {
         ArgumentNullException.ThrowIfNull(events);
+        HashSet<WatchQueue>? touched = null;
         lock (gate)
         {
             publishedRevision = Math.Max(publishedRevision, revision);
@@ -164,20 +168,20 @@ public sealed class WatchHub
                 shaped[i] = new ShapedEvent(events[i]);
             }
 
-            Dictionary<Watcher, (List<Event> Events, long Bytes)>? matched = null;
+            Dictionary<WatcherGroup, (List<Event> Events, long Bytes)>? matched = null;
             foreach (var ev in shaped)
             {
                 if (syncedKeys.TryGetValue(ev.Full.Kv.Key, out var byKey))
                 {
-                    foreach (var w in byKey)
+                    foreach (var group in byKey)
                     {
-                        Collect(ref matched, w, ev);
+                        Collect(ref matched, group, ev);
                     }
                 }
 
-                foreach (var w in syncedRanges)
+                foreach (var group in syncedRanges)
                 {
-                    Collect(ref matched, w, ev);
+                    Collect(ref matched, group, ev);
                 }
             }
 
@@ -186,27 +190,44 @@ public sealed class WatchHub
                 return;
             }
 
-            foreach (var (watcher, (list, bytes)) in matched)
+            List<Watcher>? behind = null;
+            foreach (var (group, (list, bytes)) in matched)
             {
-                if (revision < watcher.NextRevision)
-                {
-                    continue; // a history read already delivered this revision
-                }
-
                 var delivery = new WatchDelivery(revision, list) { Bytes = bytes };
-                if (watcher.HasRoomFor(list.Count, delivery.Bytes))
+                foreach (var watcher in group.Members)
                 {
-                    watcher.Enqueue(delivery);
-                    watcher.NextRevision = revision + 1;
+                    if (revision < watcher.NextRevision)
+                    {
+                        continue; // a history read already delivered this revision
+                    }
+
+                    if (!watcher.IsClosed && watcher.Queue.TryEnqueue(watcher, delivery))
+                    {
+                        (touched ??= new HashSet<WatchQueue>(ReferenceEqualityComparer.Instance)).Add(watcher.Queue);
+                        watcher.NextRevision = revision + 1;
+                    }
+                    else
+                    {
+                        (behind ??= []).Add(watcher);
+                    }
                 }
-                else
-                {
-                    // The consumer is behind: hold nothing more for it; it re-reads this revision from history.
-                    Detach(watcher);
-                    watcher.NextRevision = revision;
-                    unsynced.Add(watcher);
-                    SignalSyncWork();
-                }
+            }
+
+            foreach (var watcher in behind ?? [])
+            {
+                // The consumer is behind: hold nothing more for it; it re-reads this revision from history.
+                Detach(watcher);
+                watcher.NextRevision = revision;
+                unsynced.Add(watcher);
+                SignalSyncWork();
+            }
+        }
+
+        if (touched is not null)
+        {
+            foreach (var queue in touched)
+            {
+                queue.Wake(); // once per queue per revision, outside the hub's lock
             }
         }
     }
@@ -348,24 +369,32 @@ public sealed class WatchHub
         return watcher.HasRoomFor(1, 0);
     }
 
-    private static void Collect(ref Dictionary<Watcher, (List<Event> Events, long Bytes)>? matched, Watcher watcher, ShapedEvent ev)
+    private static void Collect(ref Dictionary<WatcherGroup, (List<Event> Events, long Bytes)>? matched, WatcherGroup group, ShapedEvent ev)
     {
-        if (!watcher.Matches(ev.Full))
+        if (!Watcher.Matches(group.Options, ev.Full))
         {
             return;
         }
 
         matched ??= [];
-        bool prevKv = watcher.Options.PrevKv;
-        if (matched.TryGetValue(watcher, out var entry))
+        bool prevKv = group.Options.PrevKv;
+        if (matched.TryGetValue(group, out var entry))
         {
             entry.Events.Add(ev.For(prevKv));
-            matched[watcher] = (entry.Events, entry.Bytes + ev.SizeFor(prevKv));
+            matched[group] = (entry.Events, entry.Bytes + ev.SizeFor(prevKv));
         }
         else
         {
-            matched[watcher] = ([ev.For(prevKv)], ev.SizeFor(prevKv));
+            matched[group] = ([ev.For(prevKv)], ev.SizeFor(prevKv));
         }
+    }
+
+    /// <summary>Synced watchers with equal requests (their start revisions aside).</summary>
+    private sealed class WatcherGroup(WatchOptions options)
+    {
+        public WatchOptions Options { get; } = options;
+
+        public List<Watcher> Members { get; } = [];
     }
 
     /// <summary>An event as watchers see it: whole, or without prev_kv (events are shared, so that is a copy), with sizes.</summary>
@@ -393,41 +422,54 @@ public sealed class WatchHub
     private void JoinSynced(Watcher watcher)
     {
         watcher.Synced = true;
-        if (KeyRange.IsSingleKey(watcher.Options.RangeEnd))
+        var key = watcher.Options with { StartRevision = 0 };
+        if (!groups.TryGetValue(key, out var group))
         {
-            if (!syncedKeys.TryGetValue(watcher.Options.Key, out var list))
+            groups[key] = group = new WatcherGroup(key);
+            if (KeyRange.IsSingleKey(key.RangeEnd))
             {
-                syncedKeys[watcher.Options.Key] = list = [];
-            }
+                if (!syncedKeys.TryGetValue(key.Key, out var list))
+                {
+                    syncedKeys[key.Key] = list = [];
+                }
 
-            list.Add(watcher);
+                list.Add(group);
+            }
+            else
+            {
+                syncedRanges.Add(group);
+            }
         }
-        else
-        {
-            syncedRanges.Add(watcher);
-        }
+
+        group.Members.Add(watcher);
     }
 
     private void Detach(Watcher watcher)
     {
-        if (watcher.Synced)
+        if (!watcher.Synced)
         {
-            watcher.Synced = false;
-            if (KeyRange.IsSingleKey(watcher.Options.RangeEnd))
+            unsynced.Remove(watcher);
+            return;
+        }
+
+        watcher.Synced = false;
+        var key = watcher.Options with { StartRevision = 0 };
+        if (!groups.TryGetValue(key, out var group) || !group.Members.Remove(watcher) || group.Members.Count > 0)
+        {
+            return;
+        }
+
+        groups.Remove(key);
+        if (KeyRange.IsSingleKey(key.RangeEnd))
+        {
+            if (syncedKeys.TryGetValue(key.Key, out var list) && list.Remove(group) && list.Count == 0)
             {
-                if (syncedKeys.TryGetValue(watcher.Options.Key, out var list) && list.Remove(watcher) && list.Count == 0)
-                {
-                    syncedKeys.Remove(watcher.Options.Key);
-                }
-            }
-            else
-            {
-                syncedRanges.Remove(watcher);
+                syncedKeys.Remove(key.Key);
             }
         }
         else
         {
-            unsynced.Remove(watcher);
+            syncedRanges.Remove(group);
         }
     }
 

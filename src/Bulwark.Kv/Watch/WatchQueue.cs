@@ -53,9 +53,29 @@ public sealed class WatchQueue
         }
     }
 
-    internal void Enqueue(Watcher watcher, WatchDelivery delivery)
+    /// <summary>Queues the delivery if it fits (one lock for the check and the queueing); false when it does not.</summary>
+    internal bool TryEnqueue(Watcher watcher, WatchDelivery delivery)
     {
-        TaskCompletionSource? wake;
+        lock (gate)
+        {
+            int events = Math.Max(delivery.Events.Count, 1);
+            if (closed || (items.Count > 0 && (queuedEvents + events > capacityEvents || queuedBytes + delivery.Bytes > capacityBytes)))
+            {
+                return false;
+            }
+
+            items.Enqueue((watcher, delivery));
+            queuedEvents += events;
+            queuedBytes += delivery.Bytes;
+            watcher.Pending++;
+            return true;
+        }
+    }
+
+    /// <param name="wake">Wake a waiting consumer now; the hub passes false while it queues a whole revision's
+    /// deliveries and calls <see cref="Wake"/> once at the end, so a consumer is not woken (a thread-pool hop) per delivery.</param>
+    internal void Enqueue(Watcher watcher, WatchDelivery delivery, bool wake = true)
+    {
         lock (gate)
         {
             if (closed)
@@ -67,6 +87,25 @@ public sealed class WatchQueue
             queuedEvents += Math.Max(delivery.Events.Count, 1);
             queuedBytes += delivery.Bytes;
             watcher.Pending++;
+        }
+
+        if (wake)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Wakes a consumer waiting for deliveries, if one is.</summary>
+    internal void Wake()
+    {
+        TaskCompletionSource? wake;
+        lock (gate)
+        {
+            if (items.Count == 0)
+            {
+                return;
+            }
+
             wake = reader;
             reader = null;
         }

@@ -59,21 +59,23 @@ public sealed class Watcher
         set => synced = value;
     }
 
-    internal bool Matches(Event ev) =>
-        KeyRange.Contains(Options.Key.Span, Options.RangeEnd, ev.Kv.Key.Span)
-        && !(Options.NoPut && ev.Type == Event.Types.EventType.Put)
-        && !(Options.NoDelete && ev.Type == Event.Types.EventType.Delete);
+    internal bool Matches(Event ev) => Matches(Options, ev);
+
+    internal static bool Matches(WatchOptions options, Event ev) =>
+        KeyRange.Contains(options.Key.Span, options.RangeEnd, ev.Kv.Key.Span)
+        && !(options.NoPut && ev.Type == Event.Types.EventType.Put)
+        && !(options.NoDelete && ev.Type == Event.Types.EventType.Delete);
 
     internal bool HasRoomFor(int events, long bytes) => !closed && Queue.HasRoomFor(events, bytes);
 
-    internal void Enqueue(WatchDelivery delivery, bool close = false)
+    internal void Enqueue(WatchDelivery delivery, bool close = false, bool wake = true)
     {
         if (closed)
         {
             return;
         }
 
-        Queue.Enqueue(this, delivery);
+        Queue.Enqueue(this, delivery, wake);
         if (close)
         {
             Close();
