@@ -217,15 +217,43 @@ public sealed class CoordinationBench(BenchSettings settings, TextWriter log)
             }
         }))).ConfigureAwait(false);
 
-        // Keep-alives at TTL/3 spread evenly: leases / (TTL/3) per second, over 10 streams.
+        // Keep-alives at TTL/3 spread evenly: leases / (TTL/3) per second, over 10 streams; first unmeasured, so JIT
+        // tiering (Bulwark) settles, then measured.
         var all = ids.ToArray();
         double perSecond = leases / (ttlSeconds / 3.0);
+        await KeepAlivePhaseAsync(client, all, perSecond, settings.ClusterWarmup).ConfigureAwait(false);
         var pids = cluster.Pids;
         var cpuBefore = ProcStat.CpuSeconds(pids);
+        var (keepAlives, elapsed) = await KeepAlivePhaseAsync(client, all, perSecond, settings.Duration).ConfigureAwait(false);
+        var cpu = ProcStat.CpuSeconds(pids) - cpuBefore;
+        var keepAliveRate = keepAlives / elapsed.TotalSeconds;
+
+        // Grant + revoke pairs from 16 clients.
+        var pairClock = Stopwatch.StartNew();
+        long pairs = 0;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            while (pairClock.Elapsed < settings.Duration)
+            {
+                var granted = await client.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync.ConfigureAwait(false);
+                await client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = granted.ID }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync.ConfigureAwait(false);
+                Interlocked.Increment(ref pairs);
+            }
+        }))).ConfigureAwait(false);
+        var pairRate = pairs / pairClock.Elapsed.TotalSeconds;
+        var result = new LeaseResult(cluster.System, leases, keepAliveRate, keepAlives == 0 ? double.NaN : cpu / keepAlives * 1e6, pairRate);
+        log.WriteLine(FormattableString.Invariant(
+            $"  {cluster.System,-8} leases: {leases} kept alive at TTL/3 ({keepAliveRate:0} keep-alives/s), cpu {result.CpuMicrosPerKeepAlive:0.0} us/keep-alive; grant+revoke {pairRate:0} pairs/s"));
+        return result;
+    }
+
+    /// <summary>Sends keep-alives at <paramref name="perSecond"/> over 10 streams for <paramref name="duration"/>; returns those answered.</summary>
+    private async Task<(long Answered, TimeSpan Elapsed)> KeepAlivePhaseAsync(Lease.LeaseClient client, long[] ids, double perSecond, TimeSpan duration)
+    {
         var clock = Stopwatch.StartNew();
         long answered = 0;
         long sent = 0;
-        var streams = Enumerable.Range(0, 10).Select(s => Task.Run(async () =>
+        var streams = Enumerable.Range(0, 10).Select(_ => Task.Run(async () =>
         {
             using var stop = new CancellationTokenSource();
             using var call = client.LeaseKeepAlive(cancellationToken: stop.Token);
@@ -245,7 +273,7 @@ public sealed class CoordinationBench(BenchSettings settings, TextWriter log)
                 {
                 }
             });
-            while (clock.Elapsed < settings.Duration)
+            while (clock.Elapsed < duration)
             {
                 long n = Interlocked.Increment(ref sent);
                 var due = TimeSpan.FromSeconds(n / perSecond);
@@ -254,7 +282,7 @@ public sealed class CoordinationBench(BenchSettings settings, TextWriter log)
                     await Task.Delay(due - clock.Elapsed).ConfigureAwait(false);
                 }
 
-                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = all[n % all.Length] }).ConfigureAwait(false);
+                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = ids[n % ids.Length] }).ConfigureAwait(false);
             }
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
@@ -263,27 +291,7 @@ public sealed class CoordinationBench(BenchSettings settings, TextWriter log)
             await reader.ConfigureAwait(false);
         })).ToList();
         await Task.WhenAll(streams).ConfigureAwait(false);
-        var cpu = ProcStat.CpuSeconds(pids) - cpuBefore;
-        var keepAlives = Interlocked.Read(ref answered);
-        var keepAliveRate = keepAlives / clock.Elapsed.TotalSeconds;
-
-        // Grant + revoke pairs from 16 clients.
-        var pairClock = Stopwatch.StartNew();
-        long pairs = 0;
-        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
-        {
-            while (pairClock.Elapsed < settings.Duration)
-            {
-                var granted = await client.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync.ConfigureAwait(false);
-                await client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = granted.ID }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync.ConfigureAwait(false);
-                Interlocked.Increment(ref pairs);
-            }
-        }))).ConfigureAwait(false);
-        var pairRate = pairs / pairClock.Elapsed.TotalSeconds;
-        var result = new LeaseResult(cluster.System, leases, keepAliveRate, keepAlives == 0 ? double.NaN : cpu / keepAlives * 1e6, pairRate);
-        log.WriteLine(FormattableString.Invariant(
-            $"  {cluster.System,-8} leases: {leases} kept alive at TTL/3 ({keepAliveRate:0} keep-alives/s), cpu {result.CpuMicrosPerKeepAlive:0.0} us/keep-alive; grant+revoke {pairRate:0} pairs/s"));
-        return result;
+        return (Interlocked.Read(ref answered), clock.Elapsed);
     }
 
     private static double Percentile(double[] sorted, double p) =>
