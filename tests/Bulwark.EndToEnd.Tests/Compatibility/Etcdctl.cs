@@ -24,7 +24,8 @@ internal static class Etcdctl
         return result.Stdout;
     }
 
-    public static async Task<Result> RunAsync(string endpoints, string? stdin, params string[] args)
+    /// <summary>How etcdctl is started: v3 API, redirected streams, the endpoints and a patient dial timeout.</summary>
+    public static ProcessStartInfo StartInfo(string endpoints, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(Path)
         {
@@ -37,12 +38,17 @@ internal static class Etcdctl
         info.ArgumentList.Add("--endpoints");
         info.ArgumentList.Add(endpoints);
         info.ArgumentList.Add("--dial-timeout=20s");
-        info.ArgumentList.Add("--command-timeout=30s");
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
+        return info;
+    }
+
+    public static async Task<Result> RunAsync(string endpoints, string? stdin, params string[] args)
+    {
+        var info = StartInfo(endpoints, ["--command-timeout=30s", .. args]);
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {Path}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -22,23 +22,7 @@ internal sealed class EtcdctlStream : IAsyncDisposable
 
     public static EtcdctlStream Start(string endpoints, params string[] args)
     {
-        var info = new ProcessStartInfo(Etcdctl.Path)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.Environment["ETCDCTL_API"] = "3";
-        info.ArgumentList.Add("--endpoints");
-        info.ArgumentList.Add(endpoints);
-        info.ArgumentList.Add("--dial-timeout=20s");
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {Etcdctl.Path}");
+        var process = Process.Start(Etcdctl.StartInfo(endpoints, args)) ?? throw new InvalidOperationException($"could not start {Etcdctl.Path}");
         var stream = new EtcdctlStream(process);
         process.OutputDataReceived += (_, e) => stream.Line(e.Data, stream.stdout);
         process.ErrorDataReceived += (_, e) => stream.Line(e.Data, stream.stderr);

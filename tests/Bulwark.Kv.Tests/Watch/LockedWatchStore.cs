@@ -23,16 +23,8 @@ internal sealed class LockedWatchStore : IWatchStore
     /// <summary>Applies one write and publishes its events; returns the revision it made.</summary>
     public long Write(Action<MvccStore, List<Event>> write)
     {
-        var events = new List<Event>();
-        long revision;
-        lock (gate)
-        {
-            write(Store, events);
-            revision = Store.Revision;
-        }
-
-        Hub?.Publish(revision, events);
-        return revision;
+        WriteUnpublished(write)();
+        return Read(static s => s.Revision);
     }
 
     /// <summary>Applies one write but leaves its publish to the caller, as an applier that was preempted in between.</summary>

@@ -14,12 +14,7 @@ public sealed class LeaseApiTests
 
     private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
 
-    private static async Task<WatchResponse> NextAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call)
-    {
-        using var deadline = new CancellationTokenSource(Deadline);
-        Assert.True(await call.ResponseStream.MoveNext(deadline.Token), "the watch stream ended");
-        return call.ResponseStream.Current;
-    }
+    private static Task<WatchResponse> NextAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call) => WatchCalls.NextAsync(call);
 
     [Fact]
     public async Task Grant_keep_alive_time_to_live_list_and_revoke_through_a_follower_as_etcd()

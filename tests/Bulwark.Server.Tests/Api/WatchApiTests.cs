@@ -34,12 +34,7 @@ public sealed class WatchApiTests
         },
     };
 
-    private static async Task<WatchResponse> NextAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call)
-    {
-        using var deadline = new CancellationTokenSource(Deadline);
-        Assert.True(await call.ResponseStream.MoveNext(deadline.Token), "the watch stream ended");
-        return call.ResponseStream.Current;
-    }
+    private static Task<WatchResponse> NextAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call) => WatchCalls.NextAsync(call);
 
     [Fact]
     public async Task A_follower_serves_a_watch_with_history_then_live_events_and_etcd_ids()
