@@ -25,8 +25,8 @@ public static class KvCommands
             var isHex = parse.GetValue(hex);
             var request = new PutRequest
             {
-                Key = Key(parse.GetValue(key), isHex),
-                Value = ValueInput.Read(parse.GetValue(value), parse.GetValue(valueFile), isHex, Console.OpenStandardInput, !Console.IsInputRedirected),
+                Key = Key(PositionalArguments.Checked(parse, parse.GetValue(key), "key"), isHex),
+                Value = ValueInput.Read(PositionalArguments.Checked(parse, parse.GetValue(value), "value"), parse.GetValue(valueFile), isHex, Console.OpenStandardInput, !Console.IsInputRedirected),
                 PrevKv = parse.GetValue(prevKv),
             };
             var response = await connection.CallAsync((i, options) => connection.Kv(i).PutAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
@@ -71,7 +71,7 @@ public static class KvCommands
                 throw new ClientInputException("limit", $"--limit is {max}; it must be 0 (no limit) or a number of keys > 0");
             }
 
-            var (from, to) = KeyRange.Build(Bytes(parse.GetValue(key), isHex, "key"), RangeEnd(parse.GetValue(rangeEnd), isHex), parse.GetValue(prefix), parse.GetValue(fromKey));
+            var (from, to) = KeyRange.Build(Bytes(PositionalArguments.Checked(parse, parse.GetValue(key), "key"), isHex, "key"), RangeEnd(PositionalArguments.Checked(parse, parse.GetValue(rangeEnd), "range_end"), isHex), parse.GetValue(prefix), parse.GetValue(fromKey));
             var request = new RangeRequest
             {
                 Key = from,
@@ -104,7 +104,7 @@ public static class KvCommands
         ClientCommand.SetClientAction(command, async (parse, connection, output, format, cancellation) =>
         {
             var isHex = parse.GetValue(hex);
-            var (from, to) = KeyRange.Build(Bytes(parse.GetValue(key), isHex, "key"), RangeEnd(parse.GetValue(rangeEnd), isHex), parse.GetValue(prefix), parse.GetValue(fromKey));
+            var (from, to) = KeyRange.Build(Bytes(PositionalArguments.Checked(parse, parse.GetValue(key), "key"), isHex, "key"), RangeEnd(PositionalArguments.Checked(parse, parse.GetValue(rangeEnd), "range_end"), isHex), parse.GetValue(prefix), parse.GetValue(fromKey));
             var request = new DeleteRangeRequest { Key = from, RangeEnd = to, PrevKv = parse.GetValue(prevKv) };
             var response = await connection.CallAsync((i, options) => connection.Kv(i).DeleteRangeAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             KvPrinter.Delete(new ByteOutput(output), response, new KvView(format, isHex));

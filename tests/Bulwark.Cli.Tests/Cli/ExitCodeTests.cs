@@ -40,6 +40,9 @@ public sealed class ExitCodeTests
     [InlineData(new[] { "get", "k", "--json", "-w", "table" }, "--json and -w table")]
     [InlineData(new[] { "put", "k", "v", "--value-file", "/nonexistent" }, "give one")]
     [InlineData(new[] { "put", "k", "--value-file", "/nonexistent/value" }, "cannot read '/nonexistent/value'")]
+    [InlineData(new[] { "put", "k", "--prev-key" }, "'--prev-key' is not an option of put; a value that starts with '-' goes after --")]
+    [InlineData(new[] { "get", "k", "--limt", }, "'--limt' is not an option of get")]
+    [InlineData(new[] { "del", "-k" }, "'-k' is not an option of del; a key that starts with '-' goes after --")]
     public async Task Bad_input_exits_2_without_contacting_the_cluster(string[] args, string message)
     {
         // An endpoint nobody listens on: had the command tried to call, it would have failed with exit 1.

@@ -140,6 +140,19 @@ public sealed class CliBytesTests(SharedCluster shared)
     }
 
     [Fact]
+    public async Task Keys_and_values_starting_with_a_dash_follow_a_double_dash()
+    {
+        var k = $"-cli/dash/{Guid.NewGuid():N}";
+        Assert.Equal(0, (await Program.RunAsync(["put", "--endpoints", Cluster.Endpoints, "--", k, "-v"], Quiet())));
+        using var output = new StringWriter { NewLine = "\n" };
+        Assert.Equal(0, await Program.RunAsync(["get", "--endpoints", Cluster.Endpoints, "--", k], new System.CommandLine.InvocationConfiguration { Output = output, Error = TextWriter.Null }));
+        Assert.Equal($"{k}\n-v\n", output.ToString());
+        var (code, _, error) = await Run("get", k);
+        Assert.Equal(2, code);
+        Assert.Contains("goes after --", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_cluster_error_exits_1_and_bad_input_exits_2()
     {
         var (code, output, error) = await Run("get", "cli/exit", "--rev", "999999999");
@@ -224,6 +237,8 @@ public sealed class CliBytesTests(SharedCluster shared)
                 break;
         }
     }
+
+    private static System.CommandLine.InvocationConfiguration Quiet() => new() { Output = TextWriter.Null, Error = TextWriter.Null };
 
     private async Task<(int Code, string Output)> Ok(params string[] args)
     {
