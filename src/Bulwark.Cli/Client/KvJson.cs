@@ -69,25 +69,25 @@ public static class KvJson
             json.WriteStartArray("responses");
             foreach (var op in response.Responses)
             {
-                // Go's oneof wrapper: {"Response":{"response_put":{...}}}.
+                // Go's oneof wrapper, whose field has no json tag, so its Go names: {"Response":{"ResponsePut":{...}}}.
                 json.WriteStartObject();
                 json.WriteStartObject("Response");
                 switch (op.ResponseCase)
                 {
                     case ResponseOp.ResponseOneofCase.ResponsePut:
-                        json.WritePropertyName("response_put");
+                        json.WritePropertyName("ResponsePut");
                         Put(json, op.ResponsePut);
                         break;
                     case ResponseOp.ResponseOneofCase.ResponseRange:
-                        json.WritePropertyName("response_range");
+                        json.WritePropertyName("ResponseRange");
                         Range(json, op.ResponseRange);
                         break;
                     case ResponseOp.ResponseOneofCase.ResponseDeleteRange:
-                        json.WritePropertyName("response_delete_range");
+                        json.WritePropertyName("ResponseDeleteRange");
                         Delete(json, op.ResponseDeleteRange);
                         break;
                     case ResponseOp.ResponseOneofCase.ResponseTxn:
-                        json.WritePropertyName("response_txn");
+                        json.WritePropertyName("ResponseTxn");
                         Txn(json, op.ResponseTxn);
                         break;
                 }

@@ -70,7 +70,7 @@ public sealed class KvBytesTests
         txn.Responses.Add(new ResponseOp { ResponsePut = new PutResponse { Header = new ResponseHeader { Revision = 5 } } });
         txn.Responses.Add(new ResponseOp { ResponseDeleteRange = new DeleteRangeResponse { Header = new ResponseHeader { Revision = 5 }, Deleted = 1 } });
         Assert.Equal(
-            """{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":5,"raft_term":2},"succeeded":true,"responses":[{"Response":{"response_put":{"header":{"revision":5}}}},{"Response":{"response_delete_range":{"header":{"revision":5},"deleted":1}}}]}""" + "\n",
+            """{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":5,"raft_term":2},"succeeded":true,"responses":[{"Response":{"ResponsePut":{"header":{"revision":5}}}},{"Response":{"ResponseDeleteRange":{"header":{"revision":5},"deleted":1}}}]}""" + "\n",
             Encoding.UTF8.GetString(Print(o => KvPrinter.Txn(o, txn, new KvView(OutputFormat.Json)))));
     }
 

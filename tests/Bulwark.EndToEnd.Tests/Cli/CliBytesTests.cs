@@ -131,7 +131,7 @@ public sealed class CliBytesTests(SharedCluster shared)
             (await Ok("txn", "--compare", $"version(\"{k}\") = \"1\"", "--then", $"get {k}", "-w", "table")).Output);
         var txn = JsonDocument.Parse((await Ok("txn", "--then", $"get {k}", "-w", "json")).Output).RootElement;
         Assert.True(txn.GetProperty("succeeded").GetBoolean());
-        var range = txn.GetProperty("responses")[0].GetProperty("Response").GetProperty("response_range");
+        var range = txn.GetProperty("responses")[0].GetProperty("Response").GetProperty("ResponseRange");
         Assert.Equal("v", Encoding.UTF8.GetString(range.GetProperty("kvs")[0].GetProperty("value").GetBytesFromBase64()));
         Assert.True(txn.GetProperty("header").GetProperty("revision").GetInt64() > 0);
         var del = JsonDocument.Parse((await Ok("del", k, "-w", "json")).Output).RootElement;

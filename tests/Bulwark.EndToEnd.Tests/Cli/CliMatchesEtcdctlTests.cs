@@ -56,9 +56,52 @@ public sealed class CliMatchesEtcdctlTests(SharedCluster shared)
         }
     }
 
-    private async Task<byte[]> EtcdctlBytesAsync(string[] args)
+    [Fact]
+    public async Task Put_del_and_txn_print_what_etcdctl_prints()
+    {
+        // Each tool writes its own keys; the outputs match once revisions (one apart) are set aside.
+        var id = Guid.NewGuid().ToString("N");
+        foreach (var format in new[] { "simple", "json" })
+        {
+            string Key(string tool) => $"cli/etcdctl/{id}/{format}/{tool[0]}";
+            // The first txn takes the then branch (a get and a put), the second the else branch.
+            var script = (string tool) => $"value(\"{Key(tool)}\") = \"one\"\n\nget {Key(tool)}\nput {Key(tool)} two\n\nput {Key(tool)} else\n\n";
+            foreach (var (args, stdin) in new (Func<string, string[]> Args, Func<string, string?> Stdin)[]
+            {
+                (t => ["put", Key(t), "one", "-w", format], _ => null),
+                (t => ["put", Key(t), "one", "--prev-kv", "-w", format], _ => null),
+                (t => ["txn", "-w", format], script),
+                (t => ["txn", "-w", format], script),
+                (t => ["put", Key(t), "x", "-w", format], _ => null),
+                (t => ["del", Key(t), "--prev-kv", "-w", format], _ => null),
+                (t => ["del", Key(t), "-w", format], _ => null),
+            })
+            {
+                var input = stdin("etcdctl") is { } e ? Encoding.UTF8.GetBytes(e) : null;
+                var etcdctl = Encoding.UTF8.GetString(await EtcdctlBytesAsync(args("etcdctl"), input)).Replace(Key("etcdctl"), "KEY", StringComparison.Ordinal);
+                var ours = stdin("bulwark") is { } o ? Encoding.UTF8.GetBytes(o) : null;
+                var (code, output, error) = await BulwarkProcess.RunAsync(ours, [.. args("bulwark"), "--endpoints", Cluster.ClientUrls[0]]);
+                Assert.True(code == 0, error);
+                var bulwark = Encoding.UTF8.GetString(output).Replace(Key("bulwark"), "KEY", StringComparison.Ordinal);
+                if (format == "json")
+                {
+                    etcdctl = Base64Keys(RevisionsAside(etcdctl), Key("etcdctl"));
+                    bulwark = Base64Keys(RevisionsAside(bulwark), Key("bulwark"));
+                }
+
+                Assert.Equal(etcdctl, bulwark);
+            }
+        }
+    }
+
+    private static string RevisionsAside(string json) => System.Text.RegularExpressions.Regex.Replace(json, "\"(revision|create_revision|mod_revision)\":\\d+", "\"$1\":0");
+
+    private static string Base64Keys(string json, string key) => json.Replace(Convert.ToBase64String(Encoding.UTF8.GetBytes(key)), "KEY", StringComparison.Ordinal);
+
+    private async Task<byte[]> EtcdctlBytesAsync(string[] args, byte[]? stdin = null)
     {
         using var process = Process.Start(Etcdctl.StartInfo(Cluster.ClientUrls[0], ["--command-timeout=30s", .. args]))!;
+        await process.StandardInput.BaseStream.WriteAsync(stdin ?? []);
         process.StandardInput.Close();
         using var stdout = new MemoryStream();
         var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
