@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Bulwark.Cli.Commands;
 
 namespace Bulwark.Cli;
@@ -6,7 +7,33 @@ namespace Bulwark.Cli;
 /// <summary>The `bulwark` command. Each area of the product adds its own subcommands from its own file.</summary>
 public static class Program
 {
-    public static Task<int> Main(string[] args) => BuildRoot().Parse(args).InvokeAsync();
+    /// <summary>Exit code for input the command line could not parse, the same as the commands' own bad input.</summary>
+    public const int ExitBadInput = 2;
+
+    public static Task<int> Main(string[] args) => RunAsync(args);
+
+    /// <summary>
+    /// Parses and runs a command line. Parse errors (unknown options, a value of the wrong kind, a missing argument)
+    /// are bad input: each is printed in plain words, then where to find usage, and the exit code is 2, not
+    /// System.CommandLine's 1, which the client commands use for a failure of the cluster.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, InvocationConfiguration? configuration = null)
+    {
+        var parse = BuildRoot().Parse(args);
+        configuration ??= new InvocationConfiguration();
+        if (parse.Action is ParseErrorAction && parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await configuration.Error.WriteLineAsync($"error: {ParseErrors.InPlainWords(error.Message)}").ConfigureAwait(false);
+            }
+
+            await configuration.Error.WriteLineAsync($"Run '{ParseErrors.CommandPath(parse)} --help' for usage.").ConfigureAwait(false);
+            return ExitBadInput;
+        }
+
+        return await parse.InvokeAsync(configuration).ConfigureAwait(false);
+    }
 
     public static RootCommand BuildRoot()
     {

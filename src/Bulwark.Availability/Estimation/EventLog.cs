@@ -18,13 +18,15 @@ public sealed class EventLog
     public const string ObservationStart = "observation_start";
     public const string ObservationEnd = "observation_end";
 
-    private EventLog(DateTimeOffset? start, DateTimeOffset? end, IReadOnlyList<string> declaredNodes, IReadOnlyList<NodeTransition> transitions, int skipped)
+    private EventLog(DateTimeOffset? start, DateTimeOffset? end, IReadOnlyList<string> declaredNodes, IReadOnlyList<NodeTransition> transitions, int skipped, DateTimeOffset? earliest, DateTimeOffset? latest)
     {
         WindowStart = start;
         WindowEnd = end;
         DeclaredNodes = declaredNodes;
         Transitions = transitions;
         SkippedRecords = skipped;
+        EarliestRecord = earliest;
+        LatestRecord = latest;
     }
 
     /// <summary>Time of the <c>observation_start</c> record, if any.</summary>
@@ -41,6 +43,15 @@ public sealed class EventLog
 
     /// <summary>Records of other kinds that were skipped.</summary>
     public int SkippedRecords { get; }
+
+    /// <summary>
+    /// The earliest readable timestamp of any record, skipped kinds included (null if none). A server journal whose
+    /// member never judged a peer down holds no node record at all, yet its records show the time it was watching.
+    /// </summary>
+    public DateTimeOffset? EarliestRecord { get; }
+
+    /// <summary>The latest readable timestamp of any record, skipped kinds included (null if none).</summary>
+    public DateTimeOffset? LatestRecord { get; }
 
     public static EventLog Load(string path)
     {
@@ -67,6 +78,8 @@ public sealed class EventLog
         var declared = new List<string>();
         var transitions = new List<NodeTransition>();
         int skipped = 0;
+        DateTimeOffset? earliest = null;
+        DateTimeOffset? latest = null;
         DateTimeOffset? last = null;
         int lastLine = 0;
         int lineNumber = 0;
@@ -89,11 +102,18 @@ public sealed class EventLog
             string kind = RequiredString(root, "event", lineNumber);
             if (kind is not (NodeDown or NodeUp or ObservationStart or ObservationEnd))
             {
+                // Other kinds are not checked, but a readable timestamp still says the log was being written then.
+                if (TryTimestamp(root, out var seen))
+                {
+                    See(seen);
+                }
+
                 skipped++;
                 continue;
             }
 
             var ts = Timestamp(root, lineNumber);
+            See(ts);
             if (last is { } previous && ts < previous)
             {
                 throw new EventLogFormatException(
@@ -137,7 +157,13 @@ public sealed class EventLog
             lastLine = lineNumber;
         }
 
-        return new EventLog(start, end, declared, transitions, skipped);
+        return new EventLog(start, end, declared, transitions, skipped, earliest, latest);
+
+        void See(DateTimeOffset ts)
+        {
+            earliest = earliest is { } e && e <= ts ? e : ts;
+            latest = latest is { } l && l >= ts ? l : ts;
+        }
     }
 
     private static JsonDocument ParseJson(string line, int lineNumber)
@@ -170,13 +196,27 @@ public sealed class EventLog
     private static DateTimeOffset Timestamp(JsonElement root, int lineNumber)
     {
         string text = RequiredString(root, "ts", lineNumber);
-        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var ts)
-            || !text.Contains('T', StringComparison.Ordinal))
+        return TryParseTimestamp(text, out var ts)
+            ? ts
+            : throw new EventLogFormatException(lineNumber, "ts", $"field 'ts' is '{text}', not an ISO-8601 timestamp such as 2026-11-28T12:00:00.000Z");
+    }
+
+    private static bool TryTimestamp(JsonElement root, out DateTimeOffset ts)
+    {
+        ts = default;
+        return root.TryGetProperty("ts", out var value) && value.ValueKind == JsonValueKind.String && TryParseTimestamp(value.GetString()!, out ts);
+    }
+
+    private static bool TryParseTimestamp(string text, out DateTimeOffset ts)
+    {
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out ts)
+            && text.Contains('T', StringComparison.Ordinal))
         {
-            throw new EventLogFormatException(lineNumber, "ts", $"field 'ts' is '{text}', not an ISO-8601 timestamp such as 2026-11-28T12:00:00.000Z");
+            ts = ts.ToUniversalTime();
+            return true;
         }
 
-        return ts.ToUniversalTime();
+        return false;
     }
 
     private static IEnumerable<string> NodeList(JsonElement root, int lineNumber)

@@ -50,12 +50,15 @@ public sealed record ObservedHistory(
             }
         }
 
-        var start = log.WindowStart ?? log.Transitions.FirstOrDefault()?.Timestamp
-            ?? throw new AvailabilityInputException("log", "the log has no observation_start and no node records, so it covers no time");
-        var end = log.WindowEnd ?? log.Transitions[^1].Timestamp;
+        // Without observation_start/observation_end the window runs from the earliest to the latest timestamp the log
+        // holds (any kind of record: a member that never judged a peer down still journals other events), so a log
+        // without a single node record is a window with no failure seen, not an error.
+        var start = log.WindowStart ?? log.EarliestRecord
+            ?? throw new AvailabilityInputException("log", "the log has no record with a timestamp, so it covers no time");
+        var end = log.WindowEnd ?? log.LatestRecord ?? start;
         if (end <= start)
         {
-            throw new AvailabilityInputException("log", $"the observation window {EventLog.Iso(start)} .. {EventLog.Iso(end)} is empty; add an observation_end record");
+            throw new AvailabilityInputException("log", $"the observation window {EventLog.Iso(start)} .. {EventLog.Iso(end)} is empty (the log's records all carry the same time); add an observation_end record or use a log that covers some time");
         }
 
         int n = nodes ?? names.Count;

@@ -4,7 +4,10 @@ using Grpc.Core;
 
 namespace Bulwark.Cli.Client;
 
-/// <summary>What the client commands share: --endpoints, --timeout, --json, and turning errors into a message and exit code.</summary>
+/// <summary>
+/// What the client commands share: --endpoints, --timeout, -w/--json, and turning errors into a message and exit code:
+/// 0 done, 1 the cluster answered with an error or could not be reached, 2 bad input (nothing was sent).
+/// </summary>
 public static class ClientCommand
 {
     public const int ExitFailed = 1;
@@ -22,18 +25,20 @@ public static class ClientCommand
         DefaultValueFactory = _ => 10,
     };
 
-    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON instead of text." };
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON instead of text (short for -w json)." };
 
-    /// <summary>Adds --endpoints, --timeout and --json to <paramref name="command"/> and runs <paramref name="body"/> as its action.</summary>
-    public static void SetClientAction(Command command, Func<ParseResult, EtcdConnection, TextWriter, bool, CancellationToken, Task<int>> body)
+    /// <summary>Adds --endpoints, --timeout, -w and --json to <paramref name="command"/> and runs <paramref name="body"/> as its action.</summary>
+    public static void SetClientAction(Command command, Func<ParseResult, EtcdConnection, TextWriter, OutputFormat, CancellationToken, Task<int>> body)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(body);
         var endpoints = EndpointsOption();
         var timeout = TimeoutOption();
         var json = JsonOption();
+        var writeOut = OutputFormatOption.Create();
         command.Options.Add(endpoints);
         command.Options.Add(timeout);
+        command.Options.Add(writeOut);
         command.Options.Add(json);
         command.SetAction(async (parse, cancellation) =>
         {
@@ -46,8 +51,9 @@ public static class ClientCommand
                     throw new ClientInputException("timeout", $"--timeout is {seconds.ToString(CultureInfo.InvariantCulture)}; it must be a number of seconds > 0");
                 }
 
+                var format = OutputFormatOption.Resolve(parse.GetValue(writeOut), parse.GetValue(json), parse.GetResult(writeOut) is { Implicit: false });
                 using var connection = new EtcdConnection(ClientEndpoints.Parse(parse.GetValue(endpoints)!), TimeSpan.FromSeconds(seconds));
-                return await body(parse, connection, config.Output, parse.GetValue(json), cancellation).ConfigureAwait(false);
+                return await body(parse, connection, config.Output, format, cancellation).ConfigureAwait(false);
             }
             catch (ClientInputException e)
             {
@@ -56,7 +62,7 @@ public static class ClientCommand
             }
             catch (RpcException e)
             {
-                await config.Error.WriteLineAsync($"error: {e.Status.Detail} (gRPC {e.StatusCode})").ConfigureAwait(false);
+                await config.Error.WriteLineAsync($"error: {e.Status.Detail} (gRPC {e.StatusCode}){RequestTooLarge.Hint(e)}").ConfigureAwait(false);
                 return ExitFailed;
             }
         });

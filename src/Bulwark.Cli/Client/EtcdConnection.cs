@@ -18,7 +18,9 @@ public sealed class EtcdConnection : IDisposable
         ArgumentNullException.ThrowIfNull(endpoints);
         Endpoints = endpoints;
         Timeout = timeout;
-        channels = endpoints.Select(e => GrpcChannel.ForAddress(e)).ToArray();
+        // No cap on what a member may answer (gRPC's default is 4 MB): a range of large values is legitimate, and the
+        // members' own max-request-bytes already bounds every value.
+        channels = endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions { MaxReceiveMessageSize = null })).ToArray();
     }
 
     public IReadOnlyList<string> Endpoints { get; }

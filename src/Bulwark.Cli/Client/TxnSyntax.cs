@@ -10,12 +10,13 @@ namespace Bulwark.Cli.Client;
 /// compares like <c>value("k") = "v"</c>, <c>version("k") &gt; "2"</c>, <c>create("k") = "0"</c>,
 /// <c>mod("k") &lt; "9"</c>, <c>lease("k") = "0"</c> (operators = != &lt; &gt;), and operations
 /// <c>put KEY VALUE</c>, <c>get KEY [--prefix]</c>, <c>del KEY [--prefix]</c>. Words may be double-quoted
-/// (with \" and \\ escapes).
+/// (with \" and \\ escapes). With <c>hex</c>, keys and values are hex (see <see cref="KvBytes.ParseHex"/>), so any bytes can be
+/// compared and written.
 /// </summary>
 public static class TxnSyntax
 {
     /// <summary>Parses etcdctl's stdin form: compares, a blank line, success operations, a blank line, failure operations.</summary>
-    public static TxnRequest ParseScript(string script)
+    public static TxnRequest ParseScript(string script, bool hex = false)
     {
         ArgumentNullException.ThrowIfNull(script);
         var sections = new List<List<string>> { new() };
@@ -40,20 +41,20 @@ public static class TxnSyntax
             sections.Add([]);
         }
 
-        return Build(sections[0], sections[1], sections[2]);
+        return Build(sections[0], sections[1], sections[2], hex);
     }
 
     /// <summary>Builds a txn from compare lines and then/else operation lines.</summary>
-    public static TxnRequest Build(IEnumerable<string> compares, IEnumerable<string> then, IEnumerable<string> otherwise)
+    public static TxnRequest Build(IEnumerable<string> compares, IEnumerable<string> then, IEnumerable<string> otherwise, bool hex = false)
     {
         var txn = new TxnRequest();
-        txn.Compare.AddRange(compares.Select(ParseCompare));
-        txn.Success.AddRange(then.Select(ParseOperation));
-        txn.Failure.AddRange(otherwise.Select(ParseOperation));
+        txn.Compare.AddRange(compares.Select(c => ParseCompare(c, hex)));
+        txn.Success.AddRange(then.Select(o => ParseOperation(o, hex)));
+        txn.Failure.AddRange(otherwise.Select(o => ParseOperation(o, hex)));
         return txn;
     }
 
-    public static Compare ParseCompare(string line)
+    public static Compare ParseCompare(string line, bool hex = false)
     {
         ArgumentNullException.ThrowIfNull(line);
         var open = line.IndexOf('(', StringComparison.Ordinal);
@@ -73,7 +74,7 @@ public static class TxnSyntax
 
         var compare = new Compare
         {
-            Key = ByteString.CopyFromUtf8(key),
+            Key = Bytes(key, hex, line),
             Result = rest[0] switch
             {
                 "=" or "==" => Compare.Types.CompareResult.Equal,
@@ -88,7 +89,7 @@ public static class TxnSyntax
         {
             case "value" or "val":
                 compare.Target = Compare.Types.CompareTarget.Value;
-                compare.Value = ByteString.CopyFromUtf8(value);
+                compare.Value = Bytes(value, hex, line);
                 break;
             case "version" or "ver":
                 compare.Target = Compare.Types.CompareTarget.Version;
@@ -113,7 +114,7 @@ public static class TxnSyntax
         return compare;
     }
 
-    public static RequestOp ParseOperation(string line)
+    public static RequestOp ParseOperation(string line, bool hex = false)
     {
         ArgumentNullException.ThrowIfNull(line);
         var words = Tokenize(line, line);
@@ -126,9 +127,9 @@ public static class TxnSyntax
         switch (words[0].ToLowerInvariant())
         {
             case "put" when words.Count == 3 && !prefix:
-                return new RequestOp { RequestPut = new PutRequest { Key = Key(words[1], line), Value = ByteString.CopyFromUtf8(words[2]) } };
+                return new RequestOp { RequestPut = new PutRequest { Key = Key(words[1], hex, line), Value = Bytes(words[2], hex, line) } };
             case "get" when words.Count == 2:
-                var range = new RangeRequest { Key = Key(words[1], line) };
+                var range = new RangeRequest { Key = Key(words[1], hex, line) };
                 if (prefix)
                 {
                     range.RangeEnd = PrefixEnd(range.Key);
@@ -136,7 +137,7 @@ public static class TxnSyntax
 
                 return new RequestOp { RequestRange = range };
             case "del" or "delete" when words.Count == 2:
-                var delete = new DeleteRangeRequest { Key = Key(words[1], line) };
+                var delete = new DeleteRangeRequest { Key = Key(words[1], hex, line) };
                 if (prefix)
                 {
                     delete.RangeEnd = PrefixEnd(delete.Key);
@@ -165,8 +166,23 @@ public static class TxnSyntax
         return ByteString.CopyFrom(0); // every byte is 0xff (or the prefix is empty): all keys from here on
     }
 
-    private static ByteString Key(string key, string line) =>
-        key.Length == 0 ? throw Bad(line, "the key is empty") : ByteString.CopyFromUtf8(key);
+    private static ByteString Key(string key, bool hex, string line)
+    {
+        var bytes = Bytes(key, hex, line);
+        return bytes.IsEmpty ? throw Bad(line, "the key is empty") : bytes;
+    }
+
+    private static ByteString Bytes(string word, bool hex, string line)
+    {
+        try
+        {
+            return KvBytes.FromArgument(word, hex, "txn");
+        }
+        catch (ClientInputException e)
+        {
+            throw Bad(line, e.Reason);
+        }
+    }
 
     private static long Number(string value, string line) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)

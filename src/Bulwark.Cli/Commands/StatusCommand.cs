@@ -35,10 +35,10 @@ public static class StatusCommand
     public static Command Create()
     {
         var command = new Command("status", "Show every member (name, id, role, term, commit and applied index, leader, health), each member's view of its peers, and active alarms.");
-        ClientCommand.SetClientAction(command, async (parse, connection, output, json, cancellation) =>
+        ClientCommand.SetClientAction(command, async (parse, connection, output, format, cancellation) =>
         {
             var rows = await CollectAsync(connection, cancellation).ConfigureAwait(false);
-            if (json)
+            if (format == OutputFormat.Json)
             {
                 KvPrinter.WriteJson(output, rows);
             }

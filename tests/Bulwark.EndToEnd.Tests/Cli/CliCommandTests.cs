@@ -28,13 +28,14 @@ public sealed class CliCommandTests(SharedCluster shared)
     [Fact]
     public async Task GetAtRevisionReadsHistory()
     {
-        var first = JsonDocument.Parse((await Ok("put", "cli/rev", "v1", "--json")).Output).RootElement.GetProperty("revision").GetInt64();
+        // JSON as etcdctl prints it: the response header, snake_case fields, base64 keys and values.
+        var first = JsonDocument.Parse((await Ok("put", "cli/rev", "v1", "--json")).Output).RootElement.GetProperty("header").GetProperty("revision").GetInt64();
         await Ok("put", "cli/rev", "v2");
         Assert.Equal((0, "cli/rev\nv1\n"), await Ok("get", "cli/rev", "--rev", first.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var json = JsonDocument.Parse((await Ok("get", "cli/rev", "--json")).Output).RootElement;
         var kv = Assert.Single(json.GetProperty("kvs").EnumerateArray());
-        Assert.Equal("v2", kv.GetProperty("value").GetString());
-        Assert.Equal(first, kv.GetProperty("createRevision").GetInt64());
+        Assert.Equal("v2", System.Text.Encoding.UTF8.GetString(kv.GetProperty("value").GetBytesFromBase64()));
+        Assert.Equal(first, kv.GetProperty("create_revision").GetInt64());
         Assert.Equal(2, kv.GetProperty("version").GetInt64());
     }
 
@@ -178,7 +179,7 @@ public sealed class CliCommandTests(SharedCluster shared)
         var all = args.Contains("--endpoints") ? args : [.. args, "--endpoints", Cluster.Endpoints];
         using var output = new StringWriter { NewLine = "\n" };
         using var error = new StringWriter { NewLine = "\n" };
-        var code = await Program.BuildRoot().Parse(all).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        var code = await Program.RunAsync(all, new InvocationConfiguration { Output = output, Error = error });
         return (code, output.ToString(), error.ToString());
     }
 }
