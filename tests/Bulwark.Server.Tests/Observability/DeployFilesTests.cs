@@ -13,9 +13,26 @@ public sealed class DeployFilesTests
         var promtool = ExternalProgram.Require("promtool", "prometheus");
         var rules = await ExternalProgram.RunAsync(promtool, ["check", "rules", Path.Combine(Deploy, "prometheus", "alerts.yml")], TimeSpan.FromSeconds(60));
         Assert.True(rules.Exit == 0, $"promtool check rules failed:\n{rules.Stdout}\n{rules.Stderr}");
-        Assert.Contains("SUCCESS: 6 rules found", rules.Stdout, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 9 rules found", rules.Stdout, StringComparison.Ordinal);
         var config = await ExternalProgram.RunAsync(promtool, ["check", "config", Path.Combine(Deploy, "prometheus", "prometheus.yml")], TimeSpan.FromSeconds(60));
         Assert.True(config.Exit == 0, $"promtool check config failed:\n{config.Stdout}\n{config.Stderr}");
+    }
+
+    [Fact]
+    public async Task Every_alert_rule_has_a_promtool_unit_test_and_the_tests_pass()
+    {
+        var promtool = ExternalProgram.Require("promtool", "prometheus");
+        var dir = Path.Combine(Deploy, "prometheus");
+        // Every rule is named in an alert_rule_test, so a rule added without a test fails here, not in production.
+        var rules = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(dir, "alerts.yml")), @"^\s*- alert: (\w+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToList();
+        var tested = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(dir, "alerts.test.yml")), @"alertname: (\w+)")
+            .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(9, rules.Count);
+        Assert.All(rules, rule => Assert.True(tested.Contains(rule), $"alert {rule} has no test in alerts.test.yml"));
+        var result = await ExternalProgram.RunAsync(promtool, ["test", "rules", Path.Combine(dir, "alerts.test.yml")], TimeSpan.FromSeconds(120));
+        Assert.True(result.Exit == 0, $"promtool test rules failed:\n{result.Stdout}\n{result.Stderr}");
+        Assert.Contains("SUCCESS", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
