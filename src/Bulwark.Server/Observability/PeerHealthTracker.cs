@@ -178,14 +178,15 @@ public sealed class PeerHealthTracker
                 PeerState state;
                 string reason;
                 var judged = expected;
-                if (UnreachableFor(peer, now) is { } unreachable)
+                if (UnreachableFor(peer, now) is { } cut && !(expected && silence is { } quietFor && quietFor >= downAfter.TotalMilliseconds))
                 {
-                    // Our own connection says more than silence: whatever we expect from the peer, we cannot reach it.
+                    // Whatever we expect from the peer, we cannot reach it. (When its silence says DOWN as well, that
+                    // older evidence is the reason given, below.)
                     state = PeerState.Down;
                     judged = true;
                     reason = peer.EverConnected
-                        ? string.Create(CultureInfo.InvariantCulture, $"no connection for {unreachable.TotalMilliseconds:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms)")
-                        : string.Create(CultureInfo.InvariantCulture, $"never connected in {unreachable.TotalMilliseconds:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms)");
+                        ? string.Create(CultureInfo.InvariantCulture, $"no connection for {cut.TotalMilliseconds:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms)")
+                        : string.Create(CultureInfo.InvariantCulture, $"never connected in {cut.TotalMilliseconds:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms)");
                 }
                 else if (!expected)
                 {
