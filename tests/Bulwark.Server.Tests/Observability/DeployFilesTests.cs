@@ -36,6 +36,42 @@ public sealed class DeployFilesTests
     }
 
     [Fact]
+    public async Task The_promtool_unit_tests_fail_when_any_rule_is_broken()
+    {
+        // Each rule's expression replaced in turn by one that never matches: its test must catch it, so no rule's test
+        // passes vacuously (for instance one that only ever expects no alert).
+        var promtool = ExternalProgram.Require("promtool", "prometheus");
+        var source = Path.Combine(Deploy, "prometheus");
+        var rules = await File.ReadAllLinesAsync(Path.Combine(source, "alerts.yml"));
+        var dir = Directory.CreateTempSubdirectory("bulwark-rules-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(source, "alerts.test.yml"), Path.Combine(dir, "alerts.test.yml"));
+            var broken = 0;
+            for (var i = 0; i < rules.Length; i++)
+            {
+                if (!rules[i].TrimStart().StartsWith("expr:", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var mutated = (string[])rules.Clone();
+                mutated[i] = rules[i][..rules[i].IndexOf("expr:", StringComparison.Ordinal)] + "expr: vector(1) == 0";
+                await File.WriteAllLinesAsync(Path.Combine(dir, "alerts.yml"), mutated);
+                var result = await ExternalProgram.RunAsync(promtool, ["test", "rules", Path.Combine(dir, "alerts.test.yml")], TimeSpan.FromSeconds(120));
+                Assert.True(result.Exit != 0, $"promtool test rules still passes with line {i + 1} ({rules[i].Trim()}) broken");
+                broken++;
+            }
+
+            Assert.Equal(9, broken);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_grafana_dashboard_queries_metrics_the_node_exposes()
     {
         using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Deploy, "grafana", "bulwark-dashboard.json")));
