@@ -14,7 +14,9 @@ namespace Bulwark.Cli.Commands;
 public static class StatusPeerView
 {
     /// <summary>One peer as the observing member's failure detector judges it.</summary>
-    /// <param name="Judged">False when the observer expects no traffic from the peer (a follower judges only its leader).</param>
+    /// <param name="Judged">False when the observer has no evidence either way: it expects no traffic from the peer and its own
+    /// connection to the peer is neither established nor down for long enough (every member judges every peer by its
+    /// connection, so a follower sees a fellow follower go down).</param>
     public sealed record PeerRow(string Name, string Id, string State, bool Judged, string Reason, double Phi, double? RttMs, double? SmoothedRttMs, double? SilentMs);
 
     /// <summary>One active alarm: the member it is raised on and its type (NOSPACE, CORRUPT).</summary>

@@ -13,7 +13,7 @@ namespace Bulwark.Server.Admin;
 
 /// <summary>
 /// The admin HTTP/1.1 listener (etcd's --listen-metrics-urls): /metrics (Prometheus), /livez, /readyz, /health,
-/// /health/leader, /health/replica?lag=N, /status.json and the status page at /. Separate from the gRPC endpoint so a
+/// /health/leader, /health/replica?lag=N (GET, HEAD and OPTIONS), /status.json and the status page at /. Separate from the gRPC endpoint so a
 /// load balancer or Prometheus never competes with clients, and so it keeps answering while the API is busy.
 /// </summary>
 public static class AdminServer
@@ -34,11 +34,13 @@ public static class AdminServer
         var app = builder.Build();
 
         app.MapGet("/metrics", () => Results.Text(observability.ScrapeMetrics(), "text/plain; version=0.0.4; charset=utf-8"));
-        app.MapGet("/livez", () => Plain(HealthCheck.Live(observability.Node is { Completion.IsCompleted: false })));
-        app.MapGet("/readyz", () => Plain(HealthCheck.Ready(observability.Node?.Status)));
-        app.MapGet("/health", () => EtcdJson(HealthCheck.Etcd(observability.Node?.Status)));
-        app.MapGet("/health/leader", () => EtcdJson(HealthCheck.Leader(observability.Node?.Status)));
-        app.MapGet("/health/replica", (HttpRequest request) =>
+        // Load balancers probe with whatever method they default to (HAProxy's httpchk sends OPTIONS, others HEAD), so
+        // every health path answers GET, HEAD and OPTIONS with the same status; Kestrel sends no body for HEAD.
+        MapHealth(app, "/livez", () => Plain(HealthCheck.Live(observability.Node is { Completion.IsCompleted: false })));
+        MapHealth(app, "/readyz", () => Plain(HealthCheck.Ready(observability.Node?.Status)));
+        MapHealth(app, "/health", () => EtcdJson(HealthCheck.Etcd(observability.Node?.Status)));
+        MapHealth(app, "/health/leader", () => EtcdJson(HealthCheck.Leader(observability.Node?.Status)));
+        MapHealth(app, "/health/replica", (HttpRequest request) =>
         {
             if (!HealthCheck.TryParseLag(request.Query["lag"], out var lag, out var error))
             {
@@ -54,6 +56,11 @@ public static class AdminServer
             : Results.Content(StatusPage.Render(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false)), "text/html; charset=utf-8"));
         return app;
     }
+
+    /// <summary>The HTTP methods every health path answers.</summary>
+    public static readonly IReadOnlyList<string> HealthMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Options];
+
+    private static void MapHealth(WebApplication app, string path, Delegate handler) => app.MapMethods(path, HealthMethods, handler);
 
     private static IResult Plain(HealthResult result) =>
         Results.Text(result.Healthy ? "ok\n" : result.Reason + "\n", "text/plain; charset=utf-8", statusCode: result.StatusCode);

@@ -316,6 +316,14 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 applyHistory.RemoveFirst();
             }
 
+            // Our outbound connection to each peer is kept whatever our role: judged by it, a follower sees a fellow
+            // follower go down, and a leader that stepped down still sees the peers it lost.
+            var transport = host.PeerTransportStats();
+            foreach (var link in transport)
+            {
+                Peers.ConnectionState(link.PeerId, link.Connected, now);
+            }
+
             var peers = Peers.Evaluate(now, id => status.Role == Role.Leader || id == status.Leader);
             foreach (var peer in peers)
             {
@@ -348,7 +356,7 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 peers,
                 Journal.WriteFailures,
                 status.NoSpaceAlarm,
-                host.PeerTransportStats()));
+                transport));
         }
     }
 

@@ -3,10 +3,13 @@ using System.Globalization;
 namespace Bulwark.Server.Observability;
 
 /// <summary>
-/// Per-peer failure detection: a <see cref="PhiAccrualDetector"/> fed by every message from the peer, and heartbeat
-/// round trips (a Heartbeat sent to the peer matched with its HeartbeatResponse). Only peers this node should hear
-/// from right now are judged: all of them on the leader, the leader on a follower; a follower's fellow followers
-/// send it nothing in a healthy cluster, so their silence proves nothing. Thread-safe.
+/// Per-peer failure detection from two sources. Messages: a <see cref="PhiAccrualDetector"/> fed by every message from
+/// the peer, and heartbeat round trips (a Heartbeat sent to the peer matched with its HeartbeatResponse); silence is
+/// judged only for peers this node should hear from right now (all of them on the leader, the leader on a follower), as
+/// a follower's fellow followers send it nothing in a healthy cluster. Connection: this node's own outbound connection
+/// to each peer (<see cref="ConnectionState"/>), which every member keeps to every peer whatever its role; a peer it
+/// cannot connect to for longer than the down threshold is DOWN on every member, also on a follower about a fellow
+/// follower and on a former leader that stepped down. Thread-safe.
 /// </summary>
 public sealed class PeerHealthTracker
 {
@@ -15,12 +18,24 @@ public sealed class PeerHealthTracker
     private readonly double suspectPhi;
     private readonly TimeSpan downAfter;
     private readonly Func<PhiAccrualDetector> newDetector;
+    private readonly TimeSpan startupGrace;
+
+    /// <summary>The default startup grace: time for the other members of a cluster started together to come up.</summary>
+    public static readonly TimeSpan DefaultStartupGrace = TimeSpan.FromSeconds(10);
 
     /// <param name="suspectPhi">Phi at or above which a peer is SUSPECT.</param>
     /// <param name="downAfter">Silence after which a peer is DOWN.</param>
     /// <param name="heartbeatInterval">The expected message period, which sets the detector's tolerances.</param>
-    public PeerHealthTracker(double suspectPhi, TimeSpan downAfter, TimeSpan heartbeatInterval)
+    /// <param name="startupGrace">How long after its first connection report a peer never connected to is not judged by
+    /// its connection: members of a cluster start one after the other, and one still starting is not down.</param>
+    public PeerHealthTracker(double suspectPhi, TimeSpan downAfter, TimeSpan heartbeatInterval, TimeSpan? startupGrace = null)
     {
+        this.startupGrace = startupGrace ?? DefaultStartupGrace;
+        if (this.startupGrace < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(startupGrace), startupGrace, "startup grace must not be negative");
+        }
+
         if (suspectPhi <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(suspectPhi), suspectPhi, "suspicion threshold must be positive");
@@ -85,6 +100,34 @@ public sealed class PeerHealthTracker
         }
     }
 
+    /// <summary>
+    /// Whether this node's outbound connection to <paramref name="id"/> is established at <paramref name="now"/> (reported
+    /// on every sample; the transport redials a lost connection at once, so "not connected" for long means unreachable).
+    /// </summary>
+    public void ConnectionState(ulong id, bool connected, TimeSpan now)
+    {
+        lock (gate)
+        {
+            if (!peers.TryGetValue(id, out var peer))
+            {
+                return;
+            }
+
+            peer.FirstConnectionReport ??= now;
+            if (connected)
+            {
+                peer.EverConnected = true;
+                peer.UnreachableSince = null;
+                peer.Connected = true;
+            }
+            else
+            {
+                peer.UnreachableSince ??= now;
+                peer.Connected = false;
+            }
+        }
+    }
+
     public void HeartbeatSent(ulong id, TimeSpan now)
     {
         lock (gate)
@@ -134,13 +177,39 @@ public sealed class PeerHealthTracker
                 double? rtt = peer.RoundTrip?.TotalMilliseconds;
                 PeerState state;
                 string reason;
-                if (!expected)
+                var judged = expected;
+                if (UnreachableFor(peer, now) is { } cut && !(expected && silence is { } quietFor && quietFor >= downAfter.TotalMilliseconds))
+                {
+                    // Whatever we expect from the peer, we cannot reach it. (When its silence says DOWN as well, that
+                    // older evidence is the reason given, below.)
+                    state = PeerState.Down;
+                    judged = true;
+                    reason = peer.EverConnected
+                        ? string.Create(CultureInfo.InvariantCulture, $"no connection for {cut.TotalMilliseconds:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms)")
+                        : string.Create(CultureInfo.InvariantCulture, $"never connected in {cut.TotalMilliseconds:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms)");
+                }
+                else if (!expected)
                 {
                     state = PeerState.Up;
                     phi = 0;
-                    reason = lastArrival is { } seen
-                        ? string.Create(CultureInfo.InvariantCulture, $"not judged: no traffic expected from it now (last message {(now - seen).TotalMilliseconds:F0} ms ago)")
-                        : "not judged: no traffic expected from it now";
+                    var expectation = lastArrival is { } seen
+                        ? string.Create(CultureInfo.InvariantCulture, $"no traffic expected from it now (last message {(now - seen).TotalMilliseconds:F0} ms ago)")
+                        : "no traffic expected from it now";
+                    if (peer.Connected)
+                    {
+                        // Connected and not expected to talk: the connection is the evidence that it is up.
+                        judged = true;
+                        reason = "connected; " + expectation;
+                    }
+                    else if (peer.UnreachableSince is { } lost)
+                    {
+                        reason = string.Create(CultureInfo.InvariantCulture,
+                            $"not judged yet: not connected for {(now - lost).TotalMilliseconds:F0} ms (down after {downAfter.TotalMilliseconds:F0} ms); {expectation}");
+                    }
+                    else
+                    {
+                        reason = "not judged: " + expectation;
+                    }
                 }
                 else if (silence is null)
                 {
@@ -167,11 +236,28 @@ public sealed class PeerHealthTracker
                         : string.Create(CultureInfo.InvariantCulture, $"last message {silence.Value:F0} ms ago, phi {phi:F1}");
                 }
 
-                result.Add(new PeerHealth(id, peer.Name, state, phi, silence, rtt, reason, expected, peer.SmoothedRoundTrip?.TotalMilliseconds));
+                result.Add(new PeerHealth(id, peer.Name, state, phi, silence, rtt, reason, judged, peer.SmoothedRoundTrip?.TotalMilliseconds));
             }
 
             return result;
         }
+    }
+
+    /// <summary>How long the peer has been unreachable if that is long enough to call it DOWN, otherwise null.</summary>
+    private TimeSpan? UnreachableFor(Peer peer, TimeSpan now)
+    {
+        if (peer.UnreachableSince is not { } since || now - since < downAfter)
+        {
+            return null;
+        }
+
+        // A peer never reached yet may still be starting: judge it only after the grace (from our first report).
+        if (!peer.EverConnected && peer.FirstConnectionReport is { } first && now - first < startupGrace)
+        {
+            return null;
+        }
+
+        return now - since;
     }
 
     private sealed class Peer(string name, PhiAccrualDetector detector)
@@ -185,6 +271,16 @@ public sealed class PeerHealthTracker
         public TimeSpan? RoundTrip { get; set; }
 
         public TimeSpan? SmoothedRoundTrip { get; set; }
+
+        /// <summary>When the transport first reported the connection's state (null: never, the connection is not judged).</summary>
+        public TimeSpan? FirstConnectionReport { get; set; }
+
+        /// <summary>Since when the outbound connection has been down (null while connected or never reported).</summary>
+        public TimeSpan? UnreachableSince { get; set; }
+
+        public bool Connected { get; set; }
+
+        public bool EverConnected { get; set; }
 
         /// <summary>Since when this node has expected messages from the peer (null while it expects none).</summary>
         public TimeSpan? ExpectingSince { get; set; }

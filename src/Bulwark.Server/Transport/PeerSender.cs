@@ -179,6 +179,7 @@ internal sealed class PeerSender : IAsyncDisposable
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            PeerSocketKeepAlive.Enable(socket, options);
             using (var dialTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 dialTimeout.CancelAfter(options.DialTimeout);

@@ -48,6 +48,15 @@ public sealed record PeerTransportOptions
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Idle time on a peer connection before TCP keepalive probes start (whole seconds; see <see cref="PeerSocketKeepAlive"/>).</summary>
+    public TimeSpan KeepAliveTime { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Time between unanswered keepalive probes (whole seconds).</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Unanswered probes after which the kernel resets the connection.</summary>
+    public int KeepAliveProbes { get; init; } = 3;
+
     /// <summary>Seed of the reconnect jitter, so a run can be reproduced.</summary>
     public int JitterSeed { get; init; }
 
@@ -65,6 +74,11 @@ public sealed record PeerTransportOptions
 
         if (DialTimeout <= TimeSpan.Zero) throw new ArgumentException("dial timeout must be positive", nameof(DialTimeout));
         if (HandshakeTimeout <= TimeSpan.Zero) throw new ArgumentException("handshake timeout must be positive", nameof(HandshakeTimeout));
+        if (KeepAliveTime < TimeSpan.FromSeconds(1) || KeepAliveInterval < TimeSpan.FromSeconds(1) || KeepAliveProbes <= 0)
+        {
+            throw new ArgumentException("keepalive time and interval must be at least 1 s and probes positive", nameof(KeepAliveTime));
+        }
+
         if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)
         {
             throw new ArgumentException("reconnect delays must be positive with max >= base", nameof(ReconnectMaxDelay));

@@ -308,6 +308,14 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
             }
 
             accepted.NoDelay = true;
+            try
+            {
+                PeerSocketKeepAlive.Enable(accepted, Options);
+            }
+            catch (SocketException)
+            {
+                // the connection failed already: its reader finds out at once
+            }
             var connection = new InboundConnection(accepted, Options, SnapshotFiles, incoming.Writer, OnMessageQueued, totals, logger);
             var task = Task.Run(() => connection.RunAsync(ct), CancellationToken.None);
             inbound[connection] = task;

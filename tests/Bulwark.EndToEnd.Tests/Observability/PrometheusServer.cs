@@ -37,17 +37,27 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    public static async Task<PrometheusServer> StartAsync(IEnumerable<string> targetUrls)
+    /// <param name="ruleFiles">Alerting rule files to load (copied next to the config), e.g. deploy/prometheus/alerts.yml.</param>
+    public static async Task<PrometheusServer> StartAsync(IEnumerable<string> targetUrls, IReadOnlyList<string>? ruleFiles = null)
     {
         var program = ExternalProgram.Require("prometheus", "prometheus");
         var dir = Path.Combine(Path.GetTempPath(), "bulwark-prom-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(dir);
         var targets = string.Join(", ", targetUrls.Select(u => "'" + new Uri(u).Authority + "'"));
+        var rules = new List<string>();
+        foreach (var file in ruleFiles ?? [])
+        {
+            var copy = Path.Combine(dir, $"rules-{rules.Count}-{Path.GetFileName(file)}");
+            File.Copy(file, copy);
+            rules.Add("'" + copy + "'");
+        }
+
         var config = Path.Combine(dir, "prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
             global:
               scrape_interval: 1s
               evaluation_interval: 1s
+            rule_files: [{string.Join(", ", rules)}]
             scrape_configs:
               - job_name: bulwark
                 static_configs:
@@ -83,6 +93,37 @@ internal sealed class PrometheusServer : IAsyncDisposable
         return [.. data.GetProperty("result").EnumerateArray().Select(r => (
             (IReadOnlyDictionary<string, string>)r.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? ""),
             double.Parse(r.GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture)))];
+    }
+
+    /// <summary>Active alerts (pending or firing) from /api/v1/alerts: each alert's labels and state.</summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, string State)>> AlertsAsync()
+    {
+        var json = await http.GetStringAsync($"{Url}/api/v1/alerts").ConfigureAwait(false);
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.GetProperty("data").GetProperty("alerts").EnumerateArray().Select(a => (
+            (IReadOnlyDictionary<string, string>)a.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? ""),
+            a.GetProperty("state").GetString() ?? ""))];
+    }
+
+    /// <summary>Polls /api/v1/alerts until <paramref name="accept"/> holds; returns the accepted answer.</summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, string State)>> WaitForAlertsAsync(
+        Func<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, string State)>, bool> accept, TimeSpan patience, string what)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, string State)> last = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await AlertsAsync().ConfigureAwait(false);
+            if (accept(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(500).ConfigureAwait(false);
+        }
+
+        var seen = string.Join("; ", last.Select(a => a.State + " " + string.Join(",", a.Labels.Select(l => $"{l.Key}={l.Value}"))));
+        throw new TimeoutException($"Prometheus never showed: {what} in {patience.TotalSeconds} s; last alerts: [{seen}]. Prometheus log:\n{Log}");
     }
 
     /// <summary>Polls <paramref name="expression"/> until <paramref name="accept"/> holds; returns the accepted answer.</summary>

@@ -7,8 +7,8 @@ namespace Bulwark.Server.Tests.Api;
 /// <summary>
 /// A <see cref="LocalCluster"/> wired as `bulwark serve` wires a member: each node host has a
 /// <see cref="NodeObservability"/> (failure detector, journal) attached and its gRPC API served on its client URL.
-/// What each node's observability logs is kept in <see cref="Logs"/>. Nodes are not restarted (an observability
-/// attaches to one node host only).
+/// What each node's observability logs is kept in <see cref="Logs"/>. A restarted node (<see cref="RestartAsync"/>) runs
+/// without its observability attached (an observability attaches to one node host only): it is there for the others to see.
 /// </summary>
 internal sealed class ObservedApiCluster : IAsyncDisposable
 {
@@ -42,6 +42,9 @@ internal sealed class ObservedApiCluster : IAsyncDisposable
     }
 
     public Task StopAsync(int i) => api.StopAsync(i);
+
+    /// <summary>Starts a stopped node again on the same data and addresses (its own observability stays detached).</summary>
+    public Task RestartAsync(int i) => api.StartAsync(i);
 
     public Bulwark.Api.V1.Node.NodeClient Node(int i) => api.Node(i);
 

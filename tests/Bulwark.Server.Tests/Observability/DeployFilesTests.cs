@@ -13,9 +13,62 @@ public sealed class DeployFilesTests
         var promtool = ExternalProgram.Require("promtool", "prometheus");
         var rules = await ExternalProgram.RunAsync(promtool, ["check", "rules", Path.Combine(Deploy, "prometheus", "alerts.yml")], TimeSpan.FromSeconds(60));
         Assert.True(rules.Exit == 0, $"promtool check rules failed:\n{rules.Stdout}\n{rules.Stderr}");
-        Assert.Contains("SUCCESS: 6 rules found", rules.Stdout, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 9 rules found", rules.Stdout, StringComparison.Ordinal);
         var config = await ExternalProgram.RunAsync(promtool, ["check", "config", Path.Combine(Deploy, "prometheus", "prometheus.yml")], TimeSpan.FromSeconds(60));
         Assert.True(config.Exit == 0, $"promtool check config failed:\n{config.Stdout}\n{config.Stderr}");
+    }
+
+    [Fact]
+    public async Task Every_alert_rule_has_a_promtool_unit_test_and_the_tests_pass()
+    {
+        var promtool = ExternalProgram.Require("promtool", "prometheus");
+        var dir = Path.Combine(Deploy, "prometheus");
+        // Every rule is named in an alert_rule_test, so a rule added without a test fails here, not in production.
+        var rules = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(dir, "alerts.yml")), @"^\s*- alert: (\w+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToList();
+        var tested = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(dir, "alerts.test.yml")), @"alertname: (\w+)")
+            .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(9, rules.Count);
+        Assert.All(rules, rule => Assert.True(tested.Contains(rule), $"alert {rule} has no test in alerts.test.yml"));
+        var result = await ExternalProgram.RunAsync(promtool, ["test", "rules", Path.Combine(dir, "alerts.test.yml")], TimeSpan.FromSeconds(120));
+        Assert.True(result.Exit == 0, $"promtool test rules failed:\n{result.Stdout}\n{result.Stderr}");
+        Assert.Contains("SUCCESS", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_promtool_unit_tests_fail_when_any_rule_is_broken()
+    {
+        // Each rule's expression replaced in turn by one that never matches: its test must catch it, so no rule's test
+        // passes vacuously (for instance one that only ever expects no alert).
+        var promtool = ExternalProgram.Require("promtool", "prometheus");
+        var source = Path.Combine(Deploy, "prometheus");
+        var rules = await File.ReadAllLinesAsync(Path.Combine(source, "alerts.yml"));
+        var dir = Directory.CreateTempSubdirectory("bulwark-rules-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(source, "alerts.test.yml"), Path.Combine(dir, "alerts.test.yml"));
+            var broken = 0;
+            for (var i = 0; i < rules.Length; i++)
+            {
+                if (!rules[i].TrimStart().StartsWith("expr:", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var mutated = (string[])rules.Clone();
+                mutated[i] = rules[i][..rules[i].IndexOf("expr:", StringComparison.Ordinal)] + "expr: vector(1) == 0";
+                await File.WriteAllLinesAsync(Path.Combine(dir, "alerts.yml"), mutated);
+                var result = await ExternalProgram.RunAsync(promtool, ["test", "rules", Path.Combine(dir, "alerts.test.yml")], TimeSpan.FromSeconds(120));
+                Assert.True(result.Exit != 0, $"promtool test rules still passes with line {i + 1} ({rules[i].Trim()}) broken");
+                broken++;
+            }
+
+            Assert.Equal(9, broken);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
