@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Server.Admin;
 
 /// <summary>
-/// The admin HTTP/1.1 listener (etcd's --listen-metrics-urls): /metrics (Prometheus), /livez, /readyz, /health,
+/// The admin HTTP/1.1 listener (etcd's --listen-metrics-urls): /metrics (Prometheus), /version, /livez, /readyz, /health,
 /// /health/leader, /health/replica?lag=N, /status.json and the status page at /. Separate from the gRPC endpoint so a
 /// load balancer or Prometheus never competes with clients, and so it keeps answering while the API is busy.
 /// </summary>
@@ -33,7 +33,8 @@ public static class AdminServer
         builder.Services.AddSingleton(new MemberStatusProbe());
         var app = builder.Build();
 
-        app.MapGet("/metrics", () => Results.Text(observability.ScrapeMetrics(), "text/plain; version=0.0.4; charset=utf-8"));
+        EtcdHttpEndpoints.MapMetrics(app, observability);
+        EtcdHttpEndpoints.MapVersion(app);
         app.MapGet("/livez", () => Plain(HealthCheck.Live(observability.Node is { Completion.IsCompleted: false })));
         app.MapGet("/readyz", () => Plain(HealthCheck.Ready(observability.Node?.Status)));
         app.MapGet("/health", () => EtcdJson(HealthCheck.Etcd(observability.Node?.Status)));
