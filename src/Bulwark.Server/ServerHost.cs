@@ -22,6 +22,8 @@ public static class ServerHost
     /// <summary>gRPC framing allowance on top of the request limit, so our own "request is too large" is what clients see.</summary>
     public const int GrpcOverheadBytes = 512 * 1024;
 
+    private const string KestrelCategory = "Microsoft.AspNetCore.Server.Kestrel";
+
     /// <summary>Builds (does not start) the web application serving <paramref name="node"/> on <paramref name="listenClientUrls"/>.</summary>
     public static WebApplication Build(NodeHost node, IReadOnlyList<string> listenClientUrls, Action<ILoggingBuilder>? configureLogging = null)
     {
@@ -35,6 +37,9 @@ public static class ServerHost
         var builder = WebApplication.CreateSlimBuilder(EmbeddedHostOptions());
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
+        // Kestrel warns at start that HTTP/1.1-and-HTTP/2 without TLS means HTTP/1.1 only: not so here
+        // (PriorKnowledgeProtocolSelection picks h2c per connection). Kestrel's errors still show.
+        builder.Logging.AddFilter(KestrelCategory, LogLevel.Error);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // h2c clients send ":scheme http" on connections Kestrel believes ALPN-negotiated (see PriorKnowledgeProtocolSelection).
