@@ -152,7 +152,7 @@ public sealed partial class RaftNode
     {
         if (role == Role.Leader)
         {
-            throw new RaftInvariantException($"node {Id} cannot go from leader to pre-candidate");
+            throw new RaftInvariantException($"node {Id:x} cannot go from leader to pre-candidate");
         }
 
         // Pre-vote changes neither term nor vote: a node that cannot win leaves no trace.
@@ -168,7 +168,7 @@ public sealed partial class RaftNode
     {
         if (role == Role.Leader)
         {
-            throw new RaftInvariantException($"node {Id} cannot go from leader to candidate");
+            throw new RaftInvariantException($"node {Id:x} cannot go from leader to candidate");
         }
 
         Reset(term + 1);
@@ -180,7 +180,7 @@ public sealed partial class RaftNode
     {
         if (role != Role.Candidate)
         {
-            throw new RaftInvariantException($"node {Id} became leader from {role}, not from candidate");
+            throw new RaftInvariantException($"node {Id:x} became leader from {role}, not from candidate");
         }
 
         Reset(term);

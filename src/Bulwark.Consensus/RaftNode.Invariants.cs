@@ -36,9 +36,9 @@ public sealed partial class RaftNode
 
         if (role == Role.Leader && (lead != Id || vote != Id))
         {
-            Fail($"leader of term {term} has lead={lead} and vote={vote}; both must be itself");
+            Fail($"leader of term {term} has lead={lead:x} and vote={vote:x}; both must be itself");
         }
     }
 
-    private void Fail(string what) => throw new RaftInvariantException($"node {Id}: {what}");
+    private void Fail(string what) => throw new RaftInvariantException($"node {Id:x}: {what}");
 }

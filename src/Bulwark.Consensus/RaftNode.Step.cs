@@ -139,7 +139,7 @@ public sealed partial class RaftNode
                 break;
             case MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot:
                 throw new RaftInvariantException(
-                    $"two leaders in term {term}: node {Id} leads and received {m.Type} from node {m.From}");
+                    $"two leaders in term {term}: node {Id:x} leads and received {m.Type} from node {m.From:x}");
         }
     }
 
@@ -198,7 +198,7 @@ public sealed partial class RaftNode
     {
         if (lead != 0 && lead != from)
         {
-            throw new RaftInvariantException($"two leaders in term {term}: node {Id} follows {lead} and heard from {from}");
+            throw new RaftInvariantException($"two leaders in term {term}: node {Id:x} follows {lead:x} and heard from {from:x}");
         }
 
         EndEarlyCampaignTimer();

@@ -20,6 +20,7 @@ public sealed class CheckerBitesTests(ITestOutputHelper output)
     [InlineData(Sabotage.GrantVoteIgnoringLogFreshness, "figure8", 5, new[] { "leader completeness", "state machine safety", "durability", "linearizability", "core invariant" })]
     [InlineData(Sabotage.ReadIndexWithoutQuorumCheck, "deposed-leader", 3, new[] { "linearizability", "revisions" })]
     [InlineData(Sabotage.ReadIndexBeforeTermCommit, "new-leader-reads", 3, new[] { "linearizability", "revisions" })]
+    [InlineData(Sabotage.KeepAliveWithoutReadIndex, "deposed-lease-holder", 5, new[] { "lease safety" })]
     public void TheSimulatorCatchesTheBug(Sabotage sabotage, string profile, int nodes, string[] expectedCheckers)
     {
         for (var seed = 1; seed <= MaxSeeds; seed++)

@@ -28,6 +28,7 @@ public sealed class ClusterSimulation
     private readonly DeterministicRandom connectionLoss;
     private readonly DeterministicRandom diskFull;
     private readonly Workload workload;
+    private readonly LeaseWorkload? leases;
     private readonly MembershipDriver membership;
     private readonly ClusterConfig foundingConfig;
     private ClusterConfig latestConfig;
@@ -56,6 +57,8 @@ public sealed class ClusterSimulation
         foundingConfig = latestConfig;
         workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, FindLeader, options.ClientTimeout, OnWriteAcknowledged);
         membership = new MembershipDriver(world, faults, options.Nodes, FindLeader, AddNode);
+        // From a stream of its own, so that runs without lease clients are the same as before they existed.
+        leases = plan.Leases ? new LeaseWorkload(world, new DeterministicRandom(options.Seed ^ 0x1EA5_E5EDUL), RunningNodes, FindLeader) : null;
     }
 
     public static SimulationResult Run(SimulationOptions options) => new ClusterSimulation(options).Execute();
@@ -70,6 +73,7 @@ public sealed class ClusterSimulation
             bool Failed() => world.Monitor.Violations.Count > 0;
             Boot();
             workload.Start();
+            leases?.Start();
             ScheduleNextFault();
             if (world.Plan.FalseConnectionLoss)
             {
@@ -91,6 +95,11 @@ public sealed class ClusterSimulation
             {
                 Heal();
                 CheckLiveness();
+            }
+
+            if (!Failed() && leases is not null)
+            {
+                CheckLeasesExpire();
             }
 
             if (!Failed())
@@ -130,7 +139,12 @@ public sealed class ClusterSimulation
             history.SwapsFailed,
             nodes.Values.Sum(n => n.WriteHolds),
             nodes.Values.Sum(n => n.WriteResumes),
-            nodes.Values.Sum(n => n.NoSpaceRefusals));
+            nodes.Values.Sum(n => n.NoSpaceRefusals))
+        {
+            LeasePromises = world.Leases.KeepAlivesPromised,
+            LeasesExpired = world.Leases.Expired,
+            LeaseReads = world.Leases.ReadsChecked,
+        };
         return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
     }
 
@@ -177,8 +191,9 @@ public sealed class ClusterSimulation
         // Every node, founding or joining later, bootstraps from the founding membership at index 0: the log after it
         // holds every change since, so replaying it (or a snapshot) yields the current membership. A joining node
         // started without it would rebuild its membership from the changes alone and could think itself the only voter.
-        var node = new SimNode(world, config, foundingConfig, snapshotThreshold, fsSeed, (long)(options.TickMicros * skew));
+        var node = new SimNode(world, config, foundingConfig, snapshotThreshold, fsSeed, (long)(options.TickMicros * skew), options.TickMicros);
         nodes[id] = node;
+        world.Leases.NoteClock(node.TickInterval, options.TickMicros);
         running = null;
         return node;
     }
@@ -567,6 +582,11 @@ public sealed class ClusterSimulation
         }
 
         workload.Stopped = true;
+        if (leases is not null)
+        {
+            leases.Stopped = true;
+        }
+
         world.Network.HealAll();
         world.Network.Conditions = NetworkConditions.Reliable;
         foreach (var node in nodes.Values.Where(n => !n.IsUp && !n.IsRetired))
@@ -627,6 +647,31 @@ public sealed class ClusterSimulation
         livenessTicks = (int)((world.Scheduler.Now - start) / options.TickMicros);
     }
 
+    /// <summary>
+    /// Nobody keeps a lease alive after the faults stop, so every lease ever granted must be revoked, on every member,
+    /// within its TTL plus the new leader's extension (one election timeout) plus a liveness bound, by the slowest
+    /// clock. A lease that outlives that would hold its keys (a lock, a leader's key) forever.
+    /// </summary>
+    private void CheckLeasesExpire()
+    {
+        const long MaxTtl = 2_000_000;
+        var bound = world.Scheduler.Now + (long)((MaxTtl + 10 * options.TickMicros) * 1.3) + options.LivenessBoundTicks * options.TickMicros;
+        bool AllGone() => MembersUp().All(n => n.LeaseIds().Count == 0);
+        world.Scheduler.RunUntil(bound, () => AllGone() || world.Monitor.Violations.Count > 0);
+        if (world.Monitor.Violations.Count > 0)
+        {
+            return;
+        }
+
+        foreach (var node in MembersUp())
+        {
+            if (node.LeaseIds() is { Count: > 0 } left)
+            {
+                world.Monitor.Fail($"lease liveness: node {node.Id} still holds lease(s) {string.Join(", ", left)} long after every client stopped keeping them alive");
+            }
+        }
+    }
+
     private IEnumerable<SimNode> MembersUp() =>
         latestConfig.AllMembers.Select(id => nodes.TryGetValue(id, out var n) ? n : null).OfType<SimNode>().Where(n => n.IsUp);
 
@@ -634,7 +679,7 @@ public sealed class ClusterSimulation
     private void Drain()
     {
         var end = world.Scheduler.Now + options.ClientTimeout + 100_000;
-        world.Scheduler.RunUntil(end, () => workload.Active == 0);
+        world.Scheduler.RunUntil(end, () => workload.Active == 0 && (leases?.Active ?? 0) == 0);
         var settle = world.Scheduler.Now + 50 * options.TickMicros;
         bool Converged()
         {

@@ -96,6 +96,9 @@ public sealed record FaultPlan
     /// unlike a write it adds no unknown outcome for the checker.</summary>
     public long ReadTimeout { get; init; }
 
+    /// <summary>Lease clients grant, keep alive, revoke and abandon leases (the "leases" profile).</summary>
+    public bool Leases { get; init; }
+
     public int Clients { get; init; } = 3;
     public int Keys { get; init; } = 3;
 
@@ -103,7 +106,7 @@ public sealed record FaultPlan
     public long ChaosDuration { get; init; } = 2_000_000;
 
     public static IReadOnlyList<string> Profiles { get; } =
-        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "deposed-leader", "new-leader-reads", "false-notice", "figure8"];
+        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "deposed-leader", "new-leader-reads", "false-notice", "figure8", "leases", "deposed-lease-holder"];
 
     public static FaultPlan For(ulong seed, int nodes, string profile)
     {
@@ -204,6 +207,22 @@ public sealed record FaultPlan
                 Crashes = true, Partitions = true, Reordering = true, PreVote = false, CheckQuorum = false,
                 LeaderCrashBias = 0.9, MaxMessageBytes = 1, MaxInflightMessages = 1,
                 SyncLatencyMax = 2_000, FaultInterval = 25_000, MaxDowntime = 120_000, Clients = 4, Keys = 2,
+            },
+            // Lease clients next to the KV clients, under the faults that move leadership or cut clients off: crashes,
+            // partitions (a deposed leader that keeps believing it leads), transfers, skewed clocks, lost messages.
+            // Longer, so that leases of 1-2 s are granted, kept, abandoned and expired several times over.
+            "leases" => mixed with
+            {
+                Leases = true, Crashes = true, Partitions = true, Transfers = true, ClockSkew = true, MembershipChanges = false,
+                DiskFull = false, ChaosDuration = 6_000_000,
+            },
+            // The leader alone is cut off for long stretches and, with CheckQuorum off, keeps believing it leads while
+            // lease clients pinned to it send their keep-alives: a keep-alive it renews without confirming its
+            // leadership promises a TTL the new leader never heard of.
+            "deposed-lease-holder" => new FaultPlan
+            {
+                Leases = true, Partitions = true, CheckQuorum = false, PreVote = true, LeaderPartitionBias = 0.9,
+                FaultInterval = 400_000, ChaosDuration = 6_000_000, Clients = 2, Keys = 1,
             },
             _ => throw new ArgumentException($"unknown fault profile '{profile}'; known: {string.Join(", ", Profiles)}", nameof(profile)),
         };

@@ -3,7 +3,7 @@ namespace Bulwark.Simulation;
 /// <summary>
 /// Deliberate protocol bugs, to prove the checkers catch them. The first two switch on the production host's test
 /// faults (<see cref="Bulwark.Server.Hosting.HostTestFaults"/>) in its handling of <see cref="Bulwark.Consensus.Ready"/>;
-/// the third breaks the sim's client API; the next two and the last two switch on the core's own test faults;
+/// the third and the last break the sim's client API; the next two and the last two switch on the core's own test faults;
 /// TxnIgnoresCompare breaks the translation of a compare-and-set into an etcd Txn.
 /// </summary>
 [Flags]
@@ -34,4 +34,7 @@ public enum Sabotage
 
     /// <summary>The core's new leader answers ReadIndex before an entry of its term has committed.</summary>
     ReadIndexBeforeTermCommit = 128,
+
+    /// <summary>A lease keep-alive is renewed by whoever believes it leads, without confirming leadership first.</summary>
+    KeepAliveWithoutReadIndex = 256,
 }

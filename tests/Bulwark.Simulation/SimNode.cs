@@ -52,7 +52,9 @@ public sealed class SimNode : IHostTestObserver
     /// <param name="founding">The founding membership: every node, founding or joining later, bootstraps from it.</param>
     /// <param name="snapshotThreshold">Applied entries between the host's own snapshots.</param>
     /// <param name="fsSeed">Seed of the file system's crash behaviour.</param>
-    public SimNode(SimWorld world, RaftConfig core, ClusterConfig founding, ulong snapshotThreshold, int fsSeed, long tickInterval)
+    /// <param name="nominalTick">Virtual microseconds a tick stands for (the host's heartbeat interval, which the lease
+    /// keeper counts in); <paramref name="tickInterval"/> is how often this node's skewed clock really ticks.</param>
+    public SimNode(SimWorld world, RaftConfig core, ClusterConfig founding, ulong snapshotThreshold, int fsSeed, long tickInterval, long nominalTick)
     {
         ArgumentNullException.ThrowIfNull(world);
         ArgumentNullException.ThrowIfNull(core);
@@ -77,6 +79,9 @@ public sealed class SimNode : IHostTestObserver
             // every entry of a run in the log, and no snapshot would ever be sent.
             SnapshotCatchUpEntries = (ulong)world.Plan.CompactKeep,
             Wal = wal,
+            // The host's tick is the simulator's: lease deadlines (counted in ticks) then mean virtual time.
+            HeartbeatInterval = TimeSpan.FromMicroseconds(nominalTick),
+            ElectionTimeout = TimeSpan.FromMicroseconds(nominalTick * core.ElectionTicks),
         };
         driver = new HostDriver
         {
@@ -377,6 +382,87 @@ public sealed class SimNode : IHostTestObserver
         return ClientReply.OkMany(outputs, atRevision);
     }
 
+    /// <summary>
+    /// A lease command (grant, revoke, or a put with a lease) proposed as the Lease and KV APIs propose it; a grant
+    /// applied here starts its clock at once when this node leads (as the API does). The reply carries the store's
+    /// answer (an error such as "requested lease not found" included), or null when the call was refused or lost.
+    /// </summary>
+    public void SubmitLeaseWrite(long requestId, RaftCommand command, Action<ApplyResult?> reply)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (host is null || pending is null || host.DiskFull.RefuseNewWrite() is not null)
+        {
+            reply(null);
+            return;
+        }
+
+        command.RequestId = (ulong)requestId;
+        command.Header = new CommandHeader { OriginMemberId = Id };
+        var call = pending.RegisterProposal((ulong)requestId);
+        var at = host;
+        waiting.Add((call, () =>
+        {
+            if (!call.IsCompletedSuccessfully)
+            {
+                reply(null);
+                return;
+            }
+
+            if (command.LeaseGrant is { } grant && call.Result.Succeeded)
+            {
+                at.Leases.Renew(grant.ID, grant.TTL);
+            }
+
+            reply(call.Result);
+        }));
+        host.Propose((ulong)requestId, command.ToByteArray());
+        Pump();
+    }
+
+    /// <summary>
+    /// A keep-alive as the Lease API answers it on the leader: leadership confirmed first (a ReadIndex round), then
+    /// the lease renewed. Replies the TTL promised (0: the lease is gone), or null when this node does not lead or
+    /// the confirmation failed (the API would forward or fail the call; the client learns nothing).
+    /// </summary>
+    public void SubmitKeepAlive(long requestId, long leaseId, Action<long?> reply)
+    {
+        if (host is null || pending is null || !host.Leases.IsLeading || host.DiskFull.RefuseNewLinearizableRead() is not null)
+        {
+            reply(null);
+            return;
+        }
+
+        var at = host;
+        if (world.Sabotage.HasFlag(Sabotage.KeepAliveWithoutReadIndex))
+        {
+            reply(Renew(at, leaseId));
+            return;
+        }
+
+        var call = pending.RegisterRead((ulong)requestId);
+        waiting.Add((call, () => reply(call.IsCompletedSuccessfully ? Renew(at, leaseId) : null)));
+        host.ReadIndex((ulong)requestId);
+        Pump();
+    }
+
+    private long? Renew(ReadyProcessor at, long leaseId)
+    {
+        var ttl = at.Leases.KeepAlive(leaseId, () => at.Read(store => store.TryGetLease(leaseId, out var lease) ? lease!.GrantedTtl : (long?)null));
+        world.Trace(Id, "lease-renew", leaseId, ttl ?? -1);
+        return ttl;
+    }
+
+    /// <summary>A linearizable read of one key: whether it exists and the revision the answer reflects (null: refused or lost).</summary>
+    public void SubmitKeyRead(long requestId, string key, Action<(bool Present, long Revision)?> reply)
+    {
+        SubmitRead(requestId, [key], asTxn: false, answer => reply(answer.Kind == ClientReplyKind.Ok
+            ? (answer.Output!.Value is not null, answer.Revision)
+            : null));
+    }
+
+    /// <summary>The leases this node's store holds (empty while down).</summary>
+    public IReadOnlyList<long> LeaseIds() => host?.Read(store => store.LeaseIds()) ?? [];
+
     public ProposeResult ProposeConfigChange(ConfigChange change)
     {
         var result = host?.ProposeConfigChange(change) ?? new ProposeResult(ProposeStatus.NoLeader);
@@ -491,7 +577,13 @@ public sealed class SimNode : IHostTestObserver
         }
         else if (!entry.Data.IsEmpty && !MemberAttributes.IsAttributesEntry(entry.Data.Span))
         {
-            world.RecordApplied((long)RaftCommand.Parser.ParseFrom(entry.Data.Span).RequestId, entry.Index);
+            var command = RaftCommand.Parser.ParseFrom(entry.Data.Span);
+            world.RecordApplied((long)command.RequestId, entry.Index);
+            if (command.LeaseRevoke is { } revoke)
+            {
+                world.Trace(Id, command.RequestId == 0 ? "lease-expired" : "lease-revoked", revoke.ID, (long)entry.Term);
+                world.Leases.OnRevokeApplied(Id, revoke.ID, store, expiry: command.RequestId == 0);
+            }
         }
     }
 

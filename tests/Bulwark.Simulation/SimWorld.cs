@@ -17,6 +17,7 @@ public sealed class SimWorld
         traceLines = keepTrace ? [] : null;
         Network = new SimNetwork(Scheduler, Random.Fork(1), Hash, deliver);
         Monitor = new SafetyMonitor(() => Scheduler.Now);
+        Leases = new LeaseLedger(Monitor, () => Scheduler.Now);
     }
 
     public EventScheduler Scheduler { get; } = new();
@@ -28,6 +29,9 @@ public sealed class SimWorld
     public SimNetwork Network { get; }
 
     public SafetyMonitor Monitor { get; }
+
+    /// <summary>The lease clients' promises and the cluster's revocations, checked against each other.</summary>
+    public LeaseLedger Leases { get; }
 
     public FaultPlan Plan { get; }
 

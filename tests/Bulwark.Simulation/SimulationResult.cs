@@ -49,6 +49,18 @@ public sealed record SimulationStats(
     int WriteResumes,
     int NoSpaceRefusals)
 {
+    /// <summary>Keep-alives (and grants) answered with a TTL, in runs with lease clients.</summary>
+    public int LeasePromises { get; init; }
+
+    /// <summary>Leases revoked by expiry (the leader's lease keeper), in runs with lease clients.</summary>
+    public int LeasesExpired { get; init; }
+
+    /// <summary>Reads of leased keys checked against the revocations.</summary>
+    public int LeaseReads { get; init; }
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed diskfull={WriteHolds}held/{WriteResumes}resumed/{NoSpaceRefusals}refused");
+        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed diskfull={WriteHolds}held/{WriteResumes}resumed/{NoSpaceRefusals}refused") + LeaseSummary();
+
+    private string LeaseSummary() => LeasePromises == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+        $" leases={LeasePromises}promised/{LeasesExpired}expired/{LeaseReads}reads");
 }

@@ -22,9 +22,15 @@ public static class ClusterCommands
         var grace = new Option<double>("--grace-period") { Description = "Seconds a member may take to stop after SIGTERM before it is killed.", DefaultValueFactory = _ => 10 };
         var maxCrashes = new Option<int>("--max-crashes") { Description = "Crashes within --crash-window after which a member is not restarted.", DefaultValueFactory = _ => 5 };
         var crashWindow = new Option<double>("--crash-window") { Description = "Seconds over which crashes are counted.", DefaultValueFactory = _ => 60 };
+        var logFormat = new Option<string>("--log-format")
+        {
+            Description = "The members' log lines: json (ECS JSON lines naming their member, forwarded as is) or text (readable, prefixed with [name]). The supervisor's own lines are always text.",
+            DefaultValueFactory = _ => "json",
+        };
+        logFormat.AcceptOnlyFromAmong("json", "text");
         var up = new Command("up", "Start a local cluster (3 members on loopback) and supervise it until Ctrl-C.")
         {
-            dataDir, basePort, size, grace, maxCrashes, crashWindow,
+            dataDir, basePort, size, grace, maxCrashes, crashWindow, logFormat,
         };
 
         // Synchronous on purpose: the supervisor handles SIGINT/SIGTERM itself so the grace period is honoured
@@ -44,7 +50,8 @@ public static class ClusterCommands
                     CrashLoopWindow = TimeSpan.FromSeconds(parse.GetValue(crashWindow)),
                 },
             };
-            return RunUp(layout, ChildCommand.ServeChildren(layout), options, parse.InvocationConfiguration.Output);
+            var textLogs = parse.GetValue(logFormat) == "text";
+            return RunUp(layout, ChildCommand.ServeChildren(layout, textLogs), options, parse.InvocationConfiguration.Output);
         });
         return up;
     }

@@ -12,7 +12,8 @@ namespace Bulwark.Cli.Commands;
 
 /// <summary>
 /// `bulwark serve`: runs one node: loads settings (JSON file, BULWARK_* environment, flags), opens the data dir,
-/// starts the peer transport, the node loop and the etcd v3 gRPC API, logs JSON lines to stdout, and stops cleanly
+/// starts the peer transport, the node loop and the etcd v3 gRPC API, logs JSON lines to stdout (each naming the
+/// member, host and pid; `--log-format text` for people), and stops cleanly
 /// on SIGTERM or Ctrl-C. Exit codes: 0 clean stop, 2 bad configuration, 3 corrupt storage, 1 other start failure,
 /// 70 fail-stop while running.
 /// </summary>
@@ -50,7 +51,7 @@ public static class ServeCommand
             return ExitBadConfiguration;
         }
 
-        Action<ILoggingBuilder> configureLogging = logging => LogFormatOption.Configure(logging, textLogs);
+        Action<ILoggingBuilder> configureLogging = logging => LogFormatOption.Configure(logging, textLogs, options.Name);
         using var loggers = LoggerFactory.Create(configureLogging);
         var logger = loggers.CreateLogger("Bulwark.Serve");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);

@@ -16,14 +16,23 @@ public static class ChildCommand
         return (processPath, []);
     }
 
-    /// <summary>One <see cref="ChildSpec"/> per member, each running `bulwark serve` with its settings.</summary>
-    public static IReadOnlyList<ChildSpec> ServeChildren(ClusterLayout layout)
+    /// <summary>
+    /// One <see cref="ChildSpec"/> per member, each running `bulwark serve` with its settings and logging JSON lines
+    /// (the default, as a member started by hand does; each line names its member, so it is forwarded as is) or, with
+    /// <paramref name="textLogs"/>, readable lines forwarded with "[name] " in front. The format is passed through
+    /// BULWARK_LOG_FORMAT, which serve honours, so a value inherited from the caller's environment cannot override it.
+    /// </summary>
+    public static IReadOnlyList<ChildSpec> ServeChildren(ClusterLayout layout, bool textLogs = false)
     {
+        ArgumentNullException.ThrowIfNull(layout);
         var (fileName, prefix) = ForThisProgram();
-        // A person watches these members in one terminal: readable lines, not JSON (serve honours BULWARK_LOG_FORMAT).
-        var readableLogs = new Dictionary<string, string> { ["BULWARK_LOG_FORMAT"] = "text" };
+        var logFormat = new Dictionary<string, string> { ["BULWARK_LOG_FORMAT"] = textLogs ? "text" : "json" };
         return layout.Members
-            .Select(m => new ChildSpec(m.Name, fileName, [.. prefix, .. layout.ServeArguments(m)]) { Environment = readableLogs })
+            .Select(m => new ChildSpec(m.Name, fileName, [.. prefix, .. layout.ServeArguments(m)])
+            {
+                Environment = logFormat,
+                PrefixStandardOutput = textLogs,
+            })
             .ToList();
     }
 }

@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace Bulwark.Cli.Supervision;
 
 /// <summary>
-/// Runs a set of child processes: forwards their output prefixed with their name, restarts a child that crashes
+/// Runs a set of child processes: forwards their output (prefixed with their name unless
+/// <see cref="ChildSpec.PrefixStandardOutput"/> says their lines name themselves), restarts a child that crashes
 /// (per <see cref="RestartPolicy"/>), and on cancellation stops them all (SIGTERM, then kill after the grace period).
 /// </summary>
 public sealed class ClusterSupervisor
@@ -65,7 +66,7 @@ public sealed class ClusterSupervisor
             policy.OnStarted();
             output.WriteLine($"supervisor: started {spec.Name} (pid {process.Id})");
             var forwarding = Task.WhenAll(
-                ForwardAsync(spec.Name, process.StandardOutput),
+                ForwardAsync(spec.PrefixStandardOutput ? spec.Name : null, process.StandardOutput),
                 ForwardAsync(spec.Name, process.StandardError));
             var exited = process.WaitForExitAsync(CancellationToken.None);
             await Task.WhenAny(exited, Task.Delay(Timeout.Infinite, stopping)).ConfigureAwait(false);
@@ -134,11 +135,11 @@ public sealed class ClusterSupervisor
         output.WriteLine($"supervisor: {spec.Name} stopped (exit code {process.ExitCode})");
     }
 
-    private async Task ForwardAsync(string name, StreamReader reader)
+    private async Task ForwardAsync(string? prefix, StreamReader reader)
     {
         while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
-            output.WriteLine($"[{name}] {line}");
+            output.WriteLine(prefix is null ? line : $"[{prefix}] {line}");
         }
     }
 

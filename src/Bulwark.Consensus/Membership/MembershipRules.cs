@@ -28,15 +28,15 @@ public static class MembershipRules
         var id = change.NodeId;
         return change.Type switch
         {
-            ConfigChangeType.AddVoter when config.Voters.Contains(id) => $"node {id} is already a voter",
-            ConfigChangeType.AddVoter when config.Learners.Contains(id) => $"node {id} is a learner; promote it instead",
-            ConfigChangeType.AddLearner when config.Voters.Contains(id) => $"node {id} is already a voter",
-            ConfigChangeType.AddLearner when config.Learners.Contains(id) => $"node {id} is already a learner",
-            ConfigChangeType.PromoteLearner when !config.Learners.Contains(id) => $"node {id} is not a learner",
+            ConfigChangeType.AddVoter when config.Voters.Contains(id) => $"node {id:x} is already a voter",
+            ConfigChangeType.AddVoter when config.Learners.Contains(id) => $"node {id:x} is a learner; promote it instead",
+            ConfigChangeType.AddLearner when config.Voters.Contains(id) => $"node {id:x} is already a voter",
+            ConfigChangeType.AddLearner when config.Learners.Contains(id) => $"node {id:x} is already a learner",
+            ConfigChangeType.PromoteLearner when !config.Learners.Contains(id) => $"node {id:x} is not a learner",
             ConfigChangeType.RemoveVoter when !config.Voters.Contains(id) && !config.Learners.Contains(id) =>
-                $"node {id} is not a member",
+                $"node {id:x} is not a member",
             ConfigChangeType.RemoveVoter when config.Voters.Contains(id) && config.Voters.Count == 1 =>
-                $"node {id} is the last voter",
+                $"node {id:x} is the last voter",
             _ => null,
         };
     }

@@ -108,7 +108,7 @@ internal sealed class Progress
                 ProbeSent = true;
                 break;
             default:
-                throw new RaftInvariantException($"append sent to {Id} while it is in {State} state");
+                throw new RaftInvariantException($"append sent to {Id:x} while it is in {State} state");
         }
     }
 

@@ -97,20 +97,76 @@ public sealed class LeaseKeeper
     }
 
     /// <summary>
-    /// A keep-alive: the lease's deadline becomes now + <paramref name="ttlSeconds"/>. False when this member is not
-    /// the leader (the caller forwards the keep-alive to the leader).
+    /// The member's role changed (called as soon as the loop sees it, not at the next tick): a member that stopped
+    /// leading, or leads a new term, forgets every deadline at once. Otherwise, for up to a tick after stepping down,
+    /// a keep-alive confirmed through the new leader (a follower's ReadIndex) would still be renewed here, promising a
+    /// TTL the new leader never heard of (the simulator's deposed-lease-holder runs found it). A new leader starts
+    /// its deadlines with the promotion extension.
+    /// </summary>
+    public void LeadershipChanged(bool isLeader, Func<IReadOnlyList<(long Id, long Ttl)>> grants)
+    {
+        ArgumentNullException.ThrowIfNull(grants);
+        lock (gate)
+        {
+            leading = false;
+            deadlines.Clear();
+            if (isLeader)
+            {
+                leading = true;
+                Reconcile(grants(), extendTicks);
+                nextReconcile = now + ReconcileTicks;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts or restarts a lease's clock: its deadline becomes now + <paramref name="ttlSeconds"/>. False when this
+    /// member is not the leader, or the lease already expired here (its revocation is on its way).
     /// </summary>
     public bool Renew(long id, long ttlSeconds)
     {
         lock (gate)
         {
-            if (!leading)
+            if (!leading || (deadlines.TryGetValue(id, out var deadline) && deadline.ExpiresAt <= now))
             {
                 return false;
             }
 
             deadlines[id] = new Deadline(ttlSeconds, now + Ticks(ttlSeconds), long.MinValue / 2);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// A client's keep-alive, once the caller has confirmed this member's leadership (a ReadIndex round):
+    /// <paramref name="grantedTtl"/> reads the lease's TTL from the applied store (null: no such lease). Returns the
+    /// TTL now promised, 0 when the lease is gone (etcd answers TTL 0, not an error), or null when this member does not
+    /// lead (the caller forwards the keep-alive to the leader).
+    /// </summary>
+    public long? KeepAlive(long id, Func<long?> grantedTtl)
+    {
+        ArgumentNullException.ThrowIfNull(grantedTtl);
+        if (grantedTtl() is not { } ttl)
+        {
+            return IsLeading ? 0 : null;
+        }
+
+        lock (gate)
+        {
+            if (!leading)
+            {
+                return null;
+            }
+
+            if (deadlines.TryGetValue(id, out var deadline) && deadline.ExpiresAt <= now)
+            {
+                // Expired here: its revocation is proposed (or will be at the next tick) and deletes the keys soon; a
+                // renewal now would promise a TTL the log is about to break.
+                return 0;
+            }
+
+            deadlines[id] = new Deadline(ttl, now + Ticks(ttl), long.MinValue / 2);
+            return ttl;
         }
     }
 

@@ -612,6 +612,11 @@ public sealed class ReadyProcessor : IDisposable
             options.Observer?.LeaderChanged(soft.Leader, next.Leader, next.Term);
         }
 
+        if (next.Role != soft.Role || next.Term != soft.Term)
+        {
+            Leases.LeadershipChanged(next.Role == Role.Leader, () => worker.Read(static s => s.LeaseGrants()));
+        }
+
         soft = next;
     }
 

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging.Console;
 namespace Bulwark.Server.Observability;
 
 /// <summary>
-/// `serve --log-format json|text`: JSON lines with ECS field names (the default, for log pipelines) or one readable
-/// line per event (what `cluster up` asks for, for people at a terminal).
+/// `--log-format json|text` (or BULWARK_LOG_FORMAT): JSON lines with ECS field names (the default, for log pipelines
+/// and for `cluster up`'s members) or one readable line per event (on request, for people at a terminal).
 /// </summary>
 public static class LogFormatOption
 {
@@ -49,9 +49,11 @@ public static class LogFormatOption
         };
     }
 
-    public static void Configure(ILoggingBuilder logging, bool text)
+    /// <param name="memberName">The member's name, on every JSON line as service.node.name.</param>
+    public static void Configure(ILoggingBuilder logging, bool text, string memberName)
     {
         ArgumentNullException.ThrowIfNull(logging);
+        ArgumentNullException.ThrowIfNull(memberName);
         logging.ClearProviders();
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -68,7 +70,7 @@ public static class LogFormatOption
         else
         {
             logging.AddConsole(console => console.FormatterName = EcsJsonFormatter.Name);
-            logging.AddConsoleFormatter<EcsJsonFormatter, ConsoleFormatterOptions>();
+            logging.AddConsoleFormatter<EcsJsonFormatter, EcsJsonFormatterOptions>(options => options.MemberName = memberName);
         }
     }
 }

@@ -126,7 +126,7 @@ internal sealed class InboundConnection(
     {
         if (message.From != sender || message.To != options.LocalId)
         {
-            throw new WireFormatException($"message {message.From}->{message.To} on a connection from {sender} to {options.LocalId}");
+            throw new WireFormatException($"message {message.From:x}->{message.To:x} on a connection from {sender:x} to {options.LocalId:x}");
         }
     }
 
@@ -134,17 +134,17 @@ internal sealed class InboundConnection(
     {
         if (handshake.ClusterId != options.ClusterId)
         {
-            return $"cluster id mismatch: this node belongs to cluster {options.ClusterId:x16}, the dialer to {handshake.ClusterId:x16}";
+            return $"cluster id mismatch: this node belongs to cluster {options.ClusterId:x}, the dialer to {handshake.ClusterId:x}";
         }
 
         if (handshake.RecipientId != options.LocalId)
         {
-            return $"the dialer expected node {handshake.RecipientId:x16} at this address, but this is node {options.LocalId:x16}";
+            return $"the dialer expected node {handshake.RecipientId:x} at this address, but this is node {options.LocalId:x}";
         }
 
         if (handshake.SenderId == 0 || handshake.SenderId == options.LocalId)
         {
-            return $"invalid sender id {handshake.SenderId:x16}";
+            return $"invalid sender id {handshake.SenderId:x}";
         }
 
         return null;

@@ -72,7 +72,7 @@ public sealed record PeerTransportOptions
 
         foreach (var (id, address) in Peers)
         {
-            if (id == 0 || id == LocalId) throw new ArgumentException($"peer id {id} is zero or this node's own id", nameof(Peers));
+            if (id == 0 || id == LocalId) throw new ArgumentException($"peer id {id:x} is zero or this node's own id", nameof(Peers));
             PeerAddress.Parse(address);
         }
     }

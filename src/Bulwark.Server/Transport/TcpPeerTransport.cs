@@ -203,7 +203,7 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
         PeerAddress.Parse(address);
         if (id == 0 || id == Options.LocalId)
         {
-            throw new ArgumentException($"peer id {id} is zero or this node's own id", nameof(id));
+            throw new ArgumentException($"peer id {id:x} is zero or this node's own id", nameof(id));
         }
 
         if (peers.TryGetValue(id, out var existing) && existing.Address == PeerAddress.Parse(address))

@@ -89,6 +89,24 @@ public sealed class ClusterSupervisorTests
     }
 
     [Fact]
+    public async Task Stdout_of_a_child_whose_lines_name_themselves_is_forwarded_unprefixed_and_stderr_still_prefixed()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var output = new StringWriter();
+        var child = Shell("n1", "echo '{\"service.node.name\":\"n1\"}'; echo oops >&2; exit 0") with { PrefixStandardOutput = false };
+        var supervisor = new ClusterSupervisor([child], Fast(), TimeProvider.System, output);
+        await supervisor.RunAsync(CancellationToken.None).WaitAsync(Patience);
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains("{\"service.node.name\":\"n1\"}", lines);
+        Assert.Contains("[n1] oops", lines);
+    }
+
+    [Fact]
     public async Task A_child_that_cannot_start_is_reported()
     {
         var output = new StringWriter();

@@ -110,7 +110,8 @@ public sealed class ClusterObservabilityTests
 
             Assert.Contains($"data-member=\"{killed}\" data-state=\"DOWN\"", dom.Stdout, StringComparison.Ordinal);
             Assert.Equal(2, CountOf(dom.Stdout, "data-state=\"UP\""));
-            var screenshot = Path.Combine(Path.GetTempPath(), "bulwark-status-page.png");
+            // Into this test's own temp dir (deleted below), never a fixed /tmp path another run could share.
+            var screenshot = Path.Combine(profile, "status-page.png");
             var shot = await ExternalProgram.RunAsync(chromium, [.. common, "--window-size=1280,900", "--screenshot=" + screenshot, admin[newLeader] + "/"], TimeSpan.FromSeconds(90));
             Assert.True(shot.Exit == 0 && new FileInfo(screenshot).Length > 10_000, $"no screenshot: {shot.Stderr}");
         }

@@ -177,6 +177,22 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Process id of node <paramref name="i"/>'s current run, or null when it was never started.</summary>
+    public int? Pid(int i) => nodes.Pid(i);
+
+    /// <summary>The lines node <paramref name="i"/>'s current run has written to stdout so far (its log lines).</summary>
+    public IReadOnlyList<string> StandardOutput(int i)
+    {
+        var prefix = $"[{generation[i]} out] ";
+        lock (output[i])
+        {
+            return output[i].ToString().Split(Environment.NewLine)
+                .Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(l => l[prefix.Length..])
+                .ToList();
+        }
+    }
+
     /// <summary>Every child's output so far, labelled by node and run.</summary>
     public string Logs()
     {

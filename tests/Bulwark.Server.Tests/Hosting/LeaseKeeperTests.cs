@@ -99,4 +99,58 @@ public sealed class LeaseKeeperTests
         store.Revoked.Clear();
         Assert.Equal(-1, TicksUntilRevoked(keeper, store, 9, 100));
     }
+    /// <summary>
+    /// Regression (simulator, profile deposed-lease-holder): a leader that stepped down kept renewing until its next
+    /// tick, so a keep-alive confirmed through the new leader (a follower's ReadIndex) was promised a TTL the new
+    /// leader never heard of, and the lease expired before the promise ran out.
+    /// </summary>
+    [Fact]
+    public void A_member_that_steps_down_renews_nothing_even_before_its_next_tick()
+    {
+        var keeper = NewKeeper();
+        var store = new Store();
+        store.Leases[5] = 1;
+        keeper.Tick(true, store.Grants, store.Revoke);
+        Assert.Equal(1, keeper.KeepAlive(5, () => 1));
+
+        keeper.LeadershipChanged(false, store.Grants);
+
+        Assert.False(keeper.IsLeading);
+        Assert.Null(keeper.KeepAlive(5, () => 1)); // forwarded to the leader instead
+        Assert.False(keeper.Renew(5, 1));
+    }
+
+    [Fact]
+    public void A_member_elected_leader_keeps_deadlines_at_once_with_the_promotion_extension()
+    {
+        var keeper = NewKeeper();
+        var store = new Store();
+        store.Leases[4] = 1;
+        keeper.Tick(false, store.Grants, store.Revoke);
+
+        keeper.LeadershipChanged(true, store.Grants);
+
+        Assert.True(keeper.IsLeading);
+        Assert.Equal(2, keeper.RemainingSeconds(4, 1)); // 10 ticks of TTL, one of margin, 10 of extension: 2.1 s
+        Assert.Equal(21, TicksUntilRevoked(keeper, store, 4, 100));
+    }
+
+    /// <summary>
+    /// A keep-alive that arrives after the leader found the lease expired (its revocation proposed, not yet applied)
+    /// must not be renewed: the revocation is in the log and will delete the keys within the promised TTL. etcd
+    /// answers such a keep-alive "not found" (TTL 0); so do we.
+    /// </summary>
+    [Fact]
+    public void A_lease_whose_revocation_was_proposed_is_not_renewed()
+    {
+        var keeper = NewKeeper();
+        var store = new Store();
+        keeper.Tick(true, store.Grants, store.Revoke);
+        store.Leases[9] = 1;
+        keeper.Renew(9, 1);
+        Assert.Equal(11, TicksUntilRevoked(keeper, store, 9, 100));
+
+        Assert.Equal(0, keeper.KeepAlive(9, () => 1)); // still in the store, but its revocation is on its way
+        Assert.False(keeper.Renew(9, 1));
+    }
 }

@@ -89,16 +89,9 @@ public sealed class LeaseService(NodeHost node, LeaderChannels leaders) : Lease.
             // must not promise a TTL the new leader never heard of. Any leader elected after this confirmation gives
             // every lease a full TTL from its election, so the promise holds.
             await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
-            var granted = node.Read(s => s.TryGetLease(id, out var found) ? found!.GrantedTtl : (long?)null);
-            if (granted is null)
+            if (node.Leases.KeepAlive(id, () => node.Read(s => s.TryGetLease(id, out var found) ? found!.GrantedTtl : (long?)null)) is { } ttl)
             {
-                // etcd answers a keep-alive of an unknown (expired, revoked) lease with TTL 0, not an error.
-                return new LeaseKeepAliveResponse { Header = ApiContext.Header(node, null), ID = id, TTL = 0 };
-            }
-
-            if (node.Leases.Renew(id, granted.Value))
-            {
-                return new LeaseKeepAliveResponse { Header = ApiContext.Header(node, null), ID = id, TTL = granted.Value };
+                return new LeaseKeepAliveResponse { Header = ApiContext.Header(node, null), ID = id, TTL = ttl };
             }
         }
 
