@@ -22,7 +22,10 @@ public sealed class NodeMetrics
     private static readonly double[] GrpcBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     private static readonly double[] SlowBuckets = [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64];
 
-    /// <summary>Labels of the go-grpc-prometheus series, in the order the values are passed.</summary>
+    /// <summary>
+    /// Labels of the go-grpc-prometheus series, in the order the values are passed. Label names are declared in
+    /// ordinal order throughout, as the exposition had them before prometheus-net (queries and tests match on it).
+    /// </summary>
     private static readonly string[] GrpcLabels = ["grpc_method", "grpc_service", "grpc_type"];
 
     private static readonly string[] GrpcCodes =
@@ -104,9 +107,9 @@ public sealed class NodeMetrics
             new HistogramConfiguration { Buckets = GrpcBuckets, LabelNames = GrpcLabels });
         grpcReceived = f.CreateCounter("grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.", GrpcLabels);
         grpcSent = f.CreateCounter("grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.", GrpcLabels);
-        peerPhi = f.CreateGauge("bulwark_peer_suspicion_phi", "Phi-accrual suspicion of each peer (0 = fine; 8 = suspect).", "peer", "To");
-        peerState = f.CreateGauge("bulwark_peer_state", "Each peer as this member judges it: 0 up, 1 suspect, 2 down.", "peer", "To");
-        peerUp = f.CreateGauge("bulwark_peer_up", "1 unless this member judges the peer down.", "peer", "To");
+        peerPhi = f.CreateGauge("bulwark_peer_suspicion_phi", "Phi-accrual suspicion of each peer (0 = fine; 8 = suspect).", "To", "peer");
+        peerState = f.CreateGauge("bulwark_peer_state", "Each peer as this member judges it: 0 up, 1 suspect, 2 down.", "To", "peer");
+        peerUp = f.CreateGauge("bulwark_peer_up", "1 unless this member judges the peer down.", "To", "peer");
         alarmActive = f.CreateGauge("bulwark_alarm_active",
             "1 while this member's alarm is raised (NOSPACE: a full disk holds back its writes; client writes are refused).", "alarm");
         alarmActive.WithLabels("NOSPACE").Set(0);
@@ -213,7 +216,7 @@ public sealed class NodeMetrics
         foreach (var p in s.Peers)
         {
             PeerSeries(p.Id);
-            var labels = new[] { p.Name, Hex(p.Id) };
+            var labels = new[] { Hex(p.Id), p.Name };
             peerPhi.WithLabels(labels).Set(p.Phi);
             peerState.WithLabels(labels).Set((int)p.State);
             peerUp.WithLabels(labels).Set(p.State == PeerState.Down ? 0 : 1);
