@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -38,7 +39,9 @@ public static class PriorKnowledgeProtocolSelection
         listen.Use(next => async context =>
         {
             bool http2;
-            using (var silent = CancellationTokenSource.CreateLinkedTokenSource(context.ConnectionClosed))
+            // Closed, the server shutting down (which asks connections to close), or silent too long: stop waiting.
+            var closing = context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+            using (var silent = CancellationTokenSource.CreateLinkedTokenSource(context.ConnectionClosed, closing))
             {
                 silent.CancelAfter(FirstBytesTimeout);
                 try
@@ -47,7 +50,7 @@ public static class PriorKnowledgeProtocolSelection
                 }
                 catch (OperationCanceledException)
                 {
-                    return; // silent until the timeout, or gone: close it
+                    return; // close it
                 }
             }
 
