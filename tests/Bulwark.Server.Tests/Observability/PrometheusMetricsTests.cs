@@ -104,6 +104,21 @@ public sealed partial class PrometheusMetricsTests
         Assert.True(after.Value("etcd_disk_backend_commit_duration_seconds_count") > before.Value("etcd_disk_backend_commit_duration_seconds_count"),
             "applying the put was not timed in etcd_disk_backend_commit_duration_seconds");
         Assert.True(after.Value("etcd_server_proposals_applied_total") > before.Value("etcd_server_proposals_applied_total"));
+
+        // A stream (Watch, bidirectional): started once, each message in and out counted as it passes.
+        const string Watch = "grpc_method=\"Watch\",grpc_service=\"etcdserverpb.Watch\",grpc_type=\"bidi_stream\"";
+        using (var call = cluster.Watch(0).Watch())
+        {
+            await call.RequestStream.WriteAsync(new Bulwark.Api.Etcdserverpb.WatchRequest
+            {
+                CreateRequest = new Bulwark.Api.Etcdserverpb.WatchCreateRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("metrics/k") },
+            });
+            Assert.True((await WatchCalls.NextAsync(call)).Created);
+            var streaming = Exposition.Parse(cluster.Observability(0).ScrapeMetrics());
+            Assert.Equal(1, streaming.Value("grpc_server_started_total", Watch));
+            Assert.Equal(1, streaming.Value("grpc_server_msg_received_total", Watch));
+            Assert.True(streaming.Value("grpc_server_msg_sent_total", Watch) >= 1, "the created response was not counted as sent");
+        }
     }
 
     [Fact]
