@@ -5,6 +5,7 @@ using Bulwark.Server.Hosting;
 using Bulwark.Server.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,12 +14,15 @@ namespace Bulwark.Server;
 
 /// <summary>
 /// The client-facing server: the etcd v3 gRPC services (KV, Maintenance.Status, Cluster.MemberList) on Kestrel,
-/// HTTP/2 cleartext (h2c) on each client URL, in front of one <see cref="NodeHost"/>.
+/// HTTP/2 cleartext (h2c, prior knowledge) on each client URL, in front of one <see cref="NodeHost"/>; the same port also
+/// answers etcd's HTTP/1.1 /metrics, /health and /version.
 /// </summary>
 public static class ServerHost
 {
     /// <summary>gRPC framing allowance on top of the request limit, so our own "request is too large" is what clients see.</summary>
     public const int GrpcOverheadBytes = 512 * 1024;
+
+    private const string KestrelCategory = "Microsoft.AspNetCore.Server.Kestrel";
 
     /// <summary>Builds (does not start) the web application serving <paramref name="node"/> on <paramref name="listenClientUrls"/>.</summary>
     public static WebApplication Build(NodeHost node, IReadOnlyList<string> listenClientUrls, Action<ILoggingBuilder>? configureLogging = null)
@@ -33,12 +37,17 @@ public static class ServerHost
         var builder = WebApplication.CreateSlimBuilder(EmbeddedHostOptions());
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
+        // Kestrel warns at start that HTTP/1.1-and-HTTP/2 without TLS means HTTP/1.1 only: not so here
+        // (PriorKnowledgeProtocolSelection picks h2c per connection). Kestrel's errors still show.
+        builder.Logging.AddFilter(KestrelCategory, LogLevel.Error);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // h2c clients send ":scheme http" on connections Kestrel believes ALPN-negotiated (see PriorKnowledgeProtocolSelection).
+            kestrel.AllowAlternateSchemes = true;
             foreach (var url in listenClientUrls)
             {
                 var endpoint = EndpointOf(url);
-                kestrel.Listen(endpoint, listen => listen.UseUrlAuthorityCompatibility().Protocols = HttpProtocols.Http2);
+                kestrel.Listen(endpoint, listen => listen.UseHttp1AndPriorKnowledgeH2c());
             }
         });
         builder.Services.AddSingleton(node);
@@ -59,7 +68,30 @@ public static class ServerHost
         app.MapGrpcService<Api.Watches.WatchService>();
         app.MapGrpcService<Api.Leases.LeaseService>();
         app.MapGrpcService<NodeService>(); // bulwark.v1.Node: the peer view behind `bulwark status`
+
+        // etcd answers these next to gRPC on the client port too (HTTP/1.1 on the same port).
+        Admin.EtcdHttpEndpoints.MapHealth(app, node);
+        Admin.EtcdHttpEndpoints.MapVersion(app);
+        if (node.Options.Observer is Observability.NodeObservability observability)
+        {
+            Admin.EtcdHttpEndpoints.MapMetrics(app, observability);
+            PreRegisterGrpcMethods(app, observability.Metrics);
+        }
+
         return app;
+    }
+
+    /// <summary>Creates every served gRPC method's series at zero, as go-grpc-prometheus does for a registered server.</summary>
+    private static void PreRegisterGrpcMethods(WebApplication app, Observability.NodeMetrics metrics)
+    {
+        var methods = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints)
+            .Select(endpoint => endpoint.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>()?.Method)
+            .OfType<Grpc.Core.IMethod>()
+            .Where(method => method.ServiceName.Length > 0 && method.Name.Length > 0 && method.Name != "*");
+        foreach (var method in methods)
+        {
+            metrics.GrpcMethod(method.ServiceName, method.Name, Observability.GrpcTypes.Of(method.Type));
+        }
     }
 
     /// <summary>Parses "http://host:port" (or "host:port"); "localhost" means loopback, a host name means all interfaces.</summary>

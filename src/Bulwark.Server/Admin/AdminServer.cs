@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Server.Admin;
 
 /// <summary>
-/// The admin HTTP/1.1 listener (etcd's --listen-metrics-urls): /metrics (Prometheus), /livez, /readyz, /health,
+/// The admin HTTP/1.1 listener (etcd's --listen-metrics-urls): /metrics (Prometheus), /version, /livez, /readyz, /health,
 /// /health/leader, /health/replica?lag=N (GET, HEAD and OPTIONS), /status.json and the status page at /. Separate from the gRPC endpoint so a
 /// load balancer or Prometheus never competes with clients, and so it keeps answering while the API is busy.
 /// </summary>
@@ -33,7 +33,8 @@ public static class AdminServer
         builder.Services.AddSingleton(new MemberStatusProbe());
         var app = builder.Build();
 
-        app.MapGet("/metrics", () => Results.Text(observability.ScrapeMetrics(), "text/plain; version=0.0.4; charset=utf-8"));
+        EtcdHttpEndpoints.MapMetrics(app, observability);
+        EtcdHttpEndpoints.MapVersion(app);
         // Load balancers probe with whatever method they default to (HAProxy's httpchk sends OPTIONS, others HEAD), so
         // every health path answers GET, HEAD and OPTIONS with the same status; Kestrel sends no body for HEAD.
         MapHealth(app, "/livez", () => Plain(HealthCheck.Live(observability.Node is { Completion.IsCompleted: false })));

@@ -609,6 +609,7 @@ public sealed class ReadyProcessor : IDisposable
         if (next.Leader != soft.Leader)
         {
             HostLog.LeaderChanged(logger, soft.Leader, next.Leader, next.Term);
+            options.Observer?.LeaderChanged(soft.Leader, next.Leader, next.Term);
         }
 
         if (next.Role != soft.Role || next.Term != soft.Term)

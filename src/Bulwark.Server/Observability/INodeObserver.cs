@@ -28,4 +28,17 @@ public interface INodeObserver
 
     /// <summary>An alarm of this member (etcd's AlarmType name, e.g. NOSPACE) was raised or cleared.</summary>
     void Alarm(string alarm, bool raised);
+
+    /// <summary>
+    /// The leader this node knows changed from <paramref name="previous"/> to <paramref name="leader"/> (0: none), seen
+    /// by the loop in a Ready, so no change is missed however short.
+    /// </summary>
+    void LeaderChanged(ulong previous, ulong leader, ulong term)
+    {
+    }
+
+    /// <summary>A batch of committed entries was applied to the key-value store in <paramref name="duration"/>.</summary>
+    void BackendCommitted(TimeSpan duration)
+    {
+    }
 }

@@ -1,120 +1,248 @@
-using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Reflection;
+using Prometheus;
 
 namespace Bulwark.Server.Observability;
 
 /// <summary>
-/// The node's instruments on its own <see cref="Meter"/>, named as etcd names them where etcd has the metric (so etcd
-/// dashboards and alerts work), bulwark_* otherwise. Gauges read <see cref="MetricsState"/>, which the observability
-/// sampler refreshes; counters and histograms are recorded as things happen.
+/// The node's metrics on its own prometheus-net <see cref="CollectorRegistry"/> (never the static default registry:
+/// several nodes run in one test process and must not share series), named as etcd names them where etcd has the metric
+/// (so etcd dashboards and alerts work), bulwark_* otherwise. Gauges and the counters etcd derives from state read
+/// <see cref="MetricsState"/> just before each collection; the rest are recorded as things happen. Every series that
+/// can exist before its first event is created at construction so it is scraped at zero from the start.
 /// </summary>
-public sealed class NodeMetrics : IDisposable
+public sealed class NodeMetrics
 {
-    public const string MeterName = "Bulwark.Server";
-
-    /// <summary>etcd's fsync buckets: 1 ms doubling to about 8 s.</summary>
-    private static readonly double[] DiskBuckets = [.. Enumerable.Range(0, 14).Select(i => 0.001 * Math.Pow(2, i))];
+    /// <summary>etcd's fsync and backend commit buckets: 1 ms doubling to about 8 s.</summary>
+    private static readonly double[] DiskBuckets = Histogram.ExponentialBuckets(0.001, 2, 14);
 
     /// <summary>etcd's peer round-trip buckets: 0.1 ms doubling to about 3 s.</summary>
-    private static readonly double[] RoundTripBuckets = [.. Enumerable.Range(0, 16).Select(i => 0.0001 * Math.Pow(2, i))];
+    private static readonly double[] RoundTripBuckets = Histogram.ExponentialBuckets(0.0001, 2, 16);
 
     private static readonly double[] GrpcBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     private static readonly double[] SlowBuckets = [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64];
 
-    private readonly Meter meter = new(MeterName);
-    private readonly Counter<long> leaderChanges;
-    private readonly Counter<long> proposalsFailed;
-    private readonly Histogram<double> fsyncSeconds;
-    private readonly Histogram<double> peerRoundTrip;
-    private readonly Histogram<double> snapshotSeconds;
-    private readonly Histogram<double> failoverSeconds;
-    private readonly Counter<long> grpcHandled;
-    private readonly Histogram<double> grpcSeconds;
-    private readonly Counter<long> journalEvents;
+    /// <summary>
+    /// Labels of the go-grpc-prometheus series, in the order the values are passed. Label names are declared in
+    /// ordinal order throughout, as the exposition had them before prometheus-net (queries and tests match on it).
+    /// </summary>
+    private static readonly string[] GrpcLabels = ["grpc_method", "grpc_service", "grpc_type"];
 
-    public NodeMetrics(Func<MetricsState> state)
+    private static readonly string[] GrpcCodes =
+    [
+        "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied",
+        "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss",
+        "Unauthenticated",
+    ];
+
+    private readonly Func<MetricsState> state;
+    private readonly CollectorRegistry registry = Prometheus.Metrics.NewCustomRegistry();
+    private readonly Gauge hasLeader;
+    private readonly Gauge isLeader;
+    private readonly Counter leaderChanges;
+    private readonly Counter proposalsCommitted;
+    private readonly Counter proposalsApplied;
+    private readonly Gauge proposalsPending;
+    private readonly Counter proposalsFailed;
+    private readonly Histogram fsyncSeconds;
+    private readonly Histogram backendCommitSeconds;
+    private readonly Histogram peerRoundTrip;
+    private readonly Gauge dbSize;
+    private readonly Counter snapshotsSent;
+    private readonly Counter snapshotsFailed;
+    private readonly Gauge term;
+    private readonly Counter grpcStarted;
+    private readonly Counter grpcHandled;
+    private readonly Histogram grpcSeconds;
+    private readonly Counter grpcReceived;
+    private readonly Counter grpcSent;
+    private readonly Gauge peerPhi;
+    private readonly Gauge peerState;
+    private readonly Gauge peerUp;
+    private readonly Gauge alarmActive;
+    private readonly Gauge applyLag;
+    private readonly Gauge commitIndex;
+    private readonly Gauge appliedIndex;
+    private readonly Histogram snapshotSeconds;
+    private readonly Histogram failoverSeconds;
+    private readonly Counter journalEvents;
+    private readonly Counter journalWriteFailures;
+
+    /// <summary>Peer series already created ("To" id), so a peer removed from the cluster can be dropped.</summary>
+    private readonly HashSet<ulong> peerSeries = [];
+
+    /// <param name="state">The node as last sampled, read before each collection.</param>
+    /// <param name="peers">The other members known at start: their per-peer series are scraped at zero from the start.</param>
+    public NodeMetrics(Func<MetricsState> state, IEnumerable<ulong>? peers = null)
     {
         ArgumentNullException.ThrowIfNull(state);
-        meter.CreateObservableGauge("etcd_server_has_leader", () => state().HasLeader ? 1 : 0, description: "Whether or not a leader exists. 1 is existence, 0 is not.");
-        meter.CreateObservableGauge("etcd_server_is_leader", () => state().IsLeader ? 1 : 0, description: "Whether or not this member is a leader. 1 if is, 0 otherwise.");
-        leaderChanges = meter.CreateCounter<long>("etcd_server_leader_changes_seen_total", description: "The number of leader changes seen.");
-        meter.CreateObservableCounter("etcd_server_proposals_committed_total", () => (long)state().Commit, description: "The total number of consensus proposals committed.");
-        meter.CreateObservableCounter("etcd_server_proposals_applied_total", () => (long)state().Applied, description: "The total number of consensus proposals applied.");
-        meter.CreateObservableGauge("etcd_server_proposals_pending", () => (long)state().Pending, description: "The current number of pending proposals to commit.");
-        proposalsFailed = meter.CreateCounter<long>("etcd_server_proposals_failed_total", description: "The total number of failed proposals seen.");
-        fsyncSeconds = meter.CreateHistogram<double>("etcd_disk_wal_fsync_duration_seconds", description: "The latency distributions of fsync called by WAL.");
-        peerRoundTrip = meter.CreateHistogram<double>("etcd_network_peer_round_trip_time_seconds", description: "Round-Trip-Time histogram between peers");
-        meter.CreateObservableGauge("etcd_mvcc_db_total_size_in_bytes", () => state().DataBytes, description: "Key and current value bytes of the live keys (Bulwark keeps the store in memory; see docs/operations.md, Database size).");
-        meter.CreateObservableCounter("etcd_network_snapshot_send_success", () => state().PeerTransport.Select(p => new Measurement<long>(p.SnapshotsSent, To(p.PeerId))), description: "Total number of successful snapshot sends");
-        meter.CreateObservableCounter("etcd_network_snapshot_send_failures", () => state().PeerTransport.Select(p => new Measurement<long>(p.SnapshotsFailed, To(p.PeerId))), description: "Total number of snapshot send failures");
-        meter.CreateObservableGauge("etcd_server_term", () => (long)state().Term, description: "The current Raft term of this member.");
-        grpcHandled = meter.CreateCounter<long>("grpc_server_handled_total", description: "Total number of RPCs completed on the server, regardless of success or failure.");
-        grpcSeconds = meter.CreateHistogram<double>("grpc_server_handling_seconds", description: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.");
-        meter.CreateObservableGauge("bulwark_peer_suspicion_phi", () => state().Peers.Select(p => new Measurement<double>(p.Phi, Peer(p))), description: "Phi-accrual suspicion of each peer (0 = fine; 8 = suspect).");
-        meter.CreateObservableGauge("bulwark_peer_state", () => state().Peers.Select(p => new Measurement<int>((int)p.State, Peer(p))), description: "Each peer as this member judges it: 0 up, 1 suspect, 2 down.");
-        meter.CreateObservableGauge("bulwark_peer_up", () => state().Peers.Select(p => new Measurement<int>(p.State == PeerState.Down ? 0 : 1, Peer(p))), description: "1 unless this member judges the peer down.");
-        meter.CreateObservableGauge("bulwark_alarm_active", () => new Measurement<int>(state().NoSpaceAlarm ? 1 : 0, new KeyValuePair<string, object?>("alarm", "NOSPACE")), description: "1 while this member's alarm is raised (NOSPACE: a full disk holds back its writes; client writes are refused).");
-        meter.CreateObservableGauge("bulwark_apply_lag_entries", () => (long)state().ApplyLag, description: "Committed entries not yet applied on this member.");
-        meter.CreateObservableGauge("bulwark_commit_index", () => (long)state().Commit, description: "Highest log index known committed.");
-        meter.CreateObservableGauge("bulwark_applied_index", () => (long)state().Applied, description: "Highest log index applied to the key-value store.");
-        snapshotSeconds = meter.CreateHistogram<double>("bulwark_snapshot_duration_seconds", description: "Time to write a snapshot and compact the log behind it.");
-        failoverSeconds = meter.CreateHistogram<double>("bulwark_failover_duration_seconds", description: "Time this member spent without a leader (or with a suspected one) until a new leader was known.");
-        journalEvents = meter.CreateCounter<long>("bulwark_journal_events_total", description: "Events written to the event journal, by kind.");
-        meter.CreateObservableCounter("bulwark_journal_write_failures_total", () => state().JournalWriteFailures, description: "Journal records that could not be written.");
+        this.state = state;
+        var f = Prometheus.Metrics.WithCustomRegistry(registry);
+        hasLeader = f.CreateGauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.");
+        isLeader = f.CreateGauge("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.");
+        leaderChanges = f.CreateCounter("etcd_server_leader_changes_seen_total", "The number of leader changes seen.");
+        proposalsCommitted = f.CreateCounter("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.");
+        proposalsApplied = f.CreateCounter("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.");
+        proposalsPending = f.CreateGauge("etcd_server_proposals_pending", "The current number of pending proposals to commit.");
+        proposalsFailed = f.CreateCounter("etcd_server_proposals_failed_total", "The total number of failed proposals seen.");
+        f.CreateGauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.", "server_version")
+            .WithLabels(Api.MaintenanceService.ApiVersion).Set(1);
+        fsyncSeconds = f.CreateHistogram("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.",
+            new HistogramConfiguration { Buckets = DiskBuckets });
+        backendCommitSeconds = f.CreateHistogram("etcd_disk_backend_commit_duration_seconds",
+            "The latency distributions of commit called by backend (Bulwark: applying a committed batch of entries to the key-value store).",
+            new HistogramConfiguration { Buckets = DiskBuckets });
+        peerRoundTrip = f.CreateHistogram("etcd_network_peer_round_trip_time_seconds", "Round-Trip-Time histogram between peers",
+            new HistogramConfiguration { Buckets = RoundTripBuckets, LabelNames = ["To"] });
+        dbSize = f.CreateGauge("etcd_mvcc_db_total_size_in_bytes",
+            "Key and current value bytes of the live keys (Bulwark keeps the store in memory; see docs/operations.md, Database size).");
+        snapshotsSent = f.CreateCounter("etcd_network_snapshot_send_success", "Total number of successful snapshot sends", "To");
+        snapshotsFailed = f.CreateCounter("etcd_network_snapshot_send_failures", "Total number of snapshot send failures", "To");
+        term = f.CreateGauge("etcd_server_term", "The current Raft term of this member.");
+        grpcStarted = f.CreateCounter("grpc_server_started_total", "Total number of RPCs started on the server.", GrpcLabels);
+        grpcHandled = f.CreateCounter("grpc_server_handled_total", "Total number of RPCs completed on the server, regardless of success or failure.",
+            ["grpc_code", .. GrpcLabels]);
+        grpcSeconds = f.CreateHistogram("grpc_server_handling_seconds",
+            "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+            new HistogramConfiguration { Buckets = GrpcBuckets, LabelNames = GrpcLabels });
+        grpcReceived = f.CreateCounter("grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.", GrpcLabels);
+        grpcSent = f.CreateCounter("grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.", GrpcLabels);
+        peerPhi = f.CreateGauge("bulwark_peer_suspicion_phi", "Phi-accrual suspicion of each peer (0 = fine; 8 = suspect).", "To", "peer");
+        peerState = f.CreateGauge("bulwark_peer_state", "Each peer as this member judges it: 0 up, 1 suspect, 2 down.", "To", "peer");
+        peerUp = f.CreateGauge("bulwark_peer_up", "1 unless this member judges the peer down.", "To", "peer");
+        alarmActive = f.CreateGauge("bulwark_alarm_active",
+            "1 while this member's alarm is raised (NOSPACE: a full disk holds back its writes; client writes are refused).", "alarm");
+        alarmActive.WithLabels("NOSPACE").Set(0);
+        applyLag = f.CreateGauge("bulwark_apply_lag_entries", "Committed entries not yet applied on this member.");
+        commitIndex = f.CreateGauge("bulwark_commit_index", "Highest log index known committed.");
+        appliedIndex = f.CreateGauge("bulwark_applied_index", "Highest log index applied to the key-value store.");
+        snapshotSeconds = f.CreateHistogram("bulwark_snapshot_duration_seconds", "Time to write a snapshot and compact the log behind it.",
+            new HistogramConfiguration { Buckets = SlowBuckets });
+        failoverSeconds = f.CreateHistogram("bulwark_failover_duration_seconds",
+            "Time this member spent without a leader (or with a suspected one) until a new leader was known.",
+            new HistogramConfiguration { Buckets = SlowBuckets });
+        journalEvents = f.CreateCounter("bulwark_journal_events_total", "Events written to the event journal, by kind.", "event");
+        foreach (var kind in JournalEventKinds())
+        {
+            journalEvents.WithLabels(kind).Publish();
+        }
+
+        journalWriteFailures = f.CreateCounter("bulwark_journal_write_failures_total", "Journal records that could not be written.");
+        foreach (var peer in peers ?? [])
+        {
+            PeerSeries(peer);
+        }
+
+        DotNetStats.Register(registry);
+        ProcessMetrics.Register(registry);
+        registry.AddBeforeCollectCallback(Refresh);
     }
 
-    public Meter Meter => meter;
+    /// <summary>This node's registry: what /metrics exports.</summary>
+    public CollectorRegistry Registry => registry;
 
-    /// <summary>Histogram bucket bounds by instrument name, for <see cref="PrometheusExposition"/>.</summary>
-    public static IReadOnlyDictionary<string, double[]> Buckets { get; } = new Dictionary<string, double[]>
-    {
-        ["etcd_disk_wal_fsync_duration_seconds"] = DiskBuckets,
-        ["etcd_network_peer_round_trip_time_seconds"] = RoundTripBuckets,
-        ["grpc_server_handling_seconds"] = GrpcBuckets,
-        ["bulwark_snapshot_duration_seconds"] = SlowBuckets,
-        ["bulwark_failover_duration_seconds"] = SlowBuckets,
-    };
+    /// <summary>Writes every series in the Prometheus text format (0.0.4).</summary>
+    public Task ExportAsync(Stream destination, CancellationToken cancel = default) =>
+        registry.CollectAndExportAsTextAsync(destination, cancel);
 
-    /// <summary>Publishes the counters at 0 so they exist before the first event (rate() and increase() need a start).</summary>
-    public void PublishZeroes()
+    public void LeaderChanged() => leaderChanges.Inc();
+
+    public void ProposalFailed() => proposalsFailed.Inc();
+
+    public void Fsync(TimeSpan duration) => fsyncSeconds.Observe(duration.TotalSeconds);
+
+    public void BackendCommit(TimeSpan duration) => backendCommitSeconds.Observe(duration.TotalSeconds);
+
+    public void RoundTrip(ulong peer, TimeSpan duration) => peerRoundTrip.WithLabels(Hex(peer)).Observe(duration.TotalSeconds);
+
+    public void Snapshot(TimeSpan duration) => snapshotSeconds.Observe(duration.TotalSeconds);
+
+    public void Failover(TimeSpan duration) => failoverSeconds.Observe(Math.Max(0, duration.TotalSeconds));
+
+    public void JournalEvent(string kind) => journalEvents.WithLabels(kind).Inc();
+
+    /// <summary>
+    /// Creates a served method's series at zero, as go-grpc-prometheus does for every registered method (handled for
+    /// every code), so rate() has a start and a dashboard's panels exist before the first call.
+    /// </summary>
+    public void GrpcMethod(string service, string method, string type)
     {
-        leaderChanges.Add(0);
-        proposalsFailed.Add(0);
+        grpcStarted.WithLabels(method, service, type).Publish();
+        grpcSeconds.WithLabels(method, service, type).Publish();
+        grpcReceived.WithLabels(method, service, type).Publish();
+        grpcSent.WithLabels(method, service, type).Publish();
+        foreach (var code in GrpcCodes)
+        {
+            grpcHandled.WithLabels(code, method, service, type).Publish();
+        }
     }
 
-    public void LeaderChanged() => leaderChanges.Add(1);
+    public void GrpcStarted(string service, string method, string type = "unary") => grpcStarted.WithLabels(method, service, type).Inc();
 
-    public void ProposalFailed() => proposalsFailed.Add(1);
+    /// <summary>A method's message counters (received, sent), looked up once per call rather than once per message.</summary>
+    public (Counter.Child Received, Counter.Child Sent) GrpcMessages(string service, string method, string type = "unary") =>
+        (grpcReceived.WithLabels(method, service, type), grpcSent.WithLabels(method, service, type));
 
-    public void Fsync(TimeSpan duration) => fsyncSeconds.Record(duration.TotalSeconds);
-
-    public void RoundTrip(ulong peer, TimeSpan duration) => peerRoundTrip.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("To", peer.ToString("x", System.Globalization.CultureInfo.InvariantCulture)));
-
-    public void Snapshot(TimeSpan duration) => snapshotSeconds.Record(duration.TotalSeconds);
-
-    public void Failover(TimeSpan duration) => failoverSeconds.Record(duration.TotalSeconds);
-
-    public void JournalEvent(string kind) => journalEvents.Add(1, new KeyValuePair<string, object?>("event", kind));
-
-    /// <summary>One finished RPC, labelled like go-grpc-prometheus (grpc_type is always unary here: the API is unary).</summary>
-    public void GrpcHandled(string service, string method, string code, TimeSpan duration)
+    /// <summary>One finished RPC, labelled like go-grpc-prometheus (<paramref name="code"/> as Go spells it, e.g. Canceled).</summary>
+    public void GrpcHandled(string service, string method, string code, TimeSpan duration, string type = "unary")
     {
-        KeyValuePair<string, object?>[] tags =
-        [
-            new("grpc_type", "unary"),
-            new("grpc_service", service),
-            new("grpc_method", method),
-            new("grpc_code", code),
-        ];
-        grpcHandled.Add(1, tags);
-        grpcSeconds.Record(duration.TotalSeconds, tags.AsSpan(0, 3));
+        grpcHandled.WithLabels(code, method, service, type).Inc();
+        grpcSeconds.WithLabels(method, service, type).Observe(duration.TotalSeconds);
     }
 
-    private static KeyValuePair<string, object?> To(ulong peer) => new("To", peer.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+    /// <summary>Sets the gauges and state-derived counters from the node as last sampled.</summary>
+    private void Refresh()
+    {
+        var s = state();
+        hasLeader.Set(s.HasLeader ? 1 : 0);
+        isLeader.Set(s.IsLeader ? 1 : 0);
+        proposalsCommitted.IncTo(s.Commit);
+        proposalsApplied.IncTo(s.Applied);
+        proposalsPending.Set(s.Pending);
+        dbSize.Set(s.DataBytes);
+        term.Set(s.Term);
+        alarmActive.WithLabels("NOSPACE").Set(s.NoSpaceAlarm ? 1 : 0);
+        applyLag.Set(s.ApplyLag);
+        commitIndex.Set(s.Commit);
+        appliedIndex.Set(s.Applied);
+        journalWriteFailures.IncTo(s.JournalWriteFailures);
+        foreach (var p in s.PeerTransport)
+        {
+            PeerSeries(p.PeerId);
+            snapshotsSent.WithLabels(Hex(p.PeerId)).IncTo(p.SnapshotsSent);
+            snapshotsFailed.WithLabels(Hex(p.PeerId)).IncTo(p.SnapshotsFailed);
+        }
 
-    private static KeyValuePair<string, object?>[] Peer(PeerHealth p) =>
-        [new("peer", p.Name), new("To", p.Id.ToString("x", System.Globalization.CultureInfo.InvariantCulture))];
+        foreach (var p in s.Peers)
+        {
+            PeerSeries(p.Id);
+            var labels = new[] { Hex(p.Id), p.Name };
+            peerPhi.WithLabels(labels).Set(p.Phi);
+            peerState.WithLabels(labels).Set((int)p.State);
+            peerUp.WithLabels(labels).Set(p.State == PeerState.Down ? 0 : 1);
+        }
+    }
 
-    public void Dispose() => meter.Dispose();
+    /// <summary>Creates a peer's counters and round-trip histogram at zero.</summary>
+    private void PeerSeries(ulong peer)
+    {
+        if (!peerSeries.Add(peer))
+        {
+            return;
+        }
+
+        var to = Hex(peer);
+        peerRoundTrip.WithLabels(to).Publish();
+        snapshotsSent.WithLabels(to).Publish();
+        snapshotsFailed.WithLabels(to).Publish();
+    }
+
+    private static IEnumerable<string> JournalEventKinds() =>
+        typeof(JournalEvents).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(field => field.IsLiteral && field.FieldType == typeof(string))
+            .Select(field => (string)field.GetRawConstantValue()!);
+
+    private static string Hex(ulong id) => id.ToString("x", CultureInfo.InvariantCulture);
 }
 
 /// <summary>What the gauges read: the node as last sampled.</summary>

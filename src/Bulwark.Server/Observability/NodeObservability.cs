@@ -27,12 +27,11 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
     private readonly Dictionary<ulong, PeerState> peerStates = [];
     private readonly LinkedList<LeaderChange> leaders = new();
     private readonly LinkedList<(TimeSpan At, ulong Applied)> applyHistory = new();
-    private readonly PrometheusExposition exposition;
+    private readonly FailoverClock failover = new();
     private NodeHost? node;
     private ITimer? timer;
     private NodeStatus? last;
     private MetricsState state = MetricsState.Empty;
-    private TimeSpan? leaderlessSince;
     private int disposed;
     private HeaderView headerView = new([], []);
 
@@ -66,10 +65,8 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
         }
 
         sampleInterval = TimeSpan.FromMilliseconds(Math.Clamp(heartbeatInterval.TotalMilliseconds, 20, 200));
-        Metrics = new NodeMetrics(() => Volatile.Read(ref state));
+        Metrics = new NodeMetrics(() => Volatile.Read(ref state), members.Where(m => m.Id != selfId).Select(m => m.Id));
         headerView = new HeaderView([.. names.Values.OrderBy(n => n, StringComparer.Ordinal)], []);
-        exposition = new PrometheusExposition(Metrics.Meter, NodeMetrics.Buckets);
-        Metrics.PublishZeroes();
         // Read before this start journals anything: earlier starts are restarts, earlier leaders the page's history.
         History = JournalHistory.Read(Path.Combine(dataDir, "journal"), 50);
         foreach (var change in History.Leaders)
@@ -161,8 +158,16 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
     /// </summary>
     public string ScrapeMetrics()
     {
+        using var text = new MemoryStream();
+        ScrapeMetricsAsync(text).GetAwaiter().GetResult();
+        return System.Text.Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
+    }
+
+    /// <summary>Writes a scrape (see <see cref="ScrapeMetrics"/>) to <paramref name="destination"/>.</summary>
+    public Task ScrapeMetricsAsync(Stream destination, CancellationToken cancel = default)
+    {
         Sample();
-        return exposition.Scrape();
+        return Metrics.ExportAsync(destination, cancel);
     }
 
     /// <summary>Starts sampling <paramref name="started"/> and journals that it started.</summary>
@@ -218,6 +223,26 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
 
     public void SnapshotInstalled(ulong index, long bytes) =>
         Write(JournalEvents.SnapshotInstalled, selfName, null, new Dictionary<string, object> { ["index"] = index, ["bytes"] = bytes });
+
+    /// <summary>
+    /// Counts leader changes (as etcd does: every change to a known leader) and times failovers from the loop's own
+    /// view, which sees every change however short; the sampler below journals the changes it sees.
+    /// </summary>
+    public void LeaderChanged(ulong previous, ulong leader, ulong term)
+    {
+        if (leader != 0)
+        {
+            Metrics.LeaderChanged();
+        }
+
+        if (failover.LeaderChanged(leader, Now()) is { } took)
+        {
+            Metrics.Failover(took);
+            ObservabilityLog.FailoverFinished(logger, leader, took.TotalSeconds);
+        }
+    }
+
+    public void BackendCommitted(TimeSpan duration) => Metrics.BackendCommit(duration);
 
     /// <summary>A client proposal failed (timed out or was refused) after it was accepted for proposing.</summary>
     public void ProposalFailed() => Metrics.ProposalFailed();
@@ -281,11 +306,6 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
             {
                 if (status.Leader != 0)
                 {
-                    if (previous is not null)
-                    {
-                        Metrics.LeaderChanged();
-                    }
-
                     var leaderName = NameOf(status.Leader);
                     leaders.AddLast(new LeaderChange(wall, status.Term, status.Leader, leaderName));
                     while (leaders.Count > 50)
@@ -295,17 +315,6 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
 
                     Write(JournalEvents.LeaderChanged, selfName, null,
                         new Dictionary<string, object> { ["leader"] = leaderName, ["leader_id"] = status.Leader.ToString("x", CultureInfo.InvariantCulture), ["term"] = status.Term }, wall);
-                    if (leaderlessSince is { } since)
-                    {
-                        var took = now - since;
-                        Metrics.Failover(took);
-                        ObservabilityLog.FailoverFinished(logger, status.Leader, took.TotalSeconds);
-                        leaderlessSince = null;
-                    }
-                }
-                else if (previous is not null)
-                {
-                    leaderlessSince ??= now;
                 }
             }
 
@@ -338,7 +347,7 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 // Losing sight of the leader starts the failover clock before the election does.
                 if (peer.Id == status.Leader && peer.State != PeerState.Up)
                 {
-                    leaderlessSince ??= now;
+                    failover.Suspected(peer.Id, now);
                 }
             }
 
@@ -423,8 +432,6 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
         }
 
         Journal.Dispose();
-        exposition.Dispose();
-        Metrics.Dispose();
     }
 
     private sealed record HeaderView(string[] All, string[] Down);

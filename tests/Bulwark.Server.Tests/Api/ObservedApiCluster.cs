@@ -50,6 +50,8 @@ internal sealed class ObservedApiCluster : IAsyncDisposable
 
     public Bulwark.Api.Etcdserverpb.KV.KVClient Kv(int i) => api.Kv(i);
 
+    public Bulwark.Api.Etcdserverpb.Watch.WatchClient Watch(int i) => api.Watch(i);
+
     public async ValueTask DisposeAsync()
     {
         for (var i = 0; i < Nodes.Size; i++)

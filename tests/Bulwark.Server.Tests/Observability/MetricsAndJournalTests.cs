@@ -55,15 +55,16 @@ public sealed class MetricsAndJournalTests : IDisposable
     }
 
     [Fact]
-    public void Snapshot_sends_are_counted_per_peer_under_etcds_names()
+    public async Task Snapshot_sends_are_counted_per_peer_under_etcds_names()
     {
         var state = MetricsState.Empty with
         {
             PeerTransportStats = [new Bulwark.Server.Transport.PeerStats(0x2a, "http://127.0.0.1:1", true, 0, 10, 0, 100, 0, SnapshotsSent: 3, SnapshotsFailed: 1)],
         };
-        using var metrics = new NodeMetrics(() => state);
-        using var exposition = new PrometheusExposition(metrics.Meter, NodeMetrics.Buckets);
-        var text = exposition.Scrape();
+        var metrics = new NodeMetrics(() => state);
+        using var scrape = new MemoryStream();
+        await metrics.ExportAsync(scrape);
+        var text = System.Text.Encoding.UTF8.GetString(scrape.ToArray());
         foreach (var line in new[]
         {
             "# TYPE etcd_network_snapshot_send_success counter", "etcd_network_snapshot_send_success{To=\"2a\"} 3",
