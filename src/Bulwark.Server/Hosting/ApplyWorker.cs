@@ -38,6 +38,8 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
     private readonly Lock storeLock = new();
     private readonly object progressLock = new();
     private readonly List<ApplyResult> results = [];
+    private long leasesGranted;
+    private long leasesRevoked;
     private readonly List<(long Revision, IReadOnlyList<Event> Events)> changes = [];
     private readonly HostDriver driver;
     private readonly Thread? thread;
@@ -87,6 +89,9 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
 
     /// <summary>The watchers of this member's applied state.</summary>
     public WatchHub Watches { get; }
+
+    /// <summary>Leases granted and revoked (by a client or by expiry) as this member applied them (etcd's lease counters).</summary>
+    public (long Granted, long Revoked) LeaseChanges => (Interlocked.Read(ref leasesGranted), Interlocked.Read(ref leasesRevoked));
 
     /// <summary>The index of the last entry applied to the store (any thread).</summary>
     public ulong Applied => Volatile.Read(ref applied);
@@ -186,6 +191,18 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
         }
     }
 
+    private void CountLeaseChange(ApplyResult result)
+    {
+        if (result.Succeeded && result.Response is Bulwark.Api.Etcdserverpb.LeaseGrantResponse)
+        {
+            Interlocked.Increment(ref leasesGranted);
+        }
+        else if (result.Succeeded && result.Response is Bulwark.Api.Etcdserverpb.LeaseRevokeResponse)
+        {
+            Interlocked.Increment(ref leasesRevoked);
+        }
+    }
+
     private void ApplyEntries(System.Collections.Immutable.ImmutableArray<Entry> entries)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -214,6 +231,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
                 else if (!entry.Data.IsEmpty)
                 {
                     var result = kv.Apply(entry.Data.Span);
+                    CountLeaseChange(result);
                     if (result.OriginMemberId == options.NodeId)
                     {
                         results.Add(result);

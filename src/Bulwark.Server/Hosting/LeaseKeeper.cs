@@ -19,6 +19,8 @@ public sealed class LeaseKeeper
     private readonly TimeSpan tick;
     private readonly int extendTicks;
     private long now;
+    private long renewals;
+    private long expirations;
     private bool leading;
     private long nextReconcile;
 
@@ -29,6 +31,12 @@ public sealed class LeaseKeeper
         this.tick = tick;
         extendTicks = electionTicks;
     }
+
+    /// <summary>Keep-alives this member renewed while leading (etcd_debugging_lease_renewed_total).</summary>
+    public long Renewals => Interlocked.Read(ref renewals);
+
+    /// <summary>Leases this member found expired while leading and proposed to revoke (etcd_server_lease_expired_total).</summary>
+    public long Expirations => Interlocked.Read(ref expirations);
 
     /// <summary>True while this member keeps lease deadlines (it is the leader).</summary>
     public bool IsLeading
@@ -81,6 +89,11 @@ public sealed class LeaseKeeper
             {
                 foreach (var id in expired)
                 {
+                    if (deadlines[id].RevokeAskedAt < 0)
+                    {
+                        expirations++; // the first ask only: re-asks after an election timeout are the same expiry
+                    }
+
                     deadlines[id] = deadlines[id] with { RevokeAskedAt = now };
                 }
             }
@@ -166,6 +179,7 @@ public sealed class LeaseKeeper
             }
 
             deadlines[id] = new Deadline(ttl, now + Ticks(ttl), long.MinValue / 2);
+            renewals++;
             return ttl;
         }
     }

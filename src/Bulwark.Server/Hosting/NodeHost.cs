@@ -234,6 +234,9 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>The watchers of this member's applied state (etcd serves watches from any member).</summary>
     public Bulwark.Kv.Watch.WatchHub Watches => processor.Watches;
 
+    /// <summary>Leases granted and revoked as this member applied them.</summary>
+    public (long Granted, long Revoked) LeaseChanges => processor.LeaseChanges;
+
     /// <summary>Starts an election on this node now (tests and operators).</summary>
     public void Campaign() => Post(new HostInput.Campaign());
 

@@ -162,6 +162,9 @@ public sealed class ReadyProcessor : IDisposable
     /// <summary>The watchers of this member's applied state.</summary>
     public Bulwark.Kv.Watch.WatchHub Watches => worker.Watches;
 
+    /// <summary>Leases granted and revoked as this member applied them.</summary>
+    public (long Granted, long Revoked) LeaseChanges => worker.LeaseChanges;
+
     /// <summary>Test hook: runs on the apply worker just before it writes a snapshot at the given index.</summary>
     internal Action<ulong>? BeforeSnapshotWrite
     {

@@ -65,6 +65,12 @@ public sealed class NodeMetrics
     private readonly Gauge appliedIndex;
     private readonly Histogram snapshotSeconds;
     private readonly Histogram failoverSeconds;
+    private readonly Gauge watchers;
+    private readonly Gauge slowWatchers;
+    private readonly Counter leasesGranted;
+    private readonly Counter leasesRevoked;
+    private readonly Counter leasesRenewed;
+    private readonly Counter leasesExpired;
     private readonly Counter journalEvents;
     private readonly Counter journalWriteFailures;
 
@@ -121,6 +127,12 @@ public sealed class NodeMetrics
         failoverSeconds = f.CreateHistogram("bulwark_failover_duration_seconds",
             "Time this member spent without a leader (or with a suspected one) until a new leader was known.",
             new HistogramConfiguration { Buckets = SlowBuckets });
+        watchers = f.CreateGauge("etcd_debugging_mvcc_watcher_total", "Total number of watchers.");
+        slowWatchers = f.CreateGauge("etcd_debugging_mvcc_slow_watcher_total", "Total number of unsynced slow watchers.");
+        leasesGranted = f.CreateCounter("etcd_debugging_lease_granted_total", "The total number of granted leases.");
+        leasesRevoked = f.CreateCounter("etcd_debugging_lease_revoked_total", "The total number of revoked leases.");
+        leasesRenewed = f.CreateCounter("etcd_debugging_lease_renewed_total", "The number of renewed leases seen by the leader.");
+        leasesExpired = f.CreateCounter("etcd_server_lease_expired_total", "The total number of expired leases.");
         journalEvents = f.CreateCounter("bulwark_journal_events_total", "Events written to the event journal, by kind.", "event");
         foreach (var kind in JournalEventKinds())
         {
@@ -206,6 +218,13 @@ public sealed class NodeMetrics
         commitIndex.Set(s.Commit);
         appliedIndex.Set(s.Applied);
         journalWriteFailures.IncTo(s.JournalWriteFailures);
+        watchers.Set(s.Coordination.Watchers);
+        slowWatchers.Set(s.Coordination.SlowWatchers);
+        leasesGranted.IncTo(s.Coordination.LeasesGranted);
+        leasesRevoked.IncTo(s.Coordination.LeasesRevoked);
+        // Renewals and expiries are counted by the lease keeper, which starts at zero again on restart like the process.
+        leasesRenewed.IncTo(s.Coordination.LeasesRenewed);
+        leasesExpired.IncTo(s.Coordination.LeasesExpired);
         foreach (var p in s.PeerTransport)
         {
             PeerSeries(p.PeerId);
@@ -257,7 +276,8 @@ public sealed record MetricsState(
     IReadOnlyList<PeerHealth> Peers,
     long JournalWriteFailures,
     bool NoSpaceAlarm = false,
-    IReadOnlyList<Transport.PeerStats>? PeerTransportStats = null)
+    IReadOnlyList<Transport.PeerStats>? PeerTransportStats = null,
+    CoordinationStats Coordination = default)
 {
     /// <summary>Each peer connection's outbound counters (snapshots sent and failed), none when not sampled.</summary>
     public IReadOnlyList<Transport.PeerStats> PeerTransport => PeerTransportStats ?? [];
@@ -266,3 +286,13 @@ public sealed record MetricsState(
 
     public static MetricsState Empty { get; } = new(false, false, 0, 0, 0, 0, 0, [], 0);
 }
+
+/// <summary>Watchers and lease counts as last sampled (etcd's mvcc watcher and lease metrics).</summary>
+/// <param name="Watchers">Watchers open on this member.</param>
+/// <param name="SlowWatchers">Watchers behind the store, catching up from history (etcd's unsynced watchers).</param>
+/// <param name="LeasesGranted">Leases granted, as this member applied them.</param>
+/// <param name="LeasesRevoked">Leases revoked (by clients or by expiry), as this member applied them.</param>
+/// <param name="LeasesRenewed">Keep-alives this member renewed while leading.</param>
+/// <param name="LeasesExpired">Leases this member found expired while leading.</param>
+public readonly record struct CoordinationStats(
+    long Watchers, long SlowWatchers, long LeasesGranted, long LeasesRevoked, long LeasesRenewed, long LeasesExpired);

@@ -365,8 +365,15 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 peers,
                 Journal.WriteFailures,
                 status.NoSpaceAlarm,
-                transport));
+                transport,
+                Coordination(host)));
         }
+    }
+
+    private static CoordinationStats Coordination(NodeHost host)
+    {
+        var (granted, revoked) = host.LeaseChanges;
+        return new CoordinationStats(host.Watches.Count, host.Watches.UnsyncedCount, granted, revoked, host.Leases.Renewals, host.Leases.Expirations);
     }
 
     private void OnPeerStateChanged(PeerHealth peer, PeerState before, DateTimeOffset wall)

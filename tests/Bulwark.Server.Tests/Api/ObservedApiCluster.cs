@@ -52,6 +52,8 @@ internal sealed class ObservedApiCluster : IAsyncDisposable
 
     public Bulwark.Api.Etcdserverpb.Watch.WatchClient Watch(int i) => api.Watch(i);
 
+    public Bulwark.Api.Etcdserverpb.Lease.LeaseClient Lease(int i) => api.Lease(i);
+
     public async ValueTask DisposeAsync()
     {
         for (var i = 0; i < Nodes.Size; i++)
