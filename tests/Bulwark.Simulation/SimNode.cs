@@ -420,8 +420,8 @@ public sealed class SimNode : IHostTestObserver
     }
 
     /// <summary>
-    /// A keep-alive as the Lease API answers it on the leader: leadership confirmed first (a ReadIndex round), then
-    /// the lease renewed. Replies the TTL promised (0: the lease is gone), or null when this node does not lead or
+    /// A keep-alive as the Lease API answers it on the leader: leadership confirmed first (a ReadIndex round, unless
+    /// one asked for within half an election timeout confirmed it), then the lease renewed. Replies the TTL promised (0: the lease is gone), or null when this node does not lead or
     /// the confirmation failed (the API would forward or fail the call; the client learns nothing).
     /// </summary>
     public void SubmitKeepAlive(long requestId, long leaseId, Action<long?> reply)
@@ -439,8 +439,25 @@ public sealed class SimNode : IHostTestObserver
             return;
         }
 
+        if (at.Leases.RecentlyConfirmed)
+        {
+            reply(Renew(at, leaseId));
+            return;
+        }
+
+        var ticket = at.Leases.BeginConfirmation();
         var call = pending.RegisterRead((ulong)requestId);
-        waiting.Add((call, () => reply(call.IsCompletedSuccessfully ? Renew(at, leaseId) : null)));
+        waiting.Add((call, () =>
+        {
+            if (!call.IsCompletedSuccessfully)
+            {
+                reply(null);
+                return;
+            }
+
+            at.Leases.Confirmed(ticket);
+            reply(Renew(at, leaseId));
+        }));
         host.ReadIndex((ulong)requestId);
         Pump();
     }

@@ -19,6 +19,8 @@ public sealed class LeaseKeeper
     private readonly TimeSpan tick;
     private readonly int extendTicks;
     private long now;
+    private long epoch;
+    private long confirmedAt = long.MinValue;
     private long renewals;
     private long expirations;
     private bool leading;
@@ -64,12 +66,22 @@ public sealed class LeaseKeeper
             now++;
             if (!isLeader)
             {
+                if (leading)
+                {
+                    NewEpoch();
+                }
+
                 leading = false;
                 deadlines.Clear();
                 return;
             }
 
             bool promoted = !leading;
+            if (promoted)
+            {
+                NewEpoch();
+            }
+
             leading = true;
             if (promoted || now >= nextReconcile)
             {
@@ -121,6 +133,7 @@ public sealed class LeaseKeeper
         ArgumentNullException.ThrowIfNull(grants);
         lock (gate)
         {
+            NewEpoch();
             leading = false;
             deadlines.Clear();
             if (isLeader)
@@ -147,6 +160,46 @@ public sealed class LeaseKeeper
 
             deadlines[id] = new Deadline(ttlSeconds, now + Ticks(ttlSeconds), long.MinValue / 2);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Whether this member's leadership was confirmed (a ReadIndex round asked for at most half an election timeout ago,
+    /// in its current term of leading), so a keep-alive may be renewed without a round of its own. Safe because a new
+    /// leader can only be elected after that round (one of its voters acknowledged it) and starts every lease with its
+    /// full TTL plus an election timeout: a renewal within half an election timeout of the round stays inside that
+    /// extension, with room for the clocks of the two members to run 0.8-1.25x apart. Without this every keep-alive
+    /// cost a heartbeat round on every member.
+    /// </summary>
+    public bool RecentlyConfirmed
+    {
+        get
+        {
+            lock (gate)
+            {
+                return leading && confirmedAt != long.MinValue && now - confirmedAt <= extendTicks / 2;
+            }
+        }
+    }
+
+    /// <summary>Taken before asking for a ReadIndex round: when, and in which term of leading.</summary>
+    public ConfirmationTicket BeginConfirmation()
+    {
+        lock (gate)
+        {
+            return new ConfirmationTicket(now, epoch);
+        }
+    }
+
+    /// <summary>The round asked for with <paramref name="ticket"/> confirmed leadership (ignored if leadership changed since).</summary>
+    public void Confirmed(ConfirmationTicket ticket)
+    {
+        lock (gate)
+        {
+            if (leading && ticket.Epoch == epoch)
+            {
+                confirmedAt = Math.Max(confirmedAt, ticket.Tick);
+            }
         }
     }
 
@@ -206,6 +259,12 @@ public sealed class LeaseKeeper
         }
     }
 
+    private void NewEpoch()
+    {
+        epoch++;
+        confirmedAt = long.MinValue;
+    }
+
     private void Reconcile(IReadOnlyList<(long Id, long Ttl)> granted, int extra)
     {
         var live = new HashSet<long>();
@@ -232,3 +291,6 @@ public sealed class LeaseKeeper
 
     private readonly record struct Deadline(long Ttl, long ExpiresAt, long RevokeAskedAt);
 }
+
+/// <summary>When a leadership confirmation was asked for (lease-keeper tick) and in which term of leading.</summary>
+public readonly record struct ConfirmationTicket(long Tick, long Epoch);

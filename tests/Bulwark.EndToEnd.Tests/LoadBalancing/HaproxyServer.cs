@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Bulwark.Server.Tests.Observability;
@@ -11,35 +10,22 @@ namespace Bulwark.EndToEnd.Tests.LoadBalancing;
 /// </summary>
 internal sealed class HaproxyServer : IAsyncDisposable
 {
-    private readonly Process process;
-    private readonly string dir;
-    private readonly StringBuilder log = new();
+    private readonly ThirdPartyProcess process;
 
-    private HaproxyServer(Process process, string dir, string statsSocket)
+    private HaproxyServer(ThirdPartyProcess process, string statsSocket)
     {
         this.process = process;
-        this.dir = dir;
         StatsSocket = statsSocket;
     }
 
     public string StatsSocket { get; }
 
-    public string Log
-    {
-        get
-        {
-            lock (log)
-            {
-                return log.ToString();
-            }
-        }
-    }
+    public string Log => process.Log;
 
     public static async Task<HaproxyServer> StartAsync(string configTemplate)
     {
         var program = ExternalProgram.Require("haproxy", "haproxy");
-        var dir = Path.Combine(Path.GetTempPath(), "bulwark-haproxy-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(dir);
+        var dir = ThirdPartyProcess.NewDir("haproxy");
         var socket = Path.Combine(dir, "stats.sock");
         var config = Path.Combine(dir, "haproxy.cfg");
         await File.WriteAllTextAsync(config, configTemplate.Replace("{stats_socket}", socket, StringComparison.Ordinal)).ConfigureAwait(false);
@@ -49,17 +35,19 @@ internal sealed class HaproxyServer : IAsyncDisposable
             throw new InvalidOperationException($"haproxy rejected its configuration:\n{check.Stdout}\n{check.Stderr}");
         }
 
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-db");
-        info.ArgumentList.Add("-f");
-        info.ArgumentList.Add(config);
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start haproxy");
-        var server = new HaproxyServer(process, dir, socket);
-        process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await server.WaitForSocketAsync().ConfigureAwait(false);
+        var server = new HaproxyServer(ThirdPartyProcess.Start("haproxy", program, ["-db", "-f", config], dir), socket);
+        try
+        {
+            await server.process.WaitReadyAsync(
+                async () => File.Exists(socket) && await server.CommandAsync("show info").ConfigureAwait(false) is not null,
+                e => e is SocketException, TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false); // not ready: no process left behind
+            throw;
+        }
+
         return server;
     }
 
@@ -116,69 +104,5 @@ internal sealed class HaproxyServer : IAsyncDisposable
         return answer.ToString();
     }
 
-    private async Task WaitForSocketAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"haproxy exited with {process.ExitCode}:\n{Log}");
-            }
-
-            try
-            {
-                if (File.Exists(StatsSocket))
-                {
-                    await CommandAsync("show info").ConfigureAwait(false);
-                    return;
-                }
-            }
-            catch (SocketException)
-            {
-                // not accepting yet
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"haproxy's stats socket not ready after 60 s:\n{Log}");
-            }
-
-            await Task.Delay(100).ConfigureAwait(false);
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (log)
-            {
-                log.AppendLine(line);
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-
-        process.Dispose();
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a temp dir left behind is harmless
-        }
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -12,37 +11,24 @@ namespace Bulwark.EndToEnd.Tests.Observability;
 /// <summary>A real Prometheus on a free loopback port with its own config and data dir, scraping given targets every second.</summary>
 internal sealed class PrometheusServer : IAsyncDisposable
 {
-    private readonly Process process;
-    private readonly string dir;
-    private readonly StringBuilder log = new();
+    private readonly ThirdPartyProcess process;
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    private PrometheusServer(Process process, string dir, string url)
+    private PrometheusServer(ThirdPartyProcess process, string url)
     {
         this.process = process;
-        this.dir = dir;
         Url = url;
     }
 
     public string Url { get; }
 
-    public string Log
-    {
-        get
-        {
-            lock (log)
-            {
-                return log.ToString();
-            }
-        }
-    }
+    public string Log => process.Log;
 
     /// <param name="ruleFiles">Alerting rule files to load (copied next to the config), e.g. deploy/prometheus/alerts.yml.</param>
     public static async Task<PrometheusServer> StartAsync(IEnumerable<string> targetUrls, IReadOnlyList<string>? ruleFiles = null)
     {
         var program = ExternalProgram.Require("prometheus", "prometheus");
-        var dir = Path.Combine(Path.GetTempPath(), "bulwark-prom-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(dir);
+        var dir = ThirdPartyProcess.NewDir("prom");
         var targets = string.Join(", ", targetUrls.Select(u => "'" + new Uri(u).Authority + "'"));
         var rules = new List<string>();
         foreach (var file in ruleFiles ?? [])
@@ -64,23 +50,26 @@ internal sealed class PrometheusServer : IAsyncDisposable
                   - targets: [{targets}]
             """).ConfigureAwait(false);
         var port = LoopbackPorts.Next();
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[]
-        {
+        string[] arguments =
+        [
             "--config.file=" + config, "--storage.tsdb.path=" + Path.Combine(dir, "data"),
             $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
-        })
+        ];
+        var server = new PrometheusServer(ThirdPartyProcess.Start("prometheus", program, arguments, dir), $"http://127.0.0.1:{port}");
+        try
         {
-            info.ArgumentList.Add(arg);
+            await server.process.WaitReadyAsync(async () =>
+            {
+                using var response = await server.http.GetAsync(server.Url + "/-/ready").ConfigureAwait(false);
+                return response.IsSuccessStatusCode;
+            }, e => e is HttpRequestException, TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false); // not ready: no process left behind
+            throw;
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start prometheus");
-        var server = new PrometheusServer(process, dir, $"http://127.0.0.1:{port}");
-        process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await server.WaitReadyAsync().ConfigureAwait(false);
         return server;
     }
 
@@ -147,71 +136,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
         throw new TimeoutException($"Prometheus query '{expression}' never gave the expected answer in {patience.TotalSeconds} s; last: [{seen}]. Prometheus log:\n{Log}");
     }
 
-    private async Task WaitReadyAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"prometheus exited with {process.ExitCode}:\n{Log}");
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(Url + "/-/ready").ConfigureAwait(false);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"prometheus not ready after 60 s:\n{Log}");
-            }
-
-            await Task.Delay(200).ConfigureAwait(false);
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (log)
-            {
-                log.AppendLine(line);
-            }
-        }
-    }
-
-
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-
-        process.Dispose();
+        await process.DisposeAsync().ConfigureAwait(false);
         http.Dispose();
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a temp dir left behind is harmless
-        }
     }
 }

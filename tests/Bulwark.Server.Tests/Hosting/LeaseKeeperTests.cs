@@ -153,4 +153,36 @@ public sealed class LeaseKeeperTests
         Assert.Equal(0, keeper.KeepAlive(9, () => 1)); // still in the store, but its revocation is on its way
         Assert.False(keeper.Renew(9, 1));
     }
+    [Fact]
+    public void One_leadership_confirmation_serves_keep_alives_for_half_an_election_timeout_of_the_same_term()
+    {
+        var keeper = NewKeeper();
+        var store = new Store();
+        keeper.Tick(true, store.Grants, store.Revoke);
+        Assert.False(keeper.RecentlyConfirmed); // a new leader has confirmed nothing yet
+
+        var ticket = keeper.BeginConfirmation();
+        keeper.Tick(true, store.Grants, store.Revoke); // the round takes a tick
+        keeper.Confirmed(ticket);
+        Assert.True(keeper.RecentlyConfirmed);
+        for (int i = 0; i < 4; i++)
+        {
+            keeper.Tick(true, store.Grants, store.Revoke);
+        }
+
+        Assert.True(keeper.RecentlyConfirmed); // 5 ticks after the round was asked for: half the 10-tick election timeout
+        keeper.Tick(true, store.Grants, store.Revoke);
+        Assert.False(keeper.RecentlyConfirmed);
+
+        // A confirmation asked for in an earlier term of leading counts for nothing in the next one.
+        var stale = keeper.BeginConfirmation();
+        keeper.LeadershipChanged(false, store.Grants);
+        keeper.LeadershipChanged(true, store.Grants);
+        keeper.Confirmed(stale);
+        Assert.False(keeper.RecentlyConfirmed);
+        keeper.Confirmed(keeper.BeginConfirmation());
+        Assert.True(keeper.RecentlyConfirmed);
+        keeper.LeadershipChanged(false, store.Grants);
+        Assert.False(keeper.RecentlyConfirmed);
+    }
 }

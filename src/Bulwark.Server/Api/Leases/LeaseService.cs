@@ -87,8 +87,15 @@ public sealed class LeaseService(NodeHost node, LeaderChannels leaders) : Lease.
         {
             // Confirm leadership first (a ReadIndex round), as etcd 3.5 does: a deposed leader that does not know it yet
             // must not promise a TTL the new leader never heard of. Any leader elected after this confirmation gives
-            // every lease a full TTL from its election, so the promise holds.
-            await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
+            // every lease a full TTL plus an election timeout from its election, so the promise holds; one round
+            // serves every keep-alive for half an election timeout (LeaseKeeper.RecentlyConfirmed).
+            if (!node.Leases.RecentlyConfirmed)
+            {
+                var ticket = node.Leases.BeginConfirmation();
+                await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
+                node.Leases.Confirmed(ticket);
+            }
+
             if (node.Leases.KeepAlive(id, () => node.Read(s => s.TryGetLease(id, out var found) ? found!.GrantedTtl : (long?)null)) is { } ttl)
             {
                 return new LeaseKeepAliveResponse { Header = ApiContext.Header(node, null), ID = id, TTL = ttl };
