@@ -46,6 +46,7 @@ public static class Program
         root.Subcommands.Add(KvCommands.Del());
         root.Subcommands.Add(KvCommands.Txn());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(SnapshotCommands.Create());
         return root;
     }
 }

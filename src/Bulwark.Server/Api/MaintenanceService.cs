@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using Bulwark.Api.Etcdserverpb;
+using Bulwark.Server.Backup;
 using Bulwark.Server.Hosting;
 using Grpc.Core;
 
@@ -6,7 +8,7 @@ namespace Bulwark.Server.Api;
 
 /// <summary>
 /// etcdserverpb.Maintenance: Status (what clients call on connect and `etcdctl endpoint status` shows), Alarm
-/// (`etcdctl alarm list` / `alarm disarm`) and Defragment (`etcdctl defrag`).
+/// (`etcdctl alarm list` / `alarm disarm`), Defragment (`etcdctl defrag`) and Snapshot (`etcdctl snapshot save`).
 /// </summary>
 public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceBase
 {
@@ -72,4 +74,45 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
     /// </summary>
     public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
         Task.FromResult(new DefragmentResponse { Header = ApiContext.Header(node, null) });
+
+    /// <summary>Size of each streamed chunk of a snapshot.</summary>
+    public const int SnapshotChunkBytes = 64 * 1024;
+
+    /// <summary>
+    /// etcd's Snapshot (`etcdctl snapshot save`): this member's store at one revision, streamed in chunks, then its
+    /// SHA-256 as a last 32-byte message, as etcd does (the file is <see cref="BackupFile"/>). The store is serialized
+    /// under its lock into a temporary file in the data directory (writes wait for that, not for the streaming), then
+    /// the file is streamed and deleted; memory use is one chunk, not a copy of the store.
+    /// </summary>
+    public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        using var backup = await Task.Run(node.WriteBackup, context.CancellationToken).ConfigureAwait(false);
+        var file = backup.File;
+        long total = file.Length;
+        long sent = 0;
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[SnapshotChunkBytes];
+        var first = true;
+        while (sent < total)
+        {
+            int n = await file.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, total - sent), throwOnEndOfStream: true, context.CancellationToken).ConfigureAwait(false);
+            sent += n;
+            sha.AppendData(buffer, 0, n);
+            var chunk = new SnapshotResponse { RemainingBytes = (ulong)(total - sent), Blob = Google.Protobuf.ByteString.CopyFrom(buffer, 0, n) };
+            if (first)
+            {
+                // The first message's header names the snapshot's revision (etcd's clients read it from there).
+                chunk.Header = ApiContext.Header(node, null, backup.Revision);
+                chunk.Version = ApiVersion;
+                first = false;
+            }
+
+            await responseStream.WriteAsync(chunk, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        await responseStream.WriteAsync(new SnapshotResponse { RemainingBytes = 0, Blob = Google.Protobuf.ByteString.CopyFrom(sha.GetHashAndReset()) }, context.CancellationToken)
+            .ConfigureAwait(false);
+    }
 }

@@ -225,6 +225,16 @@ public sealed class NodeHost : IAsyncDisposable
     /// </summary>
     public long KvDataBytes => processor.Read(s => s.LiveDataBytes);
 
+    /// <summary>
+    /// Writes this member's store, as applied now, to a temporary file in the data directory (an online backup; see
+    /// <see cref="Backup.StoreBackup"/>). The apply path waits while the store is serialized under its lock.
+    /// </summary>
+    public Backup.StoreBackup WriteBackup()
+    {
+        ThrowIfStopped();
+        return Backup.StoreBackup.Write(options.DataDir, read => processor.Read(read));
+    }
+
     /// <summary>Reads the local key-value store (serializable: may be behind the leader).</summary>
     public T Read<T>(Func<MvccStore, T> read) => processor.Read(read);
 
