@@ -5,11 +5,19 @@ namespace Bulwark.Server.Backup;
 
 /// <summary>
 /// The backup file that `Maintenance.Snapshot` streams (and `etcdctl snapshot save` / `bulwark snapshot save` write):
-/// the store snapshot as <see cref="MvccStore.WriteSnapshot"/> writes it (docs/kv.md "Snapshot format"), then the
-/// SHA-256 of those bytes as the last 32 bytes, as etcd appends to its own snapshot stream.
+/// the store snapshot as <see cref="MvccStore.WriteSnapshot"/> writes it (docs/kv.md "Snapshot format"), zeros up to
+/// a multiple of <see cref="SectorBytes"/>, then the SHA-256 of all those bytes as the last 32 bytes, as etcd appends to
+/// its own snapshot stream.
 /// </summary>
 public static class BackupFile
 {
+    /// <summary>
+    /// The store bytes are padded to a multiple of this: etcdctl 3.4 and later refuse a saved file whose size is not
+    /// 32 more than a multiple of 512 ("sha256 checksum not found"), since etcd's own (bolt) files are whole pages.
+    /// The store snapshot ignores what follows its own checksum, and the SHA-256 covers the padding.
+    /// </summary>
+    public const int SectorBytes = 512;
+
     /// <summary>Length of the SHA-256 trailer.</summary>
     public const int HashLength = 32;
 

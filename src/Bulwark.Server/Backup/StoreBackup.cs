@@ -18,7 +18,7 @@ public sealed class StoreBackup : IDisposable
         Revision = revision;
     }
 
-    /// <summary>The store snapshot bytes (without the SHA-256 trailer), positioned at 0.</summary>
+    /// <summary>The store snapshot bytes, zero-padded to whole sectors, without the SHA-256 trailer; positioned at 0.</summary>
     public FileStream File { get; }
 
     /// <summary>The store revision the snapshot holds.</summary>
@@ -41,9 +41,13 @@ public sealed class StoreBackup : IDisposable
             var revision = readStore(store =>
             {
                 store.WriteSnapshot(file);
-                file.Flush();
                 return store.Revision;
             });
+
+            // Outside the lock: zeros up to a whole number of sectors (see BackupFile.SectorBytes).
+            var padding = (int)((BackupFile.SectorBytes - (file.Length % BackupFile.SectorBytes)) % BackupFile.SectorBytes);
+            file.Write(new byte[padding]);
+            file.Flush();
             file.Position = 0;
             return new StoreBackup(file, revision);
         }

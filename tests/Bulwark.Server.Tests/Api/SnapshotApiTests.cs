@@ -65,6 +65,7 @@ public sealed class SnapshotApiTests
 
         // remaining_bytes counts down to what is left of the store bytes after each chunk, as etcd does.
         long body = bytes.Length - BackupFile.HashLength;
+        Assert.Equal(0, body % BackupFile.SectorBytes); // what etcdctl's save checks
         long seen = 0;
         foreach (var chunk in chunks[..^1])
         {
