@@ -88,7 +88,18 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
     {
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        using var backup = await Task.Run(node.WriteBackup, context.CancellationToken).ConfigureAwait(false);
+        StoreBackup backup;
+        try
+        {
+            backup = await Task.Run(node.WriteBackup, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            // A full or failing disk under the data dir fails this call only; the member and its store are untouched.
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"cannot write the snapshot's temporary file in the data directory: {e.Message}"));
+        }
+
+        using var owned = backup;
         var file = backup.File;
         long total = file.Length;
         long sent = 0;
