@@ -5,7 +5,7 @@ namespace Bulwark.Server.Backup;
 /// <summary>
 /// A consistent store snapshot at one revision, written to a temporary file in the data directory so the store is
 /// never copied in memory. The file is deleted when this is disposed (and, being opened delete-on-close, also when the
-/// process ends without disposing it normally; a crash mid-write can leave one behind in <see cref="DirectoryName"/>).
+/// process ends without disposing it normally; what a crash leaves behind is deleted when the member starts again).
 /// </summary>
 public sealed class StoreBackup : IDisposable
 {
@@ -55,6 +55,22 @@ public sealed class StoreBackup : IDisposable
         {
             file.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes what a crash during a backup left in <paramref name="dataDir"/> (run at start, before any backup).
+    /// Only files of <see cref="DirectoryName"/> are touched.
+    /// </summary>
+    public static void DeleteLeftovers(string dataDir)
+    {
+        var directory = Path.Combine(dataDir, DirectoryName);
+        if (Directory.Exists(directory))
+        {
+            foreach (var leftover in Directory.EnumerateFiles(directory, "*.tmp"))
+            {
+                System.IO.File.Delete(leftover);
+            }
         }
     }
 

@@ -110,6 +110,7 @@ public sealed class NodeHost : IAsyncDisposable
         options.Validate();
         time ??= TimeProvider.System;
         var storage = NodeStorage.Open(fileSystem ?? RealFileSystem.Instance, options.DataDir, options.Wal);
+        Backup.StoreBackup.DeleteLeftovers(options.DataDir);
         if (storage.Recovery.TornTail is { } torn)
         {
             HostLog.TornTail(loggers.CreateLogger<NodeHost>(), torn.FilePath, torn.Offset, torn.Reason);

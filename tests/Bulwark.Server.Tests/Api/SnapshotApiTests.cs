@@ -92,5 +92,17 @@ public sealed class SnapshotApiTests
         Assert.Empty(Directory.EnumerateFiles(temp));
     }
 
+    [Fact]
+    public async Task A_member_deletes_backup_files_a_crash_left_behind_when_it_starts()
+    {
+        await using var cluster = new ApiCluster(size: 1);
+        var directory = Path.Combine(cluster.Nodes.Options[0].DataDir, StoreBackup.DirectoryName);
+        Directory.CreateDirectory(directory);
+        var leftover = Path.Combine(directory, "0123456789abcdef.tmp");
+        await File.WriteAllBytesAsync(leftover, new byte[1000]);
+        await cluster.StartAllAsync();
+        Assert.False(File.Exists(leftover));
+    }
+
     private static Task LocalClusterEventually(Func<bool> condition, string what) => Hosting.LocalCluster.EventuallyAsync(condition, what);
 }
