@@ -59,9 +59,17 @@ public static class SnapshotCommands
                 await parse.InvocationConfiguration.Error.WriteLineAsync($"error: the member sent a snapshot that does not check: {e.Message}").ConfigureAwait(false);
                 return ClientCommand.ExitFailed;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: cannot write {path}: {e.Message}").ConfigureAwait(false);
+                return ClientCommand.ExitBadInput;
+            }
             finally
             {
-                File.Delete(part);
+                if (File.Exists(part))
+                {
+                    File.Delete(part);
+                }
             }
         });
         return command;

@@ -51,6 +51,10 @@ public sealed class EtcdctlSnapshotTests(SharedCluster shared) : IDisposable
         Assert.StartsWith($"Snapshot saved at {file}\nrevision ", output, StringComparison.Ordinal);
         Assert.False(File.Exists(file + ".part"));
 
+        var (badCode, _, badError) = await BulwarkCli("snapshot", "save", Path.Combine(directory, "no-such-dir", "x.db"), "--endpoints", Cluster.ClientUrls[1]);
+        Assert.Equal(2, badCode);
+        Assert.Contains("cannot write", badError, StringComparison.Ordinal);
+
         (code, var json, error) = await BulwarkCli("snapshot", "status", file, "-w", "json");
         Assert.True(code == 0, error);
         var status = JsonDocument.Parse(json).RootElement;
