@@ -140,4 +140,20 @@ public sealed class MaintenanceApiTests
         Assert.Equal(StatusCode.FailedPrecondition, unknown.StatusCode);
         Assert.Equal("etcdserver: bad leader transferee", unknown.Status.Detail);
     }
+
+    [Fact]
+    public async Task MoveLeader_to_a_member_that_is_down_times_out_with_etcds_error()
+    {
+        await using var cluster = new ApiCluster();
+        await cluster.StartAllAsync();
+        var leader = await cluster.Nodes.WaitForLeaderAsync();
+        var down = (leader + 1) % 3;
+        var downId = cluster.Nodes.Node(down).MemberId;
+        await cluster.StopAsync(down);
+
+        var timeout = await Assert.ThrowsAsync<RpcException>(async () =>
+            await cluster.Maintenance(leader).MoveLeaderAsync(new MoveLeaderRequest { TargetID = downId }));
+        Assert.Equal(StatusCode.Unavailable, timeout.StatusCode);
+        Assert.Equal("etcdserver: request timed out, leader transfer took too long", timeout.Status.Detail);
+    }
 }
