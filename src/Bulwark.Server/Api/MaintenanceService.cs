@@ -8,7 +8,8 @@ namespace Bulwark.Server.Api;
 
 /// <summary>
 /// etcdserverpb.Maintenance: Status (what clients call on connect and `etcdctl endpoint status` shows), Alarm
-/// (`etcdctl alarm list` / `alarm disarm`), Defragment (`etcdctl defrag`) and Snapshot (`etcdctl snapshot save`).
+/// (`etcdctl alarm list` / `alarm disarm`), Defragment (`etcdctl defrag`), HashKV (`etcdctl endpoint hashkv`),
+/// MoveLeader (`etcdctl move-leader`) and Snapshot (`etcdctl snapshot save`).
 /// </summary>
 public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceBase
 {
@@ -125,5 +126,56 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
 
         await responseStream.WriteAsync(new SnapshotResponse { RemainingBytes = 0, Blob = Google.Protobuf.ByteString.CopyFrom(sha.GetHashAndReset()) }, context.CancellationToken)
             .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// etcd's HashKV: a hash of this member's MVCC state up to a revision (0 = current), equal on every member that
+    /// applied the same entries (see <see cref="Bulwark.Kv.MvccStore.HashKV"/>). Computed under the store's lock, so
+    /// it sees one revision. Serializable, as in etcd: a member behind the others hashes what it has.
+    /// </summary>
+    public override Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ApiContext.Guard(() =>
+        {
+            var hash = node.Read(store => store.HashKV(request.Revision));
+            return Task.FromResult(new HashKVResponse
+            {
+                Header = ApiContext.Header(node, null, hash.Revision),
+                Hash = hash.Hash,
+                CompactRevision = hash.CompactRevision,
+                HashRevision = hash.HashRevision,
+            });
+        });
+    }
+
+    /// <summary>
+    /// etcd's MoveLeader: only the leader takes it ("etcdserver: not leader"), the target must be a member ("etcdserver:
+    /// bad leader transferee"); answers once this member sees the target lead, or fails after the request timeout.
+    /// Moving to the leader itself succeeds at once, as in etcd.
+    /// </summary>
+    public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        return ApiContext.Guard(async () =>
+        {
+            if (!node.Status.IsLeader)
+            {
+                throw MaintenanceErrors.NotLeader();
+            }
+
+            if (!node.Members.Any(m => m.Id == request.TargetID))
+            {
+                throw MaintenanceErrors.BadLeaderTransferee();
+            }
+
+            if (!await node.TransferLeadershipAsync(request.TargetID, context.CancellationToken).ConfigureAwait(false))
+            {
+                throw MaintenanceErrors.LeaderTransferTimeout();
+            }
+
+            return new MoveLeaderResponse { Header = ApiContext.Header(node, null) };
+        });
     }
 }

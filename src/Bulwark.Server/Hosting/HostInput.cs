@@ -26,6 +26,9 @@ internal abstract record HostInput
 
     public sealed record Campaign : HostInput;
 
+    /// <summary>Hand leadership to the member (Maintenance.MoveLeader); ignored unless this member leads.</summary>
+    public sealed record TransferLeadership(ulong Target) : HostInput;
+
     /// <summary>Retry the writes a full disk held back (the NOSPACE backoff timer, or an operator disarming the alarm).</summary>
     public sealed record RetryWrites : HostInput
     {

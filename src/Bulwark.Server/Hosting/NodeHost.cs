@@ -251,6 +251,31 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>Starts an election on this node now (tests and operators).</summary>
     public void Campaign() => Post(new HostInput.Campaign());
 
+    /// <summary>
+    /// Asks this member, if it leads, to hand leadership to <paramref name="target"/> (a voting member), and waits until
+    /// this member sees <paramref name="target"/> as leader. Returns false when that did not happen within the request
+    /// timeout (the transfer is abandoned after an election timeout: the target lagged or was unreachable).
+    /// </summary>
+    public async Task<bool> TransferLeadershipAsync(ulong target, CancellationToken cancellationToken = default)
+    {
+        ThrowIfStopped();
+        Post(new HostInput.TransferLeadership(target));
+        var deadline = time.GetTimestamp() + (long)(options.RequestTimeout.TotalSeconds * time.TimestampFrequency);
+        while (Status.Leader != target)
+        {
+            if (time.GetTimestamp() >= deadline)
+            {
+                return false;
+            }
+
+            // Polled once a heartbeat, as etcd polls once a tick: the status is republished after every Ready.
+            await Task.Delay(options.HeartbeatInterval, time, cancellationToken).ConfigureAwait(false);
+            ThrowIfStopped();
+        }
+
+        return true;
+    }
+
     /// <summary>Retries the writes a full disk holds back now rather than at the next backoff (an operator disarming the alarm).</summary>
     public void RetryNoSpaceNow() => Post(HostInput.RetryWrites.Instance);
 
@@ -438,6 +463,9 @@ public sealed class NodeHost : IAsyncDisposable
                 break;
             case HostInput.Campaign:
                 processor.Campaign();
+                break;
+            case HostInput.TransferLeadership transfer:
+                processor.TransferLeadership(transfer.Target);
                 break;
             case HostInput.RetryWrites:
                 RetryNoSpace();

@@ -254,7 +254,7 @@ public sealed class ReadyProcessor : IDisposable
     public ProposeResult ProposeConfigChange(ConfigChange change) =>
         DiskFull.AdmitsCoreInput ? node.ProposeConfigChange(change) : new ProposeResult(ProposeStatus.NoLeader);
 
-    /// <summary>Asks the leader to hand leadership to <paramref name="target"/> (the simulator; no API offers it yet).</summary>
+    /// <summary>Asks the leader to hand leadership to <paramref name="target"/> (Maintenance.MoveLeader and the simulator).</summary>
     public void TransferLeadership(ulong target)
     {
         if (DiskFull.AdmitsCoreInput)

@@ -1,0 +1,20 @@
+using Grpc.Core;
+
+namespace Bulwark.Server.Api;
+
+/// <summary>The errors of Maintenance.MoveLeader, with etcd's rpctypes status codes and messages (clients match on them).</summary>
+public static class MaintenanceErrors
+{
+    public const string NotLeaderMessage = "etcdserver: not leader";
+    public const string BadLeaderTransfereeMessage = "etcdserver: bad leader transferee";
+    public const string LeaderTransferTimeoutMessage = "etcdserver: request timed out, leader transfer took too long";
+
+    /// <summary>etcd's ErrGRPCNotLeader: MoveLeader reached a member that does not lead.</summary>
+    public static RpcException NotLeader() => new(new Status(StatusCode.FailedPrecondition, NotLeaderMessage));
+
+    /// <summary>etcd's ErrGRPCBadLeaderTransferee: the target is not a voting member of the cluster.</summary>
+    public static RpcException BadLeaderTransferee() => new(new Status(StatusCode.FailedPrecondition, BadLeaderTransfereeMessage));
+
+    /// <summary>etcd's ErrGRPCTimeoutLeaderTransfer: leadership did not move within the request timeout.</summary>
+    public static RpcException LeaderTransferTimeout() => new(new Status(StatusCode.Unavailable, LeaderTransferTimeoutMessage));
+}
