@@ -10,7 +10,7 @@ public static class Program
     /// <summary>Exit code for input the command line could not parse, the same as the commands' own bad input.</summary>
     public const int ExitBadInput = 2;
 
-    public static Task<int> Main(string[] args) => RunAsync(args);
+    public static Task<int> Main(string[] args) => RunAsync(Client.RawArguments.Recover(args));
 
     /// <summary>
     /// Parses and runs a command line. Parse errors (unknown options, a value of the wrong kind, a missing argument)

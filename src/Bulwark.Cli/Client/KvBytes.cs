@@ -15,6 +15,12 @@ public static class KvBytes
     public static ByteString FromArgument(string text, bool hex, string argument)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (RawArguments.TryGet(text, out var raw))
+        {
+            // Not valid UTF-8 on the command line: the shell's bytes, as they were (hex needs ASCII digits anyway).
+            return hex ? ByteString.CopyFrom(ParseHex(Encoding.UTF8.GetString(raw), argument)) : ByteString.CopyFrom(raw);
+        }
+
         return hex ? ByteString.CopyFrom(ParseHex(text, argument)) : ByteString.CopyFromUtf8(text);
     }
 

@@ -44,6 +44,40 @@ public sealed class CliBytesTests(SharedCluster shared)
             print: t => $"key tail {Convert.ToHexString(t.Item1)}, value {Convert.ToHexString(t.Item2)}, put mode {t.Item3}, get mode {t.Item4}");
     }
 
+    /// <summary>
+    /// Regression (issue 11): `bulwark put $'\x01\xfe\xff' v` stored \x01\xef\xbf\xbd\xef\xbf\xbd, because .NET decodes argv as
+    /// UTF-8 and replaces invalid bytes. Arguments that are not valid UTF-8 now keep the bytes the shell passed.
+    /// </summary>
+    [Fact]
+    public async Task Key_and_value_arguments_that_are_not_utf8_are_stored_as_the_shell_passed_them()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        // A shell builds the raw arguments (a .NET caller could only pass strings): key "cli/raw/<run>/" + 01 fe ff, value fe 76.
+        var info = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[]
+        {
+            "-c", $"exec \"$0\" \"$1\" put --endpoints \"$2\" -- \"$(printf 'cli/raw/{run}/\\001\\376\\377')\" \"$(printf '\\376v')\"",
+            ProcessCluster.DotnetHost, ProcessCluster.BulwarkDll, Cluster.Endpoints,
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using (var put = System.Diagnostics.Process.Start(info)!)
+        {
+            var error = put.StandardError.ReadToEndAsync();
+            var output = await put.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(ProcessCluster.Patience);
+            await put.WaitForExitAsync(timeout.Token);
+            Assert.True(put.ExitCode == 0, $"put exited {put.ExitCode}: {output}{await error}");
+        }
+
+        var (code, stdout, stderr) = await BulwarkProcess.RunAsync(null, ["get", "--prefix", "--endpoints", Cluster.Endpoints, $"cli/raw/{run}/"]);
+        Assert.True(code == 0, stderr);
+        byte[] expected = [.. Encoding.UTF8.GetBytes($"cli/raw/{run}/"), 0x01, 0xfe, 0xff, (byte)'\n', 0xfe, (byte)'v', (byte)'\n'];
+        Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(stdout)); // raw bytes out, as etcdctl prints them
+    }
+
     [Fact]
     public async Task A_value_over_the_request_limit_is_refused_with_the_limit_named()
     {

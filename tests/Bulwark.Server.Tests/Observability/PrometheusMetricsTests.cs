@@ -165,20 +165,13 @@ public sealed partial class PrometheusMetricsTests
         await lease.LeaseRevokeAsync(new Bulwark.Api.Etcdserverpb.LeaseRevokeRequest { ID = kept.ID });
         await lease.LeaseGrantAsync(new Bulwark.Api.Etcdserverpb.LeaseGrantRequest { TTL = 1 });
 
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        Exposition after;
-        do
+        var after = start;
+        await LocalCluster.EventuallyAsync(() =>
         {
             after = Exposition.Parse(metrics.ScrapeMetrics());
-            if (after.Value("etcd_server_lease_expired_total") >= 1 && after.Value("etcd_debugging_lease_revoked_total") >= 2
-                && after.Value("etcd_debugging_mvcc_watcher_total") == 0)
-            {
-                break;
-            }
-
-            await Task.Delay(50);
-        }
-        while (DateTime.UtcNow < until);
+            return after.Value("etcd_server_lease_expired_total") >= 1 && after.Value("etcd_debugging_lease_revoked_total") >= 2
+                && after.Value("etcd_debugging_mvcc_watcher_total") == 0;
+        }, "the short lease expired, the kept one was revoked and the closed stream's watcher was gone");
 
         Assert.Equal(0, after.Value("etcd_debugging_mvcc_watcher_total")); // the stream closed: its watcher is gone
         Assert.Equal(2, after.Value("etcd_debugging_lease_granted_total"));
