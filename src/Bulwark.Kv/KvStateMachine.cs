@@ -1,3 +1,4 @@
+using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.Mvccpb;
 using Bulwark.Api.RaftCmd;
 using Bulwark.Kv.Errors;
@@ -56,6 +57,13 @@ public sealed class KvStateMachine
         KvException? error = null;
         try
         {
+            if (IsRefusedWhileCorrupt(command) && Store.HasAlarm(AlarmType.Corrupt))
+            {
+                // etcd's corrupt applier: decided at apply time from the replicated alarm, so a write proposed before
+                // the alarm and committed after it is refused alike on every member.
+                throw KvErrors.Corrupt();
+            }
+
             response = command.RequestCase switch
             {
                 RaftCommand.RequestOneofCase.Put => Store.Put(command.Put, events),
@@ -64,6 +72,7 @@ public sealed class KvStateMachine
                 RaftCommand.RequestOneofCase.Compaction => Store.Compact(command.Compaction),
                 RaftCommand.RequestOneofCase.LeaseGrant => Store.LeaseGrant(command.LeaseGrant),
                 RaftCommand.RequestOneofCase.LeaseRevoke => Store.LeaseRevoke(command.LeaseRevoke, events),
+                RaftCommand.RequestOneofCase.Alarm => Store.Alarm(command.Alarm),
                 _ => throw KvErrors.EmptyCommand(),
             };
         }
@@ -79,6 +88,18 @@ public sealed class KvStateMachine
             error,
             events is null || events.Count == 0 ? [] : events,
             Store.Revision);
+    }
+
+    /// <summary>
+    /// The commands a CORRUPT alarm refuses (etcd's applierV3Corrupt): every change to keys, revisions and leases.
+    /// Alarm commands pass, so the alarm can be disarmed.
+    /// </summary>
+    public static bool IsRefusedWhileCorrupt(RaftCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return command.RequestCase is RaftCommand.RequestOneofCase.Put or RaftCommand.RequestOneofCase.DeleteRange
+            or RaftCommand.RequestOneofCase.Txn or RaftCommand.RequestOneofCase.Compaction
+            or RaftCommand.RequestOneofCase.LeaseGrant or RaftCommand.RequestOneofCase.LeaseRevoke;
     }
 
     /// <summary>Writes the state machine's snapshot (see <see cref="MvccStore.WriteSnapshot"/>).</summary>

@@ -6,8 +6,13 @@ namespace Bulwark.Kv;
 
 public sealed partial class MvccStore
 {
-    /// <summary>Current snapshot format; <see cref="ReadSnapshot"/> refuses any other.</summary>
-    public const uint SnapshotFormatVersion = 1;
+    /// <summary>
+    /// Current snapshot format. Version 2 added the replicated alarms after the leases; <see cref="ReadSnapshot"/> also
+    /// reads version 1 (no alarms) so snapshots written before stay readable, and refuses any other.
+    /// </summary>
+    public const uint SnapshotFormatVersion = 2;
+
+    private const uint SnapshotFormatWithoutAlarms = 1;
 
     private const int MaxSnapshotByteString = 256 * 1024 * 1024;
     private static ReadOnlySpan<byte> SnapshotMagic => "BWKVSNAP"u8;
@@ -15,8 +20,8 @@ public sealed partial class MvccStore
     /// <summary>
     /// Writes the whole store: revisions, leases, every key with its retained history. The same
     /// state always gives the same bytes. Layout: magic "BWKVSNAP", format version (u32 LE),
-    /// revision, compact revision, next lease id, leases by id, keys in key order each with its
-    /// states oldest first, then an XxHash64 (u64 LE) of all preceding bytes.
+    /// revision, compact revision, next lease id, leases by id, alarms (member id, type) in order, keys in key
+    /// order each with its states oldest first, then an XxHash64 (u64 LE) of all preceding bytes.
     /// </summary>
     public void WriteSnapshot(Stream destination)
     {
@@ -35,6 +40,13 @@ public sealed partial class MvccStore
         {
             writer.WriteVarInt(lease.Id);
             writer.WriteVarInt(lease.Ttl);
+        }
+
+        writer.WriteVarUInt((ulong)alarms.Count);
+        foreach (var (member, alarm) in alarms)
+        {
+            writer.WriteVarUInt(member);
+            writer.WriteVarUInt((ulong)alarm);
         }
 
         writer.WriteVarUInt((ulong)index.Count);
@@ -76,9 +88,9 @@ public sealed partial class MvccStore
         }
 
         uint version = reader.ReadUInt32();
-        if (version != SnapshotFormatVersion)
+        if (version != SnapshotFormatVersion && version != SnapshotFormatWithoutAlarms)
         {
-            throw new InvalidDataException($"The key-value snapshot has format version {version}; this build reads version {SnapshotFormatVersion}.");
+            throw new InvalidDataException($"The key-value snapshot has format version {version}; this build reads versions {SnapshotFormatWithoutAlarms} and {SnapshotFormatVersion}.");
         }
 
         var store = new MvccStore
@@ -105,6 +117,11 @@ public sealed partial class MvccStore
 
             previousLease = id;
             store.leases.Add(id, ttl);
+        }
+
+        if (version >= 2)
+        {
+            ReadAlarms(reader, store);
         }
 
         ulong keyCount = reader.ReadVarUInt();
@@ -170,6 +187,21 @@ public sealed partial class MvccStore
 
         reader.VerifyChecksum();
         return store;
+    }
+
+    private static void ReadAlarms(KvSnapshotDecoder reader, MvccStore store)
+    {
+        ulong count = reader.ReadVarUInt();
+        for (ulong i = 0; i < count; i++)
+        {
+            ulong member = reader.ReadVarUInt();
+            ulong type = reader.ReadVarUInt();
+            var alarm = (Bulwark.Api.Etcdserverpb.AlarmType)(int)Math.Min(type, int.MaxValue);
+            if (alarm == Bulwark.Api.Etcdserverpb.AlarmType.None || !Enum.IsDefined(alarm) || !store.alarms.Add((member, alarm)))
+            {
+                throw KvSnapshotDecoder.Corrupt($"alarm {type} of member {member:x} is unknown or listed twice");
+            }
+        }
     }
 
     private static void WriteEntry(KvSnapshotEncoder writer, in RevisionEntry entry)

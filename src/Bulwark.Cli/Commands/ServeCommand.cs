@@ -40,12 +40,15 @@ public static class ServeCommand
     {
         NodeOptions options;
         bool textLogs;
+        string? corruptMember;
+        string? corruptKey;
         try
         {
             (args, textLogs) = LogFormatOption.Extract(args);
+            (args, corruptMember, corruptKey) = TestOnlyCorruption.Extract(args);
             options = NodeConfigurationLoader.Load(args);
         }
-        catch (ConfigurationException e)
+        catch (Exception e) when (e is ConfigurationException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"bulwark serve: {e.Message}").ConfigureAwait(false);
             return ExitBadConfiguration;
@@ -63,7 +66,11 @@ public static class ServeCommand
         NodeHost node;
         try
         {
-            node = NodeHost.Start(options.ToHostOptions() with { Observer = observability }, loggers);
+            node = NodeHost.Start(options.ToHostOptions() with
+            {
+                Observer = observability,
+                TestOnlyCorruptKey = corruptMember == options.Name ? System.Text.Encoding.UTF8.GetBytes(corruptKey!) : null,
+            }, loggers);
         }
         catch (StorageCorruptionException e)
         {
@@ -94,8 +101,12 @@ public static class ServeCommand
                 return ExitStartFailed;
             }
 
+            using var peerHashes = new PeerHashClient();
+            var corruptionCheck = new CorruptionCheck(node, options.CorruptCheckTime, peerHashes, loggers.CreateLogger<CorruptionCheck>());
+            corruptionCheck.Start();
             await using (app.ConfigureAwait(false))
             await using (admin.ConfigureAwait(false))
+            await using (corruptionCheck.ConfigureAwait(false))
             {
                 ServeLog.Serving(logger, options.Name, options.NodeId, string.Join(",", options.ListenClientUrls), options.ListenPeerUrl, Path.GetFullPath(options.DataDir));
                 var stopped = Task.Delay(Timeout.Infinite, stop.Token);

@@ -21,6 +21,7 @@ public static class KvErrors
     public const string LeaseTtlTooLargeMessage = "etcdserver: too large lease TTL";
     public const string RequestTooLargeMessage = "etcdserver: request is too large";
     public const string EmptyCommandMessage = "bulwark: raft command carries no request";
+    public const string CorruptMessage = "etcdserver: corrupt cluster";
 
     public static KvException EmptyKey() => new(StatusCode.InvalidArgument, EmptyKeyMessage);
 
@@ -48,4 +49,11 @@ public static class KvErrors
     public static KvException RequestTooLarge() => new(StatusCode.InvalidArgument, RequestTooLargeMessage);
 
     public static KvException EmptyCommand() => new(StatusCode.InvalidArgument, EmptyCommandMessage);
+
+    /// <summary>etcd's ErrGRPCCorrupt: a write while the replicated CORRUPT alarm is active.</summary>
+    public static KvException Corrupt() => new(StatusCode.DataLoss, CorruptMessage);
+
+    /// <summary>An alarm request naming no alarm (NONE) or one etcd does not define.</summary>
+    public static KvException UnknownAlarm(Bulwark.Api.Etcdserverpb.AlarmType alarm) =>
+        new(StatusCode.InvalidArgument, $"bulwark: alarm {alarm} cannot be activated or deactivated (known alarms: NOSPACE, CORRUPT)");
 }

@@ -33,6 +33,14 @@ public static class RequestValidator
             case RaftCommand.RequestOneofCase.LeaseGrant:
             case RaftCommand.RequestOneofCase.LeaseRevoke:
                 break;
+            case RaftCommand.RequestOneofCase.Alarm:
+                if (command.Alarm.Action == Bulwark.Api.Etcdserverpb.AlarmRequest.Types.AlarmAction.Get || command.Alarm.Alarm == Bulwark.Api.Etcdserverpb.AlarmType.None)
+                {
+                    // Only a change goes through the log; the store refuses NONE alike when applying.
+                    throw KvErrors.UnknownAlarm(command.Alarm.Alarm);
+                }
+
+                break;
             default:
                 throw KvErrors.EmptyCommand();
         }

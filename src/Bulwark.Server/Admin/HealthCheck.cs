@@ -26,6 +26,9 @@ public static class HealthCheck
     /// <summary>etcd's /health reason while the NOSPACE alarm is raised.</summary>
     public const string NoSpaceReason = "ALARM NOSPACE";
 
+    /// <summary>etcd's /health reason while a CORRUPT alarm is active (replicated: every member reports it).</summary>
+    public const string CorruptReason = "ALARM CORRUPT";
+
     public static HealthResult Ready(NodeStatus? status)
     {
         if (status is null)
@@ -36,6 +39,12 @@ public static class HealthCheck
         if (status.NoSpaceAlarm)
         {
             return new(false, NoSpaceReason);
+        }
+
+        if (status.CorruptAlarm)
+        {
+            // As etcd's /readyz data_corruption check: a member of a cluster with corrupt data should not get traffic.
+            return new(false, CorruptReason);
         }
 
         if (status.Leader == 0)
@@ -51,11 +60,12 @@ public static class HealthCheck
 
     /// <summary>
     /// etcd's /health: unhealthy while an alarm is raised (etcd 3.5 answers {"health":"false","reason":"ALARM NOSPACE"}
-    /// with 503), otherwise healthy when the member knows a leader.
+    /// or "ALARM CORRUPT" with 503), otherwise healthy when the member knows a leader.
     /// </summary>
     public static HealthResult Etcd(NodeStatus? status) =>
         status is null ? new(false, "node not started")
         : status.NoSpaceAlarm ? new(false, NoSpaceReason)
+        : status.CorruptAlarm ? new(false, CorruptReason)
         : status.Leader == 0 ? new(false, "RAFT NO LEADER")
         : new(true, "");
 

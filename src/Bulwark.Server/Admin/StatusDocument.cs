@@ -35,7 +35,7 @@ public sealed record StatusDocument(
             {
                 views.Add(new MemberView(AdminServer.Hex(member.Id), member.Name, true, true, AdminServer.RoleName(self.Role), self.Term, self.Commit, self.Applied,
                     self.Commit > self.Applied ? self.Commit - self.Applied : 0, "UP", 0, null,
-                    self.NoSpaceAlarm ? "this member; ALARM NOSPACE: its disk is full, client writes are refused" : "this member",
+                    SelfReason(self, node, observability),
                     MemberVitals.Local(observability, node, now)));
                 continue;
             }
@@ -62,5 +62,13 @@ public sealed record StatusDocument(
         return new StatusDocument(observability.Name, AdminServer.Hex(self.Id), now,
             self.Leader == 0 ? "" : observability.NameOf(self.Leader), self.Term, Math.Round(observability.WriteRate, 2), views,
             observability.LeaderHistory(), [.. observability.Journal.Recent().TakeLast(50).Reverse()]);
+    }
+
+    private static string SelfReason(Hosting.NodeStatus self, Hosting.NodeHost node, NodeObservability observability)
+    {
+        var reason = self.NoSpaceAlarm ? "this member; ALARM NOSPACE: its disk is full, client writes are refused" : "this member";
+        var corrupt = node.ReplicatedAlarms.Where(a => a.Alarm == Bulwark.Api.Etcdserverpb.AlarmType.Corrupt).Select(a => observability.NameOf(a.MemberId)).ToList();
+        return corrupt.Count == 0 ? reason
+            : $"{reason}; ALARM CORRUPT ({string.Join(", ", corrupt)}): that member's data differs from the others', writes are refused cluster-wide";
     }
 }

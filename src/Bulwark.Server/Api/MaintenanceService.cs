@@ -35,28 +35,40 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
     }
 
     /// <summary>
-    /// etcd's Alarm RPC for this member's alarms (Bulwark raises NOSPACE; alarms are per member, not replicated).
-    /// GET lists the active ones. DEACTIVATE retries the held writes at once and answers with the alarms it was asked
-    /// to disarm that were active; an alarm whose cause remains (the disk is still full) stays raised and is listed by
-    /// the next GET. ACTIVATE is accepted and changes nothing: a NOSPACE alarm follows the disk, not an operator.
+    /// etcd's Alarm RPC (`etcdctl alarm list` / `alarm disarm`). Two kinds of alarm: NOSPACE is this member's own and not
+    /// replicated (it follows the disk: DEACTIVATE retries the held writes at once and answers with it if it was active,
+    /// but it stays raised while the disk is full; ACTIVATE is accepted and changes nothing); CORRUPT is replicated
+    /// through the log as etcd replicates its alarms, so every member lists it and refuses writes while it is active.
+    /// ACTIVATE and DEACTIVATE of CORRUPT are proposed and answer with what the applied request changed (a member id of 0
+    /// means this member; an id the cluster does not have is refused with etcd's "member not found"). GET lists this
+    /// member's NOSPACE and every CORRUPT alarm, of the asked type (NONE: all) and member (0: all).
     /// </summary>
     public override Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var response = new AlarmResponse { Header = ApiContext.Header(node, null) };
-        var forThisMember = request.MemberID == 0 || request.MemberID == node.MemberId;
-        var active = node.NoSpaceAlarm && forThisMember;
+        ArgumentNullException.ThrowIfNull(context);
+        return ApiContext.Guard(async () =>
+        {
+            var response = request.Alarm == AlarmType.Corrupt && request.Action != AlarmRequest.Types.AlarmAction.Get
+                ? await ChangeReplicatedAlarmAsync(request, context).ConfigureAwait(false)
+                : LocalAlarm(request);
+            response.Header = ApiContext.Header(node, response.Header);
+            return response;
+        });
+    }
+
+    private AlarmResponse LocalAlarm(AlarmRequest request)
+    {
+        var response = new AlarmResponse();
         switch (request.Action)
         {
             case AlarmRequest.Types.AlarmAction.Get:
-                if (active && request.Alarm is AlarmType.None or AlarmType.Nospace)
-                {
-                    response.Alarms.Add(new AlarmMember { MemberID = node.MemberId, Alarm = AlarmType.Nospace });
-                }
-
+                response.Alarms.Add(node.Alarms
+                    .Where(a => (request.Alarm == AlarmType.None || a.Alarm == request.Alarm) && (request.MemberID == 0 || a.MemberId == request.MemberID))
+                    .Select(a => new AlarmMember { MemberID = a.MemberId, Alarm = a.Alarm }));
                 break;
             case AlarmRequest.Types.AlarmAction.Deactivate:
-                if (active && request.Alarm == AlarmType.Nospace)
+                if (node.NoSpaceAlarm && request.Alarm == AlarmType.Nospace && (request.MemberID == 0 || request.MemberID == node.MemberId))
                 {
                     response.Alarms.Add(new AlarmMember { MemberID = node.MemberId, Alarm = AlarmType.Nospace });
                     node.RetryNoSpaceNow();
@@ -65,7 +77,25 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
                 break;
         }
 
-        return Task.FromResult(response);
+        return response;
+    }
+
+    private async Task<AlarmResponse> ChangeReplicatedAlarmAsync(AlarmRequest request, ServerCallContext context)
+    {
+        var change = request.Clone();
+        if (change.MemberID == 0)
+        {
+            change.MemberID = node.MemberId;
+        }
+
+        if (change.Action == AlarmRequest.Types.AlarmAction.Activate && !node.Members.Any(m => m.Id == change.MemberID))
+        {
+            throw MaintenanceErrors.MemberNotFound();
+        }
+
+        var (response, _) = await ApiContext.ProposeAsync<AlarmResponse>(node, new Bulwark.Api.RaftCmd.RaftCommand { Alarm = change }, context)
+            .ConfigureAwait(false);
+        return response;
     }
 
     /// <summary>

@@ -98,6 +98,7 @@ public static class NodeConfigurationLoader
             WatchProgressNotifyInterval = s.Milliseconds(NodeSettings.WatchProgressNotifyInterval) ?? Hosting.NodeHostOptions.DefaultWatchProgressNotifyInterval,
             PreVote = s.Bool(NodeSettings.PreVote) ?? true,
             CheckQuorum = s.Bool(NodeSettings.CheckQuorum) ?? true,
+            CorruptCheckTime = s.Duration(NodeSettings.CorruptCheckTime) ?? TimeSpan.Zero,
         };
     }
 
@@ -223,6 +224,9 @@ public static class NodeConfigurationLoader
         public string? Text(string key) => values.TryGetValue(key, out var v) ? v.Text.Trim() : null;
 
         public TimeSpan? Milliseconds(string key) => Int(key) is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+
+        /// <summary>A Go-style duration as etcd takes it ("500ms", "30s", "5m", "1h30m"), or a bare number of ms.</summary>
+        public TimeSpan? Duration(string key) => Parse(key, "a duration such as 500ms, 30s or 5m (or a whole number of ms)", DurationSyntax.TryParse);
 
         public int? Int(string key) => Parse(key, "a whole number", t => (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var v), v));
 

@@ -53,6 +53,9 @@ public sealed record NodeOptions
 
     public bool CheckQuorum { get; init; } = true;
 
+    /// <summary>How often the leader runs the corruption check (<see cref="Hosting.CorruptionCheck"/>); zero: off.</summary>
+    public TimeSpan CorruptCheckTime { get; init; } = TimeSpan.Zero;
+
     /// <summary>The id every founding member derives alike from the members' ids; peers with another id are turned away.</summary>
     public ulong ClusterId => ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
 

@@ -1,7 +1,7 @@
 namespace Bulwark.Server.Configuration;
 
 /// <summary>One configurable setting: its flag / JSON key, its environment variable and what it means.</summary>
-public sealed record NodeSetting(string Key, string Description, string Default)
+public sealed record NodeSetting(string Key, string Description, string Default, string? Alias = null)
 {
     /// <summary>BULWARK_ plus the key upper-cased with '-' as '_' (e.g. heartbeat-interval -> BULWARK_HEARTBEAT_INTERVAL).</summary>
     public string EnvironmentVariable => "BULWARK_" + Key.Replace('-', '_').ToUpperInvariant();
@@ -32,6 +32,7 @@ public static class NodeSettings
     public const string WatchProgressNotifyInterval = "watch-progress-notify-interval";
     public const string PreVote = "pre-vote";
     public const string CheckQuorum = "check-quorum";
+    public const string CorruptCheckTime = "corrupt-check-time";
 
     public static IReadOnlyList<NodeSetting> All { get; } =
     [
@@ -55,7 +56,11 @@ public static class NodeSettings
         new(WatchProgressNotifyInterval, "ms between progress notifications to idle watchers that asked for them (etcd's default: 10 minutes)", "600000"),
         new(PreVote, "pre-vote before campaigning (a returning partitioned node does not disrupt the cluster)", "true"),
         new(CheckQuorum, "a leader that loses contact with a quorum steps down", "true"),
+        new(CorruptCheckTime, "how often the leader compares every member's HashKV and raises the CORRUPT alarm on a mismatch, " +
+            "as a duration (500ms, 30s, 5m; a bare number is ms); 0 = off (also --experimental-corrupt-check-time, etcd's name)", "0",
+            Alias: "experimental-corrupt-check-time"),
     ];
 
-    public static NodeSetting? Find(string key) => All.FirstOrDefault(s => s.Key == key);
+    /// <summary>The setting named <paramref name="key"/> (its key, or the etcd name it also answers to).</summary>
+    public static NodeSetting? Find(string key) => All.FirstOrDefault(s => s.Key == key || s.Alias == key);
 }

@@ -44,6 +44,9 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
     private readonly HostDriver driver;
     private readonly Thread? thread;
 
+    private IReadOnlyList<ReplicatedAlarm> alarms = [];
+    private bool testCorruptionDone;
+
     private ClusterConfig appliedConfig;
     private ulong applied;
     private ulong appliedTerm;
@@ -71,6 +74,8 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
         if (storage.NewestSnapshot is { } snapshot)
         {
             RestoreFromDisk(snapshot);
+            // Alarms restored with the store are not news: this member journalled them when it applied them.
+            Volatile.Write(ref alarms, ReadAlarms());
             appliedConfig = snapshot.Config;
             applied = snapshot.Index;
             appliedTerm = snapshot.Term;
@@ -92,6 +97,9 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
 
     /// <summary>Leases granted and revoked (by a client or by expiry) as this member applied them (etcd's lease counters).</summary>
     public (long Granted, long Revoked) LeaseChanges => (Interlocked.Read(ref leasesGranted), Interlocked.Read(ref leasesRevoked));
+
+    /// <summary>The replicated alarms (CORRUPT) active in the applied state (any thread).</summary>
+    public IReadOnlyList<ReplicatedAlarm> Alarms => Volatile.Read(ref alarms);
 
     /// <summary>The index of the last entry applied to the store (any thread).</summary>
     public ulong Applied => Volatile.Read(ref applied);
@@ -210,6 +218,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
         changes.Clear();
         var last = applied;
         var lastTerm = appliedTerm;
+        var alarmsChanged = false;
         long revision;
         lock (storeLock)
         {
@@ -232,6 +241,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
                 {
                     var result = kv.Apply(entry.Data.Span);
                     CountLeaseChange(result);
+                    alarmsChanged |= result.Response is Bulwark.Api.Etcdserverpb.AlarmResponse;
                     if (result.OriginMemberId == options.NodeId)
                     {
                         results.Add(result);
@@ -248,10 +258,16 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
                 driver.TestObserver?.Applied(entry, appliedConfig, kv.Store);
             }
 
+            CorruptForTestingOnce();
+
             // Published under the store lock: a reader that sees the new revision also sees the new applied index.
             appliedTerm = lastTerm;
             Volatile.Write(ref applied, last);
             revision = kv.Store.Revision;
+            if (alarmsChanged)
+            {
+                PublishAlarms();
+            }
         }
 
         // etcd_disk_backend_commit_duration_seconds: the store is in memory, so its "commit" is applying the batch.
@@ -299,6 +315,11 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
             bytes = snapshot.Data.Length;
         }
 
+        lock (storeLock)
+        {
+            PublishAlarms(); // the leader's snapshot may raise or clear an alarm this member had not applied yet
+        }
+
         Watches.StoreReplaced();
         driver.TestObserver?.Installed(metadata);
         lastSnapshotIndex = metadata.Index;
@@ -342,6 +363,42 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
         reader.CopyTo(Stream.Null);
         members.Replace(restored);
         return reader.DataLength;
+    }
+
+    private IReadOnlyList<ReplicatedAlarm> ReadAlarms() => [.. kv.Store.Alarms.Select(a => new ReplicatedAlarm(a.MemberID, a.Alarm))];
+
+    /// <summary>Publishes the store's replicated alarms (under the store lock) and reports each one raised or cleared.</summary>
+    private void PublishAlarms()
+    {
+        var before = Volatile.Read(ref alarms);
+        var now = ReadAlarms();
+        Volatile.Write(ref alarms, now);
+        foreach (var raised in now.Except(before))
+        {
+            CorruptionLog.AlarmRaised(logger, raised.MemberId);
+            options.Observer?.ReplicatedAlarm(raised.MemberId, raised.Name, raised: true);
+        }
+
+        foreach (var cleared in before.Except(now))
+        {
+            CorruptionLog.AlarmCleared(logger, cleared.MemberId);
+            options.Observer?.ReplicatedAlarm(cleared.MemberId, cleared.Name, raised: false);
+        }
+    }
+
+    /// <summary>The test-only corruption hook (<see cref="NodeHostOptions.TestOnlyCorruptKey"/>); under the store lock.</summary>
+    private void CorruptForTestingOnce()
+    {
+        if (options.TestOnlyCorruptKey is not { } key || testCorruptionDone)
+        {
+            return;
+        }
+
+        if (kv.Store.CorruptValueForTesting(key, System.Text.Encoding.UTF8.GetBytes("corrupted-by-test-only-hook")))
+        {
+            testCorruptionDone = true;
+            CorruptionLog.TestCorruptionDone(logger, System.Text.Encoding.UTF8.GetString(key));
+        }
     }
 
     private void ApplyAttributes(MemberAttributes attributes)

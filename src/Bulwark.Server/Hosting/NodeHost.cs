@@ -84,6 +84,13 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>True while this member's NOSPACE alarm is raised: client writes are refused (etcd's "database space exceeded").</summary>
     public bool NoSpaceAlarm => processor.DiskFull.Alarm.Active;
 
+    /// <summary>The replicated alarms (CORRUPT) this member applied, about any member; the same on every member.</summary>
+    public IReadOnlyList<ReplicatedAlarm> ReplicatedAlarms => processor.ReplicatedAlarms;
+
+    /// <summary>Every alarm this member reports: its own NOSPACE, then the replicated ones (etcd's alarm list).</summary>
+    public IReadOnlyList<ReplicatedAlarm> Alarms =>
+        NoSpaceAlarm ? [new(MemberId, Bulwark.Api.Etcdserverpb.AlarmType.Nospace), .. ReplicatedAlarms] : ReplicatedAlarms;
+
     public IReadOnlyList<ClusterMember> Members => processor.Members.All;
 
     /// <summary>Messages the peer transport dropped so far (queue full, peer unreachable); tests wait on it.</summary>
@@ -157,6 +164,13 @@ public sealed class NodeHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(command);
         RequestValidator.ValidateProposal(command, options.Limits);
         ThrowIfStopped();
+        if (KvStateMachine.IsRefusedWhileCorrupt(command) && Status.CorruptAlarm)
+        {
+            // Refused before proposing, as etcd does: the apply would refuse it anyway (every member, from the same
+            // replicated alarm), so it need not take a place in the log.
+            throw Bulwark.Kv.Errors.KvErrors.Corrupt();
+        }
+
         if (processor.DiskFull.RefuseNewWrite() is { } noSpace)
         {
             // Refused before proposing, as etcd does under its NOSPACE alarm: nothing of it enters the log.

@@ -97,6 +97,14 @@ public sealed record NodeHostOptions
     /// <summary>Receives peer messages, fsync times and snapshots for metrics, failure detection and the journal (none by default).</summary>
     public Observability.INodeObserver? Observer { get; init; }
 
+    /// <summary>
+    /// TEST-ONLY corruption hook (null in production): once this member's store holds this key, the apply worker
+    /// overwrites its value in place, bypassing the log (<see cref="Bulwark.Kv.MvccStore.CorruptValueForTesting"/>), so
+    /// tests can show the corruption check catching a damaged member. Set only by serve's hidden
+    /// --test-only-corrupt-key option (<see cref="TestOnlyCorruption"/>).
+    /// </summary>
+    public byte[]? TestOnlyCorruptKey { get; init; }
+
     /// <summary>Test fault: outgoing peer messages for which this returns true are dropped (see <see cref="LossyPeerNetwork"/>).</summary>
     internal Func<Bulwark.Consensus.Message, bool>? DropPeerMessage { get; init; }
 

@@ -17,4 +17,10 @@ public sealed record NodeStatus(
 
     /// <summary>This member's NOSPACE alarm is raised: a full disk holds back its writes (see <see cref="DiskSpaceAlarm"/>).</summary>
     public bool NoSpaceAlarm { get; init; }
+
+    /// <summary>
+    /// A replicated CORRUPT alarm is active (about this or another member): every member refuses writes with etcd's
+    /// "etcdserver: corrupt cluster" until it is disarmed (see <see cref="ReplicatedAlarm"/>).
+    /// </summary>
+    public bool CorruptAlarm { get; init; }
 }

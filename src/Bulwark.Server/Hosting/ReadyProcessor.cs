@@ -145,6 +145,7 @@ public sealed class ReadyProcessor : IDisposable
             return published with
             {
                 NoSpaceAlarm = DiskSpace.Active,
+                CorruptAlarm = worker.Alarms.Any(a => a.Alarm == Bulwark.Api.Etcdserverpb.AlarmType.Corrupt),
                 Applied = applied,
                 Commit = Math.Max(published.Commit, applied),
                 LastIndex = Math.Max(published.LastIndex, applied),
@@ -161,6 +162,9 @@ public sealed class ReadyProcessor : IDisposable
 
     /// <summary>The watchers of this member's applied state.</summary>
     public Bulwark.Kv.Watch.WatchHub Watches => worker.Watches;
+
+    /// <summary>The replicated alarms (CORRUPT) in the applied state (any thread).</summary>
+    public IReadOnlyList<ReplicatedAlarm> ReplicatedAlarms => worker.Alarms;
 
     /// <summary>Leases granted and revoked as this member applied them.</summary>
     public (long Granted, long Revoked) LeaseChanges => worker.LeaseChanges;

@@ -30,6 +30,24 @@ public interface INodeObserver
     void Alarm(string alarm, bool raised);
 
     /// <summary>
+    /// A replicated alarm (CORRUPT) about member <paramref name="memberId"/> was raised or cleared as this member applied
+    /// it from the log (called on the apply worker).
+    /// </summary>
+    void ReplicatedAlarm(ulong memberId, string alarm, bool raised)
+    {
+    }
+
+    /// <summary>One run of the leader's corruption check ended: "ok", "mismatch" or "incomplete" (see CorruptionCheck).</summary>
+    void CorruptionChecked(string result)
+    {
+    }
+
+    /// <summary>This member, leading, found <paramref name="memberId"/>'s state different from the others'.</summary>
+    void CorruptionDetected(ulong memberId, string reason, IReadOnlyDictionary<string, object> details)
+    {
+    }
+
+    /// <summary>
     /// The leader this node knows changed from <paramref name="previous"/> to <paramref name="leader"/> (0: none), seen
     /// by the loop in a Ready, so no change is missed however short.
     /// </summary>

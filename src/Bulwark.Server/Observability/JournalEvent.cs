@@ -32,4 +32,10 @@ public static class JournalEvents
     public const string LogCompacted = "log_compacted";
     public const string AlarmRaised = "alarm_raised";
     public const string AlarmCleared = "alarm_cleared";
+
+    /// <summary>
+    /// The leader's corruption check found a member whose HashKV differs (node = that member; reason = what differed;
+    /// fields: member_id, revision, hashes). The CORRUPT alarm it raises follows as alarm_raised on every member.
+    /// </summary>
+    public const string CorruptionDetected = "corruption_detected";
 }

@@ -37,7 +37,8 @@ public sealed record MemberVitals(
         var (revision, compacted, keys) = node.Read(store => (store.Revision, store.CompactRevision, store.LiveKeyCount));
         var latency = observability.PutLatency.Summary();
         return new MemberVitals(BuildVersion, ProcessStartedAt, Math.Max(0, (now - ProcessStartedAt).TotalSeconds), observability.Restarts,
-            node.NoSpaceAlarm ? [DiskSpaceAlarm.Name] : [], revision, compacted, keys,
+            // The alarms about this member: its NOSPACE, and a CORRUPT alarm that names it (every member holds that one).
+            [.. node.Alarms.Where(a => a.MemberId == node.MemberId).Select(a => a.Name)], revision, compacted, keys,
             latency?.Samples ?? 0, latency?.P50Ms, latency?.P99Ms, observability.PutLatency.Window.TotalSeconds);
     }
 

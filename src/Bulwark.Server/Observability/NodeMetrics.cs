@@ -60,6 +60,7 @@ public sealed class NodeMetrics
     private readonly Gauge peerState;
     private readonly Gauge peerUp;
     private readonly Gauge alarmActive;
+    private readonly Counter corruptionChecks;
     private readonly Gauge applyLag;
     private readonly Gauge commitIndex;
     private readonly Gauge appliedIndex;
@@ -117,8 +118,16 @@ public sealed class NodeMetrics
         peerState = f.CreateGauge("bulwark_peer_state", "Each peer as this member judges it: 0 up, 1 suspect, 2 down.", "To", "peer");
         peerUp = f.CreateGauge("bulwark_peer_up", "1 unless this member judges the peer down.", "To", "peer");
         alarmActive = f.CreateGauge("bulwark_alarm_active",
-            "1 while this member's alarm is raised (NOSPACE: a full disk holds back its writes; client writes are refused).", "alarm");
+            "1 while the alarm is raised (NOSPACE: this member's full disk holds back its writes; CORRUPT: replicated, some member's " +
+            "data differs from the others'; client writes are refused).", "alarm");
         alarmActive.WithLabels("NOSPACE").Set(0);
+        alarmActive.WithLabels("CORRUPT").Set(0);
+        corruptionChecks = f.CreateCounter("bulwark_corruption_checks_total",
+            "Runs of the leader's cross-member HashKV comparison (--corrupt-check-time) by result: ok, mismatch, incomplete.", "result");
+        foreach (var result in (string[])["ok", "mismatch", "incomplete"])
+        {
+            corruptionChecks.WithLabels(result).Publish();
+        }
         applyLag = f.CreateGauge("bulwark_apply_lag_entries", "Committed entries not yet applied on this member.");
         commitIndex = f.CreateGauge("bulwark_commit_index", "Highest log index known committed.");
         appliedIndex = f.CreateGauge("bulwark_applied_index", "Highest log index applied to the key-value store.");
@@ -173,6 +182,9 @@ public sealed class NodeMetrics
 
     public void JournalEvent(string kind) => journalEvents.WithLabels(kind).Inc();
 
+    /// <summary>One run of the corruption check ended with <paramref name="result"/> (ok, mismatch, incomplete).</summary>
+    public void CorruptionCheck(string result) => corruptionChecks.WithLabels(result).Inc();
+
     /// <summary>
     /// Creates a served method's series at zero, as go-grpc-prometheus does for every registered method (handled for
     /// every code), so rate() has a start and a dashboard's panels exist before the first call.
@@ -214,6 +226,7 @@ public sealed class NodeMetrics
         dbSize.Set(s.DataBytes);
         term.Set(s.Term);
         alarmActive.WithLabels("NOSPACE").Set(s.NoSpaceAlarm ? 1 : 0);
+        alarmActive.WithLabels("CORRUPT").Set(s.CorruptAlarm ? 1 : 0);
         applyLag.Set(s.ApplyLag);
         commitIndex.Set(s.Commit);
         appliedIndex.Set(s.Applied);
@@ -277,7 +290,8 @@ public sealed record MetricsState(
     long JournalWriteFailures,
     bool NoSpaceAlarm = false,
     IReadOnlyList<Transport.PeerStats>? PeerTransportStats = null,
-    CoordinationStats Coordination = default)
+    CoordinationStats Coordination = default,
+    bool CorruptAlarm = false)
 {
     /// <summary>Each peer connection's outbound counters (snapshots sent and failed), none when not sampled.</summary>
     public IReadOnlyList<Transport.PeerStats> PeerTransport => PeerTransportStats ?? [];

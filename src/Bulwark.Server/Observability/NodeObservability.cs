@@ -251,6 +251,19 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
     public void Alarm(string alarm, bool raised) =>
         Write(raised ? JournalEvents.AlarmRaised : JournalEvents.AlarmCleared, selfName, alarm);
 
+    /// <summary>Journals a replicated alarm (CORRUPT) as this member applied it: node = the member it names.</summary>
+    public void ReplicatedAlarm(ulong memberId, string alarm, bool raised) =>
+        Write(raised ? JournalEvents.AlarmRaised : JournalEvents.AlarmCleared, NameOf(memberId), alarm,
+            new Dictionary<string, object> { ["member_id"] = memberId.ToString("x", CultureInfo.InvariantCulture), ["observer"] = selfName });
+
+    public void CorruptionChecked(string result) => Metrics.CorruptionCheck(result);
+
+    public void CorruptionDetected(ulong memberId, string reason, IReadOnlyDictionary<string, object> details)
+    {
+        var fields = new Dictionary<string, object>(details) { ["member_id"] = memberId.ToString("x", CultureInfo.InvariantCulture), ["observer"] = selfName };
+        Write(JournalEvents.CorruptionDetected, NameOf(memberId), reason, fields);
+    }
+
     private TimeSpan Now() => TimeSpan.FromSeconds(time.GetTimestamp() / (double)time.TimestampFrequency);
 
     private void Sample()
@@ -366,7 +379,8 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 Journal.WriteFailures,
                 status.NoSpaceAlarm,
                 transport,
-                Coordination(host)));
+                Coordination(host),
+                status.CorruptAlarm));
         }
     }
 
