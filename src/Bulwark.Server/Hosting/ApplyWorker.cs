@@ -219,6 +219,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
         var last = applied;
         var lastTerm = appliedTerm;
         var alarmsChanged = false;
+        var alarmsBefore = Alarms;
         long revision;
         lock (storeLock)
         {
@@ -266,9 +267,11 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
             revision = kv.Store.Revision;
             if (alarmsChanged)
             {
-                PublishAlarms();
+                Volatile.Write(ref alarms, ReadAlarms());
             }
         }
+
+        ReportAlarmChanges(alarmsBefore);
 
         // etcd_disk_backend_commit_duration_seconds: the store is in memory, so its "commit" is applying the batch.
         options.Observer?.BackendCommitted(System.Diagnostics.Stopwatch.GetElapsedTime(started));
@@ -315,10 +318,14 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
             bytes = snapshot.Data.Length;
         }
 
+        // The leader's snapshot may raise or clear an alarm this member had not applied yet.
+        var alarmsBefore = Alarms;
         lock (storeLock)
         {
-            PublishAlarms(); // the leader's snapshot may raise or clear an alarm this member had not applied yet
+            Volatile.Write(ref alarms, ReadAlarms());
         }
+
+        ReportAlarmChanges(alarmsBefore);
 
         Watches.StoreReplaced();
         driver.TestObserver?.Installed(metadata);
@@ -367,12 +374,18 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
 
     private IReadOnlyList<ReplicatedAlarm> ReadAlarms() => [.. kv.Store.Alarms.Select(a => new ReplicatedAlarm(a.MemberID, a.Alarm))];
 
-    /// <summary>Publishes the store's replicated alarms (under the store lock) and reports each one raised or cleared.</summary>
-    private void PublishAlarms()
+    /// <summary>
+    /// Logs and reports each replicated alarm raised or cleared since <paramref name="before"/>. Outside the store lock:
+    /// the observer takes its own lock, under which its sampler reads the store.
+    /// </summary>
+    private void ReportAlarmChanges(IReadOnlyList<ReplicatedAlarm> before)
     {
-        var before = Volatile.Read(ref alarms);
-        var now = ReadAlarms();
-        Volatile.Write(ref alarms, now);
+        var now = Alarms;
+        if (ReferenceEquals(now, before))
+        {
+            return;
+        }
+
         foreach (var raised in now.Except(before))
         {
             CorruptionLog.AlarmRaised(logger, raised.MemberId);

@@ -104,8 +104,11 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public Lease.LeaseClient Lease(int i) => new(nodes.Channel(i));
 
-    /// <summary>Starts node <paramref name="i"/> (again) on its data dir and ports.</summary>
-    public void Start(int i)
+    /// <summary>
+    /// Starts node <paramref name="i"/> (again) on its data dir and ports, with the cluster's extra `serve` arguments or,
+    /// when given, <paramref name="replaceExtraArgs"/> instead (a restart without a test-only option, say).
+    /// </summary>
+    public void Start(int i, IReadOnlyList<string>? replaceExtraArgs = null)
     {
         var initialCluster = string.Join(",", Enumerable.Range(0, Size).Select(j => $"{Names[j]}=http://127.0.0.1:{peerPorts[j]}"));
         var info = new ProcessStartInfo(DotnetHost) { RedirectStandardInput = true };
@@ -122,7 +125,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             // needless elections without changing what is tested.
             "--heartbeat-interval", "100",
             "--election-timeout", "1000",
-        }.Concat(extraArgs))
+        }.Concat(replaceExtraArgs ?? extraArgs))
         {
             info.ArgumentList.Add(arg);
         }
