@@ -46,7 +46,6 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
     public override Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
         return ApiContext.Guard(async () =>
         {
             var response = request.Alarm == AlarmType.Corrupt && request.Action != AlarmRequest.Types.AlarmAction.Get

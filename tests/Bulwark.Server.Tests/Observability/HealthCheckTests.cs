@@ -40,4 +40,16 @@ public sealed class HealthCheckTests
         Assert.False(HealthCheck.TryParseLag("-1", out _, out var error));
         Assert.Contains("'lag' is '-1'", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_corrupt_alarm_makes_every_member_unhealthy_with_etcds_reason()
+    {
+        var leader = Status(Role.Leader, 1, 100, 100) with { CorruptAlarm = true };
+        Assert.Equal(new HealthResult(false, "ALARM CORRUPT"), HealthCheck.Etcd(leader));
+        Assert.Equal(new HealthResult(false, "ALARM CORRUPT"), HealthCheck.Ready(leader));
+        // NOSPACE is reported first when both are raised, as etcd lists NOSPACE before CORRUPT.
+        Assert.Equal("ALARM NOSPACE", HealthCheck.Etcd(leader with { NoSpaceAlarm = true }).Reason);
+        // Liveness is not about data: the process still serves reads.
+        Assert.True(HealthCheck.Live(loopRunning: true).Healthy);
+    }
 }
