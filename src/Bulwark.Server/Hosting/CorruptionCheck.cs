@@ -73,7 +73,7 @@ public sealed class CorruptionCheck : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is NodeException or KvException or InvalidOperationException)
+            catch (Exception e) when (e is NodeException or KvException or InvalidOperationException or ObjectDisposedException)
             {
                 // Lost leadership, a timeout, or the node stopping: this run proves nothing; the next one tries again.
                 CorruptionLog.Failed(logger, e.Message);
