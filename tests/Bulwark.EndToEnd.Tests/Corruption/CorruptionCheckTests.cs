@@ -81,6 +81,10 @@ public sealed class CorruptionCheckTests
         Assert.Equal(1, code);
         Assert.Contains(statusText.Split('\n'), line => line.Contains("CORRUPT", StringComparison.Ordinal) && line.Contains("n3", StringComparison.Ordinal));
 
+        // The status page of any member shows the alarm against n3 (from n3's vital signs).
+        await EventuallyAsync(async () => (await http.GetStringAsync(cluster.MetricsUrls[0] + "/")).Contains("n3: CORRUPT", StringComparison.Ordinal) ? "" : null,
+            cluster, "n1's status page never showed 'n3: CORRUPT'");
+
         // The journal: the leader that found it recorded corruption_detected naming n3; every member journalled the alarm.
         var detected = Enumerable.Range(0, cluster.Size).SelectMany(i => Journal(cluster, i)).Where(e => e.Kind == JournalEvents.CorruptionDetected).ToList();
         Assert.NotEmpty(detected);
