@@ -48,7 +48,8 @@ public static class SnapshotRestoreCommand
             {
                 var plan = RestorePlan.Create(parse.GetValue(file)!, parse.GetValue(name), parse.GetValue(initialCluster), parse.GetValue(advertise),
                     parse.GetValue(dataDir), parse.GetValue(token), parse.GetValue(skipHash));
-                var result = await Task.Run(() => BackupRestore.Restore(plan), cancellation).ConfigureAwait(false);
+                // Not Task.Run(..., cancellation): on Ctrl-C the restore itself stops and removes what it wrote.
+                var result = await Task.Run(() => BackupRestore.Restore(plan, cancellation), CancellationToken.None).ConfigureAwait(false);
                 config.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"restored snapshot {plan.SnapshotFile} (revision {result.Summary.Revision}, total keys {result.Summary.TotalKeys}) into {plan.DataDir}"));
                 config.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -59,6 +60,11 @@ public static class SnapshotRestoreCommand
             {
                 await config.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
                 return ClientCommand.ExitBadInput;
+            }
+            catch (OperationCanceledException)
+            {
+                await config.Error.WriteLineAsync("error: restore cancelled; nothing was written").ConfigureAwait(false);
+                return ClientCommand.ExitFailed;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

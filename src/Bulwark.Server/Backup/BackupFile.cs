@@ -119,13 +119,20 @@ public static class BackupFile
     private const uint BoltMagic = 0xED0CDAED;
 
     /// <summary>Copies the first <paramref name="length"/> bytes of <paramref name="file"/> (the store snapshot) to <paramref name="destination"/>.</summary>
-    public static void CopyBody(Stream file, long length, Stream destination)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was signalled between two chunks.</exception>
+    public static void CopyBody(Stream file, long length, Stream destination, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(destination);
         file.Position = 0;
         using var body = new BoundedStream(file, length);
-        body.CopyTo(destination, 1 << 20);
+        var buffer = new byte[1 << 20];
+        int n;
+        while ((n = body.Read(buffer)) > 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            destination.Write(buffer.AsSpan(0, n));
+        }
     }
 
     /// <summary>Reads the first <c>length</c> bytes of an inner stream (left open), so parsers never see the trailer.</summary>

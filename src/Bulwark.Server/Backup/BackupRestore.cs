@@ -28,7 +28,8 @@ public static class BackupRestore
     public static ulong RestoredIndex(int members) => (ulong)members;
 
     /// <exception cref="RestoreRefusedException">The file cannot be read or does not check; the data dir appeared meanwhile.</exception>
-    public static RestoreResult Restore(RestorePlan plan)
+    /// <exception cref="OperationCanceledException">Cancelled (Ctrl-C); what was written so far is removed.</exception>
+    public static RestoreResult Restore(RestorePlan plan, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         using var file = OpenSnapshot(plan.SnapshotFile);
@@ -50,8 +51,9 @@ public static class BackupRestore
         var temp = Path.Combine(parent, $".{Path.GetFileName(plan.DataDir)}.restore-{Guid.NewGuid():N}");
         try
         {
-            Write(temp, metadata, plan.InitialCluster, file, contents.SnapshotBytes);
+            Write(temp, metadata, plan.InitialCluster, file, contents.SnapshotBytes, cancellation);
             CheckReopens(temp, metadata);
+            cancellation.ThrowIfCancellationRequested();
             MoveIntoPlace(temp, plan.DataDir);
             RealFileSystem.Instance.SyncDirectory(parent);
         }
@@ -86,11 +88,12 @@ public static class BackupRestore
     }
 
     /// <summary>The node snapshot (member table + the file's store bytes), the log released to it, a hard state committing it.</summary>
-    private static void Write(string directory, SnapshotMetadata metadata, IReadOnlyList<ClusterMember> members, Stream file, long storeBytes)
+    private static void Write(string directory, SnapshotMetadata metadata, IReadOnlyList<ClusterMember> members, Stream file, long storeBytes,
+        CancellationToken cancellation)
     {
         var membersJson = new MemberTable(members).Serialize();
         using var storage = NodeStorage.Open(RealFileSystem.Instance, directory);
-        storage.WriteSnapshot(metadata, stream => SnapshotPayload.Write(stream, membersJson, kv => BackupFile.CopyBody(file, storeBytes, kv)));
+        storage.WriteSnapshot(metadata, stream => SnapshotPayload.Write(stream, membersJson, kv => BackupFile.CopyBody(file, storeBytes, kv, cancellation)));
         storage.ReleaseLogUpTo(metadata.Index, metadata.Term);
         storage.Wal.SaveHardState(new HardState(metadata.Term, 0, metadata.Index));
         storage.Wal.Sync();

@@ -173,6 +173,18 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(root, "n2")));
     }
 
+    [Fact]
+    public void A_cancelled_restore_removes_what_it_wrote()
+    {
+        var file = WriteFile("backup.db", BackupBytes(out _));
+        var before = Listing();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var plan = RestorePlan.Create(file, "n1", Cluster, PeerUrlOf("n1"), Path.Combine(root, "new", "n1"), null, skipHashCheck: false);
+        Assert.Throws<OperationCanceledException>(() => BackupRestore.Restore(plan, cancelled.Token));
+        Assert.Equal(before, Listing());
+    }
+
     /// <summary>Every path under the test's root (files and directories), to see that a refusal left nothing.</summary>
     private string[] Listing() =>
         [.. Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
