@@ -26,13 +26,22 @@ public sealed class EtcdctlSnapshotRestoreTests(SharedCluster shared, ReferenceE
             await shared.Cluster.Kv(0).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"restore/etcdctl/{i:D2}"), Value = ByteString.CopyFromUtf8($"value {i}") });
         }
 
+        // A lease with a key: the restored cluster keeps both (etcd restarts the lease's TTL on the new leader).
+        var lease = await shared.Cluster.Lease(0).LeaseGrantAsync(new LeaseGrantRequest { TTL = 120 });
+        await shared.Cluster.Kv(0).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("restore/etcdctl/leased"), Value = ByteString.CopyFromUtf8("l"), Lease = lease.ID });
+
         var file = Path.Combine(directory, "etcdctl.db");
         await Etcdctl.RunOkAsync(shared.Cluster.ClientUrls[0]["http://".Length..], "snapshot", "save", file);
+        await shared.Cluster.Lease(0).LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease.ID });
+        // What the shared cluster held at the snapshot's revision (the leased key is gone from it since).
+        var snapshotRevision = JsonRevision(await BulwarkProcess.RunAsync(null, ["snapshot", "status", file, "-w", "json"]));
         var expected = await shared.Cluster.Kv(0).RangeAsync(new RangeRequest
         {
             Key = ByteString.CopyFromUtf8("restore/etcdctl/"),
             RangeEnd = ByteString.CopyFromUtf8("restore/etcdctl0"),
+            Revision = snapshotRevision,
         });
+        Assert.Equal(31, expected.Kvs.Count);
 
         await using var fresh = await ProcessCluster.StartAsync(1);
         await fresh.KillAsync(0);
@@ -55,8 +64,13 @@ public sealed class EtcdctlSnapshotRestoreTests(SharedCluster shared, ReferenceE
         Assert.Equal(
             expected.Kvs.Select(kv => (kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.CreateRevision, kv.ModRevision, kv.Version)),
             restored.Kvs.Select(kv => (kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.CreateRevision, kv.ModRevision, kv.Version)));
+        var live = await fresh.Lease(0).LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = lease.ID, Keys = true });
+        Assert.Equal(120, live.GrantedTTL);
+        Assert.True(live.TTL > 0, $"the restored lease has TTL {live.TTL}");
+        Assert.Equal(["restore/etcdctl/leased"], live.Keys.Select(k => k.ToStringUtf8()));
+
         var revision = restored.Header.Revision;
-        Assert.True(revision >= expected.Header.Revision, $"restored revision {revision} is before the saved one {expected.Header.Revision}");
+        Assert.Equal(snapshotRevision, revision);
         var put = await fresh.Kv(0).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("restore/etcdctl/new"), Value = ByteString.CopyFromUtf8("v") });
         Assert.Equal(revision + 1, put.Header.Revision);
 
@@ -95,6 +109,12 @@ public sealed class EtcdctlSnapshotRestoreTests(SharedCluster shared, ReferenceE
         Assert.Equal(2, nameCode);
         Assert.Contains("couldn't find local name \"n7\"", nameError, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(directory, "target")));
+    }
+
+    private static long JsonRevision((int Code, byte[] Output, string Error) status)
+    {
+        Assert.True(status.Code == 0, status.Error);
+        return System.Text.Json.JsonDocument.Parse(status.Output).RootElement.GetProperty("revision").GetInt64();
     }
 
     private async Task<(int Code, string Error)> RestoreRefused(string file, string target)
