@@ -24,6 +24,8 @@ public sealed record BenchReport
 
     public List<MemoryResult> Memory { get; } = [];
 
+    public List<BackupResult> Backup { get; } = [];
+
     public List<WatchResult> Watch { get; } = [];
 
     public List<LeaseResult> Leases { get; } = [];

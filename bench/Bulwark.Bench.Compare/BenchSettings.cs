@@ -25,6 +25,9 @@ public sealed record BenchSettings
 
     public required int MemoryKeys { get; init; }
 
+    /// <summary>Keys loaded before the backup benchmark's save and restore (--backup-keys).</summary>
+    public required int BackupKeys { get; init; }
+
     public TimeSpan Patience { get; init; } = TimeSpan.FromSeconds(60);
 
     public static BenchSettings Full => new()
@@ -38,6 +41,7 @@ public sealed record BenchSettings
         AfterRecovery = TimeSpan.FromSeconds(1),
         FailoverCallTimeout = TimeSpan.FromMilliseconds(250),
         MemoryKeys = 1_000_000,
+        BackupKeys = 1_000_000,
     };
 
     public static BenchSettings Quick => new()
@@ -51,5 +55,6 @@ public sealed record BenchSettings
         AfterRecovery = TimeSpan.FromSeconds(0.5),
         FailoverCallTimeout = TimeSpan.FromMilliseconds(250),
         MemoryKeys = 50_000,
+        BackupKeys = 50_000,
     };
 }

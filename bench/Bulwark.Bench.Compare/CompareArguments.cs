@@ -15,6 +15,8 @@ public sealed record CompareArguments
           --out DIR            where results.json and report.md go (/tmp/bulwark-bench/<time>)
           --quick              short run: 2 s phases, 2 failover trials, 50k keys for --memory
           --memory             also the memory benchmark (1M keys; slow)
+          --backup             also backup and restore: etcdctl snapshot save against each leader (time, MB/s, the
+                               leader's RSS before and at its peak while saving) and the restore of one member (1M keys; slow)
           --coordination       also watch fan-out (1,000 watchers / 10 streams at 1,000 puts/s; memory of 100,000 idle
                                watchers) and leases (10,000 kept alive at TTL/3; grant+revoke pairs)
           --no-load            skip throughput/latency/CPU
@@ -22,6 +24,7 @@ public sealed record CompareArguments
           --duration S         measured seconds per load phase (10; quick 2)
           --trials N           failover trials per system and writer count (5; quick 2)
           --memory-keys N      keys for --memory (1000000; quick 50000)
+          --backup-keys N      keys for --backup (1000000; quick 50000)
           --bulwark-env K=V    environment variable for the Bulwark nodes (repeatable; e.g. runtime knobs under test)
         """;
 
@@ -41,6 +44,8 @@ public sealed record CompareArguments
 
     public bool Coordination { get; init; }
 
+    public bool Backup { get; init; }
+
     public bool Load { get; init; } = true;
 
     public bool Failover { get; init; } = true;
@@ -53,8 +58,8 @@ public sealed record CompareArguments
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] switches = ["quick", "memory", "coordination", "no-load", "no-failover"];
-        string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys"];
+        string[] switches = ["quick", "memory", "coordination", "backup", "no-load", "no-failover"];
+        string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys"];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
@@ -96,6 +101,11 @@ public sealed record CompareArguments
             settings = settings with { MemoryKeys = (int)Positive(k, "memory-keys") };
         }
 
+        if (values.TryGetValue("backup-keys", out var bk))
+        {
+            settings = settings with { BackupKeys = (int)Positive(bk, "backup-keys") };
+        }
+
         var dll = values.GetValueOrDefault("bulwark-dll") ?? throw new ArgumentException("--bulwark-dll is required");
         if (!File.Exists(dll))
         {
@@ -124,6 +134,7 @@ public sealed record CompareArguments
             Quick = quick,
             Memory = flags.Contains("memory"),
             Coordination = flags.Contains("coordination"),
+            Backup = flags.Contains("backup"),
             Load = !flags.Contains("no-load"),
             Failover = !flags.Contains("no-failover"),
             Settings = settings,

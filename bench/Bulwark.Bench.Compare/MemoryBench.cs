@@ -1,4 +1,3 @@
-using System.Globalization;
 using Bulwark.Api.Etcdserverpb;
 using Google.Protobuf;
 
@@ -17,36 +16,16 @@ public sealed record MemoryResult(string System, int Keys, IReadOnlyList<long> B
     public double BytesPerKeyCompacted => (CompactedRss.Average() - BaselineRss.Average()) / Keys;
 }
 
-/// <summary>Loads N keys (16-byte keys, 256-byte values) in transactions of 100 puts, then compacts.</summary>
+/// <summary>Loads N keys (16-byte keys, 256-byte values; <see cref="KeyLoader"/>), then compacts.</summary>
 public sealed class MemoryBench(BenchSettings settings, TextWriter log)
 {
-    private const int BatchSize = 100;
-    private const int Writers = 16;
-
     public async Task<MemoryResult> RunAsync(ClusterUnderTest cluster)
     {
         var leader = await cluster.WaitForLeaderAsync(settings.Patience).ConfigureAwait(false);
         await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         var baseline = Rss(cluster);
-        var value = ByteString.CopyFrom(new byte[256]);
-        var batches = (settings.MemoryKeys + BatchSize - 1) / BatchSize;
-        var next = -1;
         var kv = cluster.Kv(leader);
-        await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(async () =>
-        {
-            int b;
-            while ((b = Interlocked.Increment(ref next)) < batches)
-            {
-                var txn = new TxnRequest();
-                for (var k = b * BatchSize; k < Math.Min(settings.MemoryKeys, (b + 1) * BatchSize); k++)
-                {
-                    var key = ByteString.CopyFromUtf8("m" + k.ToString("D15", CultureInfo.InvariantCulture));
-                    txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = value } });
-                }
-
-                await kv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.ConfigureAwait(false);
-            }
-        }))).ConfigureAwait(false);
+        await KeyLoader.LoadAsync(kv, settings.MemoryKeys).ConfigureAwait(false);
 
         await cluster.WaitForCatchUpAsync(settings.Patience).ConfigureAwait(false);
         await Task.Delay(TimeSpan.FromSeconds(3)).ConfigureAwait(false);

@@ -108,6 +108,18 @@ try
             report.Memory.Add(await new MemoryBench(s, log).RunAsync(cluster));
         }
     }
+
+    if (a.Backup)
+    {
+        log.WriteLine("backup and restore");
+        var etcdctl = Path.Combine(Path.GetDirectoryName(a.Etcd)!, "etcdctl");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            report.Backup.Add(await new BackupBench(s, log, etcdctl, a.Dotnet, bulwarkDll).RunAsync(cluster, runRoot));
+        }
+    }
 }
 finally
 {

@@ -15,7 +15,8 @@ public sealed partial class MvccStore
     private const uint SnapshotFormatWithoutAlarms = 1;
 
     private const int MaxSnapshotByteString = 256 * 1024 * 1024;
-    private static ReadOnlySpan<byte> SnapshotMagic => "BWKVSNAP"u8;
+    /// <summary>The first bytes of every store snapshot (and so of every backup file).</summary>
+    public static ReadOnlySpan<byte> SnapshotMagic => "BWKVSNAP"u8;
 
     /// <summary>
     /// Writes the whole store: revisions, leases, every key with its retained history. The same

@@ -10,15 +10,17 @@ namespace Bulwark.Cli.Commands;
 
 /// <summary>
 /// `bulwark snapshot save FILE` (an online backup through Maintenance.Snapshot, as `etcdctl snapshot save`) and
-/// `bulwark snapshot status FILE` (checks a saved file's SHA-256 and prints what it holds, etcdutl's columns).
+/// `bulwark snapshot status FILE` (checks a saved file's SHA-256 and prints what it holds, etcdutl's columns);
+/// `bulwark snapshot restore` is <see cref="SnapshotRestoreCommand"/>.
 /// </summary>
 public static class SnapshotCommands
 {
     public static Command Create()
     {
-        var command = new Command("snapshot", "Back up a member's store to a file, and inspect such a file.");
+        var command = new Command("snapshot", "Back up a member's store to a file, inspect such a file, and restore a new cluster from it.");
         command.Subcommands.Add(Save());
         command.Subcommands.Add(Status());
+        command.Subcommands.Add(SnapshotRestoreCommand.Create());
         return command;
     }
 

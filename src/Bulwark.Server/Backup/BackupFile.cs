@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Bulwark.Kv;
 
@@ -26,29 +27,60 @@ public static class BackupFile
     /// snapshot (which checks its own marker, version, ordering and XxHash64).
     /// </summary>
     /// <exception cref="InvalidDataException">Too short, checksum mismatch (truncated or corrupted), or not a Bulwark store snapshot.</exception>
-    public static BackupSummary Read(Stream file)
+    public static BackupSummary Read(Stream file) => Inspect(file, checkHash: true).Summary;
+
+    /// <summary>
+    /// Checks a backup file as <see cref="Read"/> does and also says how many of its bytes are the store snapshot
+    /// (everything but the trailer). With <paramref name="checkHash"/> false (etcd's --skip-hash-check) the trailer
+    /// is not compared, and a file whose size says it has none (not 32 past a whole number of sectors) is taken as
+    /// all snapshot; the store snapshot's own XxHash64 still catches damage to what it holds.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Too short, checksum mismatch, an etcd (bbolt) file, or not a Bulwark store snapshot.</exception>
+    public static BackupContents Inspect(Stream file, bool checkHash)
     {
         ArgumentNullException.ThrowIfNull(file);
         long total = file.Length;
-        if (total <= HashLength)
+        var hasTrailer = checkHash || total % SectorBytes == HashLength;
+        if (hasTrailer && total <= HashLength)
         {
             throw new InvalidDataException($"the file is {total} bytes, too short to be a snapshot with its {HashLength}-byte SHA-256 trailer (truncated?)");
         }
 
-        long body = total - HashLength;
-        file.Position = 0;
-        byte[] computed;
-        using (var hashing = new BoundedStream(file, body))
+        if (IsEtcdDatabase(file))
         {
-            computed = SHA256.HashData(hashing);
+            throw new InvalidDataException(
+                "this is an etcd (bbolt) snapshot, made by a real etcd: Bulwark cannot read etcd's database format. " +
+                "Restore it with etcd's own tools, or take the backup from Bulwark (etcdctl or bulwark snapshot save against a Bulwark member)");
         }
 
-        var trailer = new byte[HashLength];
-        file.Position = body;
-        file.ReadExactly(trailer);
-        if (!CryptographicOperations.FixedTimeEquals(computed, trailer))
+        if (!StartsLikeAStoreSnapshot(file))
         {
-            throw new InvalidDataException("the SHA-256 at the end of the file does not match its contents: the file is truncated or corrupted");
+            throw new InvalidDataException(
+                $"the file does not start as a Bulwark snapshot does (\"{System.Text.Encoding.ASCII.GetString(MvccStore.SnapshotMagic)}\"): " +
+                "it is not a Bulwark snapshot, or it is corrupted at its start");
+        }
+
+        long body = hasTrailer ? total - HashLength : total;
+        var trailer = new byte[HashLength];
+        if (hasTrailer)
+        {
+            file.Position = body;
+            file.ReadExactly(trailer);
+        }
+
+        if (checkHash)
+        {
+            file.Position = 0;
+            byte[] computed;
+            using (var hashing = new BoundedStream(file, body))
+            {
+                computed = SHA256.HashData(hashing);
+            }
+
+            if (!CryptographicOperations.FixedTimeEquals(computed, trailer))
+            {
+                throw new InvalidDataException("the SHA-256 at the end of the file does not match its contents: the file is truncated or corrupted");
+            }
         }
 
         file.Position = 0;
@@ -58,7 +90,49 @@ public static class BackupFile
             store = MvccStore.ReadSnapshot(snapshot);
         }
 
-        return new BackupSummary(store.Revision, store.LiveKeyCount, total, Convert.ToHexStringLower(trailer));
+        var hash = hasTrailer ? Convert.ToHexStringLower(trailer) : "";
+        return new BackupContents(new BackupSummary(store.Revision, store.LiveKeyCount, total, hash), body);
+    }
+
+    /// <summary>
+    /// True when the file starts like a bolt database (etcd's own snapshot format): the first page's meta magic
+    /// 0xED0CDAED after bolt's 16-byte page header. Recognised only to say what the file is; never read.
+    /// </summary>
+    private static bool IsEtcdDatabase(Stream file)
+    {
+        Span<byte> head = stackalloc byte[20];
+        return ReadHead(file, head) == head.Length && BinaryPrimitives.ReadUInt32LittleEndian(head[16..]) == BoltMagic;
+    }
+
+    private static bool StartsLikeAStoreSnapshot(Stream file)
+    {
+        Span<byte> head = stackalloc byte[MvccStore.SnapshotMagic.Length];
+        return ReadHead(file, head) == head.Length && head.SequenceEqual(MvccStore.SnapshotMagic);
+    }
+
+    private static int ReadHead(Stream file, Span<byte> head)
+    {
+        file.Position = 0;
+        return file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+    }
+
+    private const uint BoltMagic = 0xED0CDAED;
+
+    /// <summary>Copies the first <paramref name="length"/> bytes of <paramref name="file"/> (the store snapshot) to <paramref name="destination"/>.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was signalled between two chunks.</exception>
+    public static void CopyBody(Stream file, long length, Stream destination, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(destination);
+        file.Position = 0;
+        using var body = new BoundedStream(file, length);
+        var buffer = new byte[1 << 20];
+        int n;
+        while ((n = body.Read(buffer)) > 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            destination.Write(buffer.AsSpan(0, n));
+        }
     }
 
     /// <summary>Reads the first <c>length</c> bytes of an inner stream (left open), so parsers never see the trailer.</summary>
@@ -108,3 +182,6 @@ public static class BackupFile
 
 /// <summary>What a backup file holds: the store revision, its live keys, the file size and its SHA-256 (hex).</summary>
 public sealed record BackupSummary(long Revision, long TotalKeys, long TotalBytes, string Hash);
+
+/// <summary>A checked backup file: what it holds and how many of its leading bytes are the store snapshot.</summary>
+public sealed record BackupContents(BackupSummary Summary, long SnapshotBytes);
