@@ -27,7 +27,7 @@ set_name=${POD_NAME%-*}
 host_of() { echo "$1.$peer_service.$POD_NAMESPACE.svc.$domain"; }
 peer_url="http://$(host_of "$POD_NAME"):$peer_port"
 client_url="http://$(host_of "$POD_NAME"):$client_port"
-cluster_endpoint="http://$client_service.$POD_NAMESPACE.svc.$domain:$client_port"
+cluster_endpoint=${CLUSTER_ENDPOINT:-http://$client_service.$POD_NAMESPACE.svc.$domain:$client_port}
 volume=$(dirname "$BULWARK_DATA_DIR")
 joined="$volume/joined.env"   # what `member add` printed, kept for restarts
 removed="$volume/removed"     # written by prestop.sh once the cluster removed this member
@@ -75,8 +75,10 @@ if [ "$state" = existing ]; then
   # Promote this learner once it has caught up (the leader refuses before); nothing to do once it is a voter.
   (
     while sleep "${PROMOTE_INTERVAL_SECONDS:-5}"; do
-      line=$("$etcdctl" --endpoints="$cluster_endpoint" member list 2>/dev/null | awk -F', ' -v url="$peer_url" '$4 == url')
+      list=$("$etcdctl" --endpoints="$cluster_endpoint" member list 2>/dev/null) || continue
+      line=$(echo "$list" | awk -F', ' -v url="$peer_url" '$4 == url')
       case "$line" in
+        "") log "$POD_NAME is no longer a member: nothing to promote"; exit 0 ;;
         *", false") exit 0 ;;
         *", true") "$etcdctl" --endpoints="$cluster_endpoint" member promote "${line%%,*}" >/dev/null 2>&1 && exit 0 ;;
       esac

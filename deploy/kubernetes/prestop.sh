@@ -17,7 +17,10 @@ account=${SERVICE_ACCOUNT_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
 
 ordinal=${POD_NAME##*-}
 set_name=${POD_NAME%-*}
-cluster_endpoint="http://$client_service.$POD_NAMESPACE.svc.$domain:$client_port"
+peer_service=${CLUSTER_PEER_SERVICE:-bulwark-peer}
+peer_port=${CLUSTER_PEER_PORT:-2380}
+peer_url="http://$POD_NAME.$peer_service.$POD_NAMESPACE.svc.$domain:$peer_port"
+cluster_endpoint=${CLUSTER_ENDPOINT:-http://$client_service.$POD_NAMESPACE.svc.$domain:$client_port}
 log() { echo "prestop: $*" >&2; }
 
 [ "$ordinal" -ge "$founding" ] || exit 0
@@ -36,7 +39,8 @@ deadline=$(( $(date +%s) + ${REMOVE_TIMEOUT_SECONDS:-45} ))
 while :; do
   # Only a list the cluster answered may say this member is gone; an unreachable cluster proves nothing.
   if list=$("$etcdctl" --endpoints="$cluster_endpoint" member list); then
-    id=$(echo "$list" | awk -F', ' -v name="$POD_NAME" '$3 == name { print $1 }')
+    # By name once it started, by peer URL before (a learner that never started has no name yet).
+    id=$(echo "$list" | awk -F', ' -v name="$POD_NAME" -v url="$peer_url" '$3 == name || $4 == url { print $1 }')
   else
     id=unknown
   fi

@@ -1,4 +1,5 @@
 using System.Net;
+using Bulwark.EndToEnd.Tests.Compatibility;
 using Bulwark.EndToEnd.Tests.Processes;
 using Bulwark.Server.Configuration;
 
@@ -256,6 +257,49 @@ public sealed class KubernetesManifestTests
         var (exit, _) = await pod.RunAsync("prestop.sh", "bulwark-3", environment);
         Assert.NotEqual(0, exit);
         Assert.False(File.Exists(Path.Combine(pod.Volume, "removed")), "an unreachable cluster made the member mark itself removed");
+    }
+
+    [Fact]
+    public async Task The_pod_scripts_join_and_leave_a_real_etcd_cluster_with_the_real_etcdctl()
+    {
+        // etcd 3.4 with etcdctl 3.4: the output formats the scripts parse are the real ones, not the fake's.
+        var etcd = new ReferenceEtcd();
+        await etcd.InitializeAsync();
+        try
+        {
+            using var pod = new PodScripts(foundingMembers: 3);
+            pod.SetReplicas(4);
+            var real = new Dictionary<string, string> { ["ETCDCTL_BIN"] = Etcdctl.Path, ["CLUSTER_ENDPOINT"] = $"http://{etcd.Endpoint}" };
+            var entrypoint = pod.RunAsync("entrypoint.sh", "bulwark-3", ContainerEnvironment, real);
+            var deadline = DateTime.UtcNow + ProcessCluster.Patience;
+            while (pod.BulwarkArgs is null && !entrypoint.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.False(entrypoint.IsCompleted, $"the entrypoint ended early: {(entrypoint.IsCompleted ? (await entrypoint).Stderr : "")}");
+            var options = LoadServeOptions(pod, out var state);
+            Assert.Equal("existing", state);
+            Assert.Equal(["bulwark-3", "ref"], options.InitialCluster.Select(m => m.Name).Order(StringComparer.Ordinal));
+            var learner = Assert.Single(Etcdctl.Lines(await Etcdctl.RunOkAsync(etcd.Endpoint, "member", "list")), l => l.Contains(PodScripts.PeerUrl(3), StringComparison.Ordinal));
+            Assert.Matches(@"^[0-9a-f]+, unstarted, , http://\S+, , true$", learner);
+
+            // The learner never started, so etcd refuses to promote it and the pod's loop keeps asking; on scale-down,
+            // preStop finds it by its peer URL and removes it, which ends the loop.
+            Assert.False(entrypoint.IsCompleted);
+            pod.SetReplicas(3);
+            var (exit, stderr) = await pod.RunAsync("prestop.sh", "bulwark-3", ContainerEnvironment, real);
+            Assert.True(exit == 0, stderr);
+            Assert.DoesNotContain(PodScripts.PeerUrl(3), await Etcdctl.RunOkAsync(etcd.Endpoint, "member", "list"), StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(pod.Volume, "removed")));
+            var ended = await entrypoint;
+            Assert.Equal(0, ended.Exit);
+            Assert.Contains("no longer a member", ended.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await etcd.DisposeAsync();
+        }
     }
 
     /// <summary>The `bulwark serve` command line the entrypoint ran, with the StatefulSet's variables, through the

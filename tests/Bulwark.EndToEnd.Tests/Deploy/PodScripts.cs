@@ -108,7 +108,8 @@ internal sealed class PodScripts : IDisposable
     }
 
     /// <summary>Runs a script of deploy/kubernetes as pod <paramref name="pod"/> with the StatefulSet's environment.</summary>
-    public async Task<(int Exit, string Stderr)> RunAsync(string script, string pod, IReadOnlyDictionary<string, string> podEnvironment)
+    /// <param name="overrides">Set last (e.g. the real etcdctl and a cluster endpoint instead of the fakes).</param>
+    public async Task<(int Exit, string Stderr)> RunAsync(string script, string pod, IReadOnlyDictionary<string, string> podEnvironment, IReadOnlyDictionary<string, string>? overrides = null)
     {
         File.Delete(Path.Combine(Dir, "bulwark.args"));
         var environment = new Dictionary<string, string>(podEnvironment, StringComparer.Ordinal)
@@ -123,6 +124,11 @@ internal sealed class PodScripts : IDisposable
             ["PROMOTE_INTERVAL_SECONDS"] = "0.2",
             ["SANDBOX"] = Dir,
         };
+        foreach (var (name, value) in overrides ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
         var sh = ExternalProgram.Require("sh", "dash");
         var info = new System.Diagnostics.ProcessStartInfo(sh)
         {
