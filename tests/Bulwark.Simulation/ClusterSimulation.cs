@@ -47,14 +47,14 @@ public sealed class ClusterSimulation
 
         this.options = options;
         var plan = FaultPlan.For(options.Seed, options.Nodes, options.Profile);
-        world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver);
+        latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
+        foundingConfig = latestConfig;
+        world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver, foundingConfig);
         faults = world.Random.Fork(3);
         connectionLoss = new DeterministicRandom(options.Seed ^ 0xC105_ED00_0000_0001UL);
         diskFull = new DeterministicRandom(options.Seed ^ 0xD15C_F011_0000_0001UL);
         world.ConfigApplied += OnConfigApplied;
         world.Network.Undeliverable = OnUndeliverable;
-        latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
-        foundingConfig = latestConfig;
         workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, FindLeader, options.ClientTimeout, OnWriteAcknowledged);
         membership = new MembershipDriver(world, faults, options.Nodes, FindLeader, AddNode);
         // From a stream of its own, so that runs without lease clients are the same as before they existed.
@@ -88,6 +88,11 @@ public sealed class ClusterSimulation
             if (world.Plan.DiskFull)
             {
                 ScheduleNextDiskFull();
+            }
+
+            if (world.Plan.MembershipInterval > 0)
+            {
+                ScheduleNextMembershipStep();
             }
 
             world.Scheduler.RunUntil(world.Plan.ChaosDuration, Failed);
@@ -144,6 +149,13 @@ public sealed class ClusterSimulation
             LeasePromises = world.Leases.KeepAlivesPromised,
             LeasesExpired = world.Leases.Expired,
             LeaseReads = world.Leases.ReadsChecked,
+            Promotions = world.Membership.Promotions,
+            LeaderRemovals = world.Membership.LeaderRemovals,
+            MembersAdded = world.Membership.Additions,
+            SnapshotInstalls = world.Membership.SnapshotInstalls,
+            InstallsNearConfigChange = world.Membership.InstallsNearConfigChange,
+            InstallsWithConfigInFlight = world.Membership.InstallsWithConfigInFlight,
+            InstallsOnJoiningNodes = world.Membership.InstallsOnJoiningNodes,
         };
         return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
     }
@@ -330,6 +342,22 @@ public sealed class ClusterSimulation
         {
             faults.Pick(kinds)();
         }
+    }
+
+    /// <summary>The membership profiles step the driver on a schedule of their own, next to the random faults.</summary>
+    private void ScheduleNextMembershipStep()
+    {
+        var interval = world.Plan.MembershipInterval;
+        world.Scheduler.After(faults.Between(interval / 2, interval * 3 / 2), () =>
+        {
+            if (!chaos)
+            {
+                return;
+            }
+
+            membership.Step();
+            ScheduleNextMembershipStep();
+        });
     }
 
     /// <summary>With <see cref="FaultPlan.LeaderCrashOnAck"/>, the leader dies right after acknowledging a write.</summary>

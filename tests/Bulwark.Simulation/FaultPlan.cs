@@ -62,6 +62,19 @@ public sealed record FaultPlan
     /// its writes, raise the NOSPACE alarm, refuse writes, and resume once its retry finds space.</summary>
     public bool DiskFull { get; init; }
 
+    /// <summary>Steps the membership driver on a schedule of its own, every 0.5-1.5 of this many microseconds (0: only as
+    /// one of the random fault kinds). The membership profiles use it to keep a change in flight most of the time.</summary>
+    public long MembershipInterval { get; init; }
+
+    /// <summary>Chance that the membership driver, when the cluster is above its size, removes the current leader.</summary>
+    public double LeaderRemovalBias { get; init; }
+
+    /// <summary>Chance that a node joins as a learner (then promoted) rather than straight as a voter.</summary>
+    public double LearnerChance { get; init; } = 0.6;
+
+    /// <summary>How many fresh nodes the membership driver may add over a run (node ids are never reused).</summary>
+    public int MaxJoiningNodes { get; init; } = 4;
+
     /// <summary>Chance that a crash hits the current leader rather than a random node.</summary>
     public double LeaderCrashBias { get; init; }
 
@@ -106,7 +119,8 @@ public sealed record FaultPlan
     public long ChaosDuration { get; init; } = 2_000_000;
 
     public static IReadOnlyList<string> Profiles { get; } =
-        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "deposed-leader", "new-leader-reads", "false-notice", "figure8", "leases", "deposed-lease-holder"];
+        ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "deposed-leader", "new-leader-reads", "false-notice", "figure8", "leases", "deposed-lease-holder",
+         "membership", "snapshot-membership"];
 
     public static FaultPlan For(ulong seed, int nodes, string profile)
     {
@@ -223,6 +237,28 @@ public sealed record FaultPlan
             {
                 Leases = true, Partitions = true, CheckQuorum = false, PreVote = true, LeaderPartitionBias = 0.9,
                 FaultInterval = 400_000, ChaosDuration = 6_000_000, Clients = 2, Keys = 1,
+            },
+            // Members replaced one after another under crashes, partitions and lost messages: nodes join as learners
+            // and are promoted, and the voter removed to make room is the leader most of the time, so a leader must
+            // commit its own removal and step down while faults move leadership around it.
+            "membership" => mixed with
+            {
+                MembershipChanges = true, Crashes = true, Partitions = true, Drops = true, Transfers = false, DiskFull = false,
+                MembershipInterval = 90_000, LeaderRemovalBias = 0.7, LearnerChance = 0.85, MaxJoiningNodes = 10,
+                LeaderCrashBias = 0.3, Snapshots = true, CompactEvery = (int)random.Between(10, 40),
+                ChaosDuration = 3_000_000,
+            },
+            // Snapshots every few entries keeping almost no log behind them, and membership changes in quick
+            // succession: a joining node, or one lagging behind a partition or a crash, is sent a snapshot while a
+            // change is in flight or just committed, and must combine the snapshot's membership with the changes
+            // the log carries after it.
+            "snapshot-membership" => mixed with
+            {
+                MembershipChanges = true, Snapshots = true, Crashes = true, Partitions = true, Drops = true, Transfers = false,
+                DiskFull = false, AsymmetricPartitions = false,
+                CompactEvery = (int)random.Between(3, 8), CompactKeep = (int)random.Between(0, 2),
+                MembershipInterval = 50_000, LeaderRemovalBias = 0.4, LearnerChance = 0.7, MaxJoiningNodes = 10,
+                ChaosDuration = 3_000_000, Clients = 4,
             },
             _ => throw new ArgumentException($"unknown fault profile '{profile}'; known: {string.Join(", ", Profiles)}", nameof(profile)),
         };

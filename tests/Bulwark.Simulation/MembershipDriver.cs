@@ -4,8 +4,8 @@ namespace Bulwark.Simulation;
 
 /// <summary>
 /// Drives membership changes during faults, one at a time through the current leader: add a learner (or a voter)
-/// on a fresh node, promote learners, and remove voters (possibly the leader) while the cluster is larger than its
-/// nominal size. Removed node ids are never reused.
+/// on a fresh node, promote learners, and remove voters (possibly the leader; <see cref="FaultPlan.LeaderRemovalBias"/>
+/// makes it likely) while the cluster is larger than its nominal size. Removed node ids are never reused.
 /// </summary>
 public sealed class MembershipDriver(
     SimWorld world,
@@ -14,7 +14,6 @@ public sealed class MembershipDriver(
     Func<SimNode?> findLeader,
     Func<ulong, SimNode> addNode)
 {
-    private const int MaxExtraNodes = 4;
     private ulong nextId = (ulong)nominalSize + 1;
     private ulong? spare;
 
@@ -35,14 +34,16 @@ public sealed class MembershipDriver(
         }
         else if (config.Voters.Count > nominalSize)
         {
-            change = new ConfigChange(ConfigChangeType.RemoveVoter, random.Pick(config.Voters.ToList()));
+            // The bias is drawn only when set, so the random stream of profiles without it is what it always was.
+            var removeLeader = world.Plan.LeaderRemovalBias > 0 && config.Voters.Contains(leader.Id) && random.Chance(world.Plan.LeaderRemovalBias);
+            change = new ConfigChange(ConfigChangeType.RemoveVoter, removeLeader ? leader.Id : random.Pick(config.Voters.ToList()));
         }
-        else if (spare is not null || nextId <= (ulong)(nominalSize + MaxExtraNodes))
+        else if (spare is not null || nextId <= (ulong)(nominalSize + world.Plan.MaxJoiningNodes))
         {
             var id = spare ?? nextId++;
             spare = id;
             addNode(id);
-            change = new ConfigChange(random.Chance(0.6) ? ConfigChangeType.AddLearner : ConfigChangeType.AddVoter, id);
+            change = new ConfigChange(random.Chance(world.Plan.LearnerChance) ? ConfigChangeType.AddLearner : ConfigChangeType.AddVoter, id);
         }
         else
         {

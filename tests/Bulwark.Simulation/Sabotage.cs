@@ -4,7 +4,8 @@ namespace Bulwark.Simulation;
 /// Deliberate protocol bugs, to prove the checkers catch them. The first two switch on the production host's test
 /// faults (<see cref="Bulwark.Server.Hosting.HostTestFaults"/>) in its handling of <see cref="Bulwark.Consensus.Ready"/>;
 /// the third and the last break the sim's client API; the next two and the last two switch on the core's own test faults;
-/// TxnIgnoresCompare breaks the translation of a compare-and-set into an etcd Txn.
+/// TxnIgnoresCompare breaks the translation of a compare-and-set into an etcd Txn; SnapshotCarriesFoundingMembership
+/// breaks the sending side of a snapshot.
 /// </summary>
 [Flags]
 public enum Sabotage
@@ -37,4 +38,8 @@ public enum Sabotage
 
     /// <summary>A lease keep-alive is renewed by whoever believes it leads, without confirming leadership first.</summary>
     KeepAliveWithoutReadIndex = 256,
+
+    /// <summary>A snapshot is sent with the founding membership in its metadata instead of the membership as of its
+    /// index: a receiver installs a stale membership (the membership ledger's snapshot check must catch it).</summary>
+    SnapshotCarriesFoundingMembership = 512,
 }

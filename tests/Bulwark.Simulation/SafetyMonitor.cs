@@ -27,6 +27,9 @@ public sealed class SafetyMonitor(Func<long> now)
 
     public int LeadersElected => leaderOfTerm.Count;
 
+    /// <summary>The node that led <paramref name="term"/> (0 if no node led it, as far as the run saw).</summary>
+    public ulong LeaderOf(ulong term) => leaderOfTerm.GetValueOrDefault(term);
+
     public ulong HighestApplied { get; private set; }
 
     public void OnLeader(ulong node, ulong term, DiskImage log)

@@ -271,7 +271,10 @@ public sealed class SimNode : IHostTestObserver
             using var stream = snapshotFiles.OpenForSending(wanted.Metadata);
             using var copy = new MemoryStream();
             stream.CopyTo(copy);
-            return message with { Snapshot = wanted with { Data = copy.ToArray() } };
+            var metadata = world.Sabotage.HasFlag(Sabotage.SnapshotCarriesFoundingMembership)
+                ? wanted.Metadata with { Config = founding }
+                : wanted.Metadata;
+            return message with { Snapshot = wanted with { Metadata = metadata, Data = copy.ToArray() } };
         }
         catch (Exception e) when (e is IOException or StorageException)
         {
@@ -552,6 +555,10 @@ public sealed class SimNode : IHostTestObserver
         {
             log.Append(ready.Entries);
             world.Monitor.OnAppend(Id, ready.Entries);
+            foreach (var entry in ready.Entries)
+            {
+                world.Membership.OnWritten(Id, entry);
+            }
         }
 
         // Judge the commit rule only for a node that was already leader of this term before this Ready: a commit
@@ -570,6 +577,7 @@ public sealed class SimNode : IHostTestObserver
             }
 
             lastCommit = hardState.Commit;
+            world.Membership.OnCommit(hardState.Commit);
             log.WriteHardState(hardState);
             world.Monitor.OnHardState(Id, hardState, log.TermAt(hardState.Commit));
         }
@@ -588,6 +596,14 @@ public sealed class SimNode : IHostTestObserver
     {
         world.Monitor.OnApply(Id, entry);
         world.Monitor.OnAppliedState(Id, entry.Index, store.Revision, store.ContentHash());
+        world.Membership.OnApplied(Id, entry, config);
+        if (world.Plan.MembershipChanges && host?.CoreStatus() is { } core && core.LastIndex == entry.Index)
+        {
+            // Nothing in the core's log beyond this entry: its membership must be the one as of it (after a snapshot
+            // install, the snapshot's membership combined with the entries since).
+            world.Membership.OnCoreConfig(Id, entry.Index, core.Config);
+        }
+
         if (entry.Type == EntryType.ConfigChange)
         {
             world.OnConfigApplied(Id, entry.Index, config);
@@ -606,6 +622,7 @@ public sealed class SimNode : IHostTestObserver
 
     void IHostTestObserver.Installed(SnapshotMetadata metadata)
     {
+        world.Membership.OnInstalled(Id, metadata, joinedLater: !founding.Voters.Contains(Id));
         world.OnConfigApplied(Id, metadata.Index, metadata.Config);
         world.Trace(Id, "install-snapshot", (long)metadata.Index, (long)metadata.Term);
     }

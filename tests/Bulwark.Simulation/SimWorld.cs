@@ -9,7 +9,7 @@ public sealed class SimWorld
     private readonly Dictionary<long, ulong> appliedAt = [];
     private readonly Dictionary<long, long> aliases = [];
 
-    public SimWorld(ulong seed, FaultPlan plan, Sabotage sabotage, bool keepTrace, Func<Message, bool> deliver)
+    public SimWorld(ulong seed, FaultPlan plan, Sabotage sabotage, bool keepTrace, Func<Message, bool> deliver, ClusterConfig founding)
     {
         Random = new DeterministicRandom(seed);
         Plan = plan;
@@ -18,7 +18,15 @@ public sealed class SimWorld
         Network = new SimNetwork(Scheduler, Random.Fork(1), Hash, deliver);
         Monitor = new SafetyMonitor(() => Scheduler.Now);
         Leases = new LeaseLedger(Monitor, () => Scheduler.Now);
+        Founding = founding;
+        Membership = new MembershipLedger(Monitor, founding);
     }
+
+    /// <summary>The membership every node bootstraps from (at index 0).</summary>
+    public ClusterConfig Founding { get; }
+
+    /// <summary>The committed membership, checked against what members apply and install, and what the run exercised.</summary>
+    public MembershipLedger Membership { get; }
 
     public EventScheduler Scheduler { get; } = new();
 

@@ -58,8 +58,32 @@ public sealed record SimulationStats(
     /// <summary>Reads of leased keys checked against the revocations.</summary>
     public int LeaseReads { get; init; }
 
+    /// <summary>Learner promotions committed.</summary>
+    public int Promotions { get; init; }
+
+    /// <summary>Committed removals of the voter that led the removing entry's term.</summary>
+    public int LeaderRemovals { get; init; }
+
+    /// <summary>Nodes added to the membership, committed.</summary>
+    public int MembersAdded { get; init; }
+
+    /// <summary>Snapshots installed from a leader (any member).</summary>
+    public int SnapshotInstalls { get; init; }
+
+    /// <summary>Installs with a configuration entry within <see cref="MembershipLedger.RaceWindow"/> entries of the snapshot's index.</summary>
+    public int InstallsNearConfigChange { get; init; }
+
+    /// <summary>Installs while a configuration entry above the snapshot was in some log and committed nowhere.</summary>
+    public int InstallsWithConfigInFlight { get; init; }
+
+    /// <summary>Installs on nodes that joined after the founding.</summary>
+    public int InstallsOnJoiningNodes { get; init; }
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed diskfull={WriteHolds}held/{WriteResumes}resumed/{NoSpaceRefusals}refused") + LeaseSummary();
+        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed diskfull={WriteHolds}held/{WriteResumes}resumed/{NoSpaceRefusals}refused") + MembershipSummary() + LeaseSummary();
+
+    private string MembershipSummary() => MembersAdded + SnapshotInstalls == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+        $" members={MembersAdded}added/{Promotions}promoted/{LeaderRemovals}leaderremoved installs={SnapshotInstalls}/{InstallsNearConfigChange}nearconfig/{InstallsWithConfigInFlight}configinflight/{InstallsOnJoiningNodes}joiners");
 
     private string LeaseSummary() => LeasePromises == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
         $" leases={LeasePromises}promised/{LeasesExpired}expired/{LeaseReads}reads");
