@@ -87,6 +87,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     public IReadOnlyList<ClusterMember> Members => processor.Members.All;
 
+    /// <summary>True for the id of a member removed from the cluster (never given to a new member).</summary>
+    public bool IsRemovedMember(ulong id) => processor.Members.IsRemoved(id);
+
     /// <summary>Messages the peer transport dropped so far (queue full, peer unreachable); tests wait on it.</summary>
     internal long PeerMessagesDropped => transport.MessagesDropped;
 
