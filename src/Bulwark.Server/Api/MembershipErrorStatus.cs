@@ -6,7 +6,8 @@ namespace Bulwark.Server.Api;
 /// <summary>
 /// A refused membership change as etcd 3.4 answers it (etcd's rpctypes: ErrGRPCMemberNotFound, ErrGRPCPeerURLExist,
 /// ErrGRPCMemberExist, ErrGRPCMemberNotLearner, ErrGRPCLearnerNotReady, ErrGRPCTooManyLearners,
-/// ErrGRPCMemberNotEnoughStarted, ErrGRPCUnhealthy, ErrGRPCMemberBadURLs): same code, same message.
+/// ErrGRPCMemberNotEnoughStarted, ErrGRPCUnhealthy, ErrGRPCMemberBadURLs): same code, same message, as the real etcd 3.4
+/// answers them.
 /// </summary>
 public static class MembershipErrorStatus
 {
@@ -28,7 +29,9 @@ public static class MembershipErrorStatus
         MembershipError.MemberNotLearner => new Status(StatusCode.FailedPrecondition, MemberNotLearnerMessage),
         MembershipError.LearnerNotReady => new Status(StatusCode.FailedPrecondition, LearnerNotReadyMessage),
         MembershipError.TooManyLearners => new Status(StatusCode.FailedPrecondition, TooManyLearnersMessage),
-        MembershipError.NotEnoughStartedMembers => new Status(StatusCode.FailedPrecondition, NotEnoughStartedMessage),
+        // etcd 3.4's server maps this one to its client-side error value rather than to a gRPC status, so the real etcd
+        // answers it with code Unknown (seen side by side in MembershipBadInputTests); clients match on the message.
+        MembershipError.NotEnoughStartedMembers => new Status(StatusCode.Unknown, NotEnoughStartedMessage),
         MembershipError.Unhealthy => new Status(StatusCode.Unavailable, UnhealthyMessage),
         MembershipError.BadMemberUrls => new Status(StatusCode.InvalidArgument, BadMemberUrlsMessage),
         _ => new Status(StatusCode.Unknown, $"etcdserver: {error}"),
