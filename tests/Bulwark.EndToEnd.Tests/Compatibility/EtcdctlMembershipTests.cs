@@ -113,6 +113,13 @@ public sealed partial class EtcdctlMembershipTests
         Assert.Contains(cluster.Logs().Split('\n'), line => line.Contains("[1 out]", StringComparison.Ordinal) &&
             line.Contains("the member has been permanently removed from the cluster", StringComparison.Ordinal));
 
+        // A joined member restarts as itself (its identity is in its data dir): same id, still in the list, caught up.
+        await cluster.KillAsync(3);
+        cluster.Start(3);
+        await WaitForLineAsync(others, $"{id4}, started, n4, {peer4}, {cluster.ClientUrls[3]}, false");
+        Assert.Equal(3, Lines(await RunOkAsync(others, "member", "list")).Length);
+        await cluster.WaitForLeaderAsync();
+
         // The three members left serve writes.
         await RunOkAsync(others, "put", "member/after", "ok");
         Assert.Equal(["member/after", "ok"], Lines(await RunOkAsync(string.Join(",", cluster.ClientUrls[3]["http://".Length..]), "get", "member/after")));
