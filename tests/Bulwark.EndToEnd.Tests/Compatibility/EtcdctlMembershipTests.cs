@@ -82,6 +82,10 @@ public sealed partial class EtcdctlMembershipTests
         cluster.StartJoining(3, initialCluster);
         await WaitForLineAsync(endpoints, $"{id4}, started, n4, {peer4}, {cluster.ClientUrls[3]}, true");
 
+        // `endpoint status` on the learner says so (IS LEARNER, the 6th column of etcdctl's simple output).
+        var learnerStatus = (await RunOkAsync(cluster.ClientUrls[3]["http://".Length..], "endpoint", "status")).Split(", ");
+        Assert.Equal("true", learnerStatus[5]);
+
         // Promote once in sync (a learner that just joined may still be catching up: etcd's error until then).
         var deadline = DateTime.UtcNow + ProcessCluster.Patience;
         while (true)
