@@ -37,6 +37,9 @@ public sealed class NodeProcesses : IAsyncDisposable
     /// <summary>Whether node <paramref name="i"/> was started and has exited without being killed here.</summary>
     public bool HasExited(int i) => processes[i] is { HasExited: true };
 
+    /// <summary>Node <paramref name="i"/>'s exit code once it has exited on its own, else null.</summary>
+    public int? ExitCode(int i) => processes[i] is { HasExited: true } process ? process.ExitCode : null;
+
     /// <summary>Process id of node <paramref name="i"/>, or null when it is not started.</summary>
     public int? Pid(int i) => processes[i]?.Id;
 

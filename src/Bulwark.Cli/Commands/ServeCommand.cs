@@ -14,8 +14,9 @@ namespace Bulwark.Cli.Commands;
 /// `bulwark serve`: runs one node: loads settings (JSON file, BULWARK_* environment, flags), opens the data dir,
 /// starts the peer transport, the node loop and the etcd v3 gRPC API, logs JSON lines to stdout (each naming the
 /// member, host and pid; `--log-format text` for people), and stops cleanly
-/// on SIGTERM or Ctrl-C. Exit codes: 0 clean stop, 2 bad configuration, 3 corrupt storage, 1 other start failure,
-/// 70 fail-stop while running.
+/// on SIGTERM or Ctrl-C. Exit codes: 0 clean stop, 2 bad configuration, 3 corrupt storage, 1 other start failure (a
+/// member that cannot join included), 4 removed from the cluster, 70 fail-stop while running.
+/// With --initial-cluster-state existing and an empty data dir the node first joins (<see cref="ClusterJoin"/>).
 /// </summary>
 public static class ServeCommand
 {
@@ -23,6 +24,10 @@ public static class ServeCommand
     public const int ExitCorruptStorage = 3;
     public const int ExitStartFailed = 1;
     public const int ExitFailStop = 70;
+
+    /// <summary>The member was removed from the cluster (etcd: "the member has been permanently removed from the
+    /// cluster"): restarting it cannot help.</summary>
+    public const int ExitRemoved = 4;
 
     public static Command Create()
     {
@@ -60,6 +65,25 @@ public static class ServeCommand
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+        try
+        {
+            options = await JoinIfNeededAsync(options, logger, stop.Token).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            ServeLog.JoinFailed(logger, e.Message);
+            return ExitStartFailed;
+        }
+        catch (InvalidDataException e)
+        {
+            ServeLog.StartFailed(logger, e.Message, e);
+            return ExitCorruptStorage;
+        }
+        catch (OperationCanceledException)
+        {
+            return 0;
+        }
 
         var observability = new NodeObservability(options.NodeId, options.InitialCluster, options.DataDir, options.HeartbeatInterval, options.ElectionTimeout, loggers);
         await using var observabilityScope = observability.ConfigureAwait(false);
@@ -111,6 +135,14 @@ public static class ServeCommand
                 ServeLog.Serving(logger, options.Name, options.NodeId, string.Join(",", options.ListenClientUrls), options.ListenPeerUrl, Path.GetFullPath(options.DataDir));
                 var stopped = Task.Delay(Timeout.Infinite, stop.Token);
                 await Task.WhenAny(node.Completion, stopped).ConfigureAwait(false);
+                if (node.Completion.Exception?.InnerException is NodeFailStopException { InnerException: MemberRemovedException removed })
+                {
+                    ServeLog.RemovedExit(logger, ExitRemoved, removed.How);
+                    using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await app.StopAsync(grace.Token).ConfigureAwait(false);
+                    return ExitRemoved;
+                }
+
                 if (node.Completion.IsFaulted)
                 {
                     var reason = node.Completion.Exception?.InnerException?.Message ?? "unknown";
@@ -133,5 +165,28 @@ public static class ServeCommand
             context.Cancel = true;
             stop.Cancel();
         }
+    }
+
+    /// <summary>
+    /// A member that joined before restarts as itself (its <see cref="JoinedIdentity"/> in the data dir); one started with
+    /// --initial-cluster-state existing on an empty data dir asks the members in --initial-cluster who it is first (etcd's
+    /// join); otherwise (a founding member, or a data dir with state) the options stay as they are.
+    /// </summary>
+    private static async Task<NodeOptions> JoinIfNeededAsync(NodeOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (ClusterJoin.Load(options.DataDir) is { } joined)
+        {
+            return options.JoinedAs(joined);
+        }
+
+        if (options.InitialClusterState != InitialClusterState.Existing || ClusterJoin.HoldsState(options.DataDir))
+        {
+            return options;
+        }
+
+        var others = options.InitialCluster.Where(m => m.Id != options.NodeId).Select(m => m.PeerUrls[0]).ToList();
+        var identity = await ClusterJoin.DiscoverAsync(options.Self.PeerUrls[0], others, ClusterJoin.DefaultPatience, logger, cancellationToken).ConfigureAwait(false);
+        ClusterJoin.Save(options.DataDir, identity);
+        return options.JoinedAs(identity);
     }
 }

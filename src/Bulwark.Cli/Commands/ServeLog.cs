@@ -19,4 +19,10 @@ internal static partial class ServeLog
 
     [LoggerMessage(EventId = 1054, Level = LogLevel.Critical, Message = "node stopped itself (fail-stop); exiting with code {ExitCode}: {Reason}")]
     public static partial void FailStopExit(ILogger logger, int exitCode, string reason);
+
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Critical, Message = "the member has been permanently removed from the cluster; exiting with code {ExitCode}: {Reason}")]
+    public static partial void RemovedExit(ILogger logger, int exitCode, string reason);
+
+    [LoggerMessage(EventId = 1061, Level = LogLevel.Critical, Message = "cannot join the cluster: {Reason}")]
+    public static partial void JoinFailed(ILogger logger, string reason);
 }

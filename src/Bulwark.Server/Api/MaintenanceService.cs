@@ -28,7 +28,7 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
             RaftIndex = status.Commit,
             RaftTerm = status.Term,
             RaftAppliedIndex = status.Applied,
-            IsLearner = false,
+            IsLearner = status.Role == Bulwark.Consensus.Role.Learner, // etcdctl endpoint status: IS LEARNER
         };
         response.DbSizeInUse = response.DbSize;
         return Task.FromResult(response);

@@ -83,6 +83,12 @@ public static class NodeConfigurationLoader
             NodeId = nodeId,
             InitialCluster = members,
             DataDir = s.Text(NodeSettings.DataDir) ?? Path.Combine("bulwark-data", name),
+            InitialClusterState = s.Text(NodeSettings.InitialClusterState)?.ToLowerInvariant() switch
+            {
+                null or "new" => InitialClusterState.New,
+                "existing" => InitialClusterState.Existing,
+                var other => throw new ConfigurationException(NodeSettings.InitialClusterState, $"'{other}' is neither 'new' nor 'existing'"),
+            },
             ListenClientUrls = clientUrls,
             AdvertiseClientUrls = advertised,
             ListenPeerUrl = explicitPeerUrl ?? self?.PeerUrls[0] ?? "http://127.0.0.1:2380",

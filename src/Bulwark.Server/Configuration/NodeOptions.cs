@@ -20,6 +20,16 @@ public sealed record NodeOptions
 
     public required string DataDir { get; init; }
 
+    /// <summary>etcd's --initial-cluster-state: found a new cluster, or join an existing one (see <see cref="JoinedIdentity"/>).</summary>
+    public InitialClusterState InitialClusterState { get; init; } = InitialClusterState.New;
+
+    /// <summary>The cluster's id when it is not the founding members' (a member that joined learned it); 0 derives it.</summary>
+    public ulong JoinedClusterId { get; init; }
+
+    /// <summary>The membership a new data dir starts from when it is not the initial cluster (a joined member's:
+    /// the cluster's founding voters); null means the initial cluster.</summary>
+    public ClusterConfig? BootstrapConfig { get; init; }
+
     public required IReadOnlyList<string> ListenClientUrls { get; init; }
 
     public required IReadOnlyList<string> AdvertiseClientUrls { get; init; }
@@ -57,7 +67,23 @@ public sealed record NodeOptions
     public TimeSpan CorruptCheckTime { get; init; } = TimeSpan.Zero;
 
     /// <summary>The id every founding member derives alike from the members' ids; peers with another id are turned away.</summary>
-    public ulong ClusterId => ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
+    public ulong ClusterId => JoinedClusterId != 0 ? JoinedClusterId : ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
+
+    /// <summary>
+    /// These options for a member that joined a running cluster: its id, the cluster's id, the founding membership to
+    /// start its log from, and the members it learned of as its initial cluster.
+    /// </summary>
+    public NodeOptions JoinedAs(JoinedIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        return this with
+        {
+            NodeId = identity.MemberId,
+            JoinedClusterId = identity.ClusterId,
+            InitialCluster = identity.InitialCluster(Name),
+            BootstrapConfig = ClusterConfig.Of(identity.FoundingVoters),
+        };
+    }
 
     public ClusterMember Self => InitialCluster.Single(m => m.Id == NodeId);
 
@@ -77,6 +103,8 @@ public sealed record NodeOptions
         NodeId = NodeId,
         InitialCluster = InitialCluster,
         DataDir = DataDir,
+        ClusterId = ClusterId,
+        BootstrapConfig = BootstrapConfig,
         AdvertiseClientUrls = AdvertiseClientUrls,
         ListenPeerUrl = ListenPeerUrl,
         HeartbeatInterval = HeartbeatInterval,
@@ -88,4 +116,14 @@ public sealed record NodeOptions
         WatchProgressNotifyInterval = WatchProgressNotifyInterval,
         Limits = new KvLimits { MaxRequestBytes = MaxRequestBytes, MaxTxnOps = MaxTxnOps },
     };
+}
+
+/// <summary>etcd's --initial-cluster-state.</summary>
+public enum InitialClusterState
+{
+    /// <summary>Found a new cluster with the --initial-cluster members.</summary>
+    New,
+
+    /// <summary>Join a running cluster this member was added to.</summary>
+    Existing,
 }

@@ -16,6 +16,7 @@ public static class NodeSettings
     public const string Name = "name";
     public const string NodeId = "node-id";
     public const string InitialCluster = "initial-cluster";
+    public const string InitialClusterState = "initial-cluster-state";
     public const string DataDir = "data-dir";
     public const string ListenClientUrls = "listen-client-urls";
     public const string AdvertiseClientUrls = "advertise-client-urls";
@@ -40,6 +41,7 @@ public static class NodeSettings
         new(Name, "this member's name; must appear in --initial-cluster", "default"),
         new(NodeId, "this member's Raft id (decimal or 0x-hex); by default derived from the name", "(from name)"),
         new(InitialCluster, "founding members as name=peer-url,... (etcd's --initial-cluster)", "<name>=<listen-peer-url>"),
+        new(InitialClusterState, "new: found a cluster of the --initial-cluster members; existing: join a running cluster this member was added to (member add), asking the members listed in --initial-cluster; ignored once the data dir holds state", "new"),
         new(DataDir, "directory of this member's WAL and snapshots", "bulwark-data/<name>"),
         new(ListenClientUrls, "URLs (comma-separated) serving the etcd v3 gRPC API", "http://127.0.0.1:2379"),
         new(AdvertiseClientUrls, "client URLs published to the cluster (MemberList)", "<listen-client-urls>"),

@@ -53,6 +53,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
     private ulong lastSnapshotIndex;
     private ulong finished;
     private int published;
+    private int removedSelf;
     private Exception? failure;
 
     public ApplyWorker(NodeHostOptions options, NodeStorage storage, IPeerNetwork network, PendingRequests pending, ILogger logger,
@@ -106,6 +107,14 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
 
     /// <summary>True once this node's own name and client URLs were applied from the log.</summary>
     public bool Published => Volatile.Read(ref published) != 0;
+
+    /// <summary>True once this member applied its own removal from the cluster (or a snapshot that no longer lists it):
+    /// it must stop serving.</summary>
+    public bool RemovedSelf => Volatile.Read(ref removedSelf) != 0;
+
+    /// <summary>The membership as of the last applied entry (any thread; the loop compares it with the core's to know
+    /// whether a membership change is still on its way to the store).</summary>
+    public ClusterConfig AppliedConfig => Volatile.Read(ref appliedConfig);
 
     /// <summary>Why the worker stopped on its own, or null while it is healthy.</summary>
     public Exception? Failure => Volatile.Read(ref failure);
@@ -238,6 +247,10 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
                 {
                     ApplyAttributes(MemberAttributes.Decode(entry.Data.Span));
                 }
+                else if (MemberPeerUrlsEntry.IsPeerUrlsEntry(entry.Data.Span))
+                {
+                    ApplyPeerUrls(MemberPeerUrlsEntry.Decode(entry.Data.Span));
+                }
                 else if (!entry.Data.IsEmpty)
                 {
                     var result = kv.Apply(entry.Data.Span);
@@ -304,7 +317,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
         else
         {
             var (membersJson, kvData) = SnapshotPayload.Decode(snapshot.Data);
-            var restored = MemberTable.Deserialize(membersJson.Span);
+            var restored = MemberTable.DeserializeTable(membersJson.Span);
             using (var stream = new MemoryStream(kvData.ToArray(), writable: false))
             {
                 lock (storeLock)
@@ -314,7 +327,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
                 }
             }
 
-            members.Replace(restored);
+            members.Replace(restored.Members, restored.Removed);
             bytes = snapshot.Data.Length;
         }
 
@@ -339,6 +352,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
             }
         }
 
+        CheckSelfRemoved();
         HostLog.SnapshotInstalled(logger, metadata.Index, metadata.Term, bytes);
         options.Observer?.SnapshotInstalled(metadata.Index, bytes);
     }
@@ -356,7 +370,7 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
     private long RestoreFromDisk(SnapshotMetadata metadata, bool installing = false)
     {
         using var reader = storage.OpenSnapshot(metadata.Index, metadata.Term);
-        var restored = MemberTable.Deserialize(SnapshotPayload.ReadMembers(reader));
+        var restored = MemberTable.DeserializeTable(SnapshotPayload.ReadMembers(reader));
         lock (storeLock)
         {
             kv.RestoreSnapshot(reader);
@@ -368,7 +382,8 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
 
         // Reading to the end verifies the file's checksum.
         reader.CopyTo(Stream.Null);
-        members.Replace(restored);
+        members.Replace(restored.Members, restored.Removed);
+        CheckSelfRemoved();
         return reader.DataLength;
     }
 
@@ -425,6 +440,32 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
         HostLog.MemberPublished(logger, attributes.Id, attributes.Name, string.Join(",", attributes.ClientUrls));
     }
 
+    private void ApplyPeerUrls(MemberPeerUrlsEntry update)
+    {
+        if (!members.SetPeerUrls(update.Id, update.PeerUrls))
+        {
+            return; // removed meanwhile: every member skips it alike
+        }
+
+        if (update.Id != options.NodeId && update.PeerUrls.Length > 0)
+        {
+            network.AddPeer(update.Id, update.PeerUrls[0]);
+        }
+
+        HostLog.MemberPeerUrlsUpdated(logger, update.Id, string.Join(",", update.PeerUrls));
+    }
+
+    /// <summary>This member is no longer in the cluster: the loop stops the node (etcd: "the member has been
+    /// permanently removed from the cluster").</summary>
+    private void CheckSelfRemoved()
+    {
+        if (members.IsRemoved(options.NodeId))
+        {
+            Volatile.Write(ref removedSelf, 1);
+            wake();
+        }
+    }
+
     private void ApplyConfigChange(ConfigChange change)
     {
         // The core's own rule, so the host's membership is the core's at every index (a change without effect for the
@@ -444,6 +485,10 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
         }
 
         HostLog.MembershipChanged(logger, change.Type.ToString(), change.NodeId);
+        if (change.Type == ConfigChangeType.RemoveVoter && change.NodeId == options.NodeId)
+        {
+            CheckSelfRemoved();
+        }
     }
 
     /// <summary>

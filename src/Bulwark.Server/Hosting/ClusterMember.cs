@@ -5,6 +5,13 @@ namespace Bulwark.Server.Hosting;
 /// <summary>One member as the cluster knows it: its Raft id, name, where peers reach it and where clients reach it.</summary>
 public sealed record ClusterMember(ulong Id, string Name, IReadOnlyList<string> PeerUrls, IReadOnlyList<string> ClientUrls)
 {
+    /// <summary>A learner receives the log but does not vote (etcd's is_learner).</summary>
+    public bool IsLearner { get; init; }
+
+    /// <summary>etcd's "started": the member published its name through the log (founding members are named by the
+    /// initial cluster). A member added by MemberAdd has no name until its process joins.</summary>
+    public bool IsStarted => Name.Length > 0;
+
     /// <summary>
     /// A member id derived from the member's name (FNV-1a 64), so every node computes the same ids from the same
     /// initial-cluster list without coordination. Never zero.

@@ -26,6 +26,14 @@ internal abstract record HostInput
 
     public sealed record Campaign : HostInput;
 
+    /// <summary>A membership change (etcd's MemberAdd/Remove/Update/Promote), checked and proposed by the leader;
+    /// <paramref name="Connected"/> reads which peers the transport holds a live connection to.</summary>
+    public sealed record ChangeMembership(ulong ChangeId, MembershipRequest Request, Func<IReadOnlySet<ulong>> Connected) : HostInput;
+
+    /// <summary>This leader hands leadership to its most caught-up connected voter (before removing itself); the target
+    /// (0: none) completes <paramref name="Target"/>.</summary>
+    public sealed record HandOverLeadership(TaskCompletionSource<ulong> Target, Func<IReadOnlySet<ulong>> Connected) : HostInput;
+
     /// <summary>Hand leadership to the member (Maintenance.MoveLeader); ignored unless this member leads.</summary>
     public sealed record TransferLeadership(ulong Target) : HostInput;
 

@@ -52,4 +52,17 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "disk full writing a snapshot at index {Index}; retried later: {Reason}")]
     public static partial void SnapshotNoSpace(ILogger logger, ulong index, string reason);
+
+    // 1040-1049: membership changes and joining (kept apart from the ids above so concurrent additions do not collide).
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "member {MemberId:x} peer URLs updated to {PeerUrls}")]
+    public static partial void MemberPeerUrlsUpdated(ILogger logger, ulong memberId, string peerUrls);
+
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Critical, Message = "the member has been permanently removed from the cluster: node {NodeId:x} stops serving ({How})")]
+    public static partial void RemovedFromCluster(ILogger logger, ulong nodeId, string how);
+
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Information, Message = "membership change refused: {Change}: {Reason}")]
+    public static partial void MembershipRefused(ILogger logger, string change, string reason);
+
+    [LoggerMessage(EventId = 1043, Level = LogLevel.Information, Message = "handing leadership to {Target:x} before removing this leader ({MemberId:x})")]
+    public static partial void HandingOverBeforeRemoval(ILogger logger, ulong target, ulong memberId);
 }

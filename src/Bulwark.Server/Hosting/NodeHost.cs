@@ -52,6 +52,7 @@ public sealed class NodeHost : IAsyncDisposable
     private int peerWakeQueued;
     private int disposed;
     private volatile bool closed;
+    private string? removedByPeer;
 
     private NodeHost(NodeHostOptions options, NodeStorage storage, TcpPeerTransport transport, TimeProvider time, ILoggerFactory loggers)
     {
@@ -93,6 +94,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     public IReadOnlyList<ClusterMember> Members => processor.Members.All;
 
+    /// <summary>True for the id of a member removed from the cluster (never given to a new member).</summary>
+    public bool IsRemovedMember(ulong id) => processor.Members.IsRemoved(id);
+
     /// <summary>Messages the peer transport dropped so far (queue full, peer unreachable); tests wait on it.</summary>
     internal long PeerMessagesDropped => transport.MessagesDropped;
 
@@ -124,6 +128,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
 
         TcpPeerTransport? transport = null;
+        NodeHost? created = null; // the transport's callbacks read the host once it exists (the transport starts after)
         try
         {
             transport = new TcpPeerTransport(
@@ -135,11 +140,14 @@ public sealed class NodeHost : IAsyncDisposable
                     Peers = options.InitialCluster.Where(m => m.Id != options.NodeId).ToDictionary(m => m.Id, m => m.PeerUrls[0]),
                     JitterSeed = (int)options.NodeId,
                     SnapshotChunkBytes = options.SnapshotChunkBytes,
+                    AnswerMemberQuery = () => created?.AnswerMemberQuery(),
+                    IsRemovedMember = id => created?.processor.Members.IsRemoved(id) == true,
                 },
                 time,
                 loggers.CreateLogger<TcpPeerTransport>(),
                 new NodeSnapshotFiles(storage));
             var host = new NodeHost(options, storage, transport, time, loggers);
+            created = host;
             host.Run();
             return host;
         }
@@ -290,6 +298,109 @@ public sealed class NodeHost : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// A membership change (etcd's Cluster API) on the leader: checked and proposed by the loop, and answered once this
+    /// member applied it. While an earlier change is still on its way the request is tried again, up to the request
+    /// timeout. Throws <see cref="MembershipException"/> when the change is refused (nothing changed), or a
+    /// <see cref="NodeException"/> (not the leader any more, no leader, timeout).
+    /// </summary>
+    public async Task ChangeMembershipAsync(MembershipRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var deadline = time.GetTimestamp() + (long)(options.RequestTimeout.TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            ThrowIfStopped();
+            if (Status.Leader == 0)
+            {
+                throw ServerErrors.NoLeader();
+            }
+
+            var id = pending.NextId();
+            var wait = pending.RegisterChange(id);
+            try
+            {
+                await PostAndWaitAsync(id, wait, new HostInput.ChangeMembership(id, request, ConnectedPeers), onTimeout: null, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ReconfigurationBusyException)
+            {
+                if (time.GetTimestamp() >= deadline)
+                {
+                    throw ServerErrors.Timeout();
+                }
+            }
+
+            // The earlier change commits and applies within a few heartbeats; polled as TransferLeadershipAsync polls.
+            await Task.Delay(options.HeartbeatInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Before this leader is removed (etcd hands leadership over first, so clients see one quick failover instead of an
+    /// election timeout): moves leadership to the connected voter furthest along and waits until this member sees it
+    /// lead. Returns the new leader, or 0 when this member does not lead, no voter could take over, or it did not
+    /// happen within the request timeout.
+    /// </summary>
+    public async Task<ulong> HandOverLeadershipAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfStopped();
+        var chosen = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new HostInput.HandOverLeadership(chosen, ConnectedPeers));
+        ulong target;
+        try
+        {
+            target = await chosen.Task.WaitAsync(options.RequestTimeout, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return 0; // the loop did not take it (stopping)
+        }
+
+        if (target == 0)
+        {
+            return 0;
+        }
+
+        var deadline = time.GetTimestamp() + (long)(options.RequestTimeout.TotalSeconds * time.TimestampFrequency);
+        while (Status.Leader != target)
+        {
+            if (time.GetTimestamp() >= deadline)
+            {
+                return 0;
+            }
+
+            await Task.Delay(options.HeartbeatInterval, time, cancellationToken).ConfigureAwait(false);
+            ThrowIfStopped();
+        }
+
+        return target;
+    }
+
+    /// <summary>
+    /// What a joining member asks over the peer port (<see cref="ClusterJoin"/>): the cluster id, the membership this
+    /// member bootstrapped from and the member table. Null while this member has no leader (it may be the one that was
+    /// cut off; the joiner asks another).
+    /// </summary>
+    internal Transport.MemberQueryReplyFrame? AnswerMemberQuery()
+    {
+        if (Status.Leader == 0 || completion.Task.IsCompleted)
+        {
+            return null;
+        }
+
+        var members = processor.Members.All
+            .Select(m => new Transport.MemberInfo(m.Id, m.Name, m.IsLearner, m.PeerUrls, m.ClientUrls))
+            .ToList();
+        return new Transport.MemberQueryReplyFrame(ClusterId, [.. processor.BootstrapConfig.Voters], members);
+    }
+
+    /// <summary>Peers this member's transport holds a live outbound connection to (etcd's "active" peers).</summary>
+    private IReadOnlySet<ulong> ConnectedPeers() => transport.GetPeerStats().Where(p => p.Connected).Select(p => p.PeerId).ToHashSet();
+
+    /// <summary>The membership this member bootstrapped from (told to a member that joins).</summary>
+    public Bulwark.Consensus.ClusterConfig BootstrapConfig => processor.BootstrapConfig;
+
     /// <summary>Retries the writes a full disk holds back now rather than at the next backoff (an operator disarming the alarm).</summary>
     public void RetryNoSpaceNow() => Post(HostInput.RetryWrites.Instance);
 
@@ -301,11 +412,29 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void Run()
     {
+        // Members a stored snapshot knows of that the initial cluster does not name (added since, or a joined member's
+        // peers): the transport must reach them too.
+        foreach (var member in processor.Members.All)
+        {
+            if (member.Id != options.NodeId && member.PeerUrls.Count > 0 && !transport.Options.Peers.ContainsKey(member.Id))
+            {
+                _ = transport.AddOrUpdatePeerAsync(member.Id, member.PeerUrls[0]);
+            }
+        }
+
         transport.PeerUnreachable += id => Post(new HostInput.PeerUnreachable(id));
         transport.SnapshotSendFailed += id => Post(new HostInput.SnapshotFailed(id));
         transport.MessageQueued += OnPeerMessageQueued;
         transport.PeerConnectionLost += id => Post(new HostInput.PeerConnectionLost(id));
         transport.RequestUndelivered += message => Post(new HostInput.RequestUndelivered(message));
+        transport.HandshakeRejected += (peer, reason) =>
+        {
+            if (reason == MemberRemovedException.PeerRefusal)
+            {
+                Volatile.Write(ref removedByPeer, peer.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+                Post(HostInput.Wake.Instance);
+            }
+        };
         transport.Start();
         // A thread of its own rather than a pool thread: the loop blocks in fdatasync, which would take one of the pool's
         // few workers (two on a 2-core machine) from Kestrel and the apply worker; and a wake-up goes straight to it
@@ -340,7 +469,7 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void Post(HostInput input)
     {
-        var isRequest = input is HostInput.Propose or HostInput.ReadIndex;
+        var isRequest = input is HostInput.Propose or HostInput.ReadIndex or HostInput.ChangeMembership;
         if ((isRequest ? requests : inputs).Writer.TryWrite(input))
         {
             inputSignal.Set();
@@ -356,6 +485,10 @@ public sealed class NodeHost : IAsyncDisposable
         else if (input is HostInput.ReadIndex read)
         {
             pending.FailRead(read.ReadId, error);
+        }
+        else if (input is HostInput.ChangeMembership change)
+        {
+            pending.FailChange(change.ChangeId, error);
         }
     }
 
@@ -422,6 +555,15 @@ public sealed class NodeHost : IAsyncDisposable
 
         processor.ProcessReadies();
         ScheduleNoSpaceRetry();
+        if (processor.RemovedFromCluster)
+        {
+            throw new MemberRemovedException(options.NodeId, "it applied its own removal");
+        }
+
+        if (Volatile.Read(ref removedByPeer) is { } peer)
+        {
+            throw new MemberRemovedException(options.NodeId, $"peer {peer:x} refused it: {MemberRemovedException.PeerRefusal}");
+        }
     }
 
     private void TakeInputs(ChannelReader<HostInput> reader)
@@ -446,6 +588,7 @@ public sealed class NodeHost : IAsyncDisposable
     {
         HostInput.Propose propose => !pending.IsWaiting(propose.RequestId),
         HostInput.ReadIndex read => !pending.IsWaiting(read.ReadId),
+        HostInput.ChangeMembership change => !pending.IsWaiting(change.ChangeId),
         _ => false,
     };
 
@@ -481,6 +624,12 @@ public sealed class NodeHost : IAsyncDisposable
             case HostInput.TransferLeadership transfer:
                 processor.TransferLeadership(transfer.Target);
                 break;
+            case HostInput.ChangeMembership change:
+                processor.ChangeMembership(change.ChangeId, change.Request, change.Connected());
+                break;
+            case HostInput.HandOverLeadership handOver:
+                handOver.Target.TrySetResult(processor.HandOverLeadership(handOver.Connected()));
+                break;
             case HostInput.RetryWrites:
                 RetryNoSpace();
                 break;
@@ -508,7 +657,15 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void FailStop(Exception cause)
     {
-        HostLog.FailStop(logger, options.NodeId, cause.Message, cause);
+        if (cause is MemberRemovedException removed)
+        {
+            HostLog.RemovedFromCluster(logger, options.NodeId, removed.How);
+        }
+        else
+        {
+            HostLog.FailStop(logger, options.NodeId, cause.Message, cause);
+        }
+
         CloseInputs();
         timer?.Dispose();
         noSpaceRetryTimer?.Dispose();

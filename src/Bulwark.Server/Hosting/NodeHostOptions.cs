@@ -23,6 +23,13 @@ public sealed record NodeHostOptions
     /// <summary>Cluster id; 0 means derive it from the initial members' ids.</summary>
     public ulong ClusterId { get; init; }
 
+    /// <summary>
+    /// The membership a brand-new data dir starts from (the configuration at log index 0); null means the initial
+    /// cluster's members as voters. A member that joined a running cluster starts from the cluster's founding membership,
+    /// which it learned when it joined (<see cref="ClusterJoin"/>): the log after index 0 holds every change since.
+    /// </summary>
+    public Bulwark.Consensus.ClusterConfig? BootstrapConfig { get; init; }
+
     /// <summary>One tick; the leader heartbeats every tick.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 

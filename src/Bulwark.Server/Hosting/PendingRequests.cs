@@ -14,6 +14,9 @@ public sealed class PendingRequests
 {
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ApplyResult>> proposals = new();
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ulong>> reads = new();
+    // Membership changes waiting for their entry to apply: kept apart from reads, which the loop asks again after a
+    // leader change (a change must never be mistaken for a read point).
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ulong>> changes = new();
     private readonly PriorityQueue<TaskCompletionSource<ulong>, ulong> readsAwaitingApply = new();
     private readonly Lock applyLock = new();
     private ulong appliedIndex;
@@ -57,13 +60,43 @@ public sealed class PendingRequests
     /// True while the caller of a proposal or read still waits for it. Work whose caller has gone (timed out, cancelled)
     /// is dropped before it reaches the core: proposing it would write an entry nobody is told about.
     /// </summary>
-    public bool IsWaiting(ulong id) => proposals.ContainsKey(id) || reads.ContainsKey(id);
+    public bool IsWaiting(ulong id) => proposals.ContainsKey(id) || reads.ContainsKey(id) || changes.ContainsKey(id);
+
+    /// <summary>A membership change's caller waits under <paramref name="changeId"/> until the change's entry applies.</summary>
+    public Task<ulong> RegisterChange(ulong changeId)
+    {
+        var tcs = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!changes.TryAdd(changeId, tcs))
+        {
+            throw new InvalidOperationException($"change id {changeId} is already waiting");
+        }
+
+        return tcs.Task;
+    }
+
+    /// <summary>The change was appended at <paramref name="index"/>: complete once that index is applied.</summary>
+    public void ChangeProposed(ulong changeId, ulong index, ulong applied)
+    {
+        if (changes.TryRemove(changeId, out var tcs))
+        {
+            CompleteWhenApplied(tcs, index, applied);
+        }
+    }
+
+    public void FailChange(ulong changeId, Exception error)
+    {
+        if (changes.TryRemove(changeId, out var tcs))
+        {
+            tcs.TrySetException(error);
+        }
+    }
 
     /// <summary>The caller gave up (timeout or cancellation).</summary>
     public void Forget(ulong id)
     {
         proposals.TryRemove(id, out _);
         reads.TryRemove(id, out _);
+        changes.TryRemove(id, out _);
     }
 
     public void CompleteProposal(ApplyResult result)
@@ -93,11 +126,14 @@ public sealed class PendingRequests
     /// <summary>A read point was confirmed: complete now if applied is far enough, else when it gets there.</summary>
     public void ReadConfirmed(ulong readId, ulong readIndex, ulong applied)
     {
-        if (!reads.TryRemove(readId, out var tcs))
+        if (reads.TryRemove(readId, out var tcs))
         {
-            return;
+            CompleteWhenApplied(tcs, readIndex, applied);
         }
+    }
 
+    private void CompleteWhenApplied(TaskCompletionSource<ulong> tcs, ulong readIndex, ulong applied)
+    {
         lock (applyLock)
         {
             if (readIndex <= Math.Max(applied, appliedIndex))
@@ -136,6 +172,11 @@ public sealed class PendingRequests
         foreach (var id in reads.Keys)
         {
             FailRead(id, error);
+        }
+
+        foreach (var id in changes.Keys)
+        {
+            FailChange(id, error);
         }
 
         lock (applyLock)

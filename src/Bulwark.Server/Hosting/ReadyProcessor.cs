@@ -83,7 +83,8 @@ public sealed class ReadyProcessor : IDisposable
         DiskFull = new DiskFullPolicy(options.NodeId, logger, options.Observer, pending);
         selfAttributes = new MemberAttributes(options.NodeId, options.Self.Name, [.. options.AdvertiseClientUrls]);
 
-        var initialConfig = this.driver.BootstrapConfig ?? ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
+        var initialConfig = this.driver.BootstrapConfig ?? options.BootstrapConfig ?? ClusterConfig.Of([.. options.InitialCluster.Select(m => m.Id)]);
+        BootstrapConfig = initialConfig;
         var bootstrap = storage.IsEmpty;
         var state = storage.BuildRaftState(initialConfig);
         worker = new ApplyWorker(options, storage, network, pending, logger, Members, DiskFull, OnSnapshotWritten, this.wake, initialConfig, this.driver);
@@ -254,7 +255,103 @@ public sealed class ReadyProcessor : IDisposable
         }
     }
 
-    /// <summary>Proposes a membership change (the simulator; no API offers it yet); refused while writes are held.</summary>
+    /// <summary>
+    /// A client's membership change (etcd's Cluster API), on the leader: refused with a <see cref="MembershipException"/>
+    /// when <see cref="ReconfigurationCheck"/> says no (nothing reaches the log), with <see cref="ReconfigurationBusyException"/>
+    /// while an earlier change is not yet applied here (the caller tries again), else proposed; its caller, waiting under
+    /// <paramref name="changeId"/>, completes once the entry is applied on this member.
+    /// </summary>
+    public void ChangeMembership(ulong changeId, MembershipRequest request, IReadOnlySet<ulong> connected)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(connected);
+        if (!DiskFull.AdmitsCoreInput)
+        {
+            pending.FailChange(changeId, ServerErrors.NoSpace());
+            return;
+        }
+
+        var core = node.Status();
+        if (core.SoftState.Role != Role.Leader)
+        {
+            pending.FailChange(changeId, core.SoftState.Leader == 0 ? ServerErrors.NoLeader() : ServerErrors.LeaderChanged());
+            return;
+        }
+
+        // The member table is the applied state: decide only once every change the core knows of reached it, so two
+        // changes can never both pass against the same old table.
+        if (!worker.AppliedConfig.Equals(core.Config))
+        {
+            pending.FailChange(changeId, new ReconfigurationBusyException());
+            return;
+        }
+
+        var view = new ReconfigurationView(options.NodeId, Members.All, Members.Removed, core.Progress, connected);
+        if (ReconfigurationCheck.Check(request, view) is { } refusal)
+        {
+            HostLog.MembershipRefused(logger, request.ToString(), refusal.Detail);
+            pending.FailChange(changeId, new MembershipException(refusal.Error, refusal.Detail));
+            return;
+        }
+
+        var result = request switch
+        {
+            MembershipRequest.Update update => node.Propose(new MemberPeerUrlsEntry(update.Id, [.. update.PeerUrls]).Encode()),
+            MembershipRequest.Add add => node.ProposeConfigChange(new ConfigChange(
+                add.IsLearner ? ConfigChangeType.AddLearner : ConfigChangeType.AddVoter, add.NewId, MemberTable.EncodeContext("", add.PeerUrls))),
+            MembershipRequest.Remove remove => node.ProposeConfigChange(new ConfigChange(ConfigChangeType.RemoveVoter, remove.Id)),
+            MembershipRequest.Promote promote => node.ProposeConfigChange(new ConfigChange(ConfigChangeType.PromoteLearner, promote.Id)),
+            _ => throw new ArgumentException($"unknown membership request {request.GetType().Name}", nameof(request)),
+        };
+        switch (result.Status)
+        {
+            case ProposeStatus.Accepted:
+                pending.ChangeProposed(changeId, result.Index, worker.Applied);
+                break;
+            case ProposeStatus.ConfigChangeInProgress or ProposeStatus.TransferInProgress:
+                pending.FailChange(changeId, new ReconfigurationBusyException());
+                break;
+            default:
+                pending.FailChange(changeId, ErrorFor(result.Status) ?? ServerErrors.LeaderChanged());
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Before this leader is removed: starts handing leadership to the connected voter whose log is furthest along
+    /// (etcd's MoveLeader to the most caught-up member); returns it, or 0 when this member does not lead or no voter
+    /// can take over.
+    /// </summary>
+    public ulong HandOverLeadership(IReadOnlySet<ulong> connected)
+    {
+        ArgumentNullException.ThrowIfNull(connected);
+        var core = node.Status();
+        if (core.SoftState.Role != Role.Leader || !DiskFull.AdmitsCoreInput)
+        {
+            return 0;
+        }
+
+        var target = core.Progress
+            .Where(p => p.Id != options.NodeId && core.Config.Voters.Contains(p.Id) && connected.Contains(p.Id))
+            .OrderByDescending(p => p.Match)
+            .Select(p => p.Id)
+            .FirstOrDefault();
+        if (target != 0)
+        {
+            HostLog.HandingOverBeforeRemoval(logger, target, options.NodeId);
+            node.TransferLeadership(target);
+        }
+
+        return target;
+    }
+
+    /// <summary>True once this member applied its own removal: the loop stops the node.</summary>
+    public bool RemovedFromCluster => worker.RemovedSelf;
+
+    /// <summary>The membership this member bootstrapped from (told to members that join, see <see cref="ClusterJoin"/>).</summary>
+    public ClusterConfig BootstrapConfig { get; private set; } = ClusterConfig.Of();
+
+    /// <summary>Proposes a membership change (the simulator); refused while writes are held.</summary>
     public ProposeResult ProposeConfigChange(ConfigChange change) =>
         DiskFull.AdmitsCoreInput ? node.ProposeConfigChange(change) : new ProposeResult(ProposeStatus.NoLeader);
 

@@ -67,6 +67,12 @@ public static class FrameCodec
             case SnapshotAbortFrame a:
                 body.WriteUInt64(a.TransferId);
                 break;
+            case MemberQueryFrame q:
+                WriteText(ref body, q.AskerPeerUrl);
+                break;
+            case MemberQueryReplyFrame r:
+                WriteMemberQueryReply(ref body, r);
+                break;
             default:
                 throw new ArgumentException($"unknown frame type {frame.GetType().Name}", nameof(frame));
         }
@@ -125,6 +131,76 @@ public static class FrameCodec
         frameBytes = FrameFormat.LengthPrefixBytes + (int)length;
         frame = Decode(bytes);
         return true;
+    }
+
+    private static void WriteText(ref WireWriter body, string text) => body.WriteBytes(Encoding.UTF8.GetBytes(text));
+
+    private static string ReadText(ref WireReader r, string field) => Encoding.UTF8.GetString(r.ReadBytes(field).Span);
+
+    private static void WriteTexts(ref WireWriter body, IReadOnlyList<string> texts)
+    {
+        body.WriteVarint((ulong)texts.Count);
+        foreach (var text in texts)
+        {
+            WriteText(ref body, text);
+        }
+    }
+
+    private static string[] ReadTexts(ref WireReader r, string field)
+    {
+        var texts = new string[r.ReadCount(field, minItemBytes: 1)];
+        for (var i = 0; i < texts.Length; i++)
+        {
+            texts[i] = ReadText(ref r, field);
+        }
+
+        return texts;
+    }
+
+    private static void WriteMemberQueryReply(ref WireWriter body, MemberQueryReplyFrame reply)
+    {
+        body.WriteUInt64(reply.ClusterId);
+        body.WriteVarint((ulong)reply.FoundingVoters.Count);
+        foreach (var id in reply.FoundingVoters)
+        {
+            body.WriteUInt64(id);
+        }
+
+        body.WriteVarint((ulong)reply.Members.Count);
+        foreach (var member in reply.Members)
+        {
+            body.WriteUInt64(member.Id);
+            WriteText(ref body, member.Name);
+            body.WriteByte(member.IsLearner ? (byte)1 : (byte)0);
+            WriteTexts(ref body, member.PeerUrls);
+            WriteTexts(ref body, member.ClientUrls);
+        }
+    }
+
+    private static MemberQueryReplyFrame ReadMemberQueryReply(ref WireReader r)
+    {
+        var clusterId = r.ReadUInt64("cluster id");
+        var founding = new ulong[r.ReadCount("founding voters", minItemBytes: 8)];
+        for (var i = 0; i < founding.Length; i++)
+        {
+            founding[i] = r.ReadUInt64("founding voter");
+        }
+
+        var members = new MemberInfo[r.ReadCount("members", minItemBytes: 12)];
+        for (var i = 0; i < members.Length; i++)
+        {
+            var id = r.ReadUInt64("member id");
+            var name = ReadText(ref r, "member name");
+            var learner = r.ReadByte("member is learner") switch
+            {
+                0 => false,
+                1 => true,
+                var b => throw new WireFormatException($"member learner flag {b} is neither 0 nor 1"),
+            };
+            members[i] = new MemberInfo(id, name, learner, ReadTexts(ref r, "member peer urls"), ReadTexts(ref r, "member client urls"));
+        }
+
+        return new MemberQueryReplyFrame(clusterId, founding, members);
     }
 
     /// <summary>Decodes a frame given everything after its length prefix (version, kind, body).</summary>
@@ -186,6 +262,12 @@ public static class FrameCodec
                 break;
             case FrameKind.SnapshotAbort:
                 frame = new SnapshotAbortFrame(r.ReadUInt64("transfer id"));
+                break;
+            case FrameKind.MemberQuery:
+                frame = new MemberQueryFrame(ReadText(ref r, "asker peer url"));
+                break;
+            case FrameKind.MemberQueryReply:
+                frame = ReadMemberQueryReply(ref r);
                 break;
             default:
                 throw new WireFormatException($"unknown frame kind {span[1]}");

@@ -23,4 +23,15 @@ public enum FrameKind : byte
 
     /// <summary>Abandons a snapshot transfer (the sender could not read its own file): the receiver discards it.</summary>
     SnapshotAbort = 7,
+
+    /// <summary>
+    /// First frame of a short connection from a member that joins a running cluster, instead of a handshake: "who is in
+    /// this cluster?" (it does not know its own id or the cluster's yet). Added after version 1 shipped: a node that
+    /// does not know it closes the connection (unknown kind), and the joiner asks another member.
+    /// </summary>
+    MemberQuery = 8,
+
+    /// <summary>The answer to <see cref="MemberQuery"/>: cluster id, founding membership and the member list; then the
+    /// listener closes the connection.</summary>
+    MemberQueryReply = 9,
 }

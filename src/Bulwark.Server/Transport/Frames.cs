@@ -53,3 +53,21 @@ public sealed record SnapshotEndFrame(ulong TransferId, uint DataCrc) : Frame
 {
     public override FrameKind Kind => FrameKind.SnapshotEnd;
 }
+
+/// <summary>A joining member asks who is in the cluster (see <see cref="FrameKind.MemberQuery"/>); it names its own peer URL.</summary>
+public sealed record MemberQueryFrame(string AskerPeerUrl) : Frame
+{
+    public override FrameKind Kind => FrameKind.MemberQuery;
+}
+
+/// <summary>One member as a <see cref="MemberQueryReplyFrame"/> lists it.</summary>
+public sealed record MemberInfo(ulong Id, string Name, bool IsLearner, IReadOnlyList<string> PeerUrls, IReadOnlyList<string> ClientUrls);
+
+/// <summary>
+/// Who is in the cluster: its id, the voters it was founded with (the membership at log index 0, from which a new
+/// member's log starts) and every current member.
+/// </summary>
+public sealed record MemberQueryReplyFrame(ulong ClusterId, IReadOnlyList<ulong> FoundingVoters, IReadOnlyList<MemberInfo> Members) : Frame
+{
+    public override FrameKind Kind => FrameKind.MemberQueryReply;
+}

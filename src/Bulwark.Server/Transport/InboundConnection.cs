@@ -24,6 +24,23 @@ internal sealed class InboundConnection(
 {
     private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
     private readonly ArrayBufferWriter<byte> scratch = new(256);
+    private ulong sender;
+
+    /// <summary>The peer on the other end once its handshake was accepted (0 before).</summary>
+    public ulong Sender => Volatile.Read(ref sender);
+
+    /// <summary>Closes the connection (its member was removed): the read loop ends and the peer sees the close.</summary>
+    public void Close()
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // already closed
+        }
+    }
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -31,7 +48,6 @@ internal sealed class InboundConnection(
         await using var streamScope = stream.ConfigureAwait(false);
         var reader = PipeReader.Create(stream);
         var writer = PipeWriter.Create(stream);
-        ulong sender = 0;
         using var snapshots = new SnapshotReception(snapshotFiles);
         try
         {
@@ -39,6 +55,12 @@ internal sealed class InboundConnection(
             {
                 handshakeTimeout.CancelAfter(options.HandshakeTimeout);
                 var first = await ReadFrameAsync(reader, handshakeTimeout.Token).ConfigureAwait(false);
+                if (first is MemberQueryFrame query)
+                {
+                    await AnswerMemberQueryAsync(writer, query, handshakeTimeout.Token).ConfigureAwait(false);
+                    return;
+                }
+
                 if (first is not HandshakeFrame handshake)
                 {
                     TransportLog.InboundRejected(logger, remote, first is null ? "closed before the handshake" : $"first frame was {first.Kind}, not a handshake");
@@ -55,7 +77,7 @@ internal sealed class InboundConnection(
                     return;
                 }
 
-                sender = handshake.SenderId;
+                Volatile.Write(ref sender, handshake.SenderId);
             }
 
             while (await ReadFrameAsync(reader, ct).ConfigureAwait(false) is { } frame)
@@ -130,8 +152,27 @@ internal sealed class InboundConnection(
         }
     }
 
+    /// <summary>A joining member asks who is in the cluster: answered, then the connection closes.</summary>
+    private async Task AnswerMemberQueryAsync(PipeWriter writer, MemberQueryFrame query, CancellationToken ct)
+    {
+        if (options.AnswerMemberQuery?.Invoke() is not { } reply)
+        {
+            TransportLog.InboundRejected(logger, remote, $"member query from {query.AskerPeerUrl} not answered: this node cannot answer it yet");
+            return;
+        }
+
+        FrameCodec.Write(writer, reply, scratch, options.MaxFrameBytes);
+        await writer.FlushAsync(ct).ConfigureAwait(false);
+        TransportLog.MemberQueryAnswered(logger, query.AskerPeerUrl, reply.Members.Count);
+    }
+
     private string? Check(HandshakeFrame handshake)
     {
+        if (options.IsRemovedMember?.Invoke(handshake.SenderId) == true)
+        {
+            return PeerTransportOptions.RemovedMemberRefusal;
+        }
+
         if (handshake.ClusterId != options.ClusterId)
         {
             return $"cluster id mismatch: this node belongs to cluster {options.ClusterId:x}, the dialer to {handshake.ClusterId:x}";

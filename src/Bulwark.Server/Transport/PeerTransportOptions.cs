@@ -60,6 +60,21 @@ public sealed record PeerTransportOptions
     /// <summary>Seed of the reconnect jitter, so a run can be reproduced.</summary>
     public int JitterSeed { get; init; }
 
+    /// <summary>
+    /// Answers a joining member's <see cref="MemberQueryFrame"/> (who is in the cluster); null (or a null answer) refuses
+    /// it by closing the connection. Called on the connection's thread.
+    /// </summary>
+    public Func<MemberQueryReplyFrame?>? AnswerMemberQuery { get; init; }
+
+    /// <summary>
+    /// True for the id of a member removed from the cluster: its handshake is refused with
+    /// "the member has been permanently removed from the cluster", which tells it to stop. Called on the connection's thread.
+    /// </summary>
+    public Func<ulong, bool>? IsRemovedMember { get; init; }
+
+    /// <summary>What a removed member's refused handshake says (etcd's words); the dialer matches it and stops.</summary>
+    public const string RemovedMemberRefusal = "the member has been permanently removed from the cluster";
+
     public void Validate()
     {
         if (LocalId == 0) throw new ArgumentException("local node id must be non-zero", nameof(LocalId));

@@ -219,9 +219,21 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
         }
     }
 
-    /// <summary>Stops sending to a peer; its queued messages are discarded.</summary>
+    /// <summary>
+    /// Stops sending to a peer and closes its connections to this node (its queued messages are discarded): a removed
+    /// member that still runs redials, and its handshake is refused if <see cref="PeerTransportOptions.IsRemovedMember"/>
+    /// says so. A peer whose address changed is redialed by <see cref="AddOrUpdatePeerAsync"/>.
+    /// </summary>
     public async Task RemovePeerAsync(ulong id)
     {
+        if (Options.IsRemovedMember?.Invoke(id) == true)
+        {
+            foreach (var connection in inbound.Keys.Where(c => c.Sender == id))
+            {
+                connection.Close();
+            }
+        }
+
         lock (lifecycle)
         {
             addedBeforeStart.Remove(id);

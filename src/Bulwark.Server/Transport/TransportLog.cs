@@ -43,4 +43,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(EventId = 1112, Level = LogLevel.Information, Message = "received snapshot at index {Index} ({Bytes} bytes) from peer {PeerId:x}")]
     public static partial void SnapshotReceived(ILogger logger, ulong index, long bytes, ulong peerId);
+
+    [LoggerMessage(EventId = 1120, Level = LogLevel.Information, Message = "answered a member query from joining member {PeerUrl}: {Members} members")]
+    public static partial void MemberQueryAnswered(ILogger logger, string peerUrl, int members);
 }

@@ -29,9 +29,15 @@ public sealed class ProcessCluster : IAsyncDisposable
     private readonly int[] peerPorts;
     private readonly int[] metricsPorts;
     private readonly IReadOnlyList<string> extraArgs;
+    private readonly int founding;
+    // A member started with --initial-cluster-state existing keeps its own initial cluster (restarts reuse it).
+    private readonly string?[] joinedInitialCluster;
 
-    private ProcessCluster(int size, IReadOnlyList<string>? extraArgs)
+    private ProcessCluster(int founding, IReadOnlyList<string>? extraArgs, int spare = 0)
     {
+        this.founding = founding;
+        var size = founding + spare;
+        joinedInitialCluster = new string?[size];
         this.extraArgs = extraArgs ?? [];
         root = Path.Combine(Path.GetTempPath(), "bulwark-procs-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -60,7 +66,14 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>Node <paramref name="i"/>'s data dir.</summary>
     public string DataDir(int i) => Path.Combine(root, Names[i]);
 
+    /// <summary>Every slot: the founding members, then the spare ones (<see cref="StartJoining"/>).</summary>
     public int Size => nodes.Size;
+
+    /// <summary>How many members founded the cluster (the first slots); the rest are spares that join later.</summary>
+    public int Founding => founding;
+
+    /// <summary>Node <paramref name="i"/>'s initial-cluster entry, "name=peer-url".</summary>
+    public string InitialClusterEntry(int i) => $"{Names[i]}=http://127.0.0.1:{peerPorts[i]}";
 
     /// <summary>"http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl and `bulwark --endpoints` take it.</summary>
     public string Endpoints => string.Join(",", ClientUrls);
@@ -70,9 +83,10 @@ public sealed class ProcessCluster : IAsyncDisposable
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
     /// <summary>Starts every node (with <paramref name="extraArgs"/> added to each `serve`) and waits until they agree on a leader.</summary>
-    public static async Task<ProcessCluster> StartAsync(int size = 3, IReadOnlyList<string>? extraArgs = null)
+    /// <param name="spare">Slots for members added later (named after the founding ones, ports reserved, not started).</param>
+    public static async Task<ProcessCluster> StartAsync(int size = 3, IReadOnlyList<string>? extraArgs = null, int spare = 0)
     {
-        var cluster = new ProcessCluster(size, extraArgs);
+        var cluster = new ProcessCluster(size, extraArgs, spare);
         try
         {
             for (var i = 0; i < size; i++)
@@ -105,12 +119,28 @@ public sealed class ProcessCluster : IAsyncDisposable
     public Lease.LeaseClient Lease(int i) => new(nodes.Channel(i));
 
     /// <summary>
+    /// Starts spare node <paramref name="i"/> with --initial-cluster-state existing and <paramref name="initialCluster"/>
+    /// (etcd's ETCD_INITIAL_CLUSTER as `member add` prints it: the running members and this one): it joins the cluster it
+    /// was added to. Restarting it later (<see cref="Start"/>) reuses the same settings.
+    /// </summary>
+    public void StartJoining(int i, string initialCluster)
+    {
+        joinedInitialCluster[i] = initialCluster;
+        Start(i);
+    }
+
+    /// <summary>
     /// Starts node <paramref name="i"/> (again) on its data dir and ports, with the cluster's extra `serve` arguments or,
     /// when given, <paramref name="replaceExtraArgs"/> instead (a restart without a test-only option, say).
     /// </summary>
     public void Start(int i, IReadOnlyList<string>? replaceExtraArgs = null)
     {
-        var initialCluster = string.Join(",", Enumerable.Range(0, Size).Select(j => $"{Names[j]}=http://127.0.0.1:{peerPorts[j]}"));
+        if (i >= founding && joinedInitialCluster[i] is null)
+        {
+            throw new InvalidOperationException($"{Names[i]} is a spare member: add it to the cluster and start it with StartJoining");
+        }
+
+        var initialCluster = joinedInitialCluster[i] ?? string.Join(",", Enumerable.Range(0, founding).Select(InitialClusterEntry));
         var info = new ProcessStartInfo(DotnetHost) { RedirectStandardInput = true };
         foreach (var arg in new[]
         {
@@ -125,7 +155,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             // needless elections without changing what is tested.
             "--heartbeat-interval", "100",
             "--election-timeout", "1000",
-        }.Concat(replaceExtraArgs ?? extraArgs))
+        }.Concat(joinedInitialCluster[i] is null ? [] : ["--initial-cluster-state", "existing"]).Concat(replaceExtraArgs ?? extraArgs))
         {
             info.ArgumentList.Add(arg);
         }
@@ -138,6 +168,28 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     /// <summary>Kills node <paramref name="i"/> (and anything it started) with SIGKILL: no flush, no goodbye to peers.</summary>
     public Task KillAsync(int i) => nodes.KillAsync(i, Patience);
+
+    /// <summary>
+    /// Waits until node <paramref name="i"/>'s process exits on its own (e.g. removed from the cluster) and returns its exit
+    /// code; the slot is then free (not running, not counted as exited by <see cref="WaitForLeaderAsync"/>).
+    /// </summary>
+    public async Task<int> WaitForExitAsync(int i)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        int? code;
+        while ((code = nodes.ExitCode(i)) is null)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{Names[i]} did not exit within {Patience.TotalSeconds} s.{Environment.NewLine}{Logs()}");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+
+        await nodes.KillAsync(i, Patience).ConfigureAwait(false);
+        return code.Value;
+    }
 
     /// <summary>Status of node <paramref name="i"/>, or null when it is not running or does not answer.</summary>
     public Task<StatusResponse?> TryStatusAsync(int i) => nodes.TryStatusAsync(i);

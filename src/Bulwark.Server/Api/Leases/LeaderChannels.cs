@@ -34,6 +34,15 @@ public sealed class LeaderChannels : IDisposable
 
     internal static Metadata ForwardedMetadata() => new() { { ForwardedHeader, "1" } };
 
+    /// <summary>A forwarded call carrying how many members passed it on (its header's value; 0 when not forwarded).</summary>
+    internal static Metadata ForwardedMetadata(int hops) => new() { { ForwardedHeader, hops.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+
+    /// <summary>How many members passed this call on (0: it came from a client).</summary>
+    internal static int ForwardHops(ServerCallContext context) =>
+        context.RequestHeaders.Get(ForwardedHeader) is { } header
+            ? int.TryParse(header.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hops) ? Math.Max(hops, 1) : 1
+            : 0;
+
     public void Dispose()
     {
         foreach (var channel in channels.Values)
