@@ -54,6 +54,11 @@ public static class SnapshotRestoreCommand
                     $"restored snapshot {plan.SnapshotFile} (revision {result.Summary.Revision}, total keys {result.Summary.TotalKeys}) into {plan.DataDir}"));
                 config.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"member {plan.Self.Name} id {result.MemberId:x} of cluster {result.ClusterId:x} ({plan.InitialCluster.Count} members), starting at index {result.Index} term {result.Term}"));
+                foreach (var alarm in result.DroppedAlarms)
+                {
+                    config.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"dropped the old cluster's alarm memberID:{alarm.MemberID} alarm:{alarm.Alarm.ToString().ToUpperInvariant()} (the restored cluster starts without alarms)"));
+                }
                 return 0;
             }
             catch (RestoreRefusedException e)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Bulwark.Api.Etcdserverpb;
 using Bulwark.Kv;
 
 namespace Bulwark.Server.Backup;
@@ -91,7 +92,7 @@ public static class BackupFile
         }
 
         var hash = hasTrailer ? Convert.ToHexStringLower(trailer) : "";
-        return new BackupContents(new BackupSummary(store.Revision, store.LiveKeyCount, total, hash), body);
+        return new BackupContents(new BackupSummary(store.Revision, store.LiveKeyCount, total, hash), body, store.Alarms);
     }
 
     /// <summary>
@@ -183,5 +184,8 @@ public static class BackupFile
 /// <summary>What a backup file holds: the store revision, its live keys, the file size and its SHA-256 (hex).</summary>
 public sealed record BackupSummary(long Revision, long TotalKeys, long TotalBytes, string Hash);
 
-/// <summary>A checked backup file: what it holds and how many of its leading bytes are the store snapshot.</summary>
-public sealed record BackupContents(BackupSummary Summary, long SnapshotBytes);
+/// <summary>
+/// A checked backup file: what it holds, how many of its leading bytes are the store snapshot, and the alarms its store
+/// carries (the CORRUPT alarm is replicated, so a backup of a cluster under it holds it too).
+/// </summary>
+public sealed record BackupContents(BackupSummary Summary, long SnapshotBytes, IReadOnlyList<AlarmMember> Alarms);

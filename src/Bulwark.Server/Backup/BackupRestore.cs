@@ -1,4 +1,6 @@
+using Bulwark.Api.Etcdserverpb;
 using Bulwark.Consensus;
+using Bulwark.Kv;
 using Bulwark.Server.Hosting;
 using Bulwark.Storage;
 using Bulwark.Storage.FileSystem;
@@ -51,7 +53,7 @@ public static class BackupRestore
         var temp = Path.Combine(parent, $".{Path.GetFileName(plan.DataDir)}.restore-{Guid.NewGuid():N}");
         try
         {
-            Write(temp, metadata, plan.InitialCluster, file, contents.SnapshotBytes, cancellation);
+            Write(temp, metadata, plan.InitialCluster, file, contents, cancellation);
             CheckReopens(temp, metadata);
             cancellation.ThrowIfCancellationRequested();
             MoveIntoPlace(temp, plan.DataDir);
@@ -72,7 +74,7 @@ public static class BackupRestore
             throw;
         }
 
-        return new RestoreResult(contents.Summary, plan.Self.Id, plan.ClusterId, metadata.Index, metadata.Term);
+        return new RestoreResult(contents.Summary, plan.Self.Id, plan.ClusterId, metadata.Index, metadata.Term, contents.Alarms);
     }
 
     private static FileStream OpenSnapshot(string path)
@@ -87,16 +89,39 @@ public static class BackupRestore
         }
     }
 
-    /// <summary>The node snapshot (member table + the file's store bytes), the log released to it, a hard state committing it.</summary>
-    private static void Write(string directory, SnapshotMetadata metadata, IReadOnlyList<ClusterMember> members, Stream file, long storeBytes,
-        CancellationToken cancellation)
+    /// <summary>
+    /// The node snapshot (member table + the file's store), the log released to it, a hard state committing it. The
+    /// store's bytes are copied as the file holds them, except when the store carries alarms: those belong to the old
+    /// cluster's members (a CORRUPT alarm would refuse every write of the cluster restored to recover from it), so the
+    /// store is read again, its alarms dropped and written anew.
+    /// </summary>
+    private static void Write(string directory, SnapshotMetadata metadata, IReadOnlyList<ClusterMember> members, Stream file,
+        BackupContents contents, CancellationToken cancellation)
     {
         var membersJson = new MemberTable(members).Serialize();
         using var storage = NodeStorage.Open(RealFileSystem.Instance, directory);
-        storage.WriteSnapshot(metadata, stream => SnapshotPayload.Write(stream, membersJson, kv => BackupFile.CopyBody(file, storeBytes, kv, cancellation)));
+        Action<Stream> writeStore = contents.Alarms.Count == 0
+            ? kv => BackupFile.CopyBody(file, contents.SnapshotBytes, kv, cancellation)
+            : kv => WithoutAlarms(file, contents).WriteSnapshot(kv);
+        storage.WriteSnapshot(metadata, stream => SnapshotPayload.Write(stream, membersJson, writeStore));
         storage.ReleaseLogUpTo(metadata.Index, metadata.Term);
         storage.Wal.SaveHardState(new HardState(metadata.Term, 0, metadata.Index));
         storage.Wal.Sync();
+    }
+
+    private static MvccStore WithoutAlarms(Stream file, BackupContents contents)
+    {
+        file.Position = 0;
+        using var body = new MemoryStream();
+        BackupFile.CopyBody(file, contents.SnapshotBytes, body);
+        body.Position = 0;
+        var store = MvccStore.ReadSnapshot(body);
+        foreach (var alarm in contents.Alarms)
+        {
+            store.Alarm(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, MemberID = alarm.MemberID, Alarm = alarm.Alarm });
+        }
+
+        return store;
     }
 
     /// <summary>Opens the new directory as `bulwark serve` will (verifying the snapshot's checksum) and checks where it starts.</summary>
@@ -155,5 +180,5 @@ public static class BackupRestore
     }
 }
 
-/// <summary>What a restore built: the file's summary, this member's id, the cluster id, and the snapshot's index and term.</summary>
-public sealed record RestoreResult(BackupSummary Summary, ulong MemberId, ulong ClusterId, ulong Index, ulong Term);
+/// <summary>What a restore built: the file's summary, this member's id, the cluster id, the snapshot's index and term, and the old cluster's alarms it dropped.</summary>
+public sealed record RestoreResult(BackupSummary Summary, ulong MemberId, ulong ClusterId, ulong Index, ulong Term, IReadOnlyList<AlarmMember> DroppedAlarms);

@@ -92,6 +92,34 @@ public sealed class BackupRestoreTests : IDisposable
     }
 
     [Fact]
+    public void A_backup_taken_under_the_corrupt_alarm_restores_without_it_and_keeps_the_data()
+    {
+        var store = new MvccStore();
+        store.Put(new PutRequest { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFromUtf8("v") });
+        store.Alarm(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = ClusterMember.IdFromName("n3"), Alarm = AlarmType.Corrupt });
+        var revision = store.Revision;
+        using var bytes = new MemoryStream();
+        store.WriteSnapshot(bytes);
+        bytes.Write(new byte[(BackupFile.SectorBytes - (bytes.Length % BackupFile.SectorBytes)) % BackupFile.SectorBytes]);
+        var body = bytes.ToArray();
+        var file = WriteFile("corrupt-alarm.db", [.. body, .. SHA256.HashData(body)]);
+
+        var dir = Path.Combine(root, "n1");
+        var result = Restore(file, "n1", dir);
+
+        Assert.Equal(AlarmType.Corrupt, Assert.Single(result.DroppedAlarms).Alarm);
+        using var storage = NodeStorage.Open(RealFileSystem.Instance, dir);
+        using var reader = storage.OpenSnapshot(3, 1);
+        using var data = new MemoryStream();
+        reader.CopyTo(data);
+        var restored = MvccStore.ReadSnapshot(new MemoryStream(SnapshotPayload.Decode(data.ToArray()).KvSnapshot.ToArray()));
+        Assert.False(restored.HasAlarm(AlarmType.Corrupt));
+        Assert.Empty(restored.Alarms);
+        Assert.Equal(revision, restored.Revision);
+        Assert.Equal("v", restored.Range(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }).Kvs.Single().Value.ToStringUtf8());
+    }
+
+    [Fact]
     public void The_data_dir_defaults_to_name_etcd_and_may_be_an_empty_existing_directory()
     {
         var file = WriteFile("backup.db", BackupBytes(out _));
