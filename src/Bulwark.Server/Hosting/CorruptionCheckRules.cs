@@ -33,7 +33,8 @@ public sealed record CorruptionVerdict(IReadOnlyList<CorruptMember> Corrupted, i
 /// not compared (the caller leaves it out): being behind is not corruption.</item>
 /// <item>Hashes are compared only with peers whose compact revision equals the leader's at the first hash (a
 /// compaction changes what is hashed). If they all equal the leader's, the cluster is consistent. Otherwise, if one
-/// hash is held by a majority of the voting members, every member with another hash is named, the leader included
+/// hash is held by a majority of the members (voters and learners alike: a learner's copy is as good a witness of
+/// what the log says as a voter's), every member with another hash is named, the leader included
 /// when it is the odd one out; if no hash has a majority (say the leader and the one peer that answered differ), each
 /// peer that differs from the leader is named, as etcd does, since the leader cannot tell who is right.</item>
 /// </list>
@@ -41,11 +42,11 @@ public sealed record CorruptionVerdict(IReadOnlyList<CorruptMember> Corrupted, i
 public static class CorruptionCheckRules
 {
     /// <param name="leaderId">The member running the check.</param>
-    /// <param name="votingMembers">Members of the cluster, the leader included (the majority is counted against it).</param>
+    /// <param name="members">Members of the cluster, learners and the leader included (the majority is counted against it).</param>
     /// <param name="first">The leader's hash before asking the peers.</param>
     /// <param name="second">The leader's hash after the read barrier.</param>
     /// <param name="peers">The peers that answered HashKV at <paramref name="first"/>'s revision.</param>
-    public static CorruptionVerdict Judge(ulong leaderId, int votingMembers, MemberHash first, MemberHash second, IReadOnlyList<MemberHash> peers)
+    public static CorruptionVerdict Judge(ulong leaderId, int members, MemberHash first, MemberHash second, IReadOnlyList<MemberHash> peers)
     {
         ArgumentNullException.ThrowIfNull(peers);
         var corrupted = new List<CorruptMember>();
@@ -83,7 +84,7 @@ public static class CorruptionCheckRules
         if (differing.Count > 0)
         {
             var hashes = comparable.Select(p => (p.MemberId, p.Hash)).Prepend((leaderId, first.Hash)).ToList();
-            var majority = hashes.GroupBy(h => h.Hash).FirstOrDefault(g => g.Count() >= (votingMembers / 2) + 1);
+            var majority = hashes.GroupBy(h => h.Hash).FirstOrDefault(g => g.Count() >= (members / 2) + 1);
             if (majority is not null)
             {
                 foreach (var (id, hash) in hashes.Where(h => h.Hash != majority.Key))
