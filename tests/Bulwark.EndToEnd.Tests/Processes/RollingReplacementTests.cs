@@ -45,9 +45,10 @@ public sealed class RollingReplacementTests(ITestOutputHelper output)
             writer.AddEndpoint(cluster.ClientUrls[fresh]);
             await writer.WaitForProgressAsync(20, $"step {step}: after promoting {cluster.Names[fresh]}", cluster);
 
-            // The first original to go is the leader (made so if need be); removal is asked on the member removed
+            // The first original to go is the leader (made so if need be), the next ones followers where one is left
+            // (a leader hands over to the member furthest along, often an original); removal is asked on the member removed
             // itself: a leader hands leadership over first and the new leader removes it; a follower forwards.
-            var old = step == 0 ? await OriginalLeaderAsync(cluster, originals) : originals[0];
+            var old = step == 0 ? await OriginalLeaderAsync(cluster, originals) : await OriginalFollowerAsync(cluster, originals);
             originals.Remove(old);
             var oldId = (await cluster.TryStatusAsync(old))!.Header.MemberId;
             var before = await cluster.TryStatusAsync(fresh);
@@ -108,6 +109,13 @@ public sealed class RollingReplacementTests(ITestOutputHelper output)
 
         Assert.Contains(leader, originals);
         return leader;
+    }
+
+    /// <summary>An original member that does not lead, if one is left.</summary>
+    private static async Task<int> OriginalFollowerAsync(ProcessCluster cluster, List<int> originals)
+    {
+        var leader = await cluster.WaitForLeaderAsync();
+        return originals.FirstOrDefault(i => i != leader, originals[0]);
     }
 
     private static async Task<MemberAddResponse> AddLearnerAsync(ProcessCluster cluster, int fresh)
