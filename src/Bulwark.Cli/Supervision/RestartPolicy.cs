@@ -35,6 +35,13 @@ public sealed class RestartPolicy
             return RestartDecision.GiveUp("exited on its own with code 0; not restarting it");
         }
 
+        if (exitCode == Commands.ServeCommand.ExitRemoved)
+        {
+            // Its data dir belongs to a member the cluster no longer has: every restart would exit the same way.
+            return RestartDecision.GiveUp(
+                $"exited with code {exitCode}: it was removed from the cluster; not restarting it (wipe its data dir and `member add` it to bring it back)");
+        }
+
         if (now - startedAt >= options.StableAfter)
         {
             consecutiveCrashes = 0;

@@ -34,6 +34,18 @@ public sealed class RestartPolicyTests
     }
 
     [Fact]
+    public void A_member_removed_from_the_cluster_is_not_restarted()
+    {
+        var time = new FakeTimeProvider();
+        var policy = new RestartPolicy(Options, time);
+        policy.OnStarted();
+        time.Advance(TimeSpan.FromSeconds(40));
+        var decision = policy.OnExited(Bulwark.Cli.Commands.ServeCommand.ExitRemoved);
+        Assert.False(decision.Restart);
+        Assert.Contains("removed from the cluster", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Five_crashes_within_a_minute_stop_the_restarts_and_say_why()
     {
         var time = new FakeTimeProvider();
