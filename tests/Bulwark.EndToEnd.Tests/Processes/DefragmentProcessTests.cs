@@ -56,7 +56,7 @@ public sealed class DefragmentProcessTests
             Assert.True(after[url] < before[url], $"{cluster.Names[i]}: DB SIZE {before[url]} -> {after[url]}");
             var files = DataDirBytes(cluster, i);
             Assert.True(files < filesBefore[i], $"{cluster.Names[i]}: snapshot+WAL files {filesBefore[i]} -> {files}");
-            Assert.Single(Directory.EnumerateFiles(Path.Combine(cluster.DataDir(i), "snap"), "*.snap"));
+            Assert.Single(Directory.EnumerateFiles(System.IO.Path.Combine(cluster.DataDir(i), "snap"), "*.snap"));
         }
 
         // A hard kill after the defragment: the member starts from its rewritten snapshot and the kept log.
@@ -88,7 +88,7 @@ public sealed class DefragmentProcessTests
     }
 
     private static long DataDirBytes(ProcessCluster cluster, int i) =>
-        new[] { "snap", "wal" }.Select(d => Path.Combine(cluster.DataDir(i), d))
+        new[] { "snap", "wal" }.Select(d => System.IO.Path.Combine(cluster.DataDir(i), d))
             .Where(Directory.Exists)
             .SelectMany(Directory.EnumerateFiles)
             .Sum(f => new FileInfo(f).Length);
