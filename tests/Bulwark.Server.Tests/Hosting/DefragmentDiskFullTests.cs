@@ -43,8 +43,9 @@ public sealed class DefragmentDiskFullTests
         Assert.Equal($"39:{Value}", Get(node, "k3"));
 
         fs.CapacityBytes = null;
+        var appliedBefore = node.Status.Applied;
         var report = await node.DefragmentAsync();
-        Assert.Equal(node.Status.Applied, report.SnapshotIndex);
+        Assert.InRange(report.SnapshotIndex, appliedBefore, node.Status.Applied); // everything applied when it was asked
         Assert.Single(fs.ListFiles(snapDir));
         Assert.Equal("x", Get(node, "after-failure"));
     }
