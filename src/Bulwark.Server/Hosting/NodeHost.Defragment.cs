@@ -81,6 +81,13 @@ public sealed partial class NodeHost
         return report;
     }
 
+    /// <summary>Called on the apply worker just before it writes any snapshot, with its index (tests hold it there).</summary>
+    internal Action<ulong>? BeforeSnapshotWrite
+    {
+        get => processor.BeforeSnapshotWrite;
+        set => processor.BeforeSnapshotWrite = value;
+    }
+
     /// <summary>Loop side of the second step: its answer (or error) goes to the waiting defragment.</summary>
     private void CompactToDefragmentSnapshot(HostInput.CompactToSnapshot compact)
     {
