@@ -483,10 +483,7 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
             HostLog.SnapshotNoSpace(logger, applied, e.Message);
             diskFull.SnapshotWriteFailed(e.Message);
             wake();
-            return;
         }
-
-        SnapshotUnblocked();
     }
 
     /// <summary>
@@ -505,6 +502,7 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
             bytes = stream.Length;
         });
 
+        SnapshotUnblocked();
         lastSnapshotIndex = applied;
         HostLog.SnapshotTaken(logger, metadata.Index, metadata.Term, bytes);
         options.Observer?.SnapshotTaken(metadata.Index, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(started));
