@@ -288,5 +288,20 @@ public sealed class NodeStorage : IDisposable
         }
     }
 
+    /// <summary>
+    /// Bytes this node holds on disk for its state (any thread): the snapshot files and the WAL's segment files, with
+    /// their preallocated space. What Maintenance.Status reports as the db size.
+    /// </summary>
+    public long DiskBytes => Snapshots.FileBytes() + Wal.FileBytes();
+
+    /// <summary>Deletes the snapshot files older than <paramref name="index"/>, which the log no longer needs; returns how many.</summary>
+    public int DeleteSnapshotsOlderThan(ulong index)
+    {
+        lock (snapshotLock)
+        {
+            return Snapshots.DeleteOlderThan(index);
+        }
+    }
+
     public void Dispose() => Wal.Dispose();
 }

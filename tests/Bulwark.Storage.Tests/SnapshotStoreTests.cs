@@ -50,6 +50,29 @@ public sealed class SnapshotStoreTests
     }
 
     [Fact]
+    public void DeleteOlderThanKeepsTheGivenIndexAndNewerDurablyAndFileBytesFollows()
+    {
+        var fs = new InMemoryFileSystem();
+        var store = SnapshotStore.Open(fs, "/snap", keep: 3);
+        for (ulong i = 1; i <= 3; i++)
+        {
+            store.Save(new SnapshotMetadata(i * 10, 1, Config), Data(1000 * (int)i, (int)i));
+        }
+
+        var all = store.FileBytes();
+        Assert.True(all > 6000, $"{all} bytes for 6000 bytes of data");
+        Assert.Equal(2, store.DeleteOlderThan(30)); // 10 and 20 go
+        Assert.Equal([(30ul, 1ul)], store.List());
+        Assert.True(store.FileBytes() < all - 3000);
+        Assert.Equal(0, store.DeleteOlderThan(30));
+
+        fs.Crash(); // the deletions were made durable (directory fsync)
+        var reopened = SnapshotStore.Open(fs, "/snap", keep: 3);
+        Assert.Equal([(30ul, 1ul)], reopened.List());
+        Assert.Equal(Data(3000, 3), reopened.LoadNewest()!.Data.ToArray());
+    }
+
+    [Fact]
     public void StreamedWriteAndReadInChunks()
     {
         var fs = new InMemoryFileSystem();

@@ -23,14 +23,14 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
         {
             Header = ApiContext.Header(node, null),
             Version = ApiVersion,
-            DbSize = node.KvDataBytes,
+            DbSize = node.DiskBytes,
+            DbSizeInUse = node.KvDataBytes,
             Leader = status.Leader,
             RaftIndex = status.Commit,
             RaftTerm = status.Term,
             RaftAppliedIndex = status.Applied,
             IsLearner = status.Role == Bulwark.Consensus.Role.Learner, // etcdctl endpoint status: IS LEARNER
         };
-        response.DbSizeInUse = response.DbSize;
         return Task.FromResult(response);
     }
 
@@ -98,12 +98,29 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
     }
 
     /// <summary>
-    /// etcd's Defragment (`etcdctl defrag`, what defrag cron jobs run): answers OK and does nothing. The store is in
-    /// memory and the WAL and snapshots are compacted as they go, so there is nothing to reclaim yet; answering
-    /// Unimplemented would fail those jobs. Real work comes when the storage has something to give back.
+    /// etcd's Defragment (`etcdctl defrag [--cluster]`): local to this member, not replicated, as in etcd. Writes a
+    /// snapshot at the applied index, compacts the log to it (keeping the catch-up entries), deletes the older snapshot
+    /// files and WAL segments, and compacts the .NET heap (see <see cref="NodeHost.DefragmentAsync"/>); answers when
+    /// done. A full disk answers ResourceExhausted and changes nothing else (the member keeps serving); a stopping
+    /// member answers Unavailable.
     /// </summary>
-    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
-        Task.FromResult(new DefragmentResponse { Header = ApiContext.Header(node, null) });
+    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ApiContext.Guard(async () =>
+        {
+            try
+            {
+                await node.DefragmentAsync(context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (Bulwark.Storage.DiskFullException e)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"etcdserver: defragment failed, no space left on this member's disk: {e.Message}"));
+            }
+
+            return new DefragmentResponse { Header = ApiContext.Header(node, null) };
+        });
+    }
 
     /// <summary>Size of each streamed chunk of a snapshot.</summary>
     public const int SnapshotChunkBytes = 64 * 1024;

@@ -12,6 +12,12 @@ internal abstract record ApplyWork
     /// <summary>A snapshot from the leader (already saved to disk) that replaces the state machine.</summary>
     public sealed record Install(Snapshot Snapshot) : ApplyWork;
 
+    /// <summary>
+    /// Write a snapshot of everything applied now, whatever the threshold (Maintenance.Defragment); completes with its
+    /// metadata once it is durable and reported to the loop, or with the <see cref="Bulwark.Storage.DiskFullException"/>.
+    /// </summary>
+    public sealed record SnapshotNow(TaskCompletionSource<SnapshotMetadata> Written) : ApplyWork;
+
     /// <summary>Try again the snapshot a full disk stopped (the loop sends this on its NOSPACE retry timer).</summary>
     public sealed record RetrySnapshot : ApplyWork
     {

@@ -21,7 +21,7 @@ namespace Bulwark.Server.Hosting;
 /// the caller, in the same order and with the same effects, and an exception propagates to the caller.
 /// After each batch, outside the store lock, it publishes the applied revisions' events to the <see cref="Watches"/> hub.
 /// </summary>
-internal sealed class ApplyWorker : IDisposable, IWatchStore
+internal sealed partial class ApplyWorker : IDisposable, IWatchStore
 {
     private readonly WorkQueue<ApplyWork> queue = new();
     private readonly NodeHostOptions options;
@@ -197,6 +197,9 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
                 break;
             case ApplyWork.Install install:
                 Install(install.Snapshot);
+                break;
+            case ApplyWork.SnapshotNow now:
+                SnapshotNow(now.Written);
                 break;
         }
 
@@ -515,32 +518,41 @@ internal sealed class ApplyWorker : IDisposable, IWatchStore
             return;
         }
 
-        BeforeSnapshotWrite?.Invoke(applied);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var metadata = new SnapshotMetadata(applied, appliedTerm, appliedConfig);
-        long bytes = 0;
         try
         {
-            storage.WriteSnapshot(metadata, stream =>
-            {
-                SnapshotPayload.Write(stream, members.Serialize(), kv.WriteSnapshot);
-                bytes = stream.Length;
-            });
+            WriteSnapshotAtApplied();
         }
         catch (Bulwark.Storage.DiskFullException e)
         {
             // The writer removed its temp file; the log keeps everything, so nothing is lost by trying later.
-            HostLog.SnapshotNoSpace(logger, metadata.Index, e.Message);
+            HostLog.SnapshotNoSpace(logger, applied, e.Message);
             diskFull.SnapshotWriteFailed(e.Message);
             wake();
-            return;
         }
+    }
+
+    /// <summary>
+    /// Writes a snapshot at the applied index and reports it to the loop (which then compacts the log to it).
+    /// Throws <see cref="Bulwark.Storage.DiskFullException"/> with nothing written.
+    /// </summary>
+    private SnapshotMetadata WriteSnapshotAtApplied()
+    {
+        BeforeSnapshotWrite?.Invoke(applied);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var metadata = new SnapshotMetadata(applied, appliedTerm, appliedConfig);
+        long bytes = 0;
+        storage.WriteSnapshot(metadata, stream =>
+        {
+            SnapshotPayload.Write(stream, members.Serialize(), kv.WriteSnapshot);
+            bytes = stream.Length;
+        });
 
         SnapshotUnblocked();
         lastSnapshotIndex = applied;
         HostLog.SnapshotTaken(logger, metadata.Index, metadata.Term, bytes);
         options.Observer?.SnapshotTaken(metadata.Index, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         snapshotWritten(metadata);
+        return metadata;
     }
 
     private void SnapshotUnblocked() => diskFull.SnapshotNotBlocked();

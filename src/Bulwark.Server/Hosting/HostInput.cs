@@ -43,6 +43,12 @@ internal abstract record HostInput
         public static readonly RetryWrites Instance = new();
     }
 
+    /// <summary>Maintenance.Defragment, first step: have the apply worker write a snapshot at its applied index now.</summary>
+    public sealed record SnapshotNow(TaskCompletionSource<SnapshotMetadata> Written) : HostInput;
+
+    /// <summary>Maintenance.Defragment, second step: compact to that snapshot and delete the older snapshot files.</summary>
+    public sealed record CompactToSnapshot(SnapshotMetadata Snapshot, TaskCompletionSource<int> Deleted) : HostInput;
+
     /// <summary>The apply worker or a snapshot send has something for the loop (handled by the next ProcessReadies).</summary>
     public sealed record Wake : HostInput
     {

@@ -27,7 +27,7 @@ namespace Bulwark.Server.Hosting;
 /// retries with the policy's backoff on a <see cref="TimeProvider"/> timer until the write goes through. A paused
 /// leader stops heartbeating, so the others elect a leader that can write.
 /// </summary>
-public sealed class NodeHost : IAsyncDisposable
+public sealed partial class NodeHost : IAsyncDisposable
 {
     private readonly NodeHostOptions options;
     private readonly NodeStorage storage;
@@ -244,9 +244,15 @@ public sealed class NodeHost : IAsyncDisposable
 
     /// <summary>
     /// The key-value store's estimated data size: bytes of the keys and current values of the live keys
-    /// (<see cref="MvccStore.LiveDataBytes"/>). Reported as etcd's db size; the WAL's preallocated files are not counted.
+    /// (<see cref="MvccStore.LiveDataBytes"/>). Reported as etcd's db size in use.
     /// </summary>
     public long KvDataBytes => processor.Read(s => s.LiveDataBytes);
+
+    /// <summary>
+    /// Bytes this member holds on disk for its state: its snapshot and WAL files, preallocated space included
+    /// (<see cref="NodeStorage.DiskBytes"/>). Reported as etcd's db size; Defragment brings it down.
+    /// </summary>
+    public long DiskBytes => storage.DiskBytes;
 
     /// <summary>
     /// Writes this member's store, as applied now, to a temporary file in the data directory (an online backup; see
@@ -632,6 +638,12 @@ public sealed class NodeHost : IAsyncDisposable
                 break;
             case HostInput.RetryWrites:
                 RetryNoSpace();
+                break;
+            case HostInput.SnapshotNow now:
+                processor.RequestSnapshotNow(now.Written);
+                break;
+            case HostInput.CompactToSnapshot compact:
+                CompactToDefragmentSnapshot(compact);
                 break;
             case HostInput.Wake:
                 break;

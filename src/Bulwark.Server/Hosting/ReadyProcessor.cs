@@ -26,7 +26,7 @@ namespace Bulwark.Server.Hosting;
 /// latency, and crashes, in between. NodeHost runs both phases back to back.
 /// Not thread-safe, except <see cref="Read{T}"/> and <see cref="Status"/>.
 /// </summary>
-public sealed class ReadyProcessor : IDisposable
+public sealed partial class ReadyProcessor : IDisposable
 {
     /// <summary>
     /// How far applying may fall behind what the loop has handed over before new proposals are refused with

@@ -48,6 +48,7 @@ public sealed class NodeMetrics
     private readonly Histogram backendCommitSeconds;
     private readonly Histogram peerRoundTrip;
     private readonly Gauge dbSize;
+    private readonly Gauge dbSizeInUse;
     private readonly Counter snapshotsSent;
     private readonly Counter snapshotsFailed;
     private readonly Gauge term;
@@ -102,6 +103,8 @@ public sealed class NodeMetrics
         peerRoundTrip = f.CreateHistogram("etcd_network_peer_round_trip_time_seconds", "Round-Trip-Time histogram between peers",
             new HistogramConfiguration { Buckets = RoundTripBuckets, LabelNames = ["To"] });
         dbSize = f.CreateGauge("etcd_mvcc_db_total_size_in_bytes",
+            "Bytes of this member's snapshot and WAL files, preallocated space included (see docs/operations.md, Database size).");
+        dbSizeInUse = f.CreateGauge("etcd_mvcc_db_total_size_in_use_in_bytes",
             "Key and current value bytes of the live keys (Bulwark keeps the store in memory; see docs/operations.md, Database size).");
         snapshotsSent = f.CreateCounter("etcd_network_snapshot_send_success", "Total number of successful snapshot sends", "To");
         snapshotsFailed = f.CreateCounter("etcd_network_snapshot_send_failures", "Total number of snapshot send failures", "To");
@@ -224,6 +227,7 @@ public sealed class NodeMetrics
         proposalsApplied.IncTo(s.Applied);
         proposalsPending.Set(s.Pending);
         dbSize.Set(s.DataBytes);
+        dbSizeInUse.Set(s.DataBytesInUse);
         term.Set(s.Term);
         alarmActive.WithLabels("NOSPACE").Set(s.NoSpaceAlarm ? 1 : 0);
         alarmActive.WithLabels("CORRUPT").Set(s.CorruptAlarm ? 1 : 0);
@@ -291,7 +295,8 @@ public sealed record MetricsState(
     bool NoSpaceAlarm = false,
     IReadOnlyList<Transport.PeerStats>? PeerTransportStats = null,
     CoordinationStats Coordination = default,
-    bool CorruptAlarm = false)
+    bool CorruptAlarm = false,
+    long DataBytesInUse = 0)
 {
     /// <summary>Each peer connection's outbound counters (snapshots sent and failed), none when not sampled.</summary>
     public IReadOnlyList<Transport.PeerStats> PeerTransport => PeerTransportStats ?? [];

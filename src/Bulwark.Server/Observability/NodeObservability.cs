@@ -374,13 +374,14 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
                 status.Commit,
                 status.Applied,
                 status.IsLeader && status.LastIndex > status.Commit ? status.LastIndex - status.Commit : 0,
-                host.KvDataBytes,
+                host.DiskBytes,
                 peers,
                 Journal.WriteFailures,
                 status.NoSpaceAlarm,
                 transport,
                 Coordination(host),
-                status.CorruptAlarm));
+                status.CorruptAlarm,
+                host.KvDataBytes));
         }
     }
 

@@ -121,6 +121,33 @@ public sealed class SnapshotStore
         return new Snapshot(reader.Metadata, data);
     }
 
+    /// <summary>
+    /// Deletes every snapshot older than <paramref name="index"/> (defragment: once the log is released to the snapshot
+    /// at <paramref name="index"/>, the older ones are never read again); returns how many went.
+    /// </summary>
+    public int DeleteOlderThan(ulong index)
+    {
+        var deleted = 0;
+        foreach (var (olderIndex, term) in List())
+        {
+            if (olderIndex < index)
+            {
+                fs.Delete(PathUtil.Combine(Directory, SnapshotFormat.FileName(olderIndex, term)));
+                deleted++;
+            }
+        }
+
+        if (deleted > 0)
+        {
+            fs.SyncDirectory(Directory);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Bytes of the files in the store's directory (snapshots, and a temporary file while one is written).</summary>
+    public long FileBytes() => DirectorySize.Of(fs, Directory);
+
     internal void Publish(SnapshotWriter writer)
     {
         var final = PathUtil.Combine(Directory, SnapshotFormat.FileName(writer.Metadata.Index, writer.Metadata.Term));

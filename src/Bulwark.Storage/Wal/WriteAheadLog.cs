@@ -54,6 +54,9 @@ public sealed class WriteAheadLog : IDisposable
     /// <summary>The last hard state saved (durable after the next <see cref="Sync"/>).</summary>
     public HardState HardState { get; private set; }
 
+    /// <summary>Bytes of the log's segment files, preallocated space included (any thread: reads the directory).</summary>
+    public long FileBytes() => DirectorySize.Of(fs, Directory);
+
     /// <summary>Number of segment files (for metrics and tests).</summary>
     public int SegmentCount => segments.Count;
 
