@@ -36,7 +36,9 @@ public sealed record CatchUpResult(
 
 public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
 {
-    public async Task<CatchUpResult> RunAsync(ClusterUnderTest cluster, string workDir)
+    /// <param name="workDir">Where the new member's data and the copy's files go (deleted after).</param>
+    /// <param name="logDir">Where the new member's timestamped log is kept (with the report).</param>
+    public async Task<CatchUpResult> RunAsync(ClusterUnderTest cluster, string workDir, string logDir)
     {
         var leader = await cluster.WaitForLeaderAsync(settings.Patience).ConfigureAwait(false);
         var loading = Stopwatch.StartNew();
@@ -48,8 +50,7 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
         var ports = LoopbackPorts.Take(3);
         var peerUrl = $"http://127.0.0.1:{ports[1]}";
         var clusterClient = new Cluster.ClusterClient(cluster.Channel(leader));
-        var added = await clusterClient.MemberAddAsync(new MemberAddRequest { PeerURLs = { peerUrl }, IsLearner = true },
-            deadline: DateTime.UtcNow.AddSeconds(30)).ConfigureAwait(false);
+        var added = await AddLearnerAsync(clusterClient, peerUrl, cluster.System).ConfigureAwait(false);
         var status = await cluster.TryStatusAsync(leader).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{cluster.System}: the leader did not answer Status after member add");
         var target = status.RaftIndex;
@@ -59,7 +60,7 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
         var info = cluster.JoinerStartInfo(name, ports[0], ports[1], ports[2], dataDir, $"{cluster.FoundingCluster},{name}={peerUrl}");
         Directory.CreateDirectory(dataDir);
         info.WorkingDirectory = dataDir;
-        var logFile = Path.Combine(workDir, $"{cluster.System}-{name}.log");
+        var logFile = Path.Combine(logDir, $"catchup-{cluster.System}-{name}.log");
         var events = new JoinerLog(cluster.System, logFile);
         var joiner = new NodeProcesses([name], [$"http://127.0.0.1:{ports[0]}"], LoadRunner.CreateChannel);
         try
@@ -92,6 +93,29 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
             {
                 // a leftover temp dir is harmless
             }
+        }
+    }
+
+    /// <summary>
+    /// `member add --learner`, retried while the leader answers "unhealthy cluster": etcd's strict reconfiguration
+    /// check wants every member connected for 5 s first, which a leader busy with a 1M-key load may not have seen.
+    /// </summary>
+    private async Task<MemberAddResponse> AddLearnerAsync(Cluster.ClusterClient client, string peerUrl, string system)
+    {
+        var deadline = DateTime.UtcNow + settings.Patience;
+        while (true)
+        {
+            try
+            {
+                return await client.MemberAddAsync(new MemberAddRequest { PeerURLs = { peerUrl }, IsLearner = true },
+                    deadline: DateTime.UtcNow.AddSeconds(30)).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < deadline)
+            {
+                log.WriteLine($"  {system,-8} member add: {e.Status.Detail}; trying again");
+            }
+
+            await Task.Delay(500).ConfigureAwait(false);
         }
     }
 
@@ -189,7 +213,7 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
 
                     if (line.Contains("snapshot", StringComparison.Ordinal) && EtcdSnapshotSize().Match(line) is { Success: true } size)
                     {
-                        // etcd 3.4 logs the received database's size in human units ("size 297 MB").
+                        // etcd 3.4: "successfully received and saved database snapshot [index: I, from: P, raft message size: 7.6 kB, db size: 297 MB, took: 3s]".
                         SnapshotBytes ??= EtcdBytes(size.Groups[1].Value, size.Groups[2].Value);
                     }
                 }
@@ -209,7 +233,7 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
         [GeneratedRegex(@"received snapshot at index \d+ \((\d+) bytes\)")]
         private static partial Regex BulwarkReceived();
 
-        [GeneratedRegex(@"size[:=]?\s*""?([0-9.]+)\s*(B|kB|MB|GB)")]
+        [GeneratedRegex(@"db.size[:=]?\s*""?([0-9.]+)\s*(B|kB|MB|GB)")]
         private static partial Regex EtcdSnapshotSize();
     }
 }

@@ -133,7 +133,7 @@ try
             await cluster.StartAsync(s.Patience);
             try
             {
-                report.CatchUp.Add(await new CatchUpBench(s, log).RunAsync(cluster, runRoot));
+                report.CatchUp.Add(await new CatchUpBench(s, log).RunAsync(cluster, runRoot, a.OutDir));
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException or Grpc.Core.RpcException)
             {
