@@ -26,7 +26,8 @@ public sealed record CatchUpResult(
     double? InstalledSeconds,
     double CaughtUpSeconds,
     double PromotedSeconds,
-    double CopySeconds)
+    double CopySeconds,
+    int SnapshotsReceived)
 {
     /// <summary>Catch-up (applied index reached the target) over the plain loopback copy of the same bytes; the goal is at most 2.</summary>
     public double Ratio => CaughtUpSeconds / CopySeconds;
@@ -71,19 +72,27 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
             var caughtUp = await WaitAppliedAsync(joiner, target, clock, cluster.System, logFile).ConfigureAwait(false);
             var promoted = await promote.ConfigureAwait(false);
 
+            // A short look past the finish line: a member that caught up should need no second snapshot.
+            await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             var sent = events.SnapshotBytes is not null;
             var bytes = events.SnapshotBytes ?? status.DbSize;
             var copy = await LoopbackCopy.MeasureAsync(workDir, bytes).ConfigureAwait(false);
             var result = new CatchUpResult(cluster.System, settings.CatchUpKeys, bytes, sent,
                 events.FirstLine?.TotalSeconds ?? double.NaN, events.Received?.TotalSeconds, events.Installed?.TotalSeconds,
-                caughtUp.TotalSeconds, promoted.TotalSeconds, copy.TotalSeconds);
+                caughtUp.TotalSeconds, promoted.TotalSeconds, copy.TotalSeconds, events.SnapshotsReceived);
             log.WriteLine(FormattableString.Invariant(
-                $"  {cluster.System,-8} target index {target}; snapshot {(sent ? "" : "not sent, store ")}{bytes / 1e6:0.0} MB; first log line {result.FirstLogSeconds:0.00} s, received {result.ReceivedSeconds:0.00} s, installed {result.InstalledSeconds:0.00} s, caught up {result.CaughtUpSeconds:0.00} s, promoted {result.PromotedSeconds:0.00} s; loopback copy {result.CopySeconds:0.00} s; ratio {result.Ratio:0.0}x"));
+                $"  {cluster.System,-8} target index {target}; snapshot {(sent ? "" : "not sent, store ")}{bytes / 1e6:0.0} MB; first log line {result.FirstLogSeconds:0.00} s, received {result.ReceivedSeconds:0.00} s, installed {result.InstalledSeconds:0.00} s, caught up {result.CaughtUpSeconds:0.00} s, promoted {result.PromotedSeconds:0.00} s; loopback copy {result.CopySeconds:0.00} s; ratio {result.Ratio:0.0}x; snapshots received {result.SnapshotsReceived} (by 5 s after)"));
             return result;
         }
         finally
         {
             await joiner.DisposeAsync().ConfigureAwait(false);
+            for (var i = 0; i < cluster.Size; i++)
+            {
+                // The founding members' logs (the leader's snapshot sends) go with the report too.
+                File.Copy(cluster.LogFile(i), Path.Combine(logDir, $"catchup-{cluster.System}-{cluster.Names[i]}.log"), overwrite: true);
+            }
+
             events.Dispose();
             try
             {
@@ -180,6 +189,8 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
 
         public long? SnapshotBytes { get; private set; }
 
+        public int SnapshotsReceived { get; private set; }
+
         public void Add(TimeSpan at, string line)
         {
             lock (gate)
@@ -192,6 +203,7 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
                     if (BulwarkReceived().Match(line) is { Success: true } m)
                     {
                         Received ??= at;
+                        SnapshotsReceived++;
                         SnapshotBytes ??= long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
                     }
                     else if (line.Contains("snapshot installed at index", StringComparison.Ordinal))
@@ -204,6 +216,7 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
                     if (line.Contains("received and saved database snapshot", StringComparison.Ordinal))
                     {
                         Received ??= at;
+                        SnapshotsReceived++;
                     }
 
                     if (line.Contains("finished applying incoming snapshot", StringComparison.Ordinal))
