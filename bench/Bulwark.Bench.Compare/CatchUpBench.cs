@@ -81,7 +81,7 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
                 events.FirstLine?.TotalSeconds ?? double.NaN, events.Received?.TotalSeconds, events.Installed?.TotalSeconds,
                 caughtUp.TotalSeconds, promoted.TotalSeconds, copy.TotalSeconds, events.SnapshotsReceived);
             log.WriteLine(FormattableString.Invariant(
-                $"  {cluster.System,-8} target index {target}; snapshot {(sent ? "" : "not sent, store ")}{bytes / 1e6:0.0} MB; first log line {result.FirstLogSeconds:0.00} s, received {result.ReceivedSeconds:0.00} s, installed {result.InstalledSeconds:0.00} s, caught up {result.CaughtUpSeconds:0.00} s, promoted {result.PromotedSeconds:0.00} s; loopback copy {result.CopySeconds:0.00} s; ratio {result.Ratio:0.0}x; snapshots received {result.SnapshotsReceived} (by 5 s after)"));
+                $"  {cluster.System,-8} target index {target}; snapshot {(sent ? "" : "not sent, store ")}{bytes / 1e6:0.0} MB; first log line {result.FirstLogSeconds:0.00} s, received {Seconds(result.ReceivedSeconds)}, installed {Seconds(result.InstalledSeconds)}, caught up {result.CaughtUpSeconds:0.00} s, promoted {result.PromotedSeconds:0.00} s; loopback copy {result.CopySeconds:0.00} s; ratio {result.Ratio:0.0}x; snapshots received {result.SnapshotsReceived} (by 5 s after)"));
             return result;
         }
         finally
@@ -104,6 +104,8 @@ public sealed partial class CatchUpBench(BenchSettings settings, TextWriter log)
             }
         }
     }
+
+    private static string Seconds(double? s) => s is { } v ? v.ToString("0.00 s", CultureInfo.InvariantCulture) : "never";
 
     /// <summary>
     /// `member add --learner`, retried while the leader answers "unhealthy cluster": etcd's strict reconfiguration
