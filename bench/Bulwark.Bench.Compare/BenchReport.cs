@@ -26,6 +26,8 @@ public sealed record BenchReport
 
     public List<BackupResult> Backup { get; } = [];
 
+    public List<CatchUpResult> CatchUp { get; } = [];
+
     public List<WatchResult> Watch { get; } = [];
 
     public List<LeaseResult> Leases { get; } = [];

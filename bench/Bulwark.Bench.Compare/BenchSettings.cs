@@ -28,6 +28,19 @@ public sealed record BenchSettings
     /// <summary>Keys loaded before the backup benchmark's save and restore (--backup-keys).</summary>
     public required int BackupKeys { get; init; }
 
+    /// <summary>Keys loaded before a new member is added and timed catching up (--catchup-keys).</summary>
+    public required int CatchUpKeys { get; init; }
+
+    /// <summary>
+    /// --snapshot-count of both systems in the catch-up benchmark: with transactions of 100 puts, 1M keys are about
+    /// 10,000 entries, fewer than the default 100,000, so without it no snapshot would exist and a new member would
+    /// replay the log instead.
+    /// </summary>
+    public int CatchUpSnapshotCount { get; init; } = 2000;
+
+    /// <summary>How long a new member may take to catch up before the benchmark gives up.</summary>
+    public TimeSpan CatchUpPatience { get; init; } = TimeSpan.FromMinutes(15);
+
     public TimeSpan Patience { get; init; } = TimeSpan.FromSeconds(60);
 
     public static BenchSettings Full => new()
@@ -42,6 +55,7 @@ public sealed record BenchSettings
         FailoverCallTimeout = TimeSpan.FromMilliseconds(250),
         MemoryKeys = 1_000_000,
         BackupKeys = 1_000_000,
+        CatchUpKeys = 1_000_000,
     };
 
     public static BenchSettings Quick => new()
@@ -56,5 +70,6 @@ public sealed record BenchSettings
         FailoverCallTimeout = TimeSpan.FromMilliseconds(250),
         MemoryKeys = 50_000,
         BackupKeys = 50_000,
+        CatchUpKeys = 50_000,
     };
 }

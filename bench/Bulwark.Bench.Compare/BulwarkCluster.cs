@@ -3,20 +3,29 @@ using System.Globalization;
 
 namespace Bulwark.Bench.Compare;
 
-/// <summary>`dotnet bulwark.dll serve` nodes with Bulwark's default settings, unless <see cref="RaftTiming"/> overrides them.</summary>
-public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root, RaftTiming? timing, IReadOnlyDictionary<string, string> environment) : ClusterUnderTest("bulwark", root, 3, timing)
+/// <summary>
+/// `dotnet bulwark.dll serve` nodes with Bulwark's default settings, unless <see cref="RaftTiming"/> overrides them;
+/// <paramref name="extraArgs"/> go to every node (founding or joining), e.g. a --snapshot-count.
+/// </summary>
+public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root, RaftTiming? timing, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? extraArgs = null) : ClusterUnderTest("bulwark", root, 3, timing)
 {
-    protected override ProcessStartInfo StartInfo(int i)
+    protected override ProcessStartInfo StartInfo(int i) =>
+        Serve(Names[i], ClientPorts[i], PeerPorts[i], MetricsPorts[i], DataDir(i), InitialCluster, []);
+
+    public override ProcessStartInfo JoinerStartInfo(string name, int clientPort, int peerPort, int metricsPort, string dataDir, string initialCluster) =>
+        Serve(name, clientPort, peerPort, metricsPort, dataDir, initialCluster, ["--initial-cluster-state", "existing"]);
+
+    private ProcessStartInfo Serve(string name, int clientPort, int peerPort, int metricsPort, string dataDir, string initialCluster, IEnumerable<string> more)
     {
         var args = new List<string>
         {
             bulwarkDll, "serve",
-            "--name", Names[i],
-            "--initial-cluster", InitialCluster,
-            "--data-dir", DataDir(i),
-            "--listen-client-urls", ClientUrls[i],
-            "--listen-peer-urls", $"http://127.0.0.1:{PeerPorts[i]}",
-            "--listen-metrics-urls", $"http://127.0.0.1:{MetricsPorts[i]}",
+            "--name", name,
+            "--initial-cluster", initialCluster,
+            "--data-dir", dataDir,
+            "--listen-client-urls", $"http://127.0.0.1:{clientPort}",
+            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}",
+            "--listen-metrics-urls", $"http://127.0.0.1:{metricsPort}",
         };
         if (Timing is { } t)
         {
@@ -24,6 +33,8 @@ public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root
                 "--election-timeout", t.ElectionMs.ToString(CultureInfo.InvariantCulture)]);
         }
 
+        args.AddRange(more);
+        args.AddRange(extraArgs ?? []);
         var info = Command(dotnet, args);
         foreach (var (key, value) in environment)
         {

@@ -74,6 +74,16 @@ public abstract class ClusterUnderTest : IAsyncDisposable
 
     protected abstract ProcessStartInfo StartInfo(int i);
 
+    /// <summary>
+    /// The command line of a member that joins this running cluster after `member add` (initial cluster state
+    /// "existing"): <paramref name="name"/> on the given ports with its data in <paramref name="dataDir"/>, told the
+    /// founding members plus itself as <paramref name="initialCluster"/>.
+    /// </summary>
+    public abstract ProcessStartInfo JoinerStartInfo(string name, int clientPort, int peerPort, int metricsPort, string dataDir, string initialCluster);
+
+    /// <summary>The founding members as name=peer-url,... (the --initial-cluster they were started with).</summary>
+    public string FoundingCluster => InitialCluster;
+
     /// <summary>Starts every node and waits for an agreed leader.</summary>
     public async Task StartAsync(TimeSpan patience)
     {

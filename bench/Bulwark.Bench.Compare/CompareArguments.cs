@@ -17,6 +17,10 @@ public sealed record CompareArguments
           --memory             also the memory benchmark (1M keys; slow)
           --backup             also backup and restore: etcdctl snapshot save against each leader (time, MB/s, the
                                leader's RSS before and at its peak while saving) and the restore of one member (1M keys; slow)
+          --catchup            also the catch-up of a new member: N keys loaded, `member add --learner`, the new member
+                               started with initial cluster state "existing"; seconds to snapshot received and
+                               installed, to caught up (applied index) and to `member promote` accepted, against a plain
+                               loopback TCP copy of the snapshot's bytes (1M keys; slow)
           --coordination       also watch fan-out (1,000 watchers / 10 streams at 1,000 puts/s; memory of 100,000 idle
                                watchers) and leases (10,000 kept alive at TTL/3; grant+revoke pairs)
           --no-load            skip throughput/latency/CPU
@@ -25,6 +29,7 @@ public sealed record CompareArguments
           --trials N           failover trials per system and writer count (5; quick 2)
           --memory-keys N      keys for --memory (1000000; quick 50000)
           --backup-keys N      keys for --backup (1000000; quick 50000)
+          --catchup-keys N     keys for --catchup (1000000; quick 50000)
           --bulwark-env K=V    environment variable for the Bulwark nodes (repeatable; e.g. runtime knobs under test)
         """;
 
@@ -46,6 +51,8 @@ public sealed record CompareArguments
 
     public bool Backup { get; init; }
 
+    public bool CatchUp { get; init; }
+
     public bool Load { get; init; } = true;
 
     public bool Failover { get; init; } = true;
@@ -58,8 +65,8 @@ public sealed record CompareArguments
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] switches = ["quick", "memory", "coordination", "backup", "no-load", "no-failover"];
-        string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys"];
+        string[] switches = ["quick", "memory", "coordination", "backup", "catchup", "no-load", "no-failover"];
+        string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys", "catchup-keys"];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
@@ -106,6 +113,11 @@ public sealed record CompareArguments
             settings = settings with { BackupKeys = (int)Positive(bk, "backup-keys") };
         }
 
+        if (values.TryGetValue("catchup-keys", out var ck))
+        {
+            settings = settings with { CatchUpKeys = (int)Positive(ck, "catchup-keys") };
+        }
+
         var dll = values.GetValueOrDefault("bulwark-dll") ?? throw new ArgumentException("--bulwark-dll is required");
         if (!File.Exists(dll))
         {
@@ -135,6 +147,7 @@ public sealed record CompareArguments
             Memory = flags.Contains("memory"),
             Coordination = flags.Contains("coordination"),
             Backup = flags.Contains("backup"),
+            CatchUp = flags.Contains("catchup"),
             Load = !flags.Contains("no-load"),
             Failover = !flags.Contains("no-failover"),
             Settings = settings,

@@ -120,6 +120,29 @@ try
             report.Backup.Add(await new BackupBench(s, log, etcdctl, a.Dotnet, bulwarkDll).RunAsync(cluster, runRoot));
         }
     }
+
+    if (a.CatchUp)
+    {
+        log.WriteLine("catch-up of a new member");
+        string[] snapshotCount = ["--snapshot-count", s.CatchUpSnapshotCount.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using ClusterUnderTest cluster = system == "etcd"
+                ? new EtcdCluster(a.Etcd, runRoot, null, snapshotCount)
+                : new BulwarkCluster(a.Dotnet, bulwarkDll, runRoot, null, a.BulwarkEnvironment, snapshotCount);
+            await cluster.StartAsync(s.Patience);
+            try
+            {
+                report.CatchUp.Add(await new CatchUpBench(s, log).RunAsync(cluster, runRoot, a.OutDir));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or Grpc.Core.RpcException)
+            {
+                // One system failing to catch up is a result to report, not a reason to lose the other's.
+                log.WriteLine($"  {system,-8} catch-up failed: {e.Message}");
+                report.Notes.Add($"Catch-up, {system}: failed: {e.Message}");
+            }
+        }
+    }
 }
 finally
 {

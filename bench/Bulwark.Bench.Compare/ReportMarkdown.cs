@@ -103,6 +103,23 @@ public static class ReportMarkdown
             md.AppendLine();
         }
 
+        if (r.CatchUp.Count > 0)
+        {
+            md.AppendLine("### Catch-up of a new member");
+            md.AppendLine();
+            md.AppendLine("| system | keys | snapshot MB | process up s | snapshot received s | installed s | caught up s | promoted s | loopback copy s | caught up / copy | promoted / copy | snapshots received |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var x in r.CatchUp)
+            {
+                var size = x.SnapshotSent ? FormattableString.Invariant($"{x.SnapshotBytes / 1e6:0.0}") : FormattableString.Invariant($"none sent (store {x.SnapshotBytes / 1e6:0.0})");
+                Line(md, $"| {x.System} | {x.Keys} | {size} | {x.FirstLogSeconds:0.00} | {Seconds(x.ReceivedSeconds)} | {Seconds(x.InstalledSeconds)} | {x.CaughtUpSeconds:0.00} | {x.PromotedSeconds:0.00} | {x.CopySeconds:0.00} | {x.Ratio:0.0}x | {x.PromoteRatio:0.0}x | {x.SnapshotsReceived} |");
+            }
+
+            md.AppendLine();
+            md.AppendLine(FormattableString.Invariant($"Keys as for memory, loaded into a 3-node cluster started with --snapshot-count {r.Settings.CatchUpSnapshotCount} (both systems; so that a snapshot exists). Then `member add --learner` (Cluster.MemberAdd) at the leader, and a fourth process started with initial cluster state \"existing\". Seconds count from that process's start: its first log line; its log saying it received the snapshot and installed it; its Maintenance.Status applied index reaching the leader's committed index as of the add (\"caught up\", the goal's measure: at most 2x the copy); `member promote`, tried every 100 ms from the start, accepted. Snapshots received: how many the new member logged receiving, up to 5 s after both finish lines (1 is expected). Loopback copy: a file of the snapshot's size copied disk to disk over one loopback TCP connection, fsync at the end."));
+            md.AppendLine();
+        }
+
         if (r.Watch.Count > 0)
         {
             md.AppendLine("### Watches");
@@ -219,6 +236,8 @@ public static class ReportMarkdown
         bulwark is { } b && etcd is { } e && e > 0 && double.IsFinite(b) ? (b / e).ToString("0.00", CultureInfo.InvariantCulture) : "-";
 
     private static string Inv(FormattableString s) => FormattableString.Invariant(s);
+
+    private static string Seconds(double? s) => s is { } v ? v.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
     private static void Line(StringBuilder md, FormattableString s) => md.AppendLine(FormattableString.Invariant(s));
 }
