@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Bulwark.Server.Hosting;
 
 /// <summary>
@@ -11,27 +9,11 @@ public sealed record MemberAttributes(ulong Id, string Name, string[] ClientUrls
 {
     public const byte Marker = 0xFF;
 
-    public static bool IsAttributesEntry(ReadOnlySpan<byte> data) => !data.IsEmpty && data[0] == Marker;
+    public static bool IsAttributesEntry(ReadOnlySpan<byte> data) => MarkedJsonEntry.Has(Marker, data);
 
-    public byte[] Encode()
-    {
-        var json = JsonSerializer.SerializeToUtf8Bytes(this);
-        var data = new byte[json.Length + 1];
-        data[0] = Marker;
-        json.CopyTo(data, 1);
-        return data;
-    }
+    public byte[] Encode() => MarkedJsonEntry.Encode(Marker, this);
 
-    public static MemberAttributes Decode(ReadOnlySpan<byte> data)
-    {
-        if (!IsAttributesEntry(data))
-        {
-            throw new InvalidDataException("not a member-attributes entry");
-        }
-
-        return JsonSerializer.Deserialize<MemberAttributes>(data[1..])
-            ?? throw new InvalidDataException("a member-attributes entry holds empty JSON");
-    }
+    public static MemberAttributes Decode(ReadOnlySpan<byte> data) => MarkedJsonEntry.Decode<MemberAttributes>(Marker, data, "member-attributes entry");
 
     public bool SameAs(MemberAttributes other) =>
         other is not null && other.Id == Id && other.Name == Name && other.ClientUrls.SequenceEqual(ClientUrls);

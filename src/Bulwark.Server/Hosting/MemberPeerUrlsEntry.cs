@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Bulwark.Server.Hosting;
 
 /// <summary>
@@ -12,25 +10,9 @@ public sealed record MemberPeerUrlsEntry(ulong Id, string[] PeerUrls)
 {
     public const byte Marker = 0xFE;
 
-    public static bool IsPeerUrlsEntry(ReadOnlySpan<byte> data) => !data.IsEmpty && data[0] == Marker;
+    public static bool IsPeerUrlsEntry(ReadOnlySpan<byte> data) => MarkedJsonEntry.Has(Marker, data);
 
-    public byte[] Encode()
-    {
-        var json = JsonSerializer.SerializeToUtf8Bytes(this);
-        var data = new byte[json.Length + 1];
-        data[0] = Marker;
-        json.CopyTo(data, 1);
-        return data;
-    }
+    public byte[] Encode() => MarkedJsonEntry.Encode(Marker, this);
 
-    public static MemberPeerUrlsEntry Decode(ReadOnlySpan<byte> data)
-    {
-        if (!IsPeerUrlsEntry(data))
-        {
-            throw new InvalidDataException("not a member peer-URLs entry");
-        }
-
-        return JsonSerializer.Deserialize<MemberPeerUrlsEntry>(data[1..])
-            ?? throw new InvalidDataException("a member peer-URLs entry holds empty JSON");
-    }
+    public static MemberPeerUrlsEntry Decode(ReadOnlySpan<byte> data) => MarkedJsonEntry.Decode<MemberPeerUrlsEntry>(Marker, data, "member peer-URLs entry");
 }
