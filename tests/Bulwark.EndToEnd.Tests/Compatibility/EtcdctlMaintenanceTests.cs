@@ -1,5 +1,6 @@
 using System.Globalization;
 using Bulwark.EndToEnd.Tests.Processes;
+using Bulwark.TestSupport;
 using static Bulwark.EndToEnd.Tests.Compatibility.Etcdctl;
 
 namespace Bulwark.EndToEnd.Tests.Compatibility;
@@ -27,25 +28,23 @@ public sealed class EtcdctlMaintenanceTests(SharedCluster shared)
         await RunOkAsync(All, "del", "ctl/hashkv/a");
 
         // Members apply at their own pace: ask again until all have applied the writes (no more writes come).
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (true)
-        {
-            var output = await RunOkAsync(All, "endpoint", "hashkv", "--cluster");
-            var lines = Lines(output);
-            Assert.Equal(Cluster.Size, lines.Length);
-            var parsed = lines.Select(line => line.Split(", ")).ToArray();
-            Assert.All(parsed, parts => Assert.Equal(2, parts.Length));
-            Assert.Equal(Cluster.ClientUrls.Order(), parsed.Select(parts => parts[0]).Order());
-            var hashes = parsed.Select(parts => uint.Parse(parts[1], CultureInfo.InvariantCulture)).Distinct().ToArray();
-            if (hashes.Length == 1)
+        var output = "";
+        var agreed = await Eventually.ValueAsync<uint[]>(
+            async () =>
             {
-                Assert.NotEqual(0u, hashes[0]);
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"members never agreed on one hash:{Environment.NewLine}{output}");
-            await Task.Delay(200);
-        }
+                output = await RunOkAsync(All, "endpoint", "hashkv", "--cluster");
+                var lines = Lines(output);
+                Assert.Equal(Cluster.Size, lines.Length);
+                var parsed = lines.Select(line => line.Split(", ")).ToArray();
+                Assert.All(parsed, parts => Assert.Equal(2, parts.Length));
+                Assert.Equal(Cluster.ClientUrls.Order(), parsed.Select(parts => parts[0]).Order());
+                var hashes = parsed.Select(parts => uint.Parse(parts[1], CultureInfo.InvariantCulture)).Distinct().ToArray();
+                return hashes.Length == 1 ? hashes : null;
+            },
+            "members to agree on one hash",
+            ProcessCluster.Patience,
+            diagnostics: () => output);
+        Assert.NotEqual(0u, agreed[0]);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Bulwark.EndToEnd.Tests.Processes;
+using Bulwark.TestSupport;
 using static Bulwark.EndToEnd.Tests.Compatibility.Etcdctl;
 
 namespace Bulwark.EndToEnd.Tests.Compatibility;
@@ -87,20 +88,22 @@ public sealed partial class EtcdctlMembershipTests
         Assert.Equal("true", learnerStatus[5]);
 
         // Promote once in sync (a learner that just joined may still be catching up: etcd's error until then).
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (true)
-        {
-            var promote = await RunAsync(endpoints, null, "member", "promote", id4);
-            if (promote.ExitCode == 0)
+        var promoted = await Eventually.ValueAsync(
+            async () =>
             {
-                Assert.Equal($"Member {id4} promoted in cluster {clusterId}", OneSpaced(promote.Stdout));
-                break;
-            }
+                var promote = await RunAsync(endpoints, null, "member", "promote", id4);
+                if (promote.ExitCode != 0)
+                {
+                    Assert.Contains("in sync with leader", promote.Stderr, StringComparison.Ordinal);
+                    return null;
+                }
 
-            Assert.Contains("in sync with leader", promote.Stderr, StringComparison.Ordinal);
-            Assert.True(DateTime.UtcNow < deadline, $"the learner never caught up: {promote}{Environment.NewLine}{cluster.Logs()}");
-            await Task.Delay(200);
-        }
+                return promote;
+            },
+            "the learner to catch up and be promoted",
+            ProcessCluster.Patience,
+            diagnostics: cluster.Logs);
+        Assert.Equal($"Member {id4} promoted in cluster {clusterId}", OneSpaced(promoted.Stdout));
 
         Assert.Contains($"{id4}, started, n4, {peer4}, {cluster.ClientUrls[3]}, false", await RunOkAsync(endpoints, "member", "list"), StringComparison.Ordinal);
 
@@ -134,13 +137,12 @@ public sealed partial class EtcdctlMembershipTests
 
     private static async Task WaitForLineAsync(string endpoints, string expected)
     {
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        string output;
-        while (!(output = await RunOkAsync(endpoints, "member", "list")).Contains(expected, StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"member list never showed '{expected}':{Environment.NewLine}{output}");
-            await Task.Delay(200);
-        }
+        var output = "";
+        await Eventually.TrueAsync(
+            async () => (output = await RunOkAsync(endpoints, "member", "list")).Contains(expected, StringComparison.Ordinal),
+            $"member list to show '{expected}'",
+            ProcessCluster.Patience,
+            diagnostics: () => output);
     }
 
     // etcdctl prints ids with %16x: padded with spaces to 16 characters.

@@ -1,6 +1,7 @@
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.EndToEnd.Tests.Processes;
 using Bulwark.Server.Hosting;
+using Bulwark.TestSupport;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -118,19 +119,18 @@ public sealed class MembershipBadInputTests(ReferenceEtcd etcd) : IClassFixture<
         // The leader notices the closed connection at once; until then the add may still pass the check, so ask until
         // it is refused (never accepted: a refused change changes nothing, an accepted one would show in the list).
         var freePeerUrl = $"http://127.0.0.1:{LoopbackPorts.Take(1)[0]}";
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (true)
-        {
-            var refusal = await Assert.ThrowsAsync<RpcException>(async () =>
-                await client.MemberRemoveAsync(new MemberRemoveRequest { ID = liveId }, deadline: DateTime.UtcNow.AddSeconds(30)));
-            if (refusal.StatusCode == StatusCode.Unavailable && refusal.Status.Detail == "etcdserver: unhealthy cluster")
+        Status last = default;
+        await Eventually.TrueAsync(
+            async () =>
             {
-                break;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"removing a live voter with another down was never refused as unhealthy: {refusal.Status}");
-            await Task.Delay(200);
-        }
+                var refusal = await Assert.ThrowsAsync<RpcException>(async () =>
+                    await client.MemberRemoveAsync(new MemberRemoveRequest { ID = liveId }, deadline: DateTime.UtcNow.AddSeconds(30)));
+                last = refusal.Status;
+                return refusal.StatusCode == StatusCode.Unavailable && refusal.Status.Detail == "etcdserver: unhealthy cluster";
+            },
+            "removing a live voter with another down to be refused as unhealthy",
+            ProcessCluster.Patience,
+            diagnostics: () => $"last answer: {last}");
 
         await Refused("bulwark", client, () => client.MemberAddAsync(new MemberAddRequest { PeerURLs = { freePeerUrl }, IsLearner = true }).ResponseAsync,
             StatusCode.Unavailable, "etcdserver: unhealthy cluster");
@@ -140,20 +140,12 @@ public sealed class MembershipBadInputTests(ReferenceEtcd etcd) : IClassFixture<
 
         // Once the member is back, the same add goes through.
         cluster.Start(down);
-        deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (true)
-        {
-            try
-            {
-                var added = await client.MemberAddAsync(new MemberAddRequest { PeerURLs = { freePeerUrl }, IsLearner = true });
-                Assert.Equal(before.Count + 1, added.Members.Count);
-                break;
-            }
-            catch (RpcException e) when (e.Status.Detail == "etcdserver: unhealthy cluster" && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
-        }
+        var added = await Eventually.ValueAsync(
+            async () => await client.MemberAddAsync(new MemberAddRequest { PeerURLs = { freePeerUrl }, IsLearner = true }),
+            "the add to go through once the member is back",
+            ProcessCluster.Patience,
+            transient: e => e is RpcException { Status.Detail: "etcdserver: unhealthy cluster" });
+        Assert.Equal(before.Count + 1, added.Members.Count);
     }
 
     private static async Task Refused<T>(string target, Cluster.ClusterClient client, Func<Task<T>> call, StatusCode code, string message)
@@ -179,18 +171,13 @@ public sealed class MembershipBadInputTests(ReferenceEtcd etcd) : IClassFixture<
     /// compared before and after a refused call only differ if the call changed something.</summary>
     private static async Task<IReadOnlyList<Member>> ListWhenPublishedAsync(Cluster.ClusterClient client)
     {
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (true)
-        {
-            var members = await ListAsync(client);
-            if (members.All(m => m.ClientURLs.Count > 0))
-            {
-                return members;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"members never published their client URLs: {Describe(members)}");
-            await Task.Delay(100);
-        }
+        IReadOnlyList<Member> members = [];
+        await Eventually.TrueAsync(
+            async () => (members = await ListAsync(client)).All(m => m.ClientURLs.Count > 0),
+            "members to publish their client URLs",
+            ProcessCluster.Patience,
+            diagnostics: () => Describe(members));
+        return members;
     }
 
     private static async Task<IReadOnlyList<Member>> ListAsync(Cluster.ClusterClient client) =>

@@ -5,6 +5,7 @@ using Bulwark.Api.Etcdserverpb;
 using Bulwark.EndToEnd.Tests.Cli;
 using Bulwark.EndToEnd.Tests.Processes;
 using Bulwark.Server.Observability;
+using Bulwark.TestSupport;
 using Google.Protobuf;
 using Grpc.Core;
 using static Bulwark.EndToEnd.Tests.Compatibility.Etcdctl;
@@ -207,31 +208,10 @@ public sealed class CorruptionCheckTests
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>Polls <paramref name="probe"/> until it returns non-null, within the cluster's patience.</summary>
-    private static async Task<string> EventuallyAsync(Func<Task<string?>> probe, ProcessCluster cluster, string what)
-    {
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (true)
-        {
-            Exception? last = null;
-            try
-            {
-                if (await probe() is { } found)
-                {
-                    return found;
-                }
-            }
-            catch (Exception e) when (e is Xunit.Sdk.XunitException or RpcException or HttpRequestException)
-            {
-                last = e; // a member busy restarting or a call that timed out: asked again until the deadline
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what} within {ProcessCluster.Patience.TotalSeconds} s ({last?.Message}).{Environment.NewLine}{cluster.Logs()}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
+    /// <summary>Polls <paramref name="probe"/> until it returns non-null, within the cluster's patience; a member busy
+    /// restarting, a call that timed out or an answer not yet as expected means "ask again".</summary>
+    private static Task<string> EventuallyAsync(Func<Task<string?>> probe, ProcessCluster cluster, string what) =>
+        Eventually.ValueAsync(probe, what, ProcessCluster.Patience,
+            transient: e => e is Xunit.Sdk.XunitException or RpcException or HttpRequestException,
+            diagnostics: cluster.Logs);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Bulwark.EndToEnd.Tests.Processes;
+using Bulwark.TestSupport;
 
 namespace Bulwark.EndToEnd.Tests.Deploy;
 
@@ -120,26 +121,21 @@ public sealed class KubernetesManifestTests
         foreach (var probe in probes)
         {
             var path = probe.Text("path");
-            var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-            HttpStatusCode status;
-            do
-            {
-                using var response = await http.GetAsync(path);
-                status = response.StatusCode;
-            }
-            while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline && await Delay());
-
-            Assert.True(status == HttpStatusCode.OK, $"GET {path} on a running member with a leader: {(int)status}");
+            var status = HttpStatusCode.NotFound;
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    using var response = await http.GetAsync(path);
+                    status = response.StatusCode;
+                    return status == HttpStatusCode.OK;
+                },
+                $"GET {path} on a running member with a leader to answer 200",
+                ProcessCluster.Patience,
+                diagnostics: () => $"last status: {(int)status}");
         }
 
         // A path the member does not serve is a 404, so the 200s above are the health checks' answers.
         using var missing = await http.GetAsync("/readiness");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-
-        static async Task<bool> Delay()
-        {
-            await Task.Delay(200);
-            return true;
-        }
     }
 }

@@ -1,6 +1,7 @@
 using Bulwark.EndToEnd.Tests.Compatibility;
 using Bulwark.EndToEnd.Tests.Processes;
 using Bulwark.Server.Configuration;
+using Bulwark.TestSupport;
 
 namespace Bulwark.EndToEnd.Tests.Deploy;
 
@@ -42,11 +43,10 @@ public sealed class PodScriptsTests
         // The leader refuses the promotion at first (the learner has not caught up): the pod keeps asking.
         pod.RefusePromotion(true);
         var run = pod.RunAsync("entrypoint.sh", "bulwark-3", ContainerEnvironment);
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (pod.EtcdctlCalls.Count(c => c.Contains("member promote", StringComparison.Ordinal)) < 2 && !run.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(
+            () => pod.EtcdctlCalls.Count(c => c.Contains("member promote", StringComparison.Ordinal)) >= 2 || run.IsCompleted,
+            "the pod to ask for its promotion twice (or stop)",
+            ProcessCluster.Patience);
 
         Assert.False(run.IsCompleted, "the pod stopped asking for its promotion while the leader refused it");
         pod.RefusePromotion(false);
@@ -150,11 +150,10 @@ public sealed class PodScriptsTests
             pod.SetReplicas(4);
             var real = new Dictionary<string, string> { ["ETCDCTL_BIN"] = Etcdctl.Path, ["CLUSTER_ENDPOINT"] = $"http://{etcd.Endpoint}" };
             var entrypoint = pod.RunAsync("entrypoint.sh", "bulwark-3", ContainerEnvironment, real);
-            var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-            while (pod.BulwarkArgs is null && !entrypoint.IsCompleted && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
+            await Eventually.TrueAsync(
+                () => pod.BulwarkArgs is not null || entrypoint.IsCompleted,
+                "the entrypoint to start bulwark (or end)",
+                ProcessCluster.Patience);
 
             Assert.False(entrypoint.IsCompleted, $"the entrypoint ended early: {(entrypoint.IsCompleted ? (await entrypoint).Stderr : "")}");
             var options = LoadServeOptions(pod, out var state);

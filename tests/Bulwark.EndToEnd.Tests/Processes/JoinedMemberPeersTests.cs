@@ -1,5 +1,6 @@
 using Bulwark.Api.Etcdserverpb;
 using Google.Protobuf;
+using Bulwark.TestSupport;
 using Grpc.Core;
 
 namespace Bulwark.EndToEnd.Tests.Processes;
@@ -26,53 +27,35 @@ public sealed class JoinedMemberPeersTests
         await cluster.KillAsync(restarted);
         cluster.Start(restarted);
         var restartedId = await MemberIdAsync(cluster, restarted);
-        var currentLeader = await cluster.WaitForLeaderAsync();
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (currentLeader != restarted)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"leadership never moved to the restarted member.{Environment.NewLine}{cluster.Logs()}");
-            try
+        await Eventually.TrueAsync(
+            async () =>
             {
-                await cluster.Maintenance(currentLeader).MoveLeaderAsync(new MoveLeaderRequest { TargetID = restartedId }, deadline: DateTime.UtcNow.AddSeconds(30));
-            }
-            catch (RpcException)
-            {
-                // not caught up yet, or leadership moved meanwhile: try again
-            }
+                var currentLeader = await cluster.WaitForLeaderAsync();
+                if (currentLeader == restarted)
+                {
+                    return true;
+                }
 
-            currentLeader = await cluster.WaitForLeaderAsync();
-        }
+                await cluster.Maintenance(currentLeader).MoveLeaderAsync(new MoveLeaderRequest { TargetID = restartedId }, deadline: DateTime.UtcNow.AddSeconds(30));
+                return false;
+            },
+            "leadership to move to the restarted member",
+            ProcessCluster.Patience,
+            transient: e => e is RpcException, // not caught up yet, or leadership moved meanwhile: try again
+            diagnostics: cluster.Logs);
 
         // Led by the restarted member, the joined member keeps receiving the log.
         await PutAsync(cluster, "joined/after/", 20);
         var commit = (await cluster.TryStatusAsync(restarted))!.RaftIndex;
-        while (true)
-        {
-            var joined = await cluster.TryStatusAsync(3);
-            if (joined is not null && joined.RaftAppliedIndex >= commit)
-            {
-                break;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"the joined member stopped at {joined?.RaftAppliedIndex} of {commit}.{Environment.NewLine}{cluster.Logs()}");
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(
+            async () => (await cluster.TryStatusAsync(3))?.RaftAppliedIndex >= commit,
+            $"the joined member to apply index {commit}",
+            ProcessCluster.Patience,
+            diagnostics: cluster.Logs);
     }
 
-    private static async Task<ulong> MemberIdAsync(ProcessCluster cluster, int i)
-    {
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience;
-        while (true)
-        {
-            if (await cluster.TryStatusAsync(i) is { } status)
-            {
-                return status.Header.MemberId;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{cluster.Names[i]} does not answer");
-            await Task.Delay(100);
-        }
-    }
+    private static async Task<ulong> MemberIdAsync(ProcessCluster cluster, int i) =>
+        (await Eventually.ValueAsync(() => cluster.TryStatusAsync(i), $"{cluster.Names[i]} to answer", ProcessCluster.Patience, diagnostics: cluster.Logs)).Header.MemberId;
 
     private static async Task PutAsync(ProcessCluster cluster, string prefix, int count)
     {

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.EndToEnd.Tests.Cli;
+using Bulwark.TestSupport;
 using Google.Protobuf;
 using Grpc.Core;
 using Xunit.Abstractions;
@@ -147,17 +148,6 @@ public sealed class RestoreFromBackupTests(ITestOutputHelper log) : IDisposable
 
     private static DateTime Deadline() => DateTime.UtcNow + ProcessCluster.Patience;
 
-    private static async Task EventuallyAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + ProcessCluster.Patience * 2;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException(what);
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task EventuallyAsync(Func<bool> condition, string what) =>
+        Eventually.TrueAsync(condition, what, ProcessCluster.Patience * 2);
 }

@@ -2,6 +2,7 @@ using Bulwark.Server.Admin;
 using Bulwark.Server.Observability;
 using Bulwark.Server.Tests.Api;
 using Bulwark.Server.Tests.Hosting;
+using Bulwark.TestSupport;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -105,18 +106,16 @@ public sealed class JournalHistoryTests : IDisposable
 
     private static async Task<StatusDocument> StatusDocumentOfEveryMemberAsync(NodeObservability observability)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            using var probe = new MemberStatusProbe();
-            var document = await StatusDocument.BuildAsync(observability, probe, CancellationToken.None);
-            if (document.Members.All(m => m.Vitals is not null) || DateTime.UtcNow > deadline)
+        StatusDocument? document = null;
+        await Eventually.TrueAsync(
+            async () =>
             {
-                return document;
-            }
-
-            await Task.Delay(200);
-        }
+                using var probe = new MemberStatusProbe();
+                document = await StatusDocument.BuildAsync(observability, probe, CancellationToken.None);
+                return document.Members.All(m => m.Vitals is not null);
+            },
+            "every member's vitals in the status document");
+        return document!;
     }
 
     private async Task<Observed> StartObservedAsync()
