@@ -75,7 +75,7 @@ public sealed record ChaosReport(
             text.AppendLine(c, $"errors: {string.Join(", ", Operations.Errors.Select(e => $"{e.Key} {e.Value}"))}");
         }
 
-        text.AppendLine(c, $"history: {HistoryOperations} operations, {Verdict.Verdict} ({Verdict.Steps} steps, {Verdict.CheckSeconds:0.0} s)");
+        text.AppendLine(c, $"history: {HistoryOperations} operations, {Verdict.Verdict} ({Verdict.Steps} steps, {Verdict.CheckSeconds:0.0} s; {Verdict.SetAside} unknown-outcome writes nobody observed checked as taking effect last)");
         if (Verdict.Excerpt is { } excerpt)
         {
             text.Append(excerpt);

@@ -42,10 +42,9 @@ public static class TimelinePlot
             var span = plot.Add.HorizontalSpan(fault.StartMs / 1000, fault.EndMs / 1000);
             span.FillStyle.Color = Colors.Orange.WithAlpha(0.25);
             span.LineStyle.Width = 0;
-            var label = plot.Add.Text(fault.Kind, fault.StartMs / 1000, top * 0.98);
+            var label = plot.Add.Text($"{fault.Kind} {fault.Target}", fault.StartMs / 1000, top);
             label.LabelFontSize = 10;
-            label.LabelRotation = 90;
-            label.LabelAlignment = Alignment.UpperRight;
+            label.LabelAlignment = Alignment.UpperLeft;
         }
 
         var good = plot.Add.Scatter(seconds, ok);
