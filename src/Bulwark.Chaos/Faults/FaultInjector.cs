@@ -42,14 +42,11 @@ public sealed class FaultInjector(ChaosCluster cluster, Func<double> now, TextWr
             (observed, end) = await PartitionAsync(fault.Kind, target, target == before.Index, before.Term, fault.Hold, evidence, cancel).ConfigureAwait(false);
         }
 
-        var recovered = await Poll.UntilTrueAsync(
-            async () => Enumerable.Range(0, cluster.Size).All(cluster.IsRunning) && await cluster.AgreedLeaderAsync(cancel: cancel).ConfigureAwait(false) is not null,
-            RecoveryPatience,
-            cancel).ConfigureAwait(false);
+        var recovered = await RecoverAsync(cancel).ConfigureAwait(false);
         double? recoveredAt = recovered ? now() : null;
         if (!recovered)
         {
-            evidence.Add($"the cluster did not agree on a leader with every member answering within {RecoveryPatience.TotalSeconds:0} s after the fault was undone");
+            evidence.Add($"the members did not all answer, agree on a leader and catch up within {RecoveryPatience.TotalSeconds:0} s after the fault was undone");
         }
 
         if (fault.Kind.IsKill() && recovered)
@@ -65,6 +62,31 @@ public sealed class FaultInjector(ChaosCluster cluster, Func<double> now, TextWr
 
         progress.WriteLine($"[{Seconds(now())}]   {(observed ? "observed" : "NOT OBSERVED")}: {string.Join("; ", evidence)}");
         return new FaultRecord(fault.Index, fault.Kind.Name(), cluster.Members[target].Name, start, end, recoveredAt, observed && recovered, evidence);
+    }
+
+    /// <summary>
+    /// Waits until every member runs, answers and names the same leader, and has applied what the leader had applied
+    /// when they first agreed — so that the next fault does not land on a member still catching up (which would make
+    /// it a double fault). A slow catch-up shows in the report's "recovered" column.
+    /// </summary>
+    private async Task<bool> RecoverAsync(CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + RecoveryPatience;
+        var agreed = await Poll.UntilAsync(
+            async () => Enumerable.Range(0, cluster.Size).All(cluster.IsRunning) && await cluster.AgreedLeaderAsync(cancel: cancel).ConfigureAwait(false) is { } l
+                ? await cluster.TryStatusAsync(l.Index, cancel).ConfigureAwait(false)
+                : null,
+            RecoveryPatience,
+            cancel).ConfigureAwait(false);
+        if (agreed is null)
+        {
+            return false;
+        }
+
+        return await Poll.UntilTrueAsync(
+            async () => (await cluster.StatusesAsync(cancel).ConfigureAwait(false)) is { } all && all.Count == cluster.Size && all.All(s => s.Applied >= agreed.Applied),
+            Remaining(deadline),
+            cancel).ConfigureAwait(false);
     }
 
     private int Target(PlannedFault fault, int leader)
@@ -107,7 +129,8 @@ public sealed class FaultInjector(ChaosCluster cluster, Func<double> now, TextWr
         var pid = cluster.Pause(target);
         try
         {
-            var stopped = Signals.State(pid) == 'T';
+            // The signal is delivered asynchronously: the state turns T once the kernel has stopped every thread.
+            var stopped = await Poll.UntilTrueAsync(() => Task.FromResult(Signals.State(pid) == 'T'), TimeSpan.FromSeconds(2), cancel).ConfigureAwait(false);
             var silent = await Poll.UntilTrueAsync(async () => await cluster.TryStatusAsync(target, cancel).ConfigureAwait(false) is null, hold + EffectGrace, cancel).ConfigureAwait(false);
             evidence.Add($"pid {pid} state {(stopped ? "T (stopped)" : Signals.State(pid)?.ToString() ?? "gone")}");
             evidence.Add(silent ? $"{name} does not answer Status" : $"{name} still answers Status while paused");
