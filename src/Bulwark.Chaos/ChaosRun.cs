@@ -64,6 +64,7 @@ public static class ChaosRun
             }
 
             using var workload = new ChaosWorkload(endpoints, new WorkloadSettings(settings.Clients, settings.Keys, settings.OpTimeout, settings.Seed));
+            await workload.ClearAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false);
             var log = workload.Log;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             var running = workload.RunAsync(stop.Token);

@@ -111,7 +111,7 @@ public sealed record ChaosReport(
 
         text.AppendLine(ExitCode switch
         {
-            ExitOk => "result: OK (linearizable, no acknowledged write lost, every fault observed)",
+            ExitOk => Faults.Count > 0 ? "result: OK (linearizable, no acknowledged write lost, every fault observed)" : "result: OK (linearizable, no acknowledged write lost; no faults)",
             ExitViolation => "result: VIOLATION",
             _ => "result: INCONCLUSIVE (" + (Verdict.Verdict == HistoryVerdict.Unknown ? "the check did not finish" : "a fault's effect was not observed") + ")",
         });

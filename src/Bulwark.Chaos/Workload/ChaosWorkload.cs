@@ -36,6 +36,33 @@ public sealed class ChaosWorkload : IDisposable
 
     public WorkloadLog Log { get; } = new();
 
+    /// <summary>
+    /// Deletes every key under the workload's prefix before anything is recorded, so the history starts from absent
+    /// keys as the model does — also against a cluster (--endpoints) that an earlier run left its keys in.
+    /// </summary>
+    public async Task ClearAsync(TimeSpan patience, CancellationToken cancel)
+    {
+        using var channelsForClear = new ChannelSet(Endpoints);
+        var deadline = DateTime.UtcNow + patience;
+        var request = new DeleteRangeRequest
+        {
+            Key = ByteString.CopyFromUtf8(WorkloadSettings.KeyPrefix),
+            RangeEnd = ByteString.CopyFromUtf8(WorkloadSettings.KeyPrefix[..^1] + (char)(WorkloadSettings.KeyPrefix[^1] + 1)),
+        };
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await new KV.KVClient(channelsForClear[attempt % Endpoints.Count]).DeleteRangeAsync(request, deadline: DateTime.UtcNow + settings.OpTimeout, cancellationToken: cancel).ConfigureAwait(false);
+                return;
+            }
+            catch (RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, cancel).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Runs every client until <paramref name="stop"/> is cancelled.</summary>
     public Task RunAsync(CancellationToken stop) =>
         Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(stop), CancellationToken.None)));
