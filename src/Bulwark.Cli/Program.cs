@@ -47,6 +47,7 @@ public static class Program
         root.Subcommands.Add(KvCommands.Txn());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(SnapshotCommands.Create());
+        root.Subcommands.Add(ChaosCommand.Create());
         return root;
     }
 }

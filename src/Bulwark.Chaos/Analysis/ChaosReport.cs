@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Bulwark.Chaos.Faults;
+using Bulwark.Chaos.Workload;
+
+namespace Bulwark.Chaos.Analysis;
+
+/// <summary>Per fault: what happened, whether its effect was seen, and the longest window without a successful operation.</summary>
+public sealed record FaultReport(FaultRecord Fault, double LongestWindowMs, double WindowFromMs);
+
+/// <summary>Operation counts of a run: every call, by outcome, and the failures by gRPC status.</summary>
+public sealed record OperationCounts(int Total, int Ok, int Failed, int Unknown, int SerializableReads, IReadOnlyDictionary<string, int> Errors)
+{
+    public static OperationCounts From(IReadOnlyList<OpEvent> events, int serializableReads)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var calls = events.Where(e => e.Kind != "final-get").ToList();
+        var errors = calls.Where(e => e.Outcome != OpOutcome.Ok)
+            .GroupBy(e => e.Code == "ResourceExhausted" ? $"ResourceExhausted ({e.Message})" : e.Code ?? "?")
+            .OrderByDescending(g => g.Count())
+            .ToDictionary(g => g.Key, g => g.Count());
+        return new(calls.Count, calls.Count(e => e.Outcome == OpOutcome.Ok), calls.Count(e => e.Outcome == OpOutcome.Failed), calls.Count(e => e.Outcome == OpOutcome.Unknown), serializableReads, errors);
+    }
+}
+
+/// <summary>
+/// What `bulwark chaos` found: the run's settings, operation counts, the linearizability verdict, acknowledged writes
+/// lost, serializable reads of values never written, and per fault its evidence and longest window. Its exit code:
+/// 0 linearizable, nothing lost and every fault observed; 1 a violation (not linearizable, a write lost, a value never
+/// written read); 3 inconclusive (the check ran out of time, or a fault's effect was not observed).
+/// </summary>
+public sealed record ChaosReport(
+    string System,
+    int Members,
+    int Clients,
+    int Keys,
+    int Seed,
+    double DurationMs,
+    IReadOnlyList<string> Notes,
+    OperationCounts Operations,
+    int HistoryOperations,
+    HistoryVerdict Verdict,
+    IReadOnlyList<LostWrite> LostWrites,
+    IReadOnlyList<SerializableRead> SerializableNeverWritten,
+    double BaselineWindowMs,
+    IReadOnlyList<FaultReport> Faults)
+{
+    public const int ExitOk = 0;
+    public const int ExitViolation = 1;
+    public const int ExitBadInput = 2;
+    public const int ExitInconclusive = 3;
+
+    public bool Violated => Verdict.Verdict == HistoryVerdict.NotLinearizable || LostWrites.Count > 0 || SerializableNeverWritten.Count > 0;
+
+    public int ExitCode => Violated ? ExitViolation
+        : Verdict.Verdict == HistoryVerdict.Unknown || Faults.Any(f => !f.Fault.Observed) ? ExitInconclusive
+        : ExitOk;
+
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, HistoryFile.Json));
+
+    public string ToText()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine(c, $"chaos run: {System}, {Members} members, {Clients} clients on {Keys} keys, {DurationMs / 1000:0.0} s, seed {Seed}");
+        foreach (var note in Notes)
+        {
+            text.AppendLine(c, $"note: {note}");
+        }
+
+        text.AppendLine(c, $"operations: {Operations.Total} (ok {Operations.Ok}, failed {Operations.Failed}, unknown {Operations.Unknown}); serializable reads: {Operations.SerializableReads}");
+        if (Operations.Errors.Count > 0)
+        {
+            text.AppendLine(c, $"errors: {string.Join(", ", Operations.Errors.Select(e => $"{e.Key} {e.Value}"))}");
+        }
+
+        text.AppendLine(c, $"history: {HistoryOperations} operations, {Verdict.Verdict} ({Verdict.Steps} steps, {Verdict.CheckSeconds:0.0} s; {Verdict.SetAside} unknown-outcome writes nobody observed checked as taking effect last)");
+        if (Verdict.Excerpt is { } excerpt)
+        {
+            text.Append(excerpt);
+            if (!excerpt.EndsWith('\n'))
+            {
+                text.AppendLine();
+            }
+        }
+
+        text.AppendLine(c, $"acknowledged writes lost: {LostWrites.Count}");
+        foreach (var lost in LostWrites.Take(10))
+        {
+            text.AppendLine(c, $"  #{lost.Id} put({lost.Key}, {lost.Value}) acknowledged; final value {lost.FinalValue}, and no later write could have replaced it");
+        }
+
+        text.AppendLine(c, $"serializable reads of a value never written: {SerializableNeverWritten.Count}");
+        foreach (var read in SerializableNeverWritten.Take(10))
+        {
+            text.AppendLine(c, $"  client {read.Client} read {read.Key} = '{read.Value}' from n{read.Member + 1} at {read.EndMs:0} ms");
+        }
+
+        text.AppendLine(c, $"longest window without a successful operation before the first fault: {BaselineWindowMs:0} ms");
+        if (Faults.Count > 0)
+        {
+            text.AppendLine("fault                   target  start s  held ms  window ms  recovered s  observed");
+            foreach (var f in Faults)
+            {
+                var held = f.Fault.EndMs - f.Fault.StartMs;
+                var recovered = f.Fault.RecoveredMs is { } r ? ((r - f.Fault.StartMs) / 1000).ToString("0.0", c) : "never";
+                text.AppendLine(c, $"{f.Fault.Kind,-23} {f.Fault.Target,-7} {f.Fault.StartMs / 1000,7:0.0}  {held,7:0}  {f.LongestWindowMs,9:0}  {recovered,11}  {(f.Fault.Observed ? "yes" : "NO")}: {string.Join("; ", f.Fault.Evidence)}");
+            }
+        }
+
+        text.AppendLine(ExitCode switch
+        {
+            ExitOk => Faults.Count > 0 ? "result: OK (linearizable, no acknowledged write lost, every fault observed)" : "result: OK (linearizable, no acknowledged write lost; no faults)",
+            ExitViolation => "result: VIOLATION",
+            _ => "result: INCONCLUSIVE (" + (Verdict.Verdict == HistoryVerdict.Unknown ? "the check did not finish" : "a fault's effect was not observed") + ")",
+        });
+        return text.ToString();
+    }
+}

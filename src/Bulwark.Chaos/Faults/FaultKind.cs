@@ -1,0 +1,83 @@
+namespace Bulwark.Chaos.Faults;
+
+/// <summary>The faults `bulwark chaos` can inject, each named on the command line as in <see cref="FaultKinds.Names"/>.</summary>
+public enum FaultKind
+{
+    /// <summary>SIGKILL the leader's process, restart it on the same data later.</summary>
+    KillLeader,
+
+    /// <summary>SIGKILL a follower's process, restart it later.</summary>
+    KillFollower,
+
+    /// <summary>SIGKILL any member (chosen by the seed), restart it later.</summary>
+    KillRandom,
+
+    /// <summary>SIGSTOP the leader's process, SIGCONT it later: alive, connections open, silent.</summary>
+    PauseLeader,
+
+    /// <summary>SIGSTOP a follower's process, SIGCONT it later.</summary>
+    PauseFollower,
+
+    /// <summary>Cut the leader off from every other member (both directions); clients still reach every member.</summary>
+    PartitionLeader,
+
+    /// <summary>Cut one member (chosen by the seed) off from the other two: the split 1/2.</summary>
+    PartitionRandom,
+
+    /// <summary>Drop only what the leader sends to its peers (one way); what they send still arrives.</summary>
+    PartitionLeaderOneWay,
+}
+
+public static class FaultKinds
+{
+    private static readonly Dictionary<string, FaultKind> ByName = new(StringComparer.Ordinal)
+    {
+        ["kill-leader"] = FaultKind.KillLeader,
+        ["kill-follower"] = FaultKind.KillFollower,
+        ["kill-random"] = FaultKind.KillRandom,
+        ["pause-leader"] = FaultKind.PauseLeader,
+        ["pause-follower"] = FaultKind.PauseFollower,
+        ["partition-leader"] = FaultKind.PartitionLeader,
+        ["partition-random"] = FaultKind.PartitionRandom,
+        ["partition-leader-oneway"] = FaultKind.PartitionLeaderOneWay,
+    };
+
+    public static IReadOnlyCollection<string> Names => ByName.Keys;
+
+    public static string Name(this FaultKind kind) => ByName.First(kv => kv.Value == kind).Key;
+
+    public static bool NeedsNetwork(this FaultKind kind) =>
+        kind is FaultKind.PartitionLeader or FaultKind.PartitionRandom or FaultKind.PartitionLeaderOneWay;
+
+    public static bool IsKill(this FaultKind kind) => kind is FaultKind.KillLeader or FaultKind.KillFollower or FaultKind.KillRandom;
+
+    public static bool IsPause(this FaultKind kind) => kind is FaultKind.PauseLeader or FaultKind.PauseFollower;
+
+    /// <summary>Parses "kill-leader,pause-leader,..." ("none" or empty = no faults); throws <see cref="ChaosInputException"/> naming what is unknown.</summary>
+    public static IReadOnlyList<FaultKind> Parse(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list) || list.Trim() == "none")
+        {
+            return [];
+        }
+
+        var kinds = new List<FaultKind>();
+        foreach (var name in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (name == "all")
+            {
+                kinds.AddRange(ByName.Values);
+                continue;
+            }
+
+            if (!ByName.TryGetValue(name, out var kind))
+            {
+                throw new ChaosInputException("--faults", $"unknown fault '{name}'; known: {string.Join(", ", ByName.Keys)}, all, none");
+            }
+
+            kinds.Add(kind);
+        }
+
+        return kinds.Distinct().ToList();
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Bulwark.Verification;
+
+namespace Bulwark.Chaos.Workload;
+
+/// <summary>Everything the clients record: the history (for the checker), every call's event (for windows and the
+/// timeline) and the serializable reads (checked apart). Thread-safe.</summary>
+public sealed class WorkloadLog
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly Lock gate = new();
+    private readonly List<OpEvent> events = [];
+    private readonly List<SerializableRead> serializable = [];
+
+    public HistoryRecorder<KvInput, KvOutput> Recorder { get; } = new();
+
+    /// <summary>Milliseconds since the workload started: the clock of events and faults.</summary>
+    public double Now => clock.Elapsed.TotalMilliseconds;
+
+    public void Add(OpEvent e)
+    {
+        lock (gate)
+        {
+            events.Add(e);
+        }
+    }
+
+    public void AddSerializable(SerializableRead read)
+    {
+        lock (gate)
+        {
+            serializable.Add(read);
+        }
+    }
+
+    public IReadOnlyList<OpEvent> Events
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. events];
+            }
+        }
+    }
+
+    public IReadOnlyList<SerializableRead> SerializableReads
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. serializable];
+            }
+        }
+    }
+}
