@@ -231,6 +231,18 @@ public sealed class ClusterSimulation
 
         world.TraceDelivery(message);
         node.Receive(message);
+        if (message.Type == MessageType.Snapshot)
+        {
+            // The whole snapshot arrived: the sender's transport reports the send done, as the peer transport does.
+            world.Scheduler.After(1, () =>
+            {
+                if (nodes.TryGetValue(message.From, out var sender))
+                {
+                    sender.ReportSnapshotSent(message.To);
+                }
+            });
+        }
+
         return true;
     }
 

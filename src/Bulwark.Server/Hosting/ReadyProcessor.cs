@@ -238,6 +238,18 @@ public sealed partial class ReadyProcessor : IDisposable
         }
     }
 
+    /// <summary>
+    /// The transport wrote the whole snapshot to <paramref name="peer"/>. Dropped while writes are held: the core then
+    /// falls back on its snapshot send timeout.
+    /// </summary>
+    public void ReportSnapshotSent(ulong peer)
+    {
+        if (DiskFull.AdmitsCoreInput)
+        {
+            node.ReportSnapshotSent(peer);
+        }
+    }
+
     public void ReportSnapshotFailure(ulong peer)
     {
         if (!DiskFull.DeferSnapshotFailure(peer))
