@@ -114,6 +114,14 @@ public sealed class RejoinTests(ITestOutputHelper log)
             returning member {cluster.Names[returning]}: first linearizable read {Ms(firstRead - restarted)} ms after its start, caught up (applied {target}) at {Ms(caughtUp - restarted)} ms
             snapshots the leader sent (or failed to send) to it: {snapshotsSent}
             """));
+        if (Environment.GetEnvironmentVariable("BULWARK_REJOIN_LOG_DIR") is { Length: > 0 } logDir)
+        {
+            // For investigating: every member's timestamped log, and this test's moments on the same wall clock.
+            var zero = DateTime.UtcNow - clock.Elapsed;
+            File.WriteAllText(Path.Combine(logDir, $"rejoin-{(expectSnapshot ? "snapshot" : "log")}.log"), string.Create(CultureInfo.InvariantCulture,
+                $"killed {zero + killed:HH:mm:ss.fff} restarted {zero + restarted:HH:mm:ss.fff} first read {zero + firstRead:HH:mm:ss.fff} caught up {zero + caughtUp:HH:mm:ss.fff} longest window from {zero + back.Start:HH:mm:ss.fff} ({Ms(back.Length)} ms){Environment.NewLine}") + cluster.Logs());
+        }
+
         foreach (var failure in recorder.Failures.Take(20))
         {
             log.WriteLine($"  failed: {failure}");
