@@ -25,7 +25,8 @@ public sealed class RejoinTests(ITestOutputHelper log)
 
     /// <summary>
     /// "log": default snapshot settings, the returning member catches up from the leader's log after replaying its WAL.
-    /// "snapshot": snapshots every 1,000 entries with a 100-entry catch-up tail, so it can only catch up by a snapshot.
+    /// "snapshot": snapshots every 2,000 entries with a 100-entry catch-up tail, so it can only catch up by a snapshot
+    /// (and far enough apart that the leader does not take another one past it while it installs the first).
     /// </summary>
     [Theory]
     [InlineData("log")]
@@ -33,7 +34,7 @@ public sealed class RejoinTests(ITestOutputHelper log)
     public async Task A_follower_killed_and_restarted_under_load_is_invisible_to_the_other_members_clients(string catchUp)
     {
         IReadOnlyList<string> args = catchUp == "snapshot"
-            ? ["--snapshot-count", "1000", "--snapshot-catchup-entries", "100"]
+            ? ["--snapshot-count", "2000", "--snapshot-catchup-entries", "100"]
             : [];
         await using var cluster = await ProcessCluster.StartAsync(3, args);
         try
@@ -77,7 +78,7 @@ public sealed class RejoinTests(ITestOutputHelper log)
         await cluster.KillAsync(returning);
         // Enough traffic while it is down that it has real catching up to do (and, with frequent snapshots, that the
         // leader's log no longer reaches back to it).
-        await WaitForSuccessesAsync(recorder, recorder.Successes + 3000, "writes while the follower is down", cluster);
+        await WaitForSuccessesAsync(recorder, recorder.Successes + 6000, "writes while the follower is down", cluster);
 
         var marker = string.Create(CultureInfo.InvariantCulture, $"before-restart-{clock.ElapsedTicks}");
         await cluster.Kv(leader).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("rejoin/marker"), Value = ByteString.CopyFromUtf8(marker) },
