@@ -28,6 +28,8 @@ public sealed record BenchReport
 
     public List<CatchUpResult> CatchUp { get; } = [];
 
+    public List<RejoinSeries> Rejoin { get; } = [];
+
     public List<WatchResult> Watch { get; } = [];
 
     public List<LeaseResult> Leases { get; } = [];

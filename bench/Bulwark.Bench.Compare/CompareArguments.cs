@@ -23,6 +23,9 @@ public sealed record CompareArguments
                                loopback TCP copy of the snapshot's bytes (1M keys; slow)
           --coordination       also watch fan-out (1,000 watchers / 10 streams at 1,000 puts/s; memory of 100,000 idle
                                watchers) and leases (10,000 kept alive at TTL/3; grant+revoke pairs)
+          --rejoin             also the rejoin of a killed follower (issue 15): 8 clients on the two other members, the
+                               follower SIGKILLed and restarted 3 s later; longest window without a successful call on
+                               those clients, time to the returning member's first linearizable read (--trials times)
           --no-load            skip throughput/latency/CPU
           --no-failover        skip the failover benchmark
           --duration S         measured seconds per load phase (10; quick 2)
@@ -53,6 +56,9 @@ public sealed record CompareArguments
 
     public bool CatchUp { get; init; }
 
+    /// <summary>The rejoin benchmark (issue 15): a follower killed and restarted under load, healthy members' windows.</summary>
+    public bool Rejoin { get; init; }
+
     public bool Load { get; init; } = true;
 
     public bool Failover { get; init; } = true;
@@ -65,7 +71,7 @@ public sealed record CompareArguments
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] switches = ["quick", "memory", "coordination", "backup", "catchup", "no-load", "no-failover"];
+        string[] switches = ["quick", "memory", "coordination", "backup", "catchup", "rejoin", "no-load", "no-failover"];
         string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys", "catchup-keys"];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
@@ -148,6 +154,7 @@ public sealed record CompareArguments
             Coordination = flags.Contains("coordination"),
             Backup = flags.Contains("backup"),
             CatchUp = flags.Contains("catchup"),
+            Rejoin = flags.Contains("rejoin"),
             Load = !flags.Contains("no-load"),
             Failover = !flags.Contains("no-failover"),
             Settings = settings,

@@ -121,6 +121,22 @@ try
         }
     }
 
+    if (a.Rejoin)
+    {
+        log.WriteLine("rejoin of a killed follower");
+        foreach (var (system, timing, label) in new (string, RaftTiming?, string)[]
+        {
+            ("etcd", null, "defaults"),
+            ("bulwark", null, "defaults"),
+            ("bulwark", RaftTiming.EtcdDefaults, "equal (100 ms / 1 s)"),
+        })
+        {
+            await using var cluster = NewCluster(system, timing);
+            await cluster.StartAsync(s.Patience);
+            report.Rejoin.Add(await new RejoinBench(s, log).RunAsync(cluster, label));
+        }
+    }
+
     if (a.CatchUp)
     {
         log.WriteLine("catch-up of a new member");

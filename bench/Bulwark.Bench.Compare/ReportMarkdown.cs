@@ -120,6 +120,25 @@ public static class ReportMarkdown
             md.AppendLine();
         }
 
+        if (r.Rejoin.Count > 0)
+        {
+            md.AppendLine("### Rejoin of a killed follower");
+            md.AppendLine();
+            md.AppendLine("| system | timing | trial | longest window while down ms | longest window while rejoining ms | at ms after restart | first linearizable read ms | caught up ms | ok calls | failed | too many requests | no leader |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var series in r.Rejoin)
+            {
+                foreach (var t in series.Trials)
+                {
+                    Line(md, $"| {series.System} | {series.Timing} | {t.Trial} | {t.WindowWhileDownMs:0} | {t.WindowWhileRejoiningMs:0} | {t.WindowRejoinAtMs:0} | {t.FirstReadMs:0} | {t.CaughtUpMs:0} | {t.Successes} | {t.Failures} | {t.TooManyRequests} | {t.NoLeader} |");
+                }
+            }
+
+            md.AppendLine();
+            md.AppendLine("8 clients (4 per member) on the two members that stay up, each doing put, linearizable get, CAS Txn on one of 5 keys in a loop; after 2 s a follower is killed with SIGKILL and restarted 3 s later. Windows: the longest stretch in which no client saw a successful call, from the kill to the restart (\"while down\") and from the restart until 3 s after the returning member applied the leader's index (\"while rejoining\"). First linearizable read: from the restart until a linearizable get on the returning member succeeded (it must see a write acknowledged just before the restart); caught up: until its applied index reached the leader's.");
+            md.AppendLine();
+        }
+
         if (r.Watch.Count > 0)
         {
             md.AppendLine("### Watches");

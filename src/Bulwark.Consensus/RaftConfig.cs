@@ -24,6 +24,14 @@ public sealed record RaftConfig
     /// <summary>At most this many Append messages in flight to one follower in the replicate state.</summary>
     public int MaxInflightMessages { get; init; } = 256;
 
+    /// <summary>
+    /// A snapshot the host's transport has neither reported sent (<see cref="RaftNode.ReportSnapshotSent"/>) nor failed
+    /// (<see cref="RaftNode.ReportSnapshotFailure"/>) for this many ticks is given up and probed again: the last resort
+    /// against a transport that hangs without noticing. Streaming a large snapshot legitimately takes many election
+    /// timeouts, so this is long (600 ticks: 30 s at 50 ms ticks).
+    /// </summary>
+    public int SnapshotSendTimeoutTicks { get; init; } = 600;
+
     /// <summary>Proposals are refused once this many bytes of uncommitted entries are in the leader's log (0 = no limit).</summary>
     public long MaxUncommittedBytes { get; init; }
 
@@ -36,6 +44,7 @@ public sealed record RaftConfig
         if (HeartbeatTicks <= 0) throw new ArgumentException("heartbeat ticks must be positive", nameof(HeartbeatTicks));
         if (ElectionTicks <= HeartbeatTicks) throw new ArgumentException("election ticks must exceed heartbeat ticks", nameof(ElectionTicks));
         if (MaxInflightMessages <= 0) throw new ArgumentException("max inflight messages must be positive", nameof(MaxInflightMessages));
+        if (SnapshotSendTimeoutTicks <= ElectionTicks) throw new ArgumentException("snapshot send timeout ticks must exceed election ticks", nameof(SnapshotSendTimeoutTicks));
         if (MaxMessageBytes <= 0) throw new ArgumentException("max message bytes must be positive", nameof(MaxMessageBytes));
     }
 }

@@ -86,6 +86,7 @@ public sealed partial class RaftNode
     {
         heartbeatElapsed++;
         electionElapsed++;
+        TickSnapshotSends();
         if (electionElapsed >= config.ElectionTicks)
         {
             electionElapsed = 0;
@@ -97,9 +98,10 @@ public sealed partial class RaftNode
 
             foreach (var member in tracker.Members)
             {
-                // A snapshot not acknowledged for a whole election timeout was lost (or its answer was): probe
-                // again, which resends it if it is still needed.
-                if (member.State == ProgressState.Snapshot && member.SnapshotRounds++ > 0)
+                // A snapshot the transport delivered but that is not acknowledged for a whole election timeout was
+                // refused (or its answer was lost): probe again, which resends it if it is still needed. One still
+                // being streamed is the transport's to finish or fail (ReportSnapshotSent, ReportSnapshotFailure).
+                if (member is { State: ProgressState.Snapshot, SnapshotDelivered: true } && member.SnapshotRounds++ > 0)
                 {
                     member.BecomeProbe();
                 }
@@ -122,6 +124,22 @@ public sealed partial class RaftNode
         }
 
         AssertInvariants();
+    }
+
+    /// <summary>
+    /// The last resort for a snapshot the transport neither finished nor failed within
+    /// <see cref="RaftConfig.SnapshotSendTimeoutTicks"/>: probe again (and so send a fresh one if still needed).
+    /// </summary>
+    private void TickSnapshotSends()
+    {
+        foreach (var member in tracker.Members)
+        {
+            if (member is { State: ProgressState.Snapshot, SnapshotDelivered: false } &&
+                ++member.SnapshotTicks >= config.SnapshotSendTimeoutTicks)
+            {
+                member.BecomeProbe();
+            }
+        }
     }
 
     private void FlushBroadcast()

@@ -174,6 +174,26 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>
+    /// Reports that the host's transport wrote the last byte of the snapshot sent to <paramref name="to"/> (etcd's
+    /// ReportSnapshot(SnapshotFinish)).
+    /// </summary>
+    /// <remarks>
+    /// Until this report the leader never gives up on the snapshot for want of an acknowledgement: the follower can
+    /// only answer once it has the whole snapshot, and streaming a large one takes far longer than an election timeout
+    /// (giving up earlier sent the same snapshot again while the first was still on the wire, issue 15). From here on
+    /// the acknowledgement is due soon; if none comes within two election timeouts, the member is probed again.
+    /// </remarks>
+    public void ReportSnapshotSent(ulong to)
+    {
+        var progress = role == Role.Leader ? tracker.Get(to) : null;
+        if (progress is { State: ProgressState.Snapshot, SnapshotDelivered: false })
+        {
+            progress.SnapshotDelivered = true;
+            progress.SnapshotRounds = 0;
+        }
+    }
+
     /// <summary>Reports that <paramref name="to"/> is unreachable, so replication to it drops back to probing.</summary>
     public void ReportUnreachable(ulong to)
     {

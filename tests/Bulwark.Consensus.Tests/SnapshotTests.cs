@@ -93,15 +93,68 @@ public sealed class SnapshotTests
     }
 
     [Fact]
-    public void LostSnapshotIsSentAgain()
+    public void ASnapshotStillBeingStreamedIsNotSentAgain()
     {
+        // Issue 15: the transport streams a large snapshot for longer than an election timeout while the follower
+        // keeps answering heartbeats. The leader must wait for the transport's report, not send a second copy.
+        var cluster = ClusterWithCompactedLeader(5, out var at);
+        cluster.Peers[3].Down = false;
+        var streaming = new List<Message>();
+        cluster.Filters.Add(m =>
+        {
+            if (m.Type != MessageType.Snapshot)
+            {
+                return true;
+            }
+
+            streaming.Add(m);
+            return false;
+        });
+        cluster.Tick(50); // five election timeouts of streaming, heartbeats answered all along
+        Assert.Single(streaming);
+        Assert.Equal(ProgressState.Snapshot, cluster[1].Status().Progress.Single(p => p.Id == 3).State);
+
+        // The last byte arrives: the follower installs it, the transport reports the send done, the follower acks.
+        cluster[1].ReportSnapshotSent(3);
+        cluster.Heal();
+        cluster.Send(streaming);
+        cluster.Tick(30);
+        Assert.Single(streaming);
+        Assert.Equal(at, cluster.Peers[3].Snapshot!.Index);
+        Assert.Equal(cluster[1].Status().LastIndex, cluster[3].Status().LastIndex);
+        Assert.Equal(ProgressState.Replicate, cluster[1].Status().Progress.Single(p => p.Id == 3).State);
+    }
+
+    [Fact]
+    public void ASnapshotSentInFullButNeverAcknowledgedIsSentAgain()
+    {
+        // The follower refused the snapshot it received (or its answer was lost): after the transport reported the
+        // send done, two election timeouts without an acknowledgement mean probing (and so a new snapshot) again.
         var cluster = ClusterWithCompactedLeader(5, out _);
         cluster.Peers[3].Down = false;
         var dropped = 0;
         cluster.Filters.Add(m => m.Type != MessageType.Snapshot || dropped++ > 0);
         cluster.Tick(2);
         Assert.Equal(ProgressState.Snapshot, cluster[1].Status().Progress.Single(p => p.Id == 3).State);
+        cluster[1].ReportSnapshotSent(3);
         cluster.Tick(25); // two election timeouts without an answer, heartbeats answered: probe and resend
+        Assert.Equal(2, dropped);
+        Assert.Equal(cluster[1].Status().LastIndex, cluster[3].Status().LastIndex);
+    }
+
+    [Fact]
+    public void ASnapshotTheTransportNeverReportsOnIsSentAgainAfterTheSendTimeout()
+    {
+        // The host's last resort against a transport that neither finishes nor fails a send: SnapshotSendTimeoutTicks.
+        var cluster = ClusterWithCompactedLeader(5, out _);
+        cluster.Peers[3].Down = false;
+        var dropped = 0;
+        cluster.Filters.Add(m => m.Type != MessageType.Snapshot || dropped++ > 0);
+        cluster.Tick(2);
+        var timeout = cluster.Peers[1].Config.SnapshotSendTimeoutTicks;
+        cluster.Tick(timeout - 10);
+        Assert.Equal(1, dropped);
+        cluster.Tick(20);
         Assert.Equal(2, dropped);
         Assert.Equal(cluster[1].Status().LastIndex, cluster[3].Status().LastIndex);
     }

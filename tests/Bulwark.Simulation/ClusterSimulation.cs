@@ -231,13 +231,28 @@ public sealed class ClusterSimulation
 
         world.TraceDelivery(message);
         node.Receive(message);
+        if (message.Type == MessageType.Snapshot)
+        {
+            // The whole snapshot arrived: the sender's transport reports the send done, as the peer transport does.
+            world.Scheduler.After(1, () =>
+            {
+                if (nodes.TryGetValue(message.From, out var sender))
+                {
+                    sender.ReportSnapshotSent(message.To);
+                }
+            });
+        }
+
         return true;
     }
 
     /// <summary>The sender's transport notices a failed connection a little later and tells its core.</summary>
     private void OnUndeliverable(Message message)
     {
-        if (!world.Plan.TransportReportsFailures || message.Type is not (MessageType.Append or MessageType.Snapshot))
+        // A snapshot's failure is always reported, as the peer transport does (the leader waits for that report, or
+        // for the report that it was sent, before it gives up on a snapshot); other reports only when the plan says.
+        if (message.Type is not (MessageType.Append or MessageType.Snapshot) ||
+            (!world.Plan.TransportReportsFailures && message.Type != MessageType.Snapshot))
         {
             return;
         }

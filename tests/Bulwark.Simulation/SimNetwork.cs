@@ -50,6 +50,13 @@ public sealed class SimNetwork(EventScheduler scheduler, DeterministicRandom ran
         if (random.Chance(conditions.DropRate))
         {
             Dropped++;
+            if (message.Type == MessageType.Snapshot)
+            {
+                // A snapshot is a long stream on its own connection: losing it means that connection failed, which the
+                // sending transport always notices and reports (PeerSender's SnapshotFailed), unlike a lost small message.
+                Undeliverable?.Invoke(message);
+            }
+
             return;
         }
 

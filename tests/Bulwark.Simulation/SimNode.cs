@@ -496,6 +496,18 @@ public sealed class SimNode : IHostTestObserver
         Pump();
     }
 
+    /// <summary>The transport wrote the whole snapshot to <paramref name="to"/>.</summary>
+    public void ReportSnapshotSent(ulong to)
+    {
+        if (host is null)
+        {
+            return;
+        }
+
+        host.ReportSnapshotSent(to);
+        Pump();
+    }
+
     /// <summary>The transport could not reach <paramref name="message"/>'s target (link cut or node down).</summary>
     public void ReportUndeliverable(Message message)
     {

@@ -33,8 +33,17 @@ internal sealed class Progress
 
     public Inflights Inflights { get; }
 
-    /// <summary>In Snapshot state: election timeouts passed without the snapshot being acknowledged.</summary>
+    /// <summary>
+    /// In Snapshot state: election timeouts passed without the snapshot being acknowledged since the transport reported
+    /// it sent (counted only once <see cref="SnapshotDelivered"/>).
+    /// </summary>
     public int SnapshotRounds { get; set; }
+
+    /// <summary>In Snapshot state: the host's transport reported the last byte of the snapshot written.</summary>
+    public bool SnapshotDelivered { get; set; }
+
+    /// <summary>In Snapshot state: ticks since the snapshot was handed to the transport.</summary>
+    public int SnapshotTicks { get; set; }
 
     public bool IsLearner { get; set; }
 
@@ -146,6 +155,8 @@ internal sealed class Progress
         ProbeSent = false;
         PendingSnapshot = 0;
         SnapshotRounds = 0;
+        SnapshotDelivered = false;
+        SnapshotTicks = 0;
         State = state;
         Inflights.Reset();
     }

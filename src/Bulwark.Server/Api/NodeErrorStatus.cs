@@ -17,6 +17,13 @@ public static class NodeErrorStatus
     public const string StoppedMessage = "etcdserver: server stopped";
     public const string NoSpaceMessage = "etcdserver: mvcc: database space exceeded";
 
+    /// <summary>
+    /// Bulwark's own (etcd keeps its applied state on disk, so a restarted etcd member has nothing to re-apply):
+    /// Unavailable, so etcd clients retry on another endpoint, and says why.
+    /// </summary>
+    public const string CatchingUpMessage =
+        "etcdserver: this member is catching up (applying entries committed before it started); retry, or use another member";
+
     /// <summary>Bulwark's own (etcd has no member that refuses reads for a full disk): says what to do instead.</summary>
     public const string DiskBlockedMessage =
         "etcdserver: this member cannot write to its disk (alarm NOSPACE), so it cannot serve linearizable reads; " +
@@ -31,6 +38,7 @@ public static class NodeErrorStatus
             NodeError.Timeout => new Status(StatusCode.Unavailable, TimeoutMessage),
             NodeError.LeaderChanged => new Status(StatusCode.Unavailable, LeaderChangedMessage),
             NodeError.TooManyRequests => new Status(StatusCode.ResourceExhausted, TooManyRequestsMessage),
+            NodeError.CatchingUp => new Status(StatusCode.Unavailable, CatchingUpMessage),
             NodeError.NoSpace => new Status(StatusCode.ResourceExhausted, NoSpaceMessage),
             NodeError.DiskBlocked => new Status(StatusCode.Unavailable, DiskBlockedMessage),
             NodeError.Stopped => new Status(StatusCode.Unavailable, $"{StoppedMessage} ({error.Reason})"),

@@ -18,6 +18,9 @@ internal abstract record HostInput
 
     public sealed record SnapshotFailed(ulong PeerId) : HostInput;
 
+    /// <summary>The transport wrote the whole snapshot to the peer.</summary>
+    public sealed record SnapshotSent(ulong PeerId) : HostInput;
+
     /// <summary>The connection to the peer closed or was refused (its process likely died).</summary>
     public sealed record PeerConnectionLost(ulong PeerId) : HostInput;
 

@@ -430,6 +430,7 @@ public sealed partial class NodeHost : IAsyncDisposable
 
         transport.PeerUnreachable += id => Post(new HostInput.PeerUnreachable(id));
         transport.SnapshotSendFailed += id => Post(new HostInput.SnapshotFailed(id));
+        transport.SnapshotSent += id => Post(new HostInput.SnapshotSent(id));
         transport.MessageQueued += OnPeerMessageQueued;
         transport.PeerConnectionLost += id => Post(new HostInput.PeerConnectionLost(id));
         transport.RequestUndelivered += message => Post(new HostInput.RequestUndelivered(message));
@@ -617,6 +618,9 @@ public sealed partial class NodeHost : IAsyncDisposable
                 break;
             case HostInput.SnapshotFailed failed:
                 processor.ReportSnapshotFailure(failed.PeerId);
+                break;
+            case HostInput.SnapshotSent sent:
+                processor.ReportSnapshotSent(sent.PeerId);
                 break;
             case HostInput.PeerConnectionLost lost:
                 processor.ReportConnectionLost(lost.PeerId);

@@ -50,6 +50,13 @@ public sealed partial class ReadyProcessor : IDisposable
 
     /// <summary>The newest index queued for the apply worker (entries or an installed snapshot); how far it may run ahead of the worker's applied index is bounded by <see cref="MaxApplyLag"/>.</summary>
     private ulong queuedForApply;
+    /// <summary>
+    /// Applying up to here is catching up, not load: the commit index this member recovered at start (a restart
+    /// re-applies everything since its last snapshot, up to SnapshotThreshold entries) and any snapshot it installed.
+    /// While the apply lag is made of such entries, proposals are refused as <see cref="NodeError.CatchingUp"/> rather
+    /// than "too many requests", which is kept for real overload (issue 15).
+    /// </summary>
+    private ulong catchUpTarget;
     /// <summary>The newest snapshot the core knows (the log keeps up to SnapshotCatchUpEntries entries behind it).</summary>
     private ulong compacted;
     private SoftState soft;
@@ -89,6 +96,7 @@ public sealed partial class ReadyProcessor : IDisposable
         var state = storage.BuildRaftState(initialConfig);
         worker = new ApplyWorker(options, storage, network, pending, logger, Members, DiskFull, OnSnapshotWritten, this.wake, initialConfig, this.driver);
         queuedForApply = state.Applied;
+        catchUpTarget = state.HardState.Commit;
         compacted = state.Snapshot?.Index ?? 0;
 
         var seed = options.RandomSeed != 0 ? options.RandomSeed : (int)(options.NodeId ^ (options.NodeId >> 32));
@@ -238,6 +246,18 @@ public sealed partial class ReadyProcessor : IDisposable
         }
     }
 
+    /// <summary>
+    /// The transport wrote the whole snapshot to <paramref name="peer"/>. Dropped while writes are held: the core then
+    /// falls back on its snapshot send timeout.
+    /// </summary>
+    public void ReportSnapshotSent(ulong peer)
+    {
+        if (DiskFull.AdmitsCoreInput)
+        {
+            node.ReportSnapshotSent(peer);
+        }
+    }
+
     public void ReportSnapshotFailure(ulong peer)
     {
         if (!DiskFull.DeferSnapshotFailure(peer))
@@ -366,7 +386,8 @@ public sealed partial class ReadyProcessor : IDisposable
 
     /// <summary>
     /// Proposes a command; its caller waits in <see cref="PendingRequests"/> under <paramref name="requestId"/>. Refused
-    /// with "etcdserver: too many requests" while applying lags more than <see cref="MaxApplyLag"/> entries behind, and
+    /// with "etcdserver: too many requests" while applying lags more than <see cref="MaxApplyLag"/> entries behind (as
+    /// <see cref="NodeError.CatchingUp"/> while that lag is a restart's replay or an installed snapshot), and
     /// with NoSpace while writes are held.
     /// </summary>
     public void Propose(ulong requestId, byte[] data)
@@ -378,7 +399,7 @@ public sealed partial class ReadyProcessor : IDisposable
 
         if (queuedForApply > worker.Applied + MaxApplyLag)
         {
-            pending.FailProposal(requestId, ServerErrors.TooManyRequests());
+            pending.FailProposal(requestId, worker.Applied < catchUpTarget ? ServerErrors.CatchingUp() : ServerErrors.TooManyRequests());
             return;
         }
 
@@ -657,6 +678,7 @@ public sealed partial class ReadyProcessor : IDisposable
             // Queued behind every earlier batch: the worker installs it only after applying what came before.
             worker.Enqueue(new ApplyWork.Install(snapshot));
             queuedForApply = Math.Max(queuedForApply, snapshot.Metadata.Index);
+            catchUpTarget = Math.Max(catchUpTarget, snapshot.Metadata.Index);
             compacted = Math.Max(compacted, snapshot.Metadata.Index);
         }
 

@@ -18,6 +18,12 @@ public enum NodeError
     /// <summary>The node is too far behind to take more: applying lags, too much is uncommitted, or its request queue is full.</summary>
     TooManyRequests,
 
+    /// <summary>
+    /// This member is still applying entries committed before it (re)started or sent to it in bulk by the leader: it
+    /// takes nothing new until it caught up, and the client should retry or use another member. Not overload.
+    /// </summary>
+    CatchingUp,
+
     /// <summary>This member's NOSPACE alarm is raised, so it refuses writes.</summary>
     NoSpace,
 
@@ -56,6 +62,8 @@ public static class ServerErrors
     public static NodeException TooManyRequests() => new(NodeError.TooManyRequests, "too many requests");
 
     /// <summary>The member's NOSPACE alarm is raised, so it refuses writes.</summary>
+    public static NodeException CatchingUp() => new(NodeError.CatchingUp, "member is catching up");
+
     public static NodeException NoSpace() => new(NodeError.NoSpace, "database space exceeded (alarm NOSPACE)");
 
     /// <summary>A linearizable read on a member whose Raft loop is paused by a full disk.</summary>

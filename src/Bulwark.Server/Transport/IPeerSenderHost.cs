@@ -27,5 +27,8 @@ internal interface IPeerSenderHost
 
     void OnSnapshotFailed(ulong peerId, Message message, string reason);
 
+    /// <summary>The last byte of a snapshot to the peer was written: its acknowledgement is due soon.</summary>
+    void OnSnapshotSent(ulong peerId);
+
     void OnHandshakeRejected(ulong peerId, string reason);
 }

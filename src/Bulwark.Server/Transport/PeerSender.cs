@@ -322,6 +322,7 @@ internal sealed class PeerSender : IAsyncDisposable
                     counters.AddSnapshotSent();
                     host.Totals.AddSnapshotSent();
                     TransportLog.SnapshotSent(host.Logger, active.Message.Snapshot!.Metadata.Index, active.Length, PeerId);
+                    host.OnSnapshotSent(PeerId);
                     active.Dispose();
                     active = null;
                 }

@@ -81,6 +81,12 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     /// <summary>Raised when a snapshot could not be delivered: the host calls RaftNode.ReportSnapshotFailure.</summary>
     public event Action<ulong>? SnapshotSendFailed;
 
+    /// <summary>
+    /// Raised when the last byte of a snapshot to a peer was written: the host calls RaftNode.ReportSnapshotSent, so the
+    /// leader waits for the follower's acknowledgement from then on rather than from the start of a long stream.
+    /// </summary>
+    public event Action<ulong>? SnapshotSent;
+
     /// <summary>Raised when a peer refused our handshake (peer id, its reason): a misconfiguration an operator must fix.</summary>
     public event Action<ulong, string>? HandshakeRejected;
 
@@ -280,6 +286,8 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     void IPeerSenderHost.OnRequestUndelivered(Message message) => RaiseSafely(() => RequestUndelivered?.Invoke(message));
 
     void IPeerSenderHost.OnSnapshotFailed(ulong peerId, Message message, string reason) => RaiseSafely(() => SnapshotSendFailed?.Invoke(peerId));
+
+    void IPeerSenderHost.OnSnapshotSent(ulong peerId) => RaiseSafely(() => SnapshotSent?.Invoke(peerId));
 
     void IPeerSenderHost.OnHandshakeRejected(ulong peerId, string reason) => RaiseSafely(() => HandshakeRejected?.Invoke(peerId, reason));
 

@@ -19,6 +19,10 @@ public sealed class NodeErrorStatusTests
         { ServerErrors.Timeout(), StatusCode.Unavailable, "etcdserver: request timed out" },
         { ServerErrors.LeaderChanged(), StatusCode.Unavailable, "etcdserver: leader changed" },
         { ServerErrors.TooManyRequests(), StatusCode.ResourceExhausted, "etcdserver: too many requests" },
+        {
+            ServerErrors.CatchingUp(), StatusCode.Unavailable,
+            "etcdserver: this member is catching up (applying entries committed before it started); retry, or use another member"
+        },
         { ServerErrors.NoSpace(), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
         {
             ServerErrors.DiskBlocked(), StatusCode.Unavailable,

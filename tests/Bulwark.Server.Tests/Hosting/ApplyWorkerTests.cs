@@ -212,4 +212,70 @@ public sealed class ApplyWorkerTests
         Assert.All(waits.Where(w => !w.IsFaulted), w => Assert.True(w.IsCompletedSuccessfully && w.Result.Succeeded));
         Assert.Equal(waits.Count - refused.Count, node.Read(s => (int)s.LiveKeyCount));
     }
+
+    [Fact]
+    public async Task A_member_replaying_its_log_after_a_restart_answers_catching_up_not_too_many_requests()
+    {
+        // Issue 15: a restarted member re-applies everything since its last snapshot (up to SnapshotThreshold entries).
+        // That backlog is recovery, not overload: "too many requests" must keep meaning that this member is overloaded.
+        var fs = new InMemoryFileSystem(seed: 13);
+        var solo = new[] { new ClusterMember(7, "a", ["http://127.0.0.1:1"], []) };
+        var entries = (int)ReadyProcessor.MaxApplyLag + 1000;
+        ulong id = 0;
+        using (var first = new ReadyProcessor(Options(7, solo, snapshotThreshold: 100_000), NodeStorage.Open(fs, "/n7"), new Router().For(), new PendingRequests(100_000), NullLogger.Instance))
+        {
+            ElectSolo(first);
+            for (var batch = 0; batch < entries / 100; batch++)
+            {
+                for (var j = 0; j < 100; j++)
+                {
+                    id++;
+                    first.Propose(id, PutCommand(7, id, $"k{id:D5}"));
+                }
+
+                first.ProcessReadies();
+            }
+
+            Assert.True(first.WaitUntilApplied(first.Status.Commit, Patience), "the first run applies everything");
+        }
+
+        // The restart: a snapshot every 4 entries, and the first one held, so the replay stops a few entries in.
+        var pending = new PendingRequests(100);
+        using var node = new ReadyProcessor(Options(7, solo, snapshotThreshold: 4), NodeStorage.Open(fs, "/n7"), new Router().For(), pending, NullLogger.Instance);
+        using var release = new ManualResetEventSlim();
+        node.BeforeSnapshotWrite = _ => release.Wait();
+        ElectSolo(node);
+        id++;
+        var refused = pending.RegisterProposal(id);
+        node.Propose(id, PutCommand(7, id, "during-replay"));
+        Assert.True(refused.IsFaulted, "a proposal while thousands of recovered entries wait to be applied is refused");
+        var error = Assert.IsType<NodeException>(refused.Exception!.InnerException);
+        Assert.Equal(NodeError.CatchingUp, error.Error);
+        var status = Bulwark.Server.Api.NodeErrorStatus.For(error);
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, status.StatusCode); // clients retry it on another member
+        Assert.Equal(Bulwark.Server.Api.NodeErrorStatus.CatchingUpMessage, status.Detail);
+
+        release.Set();
+        Assert.True(node.WaitUntilApplied(node.Status.Commit, Patience), "the replay finishes");
+        id++;
+        var accepted = pending.RegisterProposal(id);
+        node.Propose(id, PutCommand(7, id, "after-replay"));
+        for (var i = 0; i < 3; i++)
+        {
+            node.ProcessReadies();
+        }
+
+        Assert.True((await accepted.WaitAsync(Patience)).Succeeded, "once caught up, proposals go through");
+    }
+
+    private static void ElectSolo(ReadyProcessor node)
+    {
+        for (var i = 0; i < 100 && !node.Status.IsLeader; i++)
+        {
+            node.Tick();
+            node.ProcessReadies();
+        }
+
+        Assert.True(node.Status.IsLeader, "a one-node cluster elects itself");
+    }
 }
