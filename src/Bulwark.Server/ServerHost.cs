@@ -67,6 +67,8 @@ public static class ServerHost
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<Api.Watches.WatchService>();
         app.MapGrpcService<Api.Leases.LeaseService>();
+        app.MapGrpcService<Api.Concurrency.LockService>(); // v3lockpb.Lock
+        app.MapGrpcService<Api.Concurrency.ElectionService>(); // v3electionpb.Election
         app.MapGrpcService<NodeService>(); // bulwark.v1.Node: the peer view behind `bulwark status`
 
         // etcd answers these next to gRPC on the client port too (HTTP/1.1 on the same port).
