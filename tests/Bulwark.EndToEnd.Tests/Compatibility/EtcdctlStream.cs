@@ -99,6 +99,14 @@ internal sealed class EtcdctlStream : IAsyncDisposable
         process.WaitForExit();
     }
 
+    /// <summary>Sends SIGINT (Ctrl-C): etcdctl lock and elect then unlock or resign and close their session before exiting.</summary>
+    public async Task InterruptAsync()
+    {
+        using var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            ?? throw new InvalidOperationException("could not start kill");
+        await kill.WaitForExitAsync().WaitAsync(Patience);
+    }
+
     /// <summary>Waits for etcdctl to exit on its own; returns its exit code.</summary>
     public async Task<int> WaitForExitAsync()
     {
