@@ -44,6 +44,10 @@ public static class ServerHost
         {
             // h2c clients send ":scheme http" on connections Kestrel believes ALPN-negotiated (see PriorKnowledgeProtocolSelection).
             kestrel.AllowAlternateSchemes = true;
+            // No HTTP/2 keep-alive pings from the server (Kestrel's default, made explicit): a keep-alive stream bound
+            // with bulwark-lease-release-on-disconnect must end only by the client's doing, never because the server
+            // gave up on a silent peer (in a partition the lease runs to its TTL instead; see ReleaseOnDisconnect).
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.MaxValue;
             foreach (var url in listenClientUrls)
             {
                 var endpoint = EndpointOf(url);
