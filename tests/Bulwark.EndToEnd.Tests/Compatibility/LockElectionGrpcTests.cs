@@ -131,6 +131,12 @@ public sealed class LockElectionGrpcTests(SharedCluster shared, ReferenceEtcd et
         // Refusals.
         log.Add("lock with an unknown lease: " + await ErrorOf(() => locks.LockAsync(new LockRequest { Name = mutex, Lease = 0x7ab1 }, options).ResponseAsync));
         log.Add("lock with an empty name and an unknown lease: " + await ErrorOf(() => locks.LockAsync(new LockRequest { Lease = 0x7ab1 }, options).ResponseAsync));
+        var huge = ByteString.CopyFrom(new byte[(int)(1.6 * 1024 * 1024)]); // over the 1.5 MiB request limit, under gRPC's message limit
+        log.Add("lock with a 1.6 MiB name: " + await ErrorOf(() => locks.LockAsync(new LockRequest { Name = huge, Lease = c }, options).ResponseAsync));
+        log.Add($"nothing written for it: {(await leases.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = c, Keys = true }, options)).Keys.Count == 0}");
+        var emptyName = await locks.LockAsync(new LockRequest { Lease = c }, options);
+        log.Add($"lock with an empty name: {emptyName.Key.ToStringUtf8()}");
+        await locks.UnlockAsync(new UnlockRequest { Key = emptyName.Key }, options);
         log.Add("unlock without a key: " + await ErrorOf(() => locks.UnlockAsync(new UnlockRequest(), options).ResponseAsync));
         log.Add("unlock a key nobody holds: " + await ErrorOf(() => locks.UnlockAsync(new UnlockRequest { Key = Bytes(prefix + "mutex/none") }, options).ResponseAsync));
 
