@@ -26,6 +26,8 @@ public sealed record CompareArguments
           --rejoin             also the rejoin of a killed follower (issue 15): 8 clients on the two other members, the
                                follower SIGKILLed and restarted 3 s later; longest window without a successful call on
                                those clients, time to the returning member's first linearizable read (--trials times)
+          --lock               also lock hand-over: 16 contenders, each with its own lease, loop Lock -> Unlock on one
+                               lock name through the v3lockpb.Lock service of the leader (acquisitions/s, acquire p50/p99)
           --no-load            skip throughput/latency/CPU
           --no-failover        skip the failover benchmark
           --duration S         measured seconds per load phase (10; quick 2)
@@ -54,6 +56,8 @@ public sealed record CompareArguments
 
     public bool Backup { get; init; }
 
+    public bool Lock { get; init; }
+
     public bool CatchUp { get; init; }
 
     /// <summary>The rejoin benchmark (issue 15): a follower killed and restarted under load, healthy members' windows.</summary>
@@ -71,7 +75,7 @@ public sealed record CompareArguments
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] switches = ["quick", "memory", "coordination", "backup", "catchup", "rejoin", "no-load", "no-failover"];
+        string[] switches = ["quick", "memory", "coordination", "lock", "backup", "catchup", "rejoin", "no-load", "no-failover"];
         string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys", "catchup-keys"];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
@@ -153,6 +157,7 @@ public sealed record CompareArguments
             Memory = flags.Contains("memory"),
             Coordination = flags.Contains("coordination"),
             Backup = flags.Contains("backup"),
+            Lock = flags.Contains("lock"),
             CatchUp = flags.Contains("catchup"),
             Rejoin = flags.Contains("rejoin"),
             Load = !flags.Contains("no-load"),
