@@ -1,3 +1,4 @@
+using Bulwark.EndToEnd.Tests.Compatibility;
 using Bulwark.TestSupport;
 using Xunit.Abstractions;
 
@@ -112,6 +113,45 @@ public abstract class LockTests(Backends backends, Server server, ITestOutputHel
         await using var next = await waiting.WaitAsync(Eventually.DefaultPatience);
         Assert.True(next.Token.Revision > held.Token.Revision);
     }
+
+    [Fact]
+    public async Task Etcdctl_lock_and_this_client_exclude_each_other_on_the_same_name()
+    {
+        var name = Target.Unique("interop-lock");
+        await using var client = target.Client();
+        await using var session = await client.CreateSessionAsync();
+        var mutex = new DistributedLock(session, name);
+
+        // This client holds: etcdctl lock queues behind it and gets the lock (printing its key) only after release.
+        var held = await mutex.AcquireAsync();
+        await using (var etcdctl = EtcdctlStream.Start(target.EtcdctlEndpoints, "lock", name))
+        {
+            await Eventually.TrueAsync(async () => await QueueLengthAsync(client, name) == 2, "etcdctl to queue", diagnostics: target.Logs);
+            Assert.DoesNotContain(name + "/", etcdctl.Stdout, StringComparison.Ordinal);
+            await held.ReleaseAsync();
+            var etcdctlKey = await Eventually.ValueAsync(
+                () => Task.FromResult(etcdctl.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + "/", StringComparison.Ordinal))),
+                "etcdctl to print its lock key",
+                diagnostics: () => etcdctl.Stderr + target.Logs());
+
+            // etcdctl holds: this client waits until etcdctl's lease goes (revoked here rather than waiting its TTL).
+            var waiting = mutex.AcquireAsync();
+            await Eventually.TrueAsync(async () => await QueueLengthAsync(client, name) == 2, "this client to queue", diagnostics: target.Logs);
+            Assert.False(waiting.IsCompleted, "this client got the lock while etcdctl held it");
+            var etcdctlLease = (await client.GetAsync(etcdctlKey)).Kvs[0].Lease;
+            await client.LeaseRevokeAsync(etcdctlLease);
+            await using var next = await waiting.WaitAsync(Eventually.DefaultPatience);
+            Assert.True(next.Token.Revision > held.Token.Revision);
+        }
+    }
+
+    private static async Task<long> QueueLengthAsync(BulwarkClient client, string name) =>
+        (await client.RangeAsync(new Api.Etcdserverpb.RangeRequest
+        {
+            Key = Google.Protobuf.ByteString.CopyFromUtf8(name + "/"),
+            RangeEnd = Google.Protobuf.ByteString.CopyFromUtf8(name + "0"),
+            CountOnly = true,
+        })).Count;
 
     private static void InterlockedMax(ref int target, int value)
     {
