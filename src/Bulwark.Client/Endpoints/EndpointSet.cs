@@ -114,7 +114,16 @@ internal sealed class EndpointSet : IAsyncDisposable
             .OrderByDescending(g => g.Count())
             .Select(g => g.Key)
             .FirstOrDefault();
-        var found = leaderId == 0 ? null : endpoints.FirstOrDefault(e => e.MemberId == leaderId) ?? await FindByMemberListAsync(leaderId, ct).ConfigureAwait(false);
+        // Only an endpoint that answered this probe can be the leader's: survivors go on naming a killed leader until
+        // their election timeout, and routing to it would only buy a refused connection per call.
+        var answered = endpoints.Where((_, i) => answers[i] is not null).ToArray();
+        var found = leaderId == 0 ? null
+            : answered.FirstOrDefault(e => e.MemberId == leaderId) ?? await FindByMemberListAsync(leaderId, ct).ConfigureAwait(false);
+        if (found is not null && !answered.Contains(found))
+        {
+            found = null;
+        }
+
         var previous = Interlocked.Exchange(ref leader, found);
         if (found is not null && previous != found)
         {
