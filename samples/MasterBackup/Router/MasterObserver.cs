@@ -20,7 +20,7 @@ public sealed partial class MasterObserver(BulwarkClient client, RouterSettings 
             try
             {
                 // Observing needs no lease of its own to be held by anyone; the session only carries the client.
-                await using var session = await client.CreateSessionAsync(new SessionOptions(), stoppingToken);
+                await using var session = await client.CreateSessionAsync(new Bulwark.Client.SessionOptions(), stoppingToken);
                 using var observing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, session.Lost);
                 var election = new LeaderElection(session, settings.Election);
                 await foreach (var leader in election.ObserveAsync(observing.Token))
