@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+using Bulwark.Api.Etcdserverpb;
+using Bulwark.Client.Calls;
+using Bulwark.Client.Endpoints;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Bulwark.Client;
+
+public sealed partial class BulwarkClient
+{
+    // etcd cancels a watch on a member that has lost its leader when the stream carries this (clientv3.WithRequireLeader):
+    // such a member's watch would otherwise just go silent.
+    private static readonly Metadata RequireLeader = new() { { "hasleader", "true" } };
+
+    /// <summary>
+    /// Watches <paramref name="key"/> (or a prefix or range, see <see cref="WatchOptions"/>) on one gRPC Watch stream.
+    /// When the stream fails the watch moves to another member and resumes from the last delivered revision + 1: no
+    /// event is missed and none is delivered twice. Ends only by <paramref name="ct"/> (or an error).
+    /// </summary>
+    /// <exception cref="ArgumentException">The key is empty or the start revision negative.</exception>
+    /// <exception cref="WatchCompactedException">The revision to resume from was compacted.</exception>
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string key, WatchOptions? options = null, CancellationToken ct = default)
+    {
+        RequireKey(key, nameof(key));
+        options ??= new WatchOptions();
+        if (options.StartRevision < 0)
+        {
+            throw new ArgumentException($"the start revision must not be negative (was {options.StartRevision})", nameof(options));
+        }
+
+        var keyBytes = ByteString.CopyFromUtf8(key);
+        var rangeEnd = options.Prefix ? KeyRanges.PrefixEnd(keyBytes)
+            : options.RangeEnd is { } end ? ByteString.CopyFromUtf8(end) : ByteString.Empty;
+        var create = new WatchCreateRequest { Key = keyBytes, RangeEnd = rangeEnd, PrevKv = options.PrevKv };
+        if (options.NoPut)
+        {
+            create.Filters.Add(WatchCreateRequest.Types.FilterType.Noput);
+        }
+
+        if (options.NoDelete)
+        {
+            create.Filters.Add(WatchCreateRequest.Types.FilterType.Nodelete);
+        }
+
+        return WatchCoreAsync(create, options.StartRevision, ct);
+    }
+
+    private async IAsyncEnumerable<WatchEvent> WatchCoreAsync(WatchCreateRequest template, long startRevision, [EnumeratorCancellation] CancellationToken ct)
+    {
+        // The next revision the caller has not seen; 0 until the first stream says where "now" is.
+        var next = startRevision;
+        var failuresInARow = 0;
+        Endpoint? failedOn = null;
+        string failure = "";
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var endpoint = endpoints.Order(CallRoute.Any)[0];
+            if (failedOn is not null)
+            {
+                ClientMetrics.Instance.Failover("watch");
+                ClientLog.WatchResuming(logger, failedOn.ToString(), failure, endpoint.ToString(), next);
+            }
+
+            ClientMetrics.Instance.Call("Watch");
+            var create = template.Clone();
+            create.StartRevision = next;
+            using (var call = new Watch.WatchClient(endpoint.Channel).Watch(RequireLeader, cancellationToken: ct))
+            {
+                var error = await WriteAsync(call, new WatchRequest { CreateRequest = create }, ct).ConfigureAwait(false);
+                while (error is null)
+                {
+                    (var response, error) = await ReadAsync(call, ct).ConfigureAwait(false);
+                    if (response is null)
+                    {
+                        break;
+                    }
+
+                    if (response.Canceled)
+                    {
+                        if (response.CompactRevision > 0)
+                        {
+                            throw new WatchCompactedException(next, response.CompactRevision);
+                        }
+
+                        error = $"the member canceled the watch: {response.CancelReason}";
+                        break;
+                    }
+
+                    if (response.Created)
+                    {
+                        failuresInARow = 0;
+                        endpoints.Succeeded(endpoint);
+                        if (next == 0)
+                        {
+                            next = response.Header.Revision + 1;
+                        }
+                    }
+
+                    foreach (var e in response.Events)
+                    {
+                        // After a resume the member starts at `next`; anything older was already delivered.
+                        if (e.Kv.ModRevision < next)
+                        {
+                            continue;
+                        }
+
+                        next = e.Kv.ModRevision;
+                        yield return new WatchEvent(e.Type, e.Kv, e.PrevKv, e.Kv.ModRevision);
+                    }
+
+                    if (response.Events.Count > 0)
+                    {
+                        next = response.Events[^1].Kv.ModRevision + 1;
+                    }
+                    else if (!response.Created && response.Header is { Revision: > 0 } header && header.Revision + 1 > next)
+                    {
+                        // A progress notification: everything up to the header's revision has been sent.
+                        next = header.Revision + 1;
+                    }
+                }
+
+                failure = error ?? "the stream ended";
+            }
+
+            ct.ThrowIfCancellationRequested();
+            endpoints.Failed(endpoint);
+            failedOn = endpoint;
+            failuresInARow++;
+            if (failuresInARow > Options.MaxAttempts * endpoints.All.Count)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, $"the watch could not be (re)created on any endpoint after {failuresInARow - 1} attempts: {failure}"));
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 100 * failuresInARow)), Time, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<string?> WriteAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, WatchRequest request, CancellationToken ct)
+    {
+        try
+        {
+            await call.RequestStream.WriteAsync(request, ct).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
+        {
+            return Failures.Describe(e);
+        }
+    }
+
+    private static async Task<(WatchResponse? Response, string? Error)> ReadAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, CancellationToken ct)
+    {
+        try
+        {
+            return await call.ResponseStream.MoveNext(ct).ConfigureAwait(false) ? (call.ResponseStream.Current, null) : (null, "the member ended the stream");
+        }
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
+        {
+            return (null, Failures.Describe(e));
+        }
+    }
+}
