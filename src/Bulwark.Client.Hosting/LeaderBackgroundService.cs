@@ -125,19 +125,8 @@ public abstract class LeaderBackgroundService : BackgroundService
             var candidate = new LeaderElection(session, options.ElectionName);
             election = candidate;
             LeaderLog.Campaigning(logger, options.ElectionName, options.InstanceValue, session.LeaseId, options.SessionTtl.TotalSeconds, options.ReleaseOnDisconnect);
-            Leadership won;
-            using (var campaignStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, session.Lost))
-            {
-                try
-                {
-                    won = await candidate.CampaignAsync(options.InstanceValue, campaignStop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (session.Lost.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
-                {
-                    throw new SessionLostException("the session was lost while campaigning");
-                }
-            }
-
+            // Losing the session while waiting ends the campaign with SessionLostException: the loop campaigns again.
+            var won = await candidate.CampaignAsync(options.InstanceValue, stoppingToken).ConfigureAwait(false);
             await LeadAsync(won, stoppingToken).ConfigureAwait(false);
         }
         finally
@@ -220,6 +209,4 @@ public abstract class LeaderBackgroundService : BackgroundService
             LeaderLog.ResignFailed(logger, options.ElectionName, 0, $"closing the session: {e.GetType().Name}: {e.Message}");
         }
     }
-
-    private sealed class SessionLostException(string message) : Exception(message);
 }

@@ -28,21 +28,30 @@ internal sealed class MasterBackupRun(MasterBackupWorkers workers, KV.KVClient k
         await workers.KillAsync(master);
         var next = await workers.WaitForMasterAsync(not: master);
         var observedAt = DateTimeOffset.UtcNow;
-        var wins = workers.WinTimes(next);
-        Assert.True(wins.Count > winsBefore[next], $"{workers.Names[next]} reports it is master but logged no new win.{Environment.NewLine}{Diagnostics()}");
+        // Its log line may still be in the pipe when its status already answers.
+        var wins = await Eventually.ValueAsync(
+            () => Task.FromResult(workers.WinTimes(next) is { } times && times.Count > winsBefore[next] ? times : null),
+            $"{workers.Names[next]}, now master, to log its win",
+            diagnostics: Diagnostics);
         var takeover = DateTimeOffset.FromUnixTimeMilliseconds(wins[^1]) - killedAt;
         output.WriteLine($"{label}: SIGKILL of {workers.Names[master]} -> {workers.Names[next]} won after {takeover.TotalMilliseconds:0} ms (its /status said so after {(observedAt - killedAt).TotalMilliseconds:0} ms)");
         return (next, takeover);
     }
 
-    /// <summary>A backup answers POST /records with 503 and the master's URL.</summary>
-    public async Task BackupRefersToMasterAsync(int backup, int master)
-    {
-        using var response = await workers.PostRecordAsync(workers.Urls[backup]);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"backup {workers.Names[backup]} answered {(int)response.StatusCode}: {body}");
-        Assert.Contains(workers.Urls[master], body, StringComparison.Ordinal);
-    }
+    /// <summary>A backup answers POST /records with 503 and the master's URL (asked again if the leadership moved meanwhile).</summary>
+    public Task BackupRefersToMasterAsync() => Eventually.TrueAsync(
+        async () =>
+        {
+            var master = await workers.WaitForMasterAsync();
+            var backup = (master + 1) % workers.Count;
+            using var response = await workers.PostRecordAsync(workers.Urls[backup]);
+            var body = await response.Content.ReadAsStringAsync();
+            output.WriteLine($"POST /records to backup {workers.Names[backup]}: {(int)response.StatusCode} {body}");
+            return response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains(workers.Urls[master], StringComparison.Ordinal);
+        },
+        "a backup to answer 503 naming the master",
+        transient: e => e is HttpRequestException or TaskCanceledException,
+        diagnostics: Diagnostics);
 
     /// <summary>
     /// Stops every worker (so records and logs are final), reads every record and checks the run's invariants against

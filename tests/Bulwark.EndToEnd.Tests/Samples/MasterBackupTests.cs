@@ -21,18 +21,16 @@ public sealed class MasterBackupTests(ITestOutputHelper output)
         await using var workers = MasterBackupWorkers.Start(3, cluster.Endpoints, ttlSeconds: 5, releaseOnDisconnect: true, router: true);
         var run = new MasterBackupRun(workers, cluster.Kv(0), output, cluster.Logs);
 
-        var master = await workers.WaitForMasterAsync();
-        await workers.WaitForRecordAsync(master, 10);
-        await run.BackupRefersToMasterAsync((master + 1) % 3, master);
+        await workers.WaitForRecordAsync(10);
+        await run.BackupRefersToMasterAsync();
         await RouterAppendsAsync(workers, run);
 
-        var (next, _) = await run.KillMasterAndTimeTakeoverAsync(master, "Bulwark, release on disconnect");
-        var lastBefore = (await workers.TryStatusAsync(next))?.LastN ?? 0;
-        await workers.WaitForRecordAsync(next, lastBefore + 10);
+        await run.KillMasterAndTimeTakeoverAsync(await workers.WaitForMasterAsync(), "Bulwark, release on disconnect");
+        await workers.WaitForRecordAsync(await workers.LastRecordAsync() + 10);
         await RouterAppendsAsync(workers, run);
 
-        // A second takeover, from the second master to the last worker standing.
-        await run.KillMasterAndTimeTakeoverAsync(next, "Bulwark, release on disconnect (second)");
+        // A second takeover, to the last worker standing.
+        await run.KillMasterAndTimeTakeoverAsync(await workers.WaitForMasterAsync(), "Bulwark, release on disconnect (second)");
 
         var records = await run.AuditAsync();
         Assert.True(records.Count >= 20, $"only {records.Count} records were written");
@@ -44,40 +42,50 @@ public sealed class MasterBackupTests(ITestOutputHelper output)
         await using var cluster = await ProcessCluster.StartAsync(3);
         // A short TTL keeps the freeze short; release on disconnect cannot help here (the frozen process keeps its
         // connections open), which is the point: only the TTL and the fencing guard end its leadership.
-        await using var workers = MasterBackupWorkers.Start(3, cluster.Endpoints, ttlSeconds: 3, releaseOnDisconnect: true);
+        // A record every 500 ms: the freeze most likely lands between two writes, so the first thing the master does
+        // when it wakes is a write with its stale token (a freeze in the middle of a write ends as "lost" instead).
+        await using var workers = MasterBackupWorkers.Start(3, cluster.Endpoints, ttlSeconds: 3, releaseOnDisconnect: true, intervalMs: 500);
         var run = new MasterBackupRun(workers, cluster.Kv(0), output, cluster.Logs);
 
+        await workers.WaitForRecordAsync(5);
         var master = await workers.WaitForMasterAsync();
-        await workers.WaitForRecordAsync(master, 5);
         var frozenToken = (await workers.TryStatusAsync(master))?.Token;
 
+        var logBeforeFreeze = workers.Output(master).Length;
         workers.Pause(master);
         int next;
         try
         {
             next = await workers.WaitForMasterAsync(not: master);
-            await workers.WaitForRecordAsync(next, ((await workers.TryStatusAsync(next))?.LastN ?? 0) + 3);
+            await workers.WaitForRecordAsync(await workers.LastRecordAsync() + 3);
         }
         finally
         {
             workers.Resume(master);
         }
 
-        // Awake, the old master believes it leads until it learns otherwise: its next guarded write is refused (or its
-        // session's deadline ends the leadership first), and it steps down either way.
-        await Eventually.TrueAsync(
-            async () => await workers.TryStatusAsync(master) is { IsLeader: false },
-            $"{workers.Names[master]} to step down after the freeze",
+        // Awake, the old master believes it leads until it learns otherwise. Its loop's next guarded write is refused
+        // (or, if its session's deadline fired first and the loop saw it before writing, the leadership ends as lost);
+        // either way the hosting loop ends the leadership and the worker reports it is not master.
+        var after = await Eventually.ValueAsync(
+            async () =>
+            {
+                var log = workers.Output(master)[logBeforeFreeze..];
+                var ended = log.Contains($"leadership with token {frozenToken} ended", StringComparison.Ordinal);
+                return ended && await workers.TryStatusAsync(master) is { IsLeader: false } ? log : null;
+            },
+            $"{workers.Names[master]} to end its leadership (token {frozenToken}) after the freeze and report it is not master",
             diagnostics: run.Diagnostics);
-        var log = workers.Output(master);
-        var refused = log.Contains("fencing: write refused", StringComparison.Ordinal);
-        var lost = log.Contains($"token {frozenToken} ended: lost", StringComparison.Ordinal);
-        output.WriteLine($"{workers.Names[master]} (token {frozenToken}) after the freeze: {(refused ? "its guarded write was refused" : lost ? "its session's deadline ended the leadership before it wrote" : "stepped down for another reason")}");
-        Assert.True(refused || lost, $"{workers.Names[master]} stepped down without a refused write or a lost leadership.{Environment.NewLine}{run.Diagnostics()}");
+        var refused = after.Contains("fencing: write refused", StringComparison.Ordinal);
+        output.WriteLine($"{workers.Names[master]} after the freeze:{Environment.NewLine}{after}");
+        output.WriteLine($"{workers.Names[next]} took over; {workers.Names[master]} (token {frozenToken}) after the freeze: {(refused ? "its guarded write was refused, it stepped down" : "its session's deadline ended the leadership before it wrote")}");
+        Assert.True(
+            refused || after.Contains($"leadership with token {frozenToken} ended: lost", StringComparison.Ordinal),
+            $"{workers.Names[master]} ended its leadership without a refused write or a lost session.{Environment.NewLine}{run.Diagnostics()}");
 
         // Still exactly one master, and it keeps appending.
-        var now = await workers.WaitForMasterAsync();
-        await workers.WaitForRecordAsync(now, ((await workers.TryStatusAsync(now))?.LastN ?? 0) + 3);
+        await workers.WaitForMasterAsync();
+        await workers.WaitForRecordAsync(await workers.LastRecordAsync() + 3);
         await run.AuditAsync();
     }
 
@@ -93,13 +101,12 @@ public sealed class MasterBackupTests(ITestOutputHelper output)
             await using var workers = MasterBackupWorkers.Start(3, $"http://{etcd.Endpoint}", ttlSeconds: 3, releaseOnDisconnect: true, router: true);
             var run = new MasterBackupRun(workers, new Api.Etcdserverpb.KV.KVClient(channel), output, () => etcd.Log);
 
-            var master = await workers.WaitForMasterAsync();
-            await workers.WaitForRecordAsync(master, 10);
-            await run.BackupRefersToMasterAsync((master + 1) % 3, master);
+            await workers.WaitForRecordAsync(10);
+            await run.BackupRefersToMasterAsync();
             await RouterAppendsAsync(workers, run);
 
-            var (next, _) = await run.KillMasterAndTimeTakeoverAsync(master, "etcd 3.4 (TTL 3 s)");
-            await workers.WaitForRecordAsync(next, ((await workers.TryStatusAsync(next))?.LastN ?? 0) + 10);
+            await run.KillMasterAndTimeTakeoverAsync(await workers.WaitForMasterAsync(), "etcd 3.4 (TTL 3 s)");
+            await workers.WaitForRecordAsync(await workers.LastRecordAsync() + 10);
             await RouterAppendsAsync(workers, run);
             await run.AuditAsync();
         }

@@ -151,11 +151,40 @@ internal sealed partial class MasterBackupWorkers : IAsyncDisposable
         return (int)found;
     }
 
-    /// <summary>Waits until worker <paramref name="i"/> has written or read record <paramref name="n"/> (its status' lastN).</summary>
-    public Task WaitForRecordAsync(int i, long n) => Eventually.TrueAsync(
-        async () => await TryStatusAsync(i).ConfigureAwait(false) is { LastN: { } last } && last >= n,
-        $"{Names[i]} to reach record {n}",
+    /// <summary>
+    /// Waits until the records reach number <paramref name="n"/>, whoever writes them (a loaded machine may move the
+    /// leadership meanwhile): some worker's status says it wrote or read that far.
+    /// </summary>
+    public Task WaitForRecordAsync(long n) => Eventually.TrueAsync(
+        async () =>
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                if (await TryStatusAsync(i).ConfigureAwait(false) is { LastN: { } last } && last >= n)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        },
+        $"the records to reach {n}",
         diagnostics: Logs);
+
+    /// <summary>The highest record number any worker reports now (0 when none answers).</summary>
+    public async Task<long> LastRecordAsync()
+    {
+        long highest = 0;
+        for (var i = 0; i < Count; i++)
+        {
+            if (await TryStatusAsync(i).ConfigureAwait(false) is { LastN: { } last })
+            {
+                highest = Math.Max(highest, last);
+            }
+        }
+
+        return highest;
+    }
 
     /// <summary>
     /// Every leadership the workers logged: token -> instance, from the "master {instance}: token {token}" lines.
