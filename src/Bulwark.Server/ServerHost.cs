@@ -44,6 +44,10 @@ public static class ServerHost
         {
             // h2c clients send ":scheme http" on connections Kestrel believes ALPN-negotiated (see PriorKnowledgeProtocolSelection).
             kestrel.AllowAlternateSchemes = true;
+            // No HTTP/2 keep-alive pings from the server (Kestrel's default, made explicit): a keep-alive stream bound
+            // with bulwark-lease-release-on-disconnect must end only by the client's doing, never because the server
+            // gave up on a silent peer (in a partition the lease runs to its TTL instead; see ReleaseOnDisconnect).
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.MaxValue;
             foreach (var url in listenClientUrls)
             {
                 var endpoint = EndpointOf(url);
@@ -67,6 +71,8 @@ public static class ServerHost
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<Api.Watches.WatchService>();
         app.MapGrpcService<Api.Leases.LeaseService>();
+        app.MapGrpcService<Api.Concurrency.LockService>(); // v3lockpb.Lock
+        app.MapGrpcService<Api.Concurrency.ElectionService>(); // v3electionpb.Election
         app.MapGrpcService<NodeService>(); // bulwark.v1.Node: the peer view behind `bulwark status`
 
         // etcd answers these next to gRPC on the client port too (HTTP/1.1 on the same port).

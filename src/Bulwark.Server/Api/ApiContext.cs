@@ -45,10 +45,15 @@ internal static class ApiContext
     }
 
     /// <summary>Proposes a command and returns the store's response for it, or throws its error.</summary>
-    public static async Task<(T Response, long Revision)> ProposeAsync<T>(NodeHost node, Bulwark.Api.RaftCmd.RaftCommand command, ServerCallContext context)
+    public static Task<(T Response, long Revision)> ProposeAsync<T>(NodeHost node, Bulwark.Api.RaftCmd.RaftCommand command, ServerCallContext context)
+        where T : class, Google.Protobuf.IMessage =>
+        ProposeAsync<T>(node, command, context.CancellationToken);
+
+    /// <summary>Proposes a command and returns the store's response for it, or throws its error.</summary>
+    public static async Task<(T Response, long Revision)> ProposeAsync<T>(NodeHost node, Bulwark.Api.RaftCmd.RaftCommand command, CancellationToken cancellationToken)
         where T : class, Google.Protobuf.IMessage
     {
-        ApplyResult result = await node.ProposeAsync(command, context.CancellationToken).ConfigureAwait(false);
+        ApplyResult result = await node.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
         if (result.Error is { } error)
         {
             throw error.ToRpcException();

@@ -15,19 +15,23 @@ namespace Bulwark.Server.Api;
 /// </summary>
 public sealed class KvService(NodeHost node) : KV.KVBase
 {
-    public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) =>
+        ApiContext.Guard(() => RangeAsync(node, request, context.CancellationToken));
+
+    /// <summary>A Range as the KV service answers it (the Lock and Election services read through this too).</summary>
+    internal static async Task<RangeResponse> RangeAsync(NodeHost node, RangeRequest request, CancellationToken cancellationToken)
     {
         RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
         RequestValidator.ValidateRange(request);
         if (!request.Serializable)
         {
-            await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
+            await node.LinearizableBarrierAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var response = node.Read(store => store.Range(request));
         response.Header = ApiContext.Header(node, response.Header);
         return response;
-    });
+    }
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
     {
@@ -39,30 +43,38 @@ public sealed class KvService(NodeHost node) : KV.KVBase
         return response;
     });
 
-    public override Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    public override Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context) =>
+        ApiContext.Guard(() => DeleteRangeAsync(node, request, context.CancellationToken));
+
+    /// <summary>A DeleteRange as the KV service answers it (the Lock and Election services delete through this too).</summary>
+    internal static async Task<DeleteRangeResponse> DeleteRangeAsync(NodeHost node, DeleteRangeRequest request, CancellationToken cancellationToken)
     {
-        var (response, revision) = await ApiContext.ProposeAsync<DeleteRangeResponse>(node, new RaftCommand { DeleteRange = request }, context).ConfigureAwait(false);
+        var (response, revision) = await ApiContext.ProposeAsync<DeleteRangeResponse>(node, new RaftCommand { DeleteRange = request }, cancellationToken).ConfigureAwait(false);
         response.Header = ApiContext.Header(node, response.Header, revision);
         return response;
-    });
+    }
 
-    public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) =>
+        ApiContext.Guard(() => TxnAsync(node, request, context.CancellationToken));
+
+    /// <summary>A Txn as the KV service answers it (the Lock and Election services write through this too).</summary>
+    internal static async Task<TxnResponse> TxnAsync(NodeHost node, TxnRequest request, CancellationToken cancellationToken)
     {
         if (MvccStore.IsReadOnly(request))
         {
             // A txn that only reads changes nothing, so it need not enter the log: confirm a read point and run it here.
             RequestValidator.ValidateTxn(request, node.Options.Limits.MaxTxnOps);
             RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
-            await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
+            await node.LinearizableBarrierAsync(cancellationToken).ConfigureAwait(false);
             var local = node.Read(store => store.ReadOnlyTxn(request));
             local.Header = ApiContext.Header(node, local.Header);
             return local;
         }
 
-        var (response, revision) = await ApiContext.ProposeAsync<TxnResponse>(node, new RaftCommand { Txn = request }, context).ConfigureAwait(false);
+        var (response, revision) = await ApiContext.ProposeAsync<TxnResponse>(node, new RaftCommand { Txn = request }, cancellationToken).ConfigureAwait(false);
         response.Header = ApiContext.Header(node, response.Header, revision);
         return response;
-    });
+    }
 
     public override Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
     {

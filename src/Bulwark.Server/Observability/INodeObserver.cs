@@ -55,6 +55,14 @@ public interface INodeObserver
     {
     }
 
+    /// <summary>
+    /// This member revoked lease <paramref name="leaseId"/> because the keep-alive stream that bound it
+    /// (bulwark-lease-release-on-disconnect) ended by the client's departure; <paramref name="peer"/> is that client's address.
+    /// </summary>
+    void LeaseReleasedOnDisconnect(long leaseId, string peer)
+    {
+    }
+
     /// <summary>A batch of committed entries was applied to the key-value store in <paramref name="duration"/>.</summary>
     void BackendCommitted(TimeSpan duration)
     {

@@ -38,4 +38,10 @@ public static class JournalEvents
     /// fields: member_id, revision, hashes). The CORRUPT alarm it raises follows as alarm_raised on every member.
     /// </summary>
     public const string CorruptionDetected = "corruption_detected";
+
+    /// <summary>
+    /// A lease revoked because the client whose keep-alive stream bound it went away (node = this member; fields:
+    /// lease_id in hex, peer = the client's address). See docs/concurrency.md, "Release on disconnect".
+    /// </summary>
+    public const string LeaseReleasedOnDisconnect = "lease_released_on_disconnect";
 }

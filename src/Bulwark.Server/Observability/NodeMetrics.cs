@@ -73,6 +73,7 @@ public sealed class NodeMetrics
     private readonly Counter leasesRevoked;
     private readonly Counter leasesRenewed;
     private readonly Counter leasesExpired;
+    private readonly Counter leasesReleasedOnDisconnect;
     private readonly Counter journalEvents;
     private readonly Counter journalWriteFailures;
 
@@ -145,6 +146,8 @@ public sealed class NodeMetrics
         leasesRevoked = f.CreateCounter("etcd_debugging_lease_revoked_total", "The total number of revoked leases.");
         leasesRenewed = f.CreateCounter("etcd_debugging_lease_renewed_total", "The number of renewed leases seen by the leader.");
         leasesExpired = f.CreateCounter("etcd_server_lease_expired_total", "The total number of expired leases.");
+        leasesReleasedOnDisconnect = f.CreateCounter("bulwark_lease_released_on_disconnect_total",
+            "Leases this member revoked because the client whose keep-alive stream bound them (bulwark-lease-release-on-disconnect) went away.");
         journalEvents = f.CreateCounter("bulwark_journal_events_total", "Events written to the event journal, by kind.", "event");
         foreach (var kind in JournalEventKinds())
         {
@@ -172,6 +175,8 @@ public sealed class NodeMetrics
     public void LeaderChanged() => leaderChanges.Inc();
 
     public void ProposalFailed() => proposalsFailed.Inc();
+
+    public void LeaseReleasedOnDisconnect() => leasesReleasedOnDisconnect.Inc();
 
     public void Fsync(TimeSpan duration) => fsyncSeconds.Observe(duration.TotalSeconds);
 

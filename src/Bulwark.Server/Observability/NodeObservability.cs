@@ -258,6 +258,13 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
 
     public void CorruptionChecked(string result) => Metrics.CorruptionCheck(result);
 
+    public void LeaseReleasedOnDisconnect(long leaseId, string peer)
+    {
+        Metrics.LeaseReleasedOnDisconnect();
+        Write(JournalEvents.LeaseReleasedOnDisconnect, selfName, "client went away",
+            new Dictionary<string, object> { ["lease_id"] = leaseId.ToString("x", CultureInfo.InvariantCulture), ["peer"] = peer });
+    }
+
     public void CorruptionDetected(ulong memberId, string reason, IReadOnlyDictionary<string, object> details)
     {
         var fields = new Dictionary<string, object>(details) { ["member_id"] = memberId.ToString("x", CultureInfo.InvariantCulture), ["observer"] = selfName };

@@ -61,18 +61,21 @@ internal sealed class EtcdctlStream : IAsyncDisposable
     }
 
     /// <summary>Waits until stdout holds a line equal to <paramref name="line"/>.</summary>
-    public async Task WaitForLineAsync(string line)
+    public Task WaitForLineAsync(string line) => WaitForLineAsync(l => l == line, line);
+
+    /// <summary>Waits until stdout holds a line that <paramref name="match"/> accepts (<paramref name="line"/> says which, for the failure).</summary>
+    public async Task WaitForLineAsync(Func<string, bool> match, string line)
     {
         TaskCompletionSource seen;
         lock (waiters)
         {
-            if (stdout.ToString().Split('\n').Contains(line))
+            if (stdout.ToString().Split('\n').Any(match))
             {
                 return;
             }
 
             seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            waiters.Add((l => l == line, seen));
+            waiters.Add((match, seen));
         }
 
         try
@@ -83,6 +86,33 @@ internal sealed class EtcdctlStream : IAsyncDisposable
         {
             throw new TimeoutException($"etcdctl did not print '{line}' in {Patience.TotalSeconds} s; stdout:{Environment.NewLine}{Stdout}{Environment.NewLine}stderr:{Environment.NewLine}{Stderr}");
         }
+    }
+
+    /// <summary>Whether etcdctl has exited.</summary>
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Kills etcdctl (SIGKILL: no chance to clean up, as a crashed client) and waits for it to exit.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill();
+        await process.WaitForExitAsync().WaitAsync(Patience);
+        process.WaitForExit();
+    }
+
+    /// <summary>Sends SIGINT (Ctrl-C): etcdctl lock and elect then unlock or resign and close their session before exiting.</summary>
+    public async Task InterruptAsync()
+    {
+        using var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            ?? throw new InvalidOperationException("could not start kill");
+        await kill.WaitForExitAsync().WaitAsync(Patience);
+    }
+
+    /// <summary>Waits for etcdctl to exit on its own; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        await process.WaitForExitAsync().WaitAsync(Patience);
+        process.WaitForExit();
+        return process.ExitCode;
     }
 
     /// <summary>Closes stdin and waits for etcdctl to exit on its own; returns its exit code.</summary>

@@ -2,15 +2,18 @@ using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.RaftCmd;
 using Bulwark.Server.Hosting;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Api.Leases;
 
 /// <summary>
 /// etcdserverpb.Lease. Grants and revokes go through the log; the leader alone keeps deadlines
 /// (<see cref="LeaseKeeper"/>), so keep-alives and remaining TTLs are answered by the leader and forwarded to it from
-/// followers, as in etcd. Listing leases is answered from this member's store.
+/// followers, as in etcd. Listing leases is answered from this member's store. A keep-alive stream may opt in to
+/// releasing its leases when its client goes away (<see cref="ReleaseOnDisconnect"/>).
 /// </summary>
-public sealed class LeaseService(NodeHost node, LeaderChannels leaders) : Lease.LeaseBase
+public sealed class LeaseService(NodeHost node, LeaderChannels leaders, IHostApplicationLifetime lifetime, ILogger<LeaseService> logger) : Lease.LeaseBase
 {
     /// <summary>etcd's smallest TTL: a lease must outlive an election (1.5 election timeouts, in whole seconds).</summary>
     public static long MinTtlSeconds(NodeHostOptions options)
@@ -19,14 +22,18 @@ public sealed class LeaseService(NodeHost node, LeaderChannels leaders) : Lease.
         return (long)Math.Ceiling(options.ElectionTimeout.TotalSeconds * 1.5);
     }
 
-    public override Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
+    public override Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context) =>
+        ApiContext.Guard(() => GrantAsync(node, request, context.CancellationToken));
+
+    /// <summary>A grant as the Lease service answers it (the Lock and Election services grant a session's lease through it).</summary>
+    internal static async Task<LeaseGrantResponse> GrantAsync(NodeHost node, LeaseGrantRequest request, CancellationToken cancellationToken)
     {
         var grant = new LeaseGrantRequest { ID = request.ID, TTL = Math.Max(request.TTL, MinTtlSeconds(node.Options)) };
-        var (response, revision) = await ApiContext.ProposeAsync<LeaseGrantResponse>(node, new RaftCommand { LeaseGrant = grant }, context).ConfigureAwait(false);
+        var (response, revision) = await ApiContext.ProposeAsync<LeaseGrantResponse>(node, new RaftCommand { LeaseGrant = grant }, cancellationToken).ConfigureAwait(false);
         node.Leases.Renew(response.ID, response.TTL); // on the leader the clock starts at the grant (a follower's leader picks it up)
         response.Header = ApiContext.Header(node, response.Header, revision);
         return response;
-    });
+    }
 
     public override Task<LeaseRevokeResponse> LeaseRevoke(LeaseRevokeRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
     {
@@ -41,10 +48,37 @@ public sealed class LeaseService(NodeHost node, LeaderChannels leaders) : Lease.
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        var binding = ReleaseOnDisconnect.For(context);
+        var clientLeft = false;
+        try
         {
-            var response = await ApiContext.Guard(() => KeepAliveOnceAsync(requestStream.Current.ID, context)).ConfigureAwait(false);
-            await responseStream.WriteAsync(response, context.CancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+                {
+                    clientLeft = true; // the client closed its side: it is done with these leases
+                    break;
+                }
+
+                var id = requestStream.Current.ID;
+                binding?.Bind(id);
+                var response = await ApiContext.Guard(() => KeepAliveOnceAsync(id, context)).ConfigureAwait(false);
+                await responseStream.WriteAsync(response, context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception) when (binding is not null && context.CancellationToken.IsCancellationRequested)
+        {
+            // The call was aborted under us: the client cancelled it or its connection closed (FIN or RST). The server
+            // aborts calls itself only when stopping, which the release below tells apart.
+            clientLeft = true;
+            throw;
+        }
+        finally
+        {
+            if (binding is not null && clientLeft && !lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                await binding.ReleaseAsync(node, logger).ConfigureAwait(false);
+            }
         }
     }
 
