@@ -56,7 +56,7 @@ public sealed partial class BulwarkClient
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var endpoint = endpoints.Order(CallRoute.Any)[0];
+            var endpoint = PickWatchEndpoint(failedOn);
             if (failedOn is not null)
             {
                 ClientMetrics.Instance.Failover("watch");
@@ -69,6 +69,7 @@ public sealed partial class BulwarkClient
             using (var call = new Watch.WatchClient(endpoint.Channel).Watch(RequireLeader, cancellationToken: ct))
             {
                 var error = await WriteAsync(call, new WatchRequest { CreateRequest = create }, ct).ConfigureAwait(false);
+                var created = false;
                 while (error is null)
                 {
                     (var response, error) = await ReadAsync(call, ct).ConfigureAwait(false);
@@ -84,12 +85,19 @@ public sealed partial class BulwarkClient
                             throw new WatchCompactedException(next, response.CompactRevision);
                         }
 
-                        error = $"the member canceled the watch: {response.CancelReason}";
+                        if (!created)
+                        {
+                            // Refused at creation (e.g. a future revision): the same request would be refused again.
+                            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"the watch was refused: {response.CancelReason}"));
+                        }
+
+                        error = new RpcException(new Status(StatusCode.Unavailable, $"the member canceled the watch: {response.CancelReason}"));
                         break;
                     }
 
                     if (response.Created)
                     {
+                        created = true;
                         failuresInARow = 0;
                         endpoints.Succeeded(endpoint);
                         if (next == 0)
@@ -106,13 +114,12 @@ public sealed partial class BulwarkClient
                             continue;
                         }
 
-                        next = e.Kv.ModRevision;
                         yield return new WatchEvent(e.Type, e.Kv, e.PrevKv, e.Kv.ModRevision);
                     }
 
                     if (response.Events.Count > 0)
                     {
-                        next = response.Events[^1].Kv.ModRevision + 1;
+                        next = Math.Max(next, response.Events[^1].Kv.ModRevision + 1);
                     }
                     else if (!response.Created && response.Header is { Revision: > 0 } header && header.Revision + 1 > next)
                     {
@@ -121,23 +128,34 @@ public sealed partial class BulwarkClient
                     }
                 }
 
-                failure = error ?? "the stream ended";
+                error ??= new RpcException(new Status(StatusCode.Unavailable, "the member ended the watch stream"));
+                if (error is RpcException rpc && !Failures.IsTransient(rpc))
+                {
+                    // The server's answer (bad request, permission): resuming elsewhere would get the same.
+                    throw rpc;
+                }
+
+                failure = Failures.Describe(error);
             }
 
             ct.ThrowIfCancellationRequested();
             endpoints.Failed(endpoint);
             failedOn = endpoint;
             failuresInARow++;
-            if (failuresInARow > Options.MaxAttempts * endpoints.All.Count)
-            {
-                throw new RpcException(new Status(StatusCode.Unavailable, $"the watch could not be (re)created on any endpoint after {failuresInARow - 1} attempts: {failure}"));
-            }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 100 * failuresInARow)), Time, ct).ConfigureAwait(false);
+            // A watch outlives outages (as etcd's does): it keeps trying, at most every 2 s, until cancelled.
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * failuresInARow)), Time, ct).ConfigureAwait(false);
         }
     }
 
-    private static async Task<string?> WriteAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, WatchRequest request, CancellationToken ct)
+    /// <summary>The first endpoint in the usual order, other than the one the watch just failed on when there is another.</summary>
+    private Endpoint PickWatchEndpoint(Endpoint? failedOn)
+    {
+        var order = endpoints.Order(CallRoute.Any);
+        return order.FirstOrDefault(e => e != failedOn) ?? order[0];
+    }
+
+    private static async Task<Exception?> WriteAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, WatchRequest request, CancellationToken ct)
     {
         try
         {
@@ -146,19 +164,19 @@ public sealed partial class BulwarkClient
         }
         catch (Exception e) when (e is RpcException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
         {
-            return Failures.Describe(e);
+            return e;
         }
     }
 
-    private static async Task<(WatchResponse? Response, string? Error)> ReadAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, CancellationToken ct)
+    private static async Task<(WatchResponse? Response, Exception? Error)> ReadAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call, CancellationToken ct)
     {
         try
         {
-            return await call.ResponseStream.MoveNext(ct).ConfigureAwait(false) ? (call.ResponseStream.Current, null) : (null, "the member ended the stream");
+            return await call.ResponseStream.MoveNext(ct).ConfigureAwait(false) ? (call.ResponseStream.Current, null) : (null, null);
         }
         catch (Exception e) when (e is RpcException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
         {
-            return (null, Failures.Describe(e));
+            return (null, e);
         }
     }
 }

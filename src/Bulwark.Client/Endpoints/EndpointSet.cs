@@ -43,12 +43,16 @@ internal sealed class EndpointSet : IAsyncDisposable
 
     /// <summary>
     /// The order to try endpoints in for one sweep: the leader (for <see cref="Calls.CallRoute.Leader"/>) or the last
-    /// good endpoint first, then the other healthy ones, then the unhealthy ones (a last resort: all may be marked).
+    /// good endpoint first (when healthy), then the other healthy ones, then the unhealthy ones, fewest failures first
+    /// (a last resort: all may be marked).
     /// </summary>
     public IReadOnlyList<Endpoint> Order(Calls.CallRoute route)
     {
         var now = time.GetTimestamp();
-        var first = route == Calls.CallRoute.Leader && Leader is { } l && l.IsHealthy(now) ? l : Volatile.Read(ref preferred);
+        var last = Volatile.Read(ref preferred);
+        var first = route == Calls.CallRoute.Leader && Leader is { } l && l.IsHealthy(now) ? l
+            : last.IsHealthy(now) ? last
+            : null;
         return endpoints
             .OrderBy(e => e == first ? 0 : e.IsHealthy(now) ? 1 : 2)
             .ThenBy(e => e.ConsecutiveFailures)
