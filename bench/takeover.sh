@@ -98,7 +98,8 @@ any_new_win() { # dir not before1 before2 before3
 }
 
 measure() { # name kind release
-  local name=$1 kind=$2 release=$3 dir="$out/$name" endpoints i run
+  local name=$1 kind=$2 release=$3
+  local dir="$out/$name" endpoints i run
   mkdir -p "$dir"
   if [ "$kind" = etcd ]; then endpoints=$(start_etcd "$dir"); else endpoints=$(start_bulwark "$dir"); fi
   wait_for healthy "$endpoints"
