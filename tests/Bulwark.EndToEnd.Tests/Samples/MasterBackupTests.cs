@@ -90,6 +90,30 @@ public sealed class MasterBackupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_master_shut_down_gracefully_resigns_so_a_backup_takes_over_long_before_its_ttl()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(3);
+        // Without release on disconnect and with a TTL far beyond Eventually's patience (60 s), only the resignation
+        // on host shutdown can explain a takeover within the patience.
+        await using var workers = MasterBackupWorkers.Start(3, cluster.Endpoints, ttlSeconds: 300, releaseOnDisconnect: false);
+        var run = new MasterBackupRun(workers, cluster.Kv(0), output, cluster.Logs);
+
+        await workers.WaitForRecordAsync(5);
+        var master = await workers.WaitForMasterAsync();
+        var token = (await workers.TryStatusAsync(master))?.Token;
+        await workers.TerminateAsync(master);
+        await Eventually.TrueAsync(
+            () => workers.Output(master).Contains($"resigned leadership with token {token}", StringComparison.Ordinal),
+            $"{workers.Names[master]}'s log to show it resigned token {token} on shutdown",
+            diagnostics: run.Diagnostics);
+
+        var next = await workers.WaitForMasterAsync(not: master);
+        await workers.WaitForRecordAsync(await workers.LastRecordAsync() + 5);
+        output.WriteLine($"{workers.Names[master]} resigned token {token} on SIGTERM; {workers.Names[next]} took over");
+        await run.AuditAsync();
+    }
+
+    [Fact]
     public async Task Sigkill_of_the_master_hands_over_on_a_real_etcd_too()
     {
         var etcd = new ReferenceEtcd();

@@ -100,6 +100,13 @@ internal sealed partial class MasterBackupWorkers : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM to worker <paramref name="i"/> (a graceful host shutdown); waits until it has exited.</summary>
+    public async Task TerminateAsync(int i)
+    {
+        Signals.Terminate(processes.Pid(i) ?? throw new InvalidOperationException($"{Names[i]} is not running"));
+        await Eventually.TrueAsync(() => !processes.IsRunning(i), $"{Names[i]} to exit after SIGTERM", diagnostics: Logs).ConfigureAwait(false);
+    }
+
     public void Pause(int i) => Signals.Stop(processes.Pid(i) ?? throw new InvalidOperationException($"{Names[i]} is not running"));
 
     public void Resume(int i) => Signals.Continue(processes.Pid(i) ?? throw new InvalidOperationException($"{Names[i]} is not running"));

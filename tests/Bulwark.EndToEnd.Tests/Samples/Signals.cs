@@ -2,11 +2,15 @@ using System.Runtime.InteropServices;
 
 namespace Bulwark.EndToEnd.Tests.Samples;
 
-/// <summary>SIGSTOP and SIGCONT, which .NET's Process API cannot send: a process frozen as a long GC pause would freeze it.</summary>
+/// <summary>SIGTERM, SIGSTOP and SIGCONT, which .NET's Process API cannot send: a process frozen as a long GC pause would freeze it.</summary>
 internal static class Signals
 {
+    private const int Sigterm = 15;
     private const int Sigcont = 18;
     private const int Sigstop = 19;
+
+    /// <summary>Asks the process to shut down gracefully (the .NET host stops its hosted services).</summary>
+    public static void Terminate(int pid) => Send(pid, Sigterm, "SIGTERM");
 
     public static void Stop(int pid) => Send(pid, Sigstop, "SIGSTOP");
 
