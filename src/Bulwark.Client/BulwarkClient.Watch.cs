@@ -162,8 +162,9 @@ public sealed partial class BulwarkClient
             await call.RequestStream.WriteAsync(request, ct).ConfigureAwait(false);
             return null;
         }
-        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException)
         {
+            ct.ThrowIfCancellationRequested();
             return e;
         }
     }
@@ -174,8 +175,9 @@ public sealed partial class BulwarkClient
         {
             return await call.ResponseStream.MoveNext(ct).ConfigureAwait(false) ? (call.ResponseStream.Current, null) : (null, null);
         }
-        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException)
         {
+            ct.ThrowIfCancellationRequested();
             return (null, e);
         }
     }

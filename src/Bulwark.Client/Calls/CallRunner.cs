@@ -54,6 +54,10 @@ internal sealed class CallRunner(EndpointSet endpoints, BulwarkClientOptions opt
                     endpoints.Succeeded(endpoint);
                     return result;
                 }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException($"{method} was cancelled", e, ct);
+                }
                 catch (RpcException e) when (!ct.IsCancellationRequested && Failures.IsTransient(e))
                 {
                     endpoints.Failed(endpoint);

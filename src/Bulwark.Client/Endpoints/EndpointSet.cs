@@ -155,8 +155,9 @@ internal sealed class EndpointSet : IAsyncDisposable
                 await ProbeAsync(ct).ConfigureAwait(false);
                 await probeNow.WaitAsync(options.HealthProbeInterval, ct).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
+                // disposed (a cancelled call reports RpcException Cancelled)
                 return;
             }
         }
@@ -182,7 +183,8 @@ internal sealed class EndpointSet : IAsyncDisposable
         {
             HttpHandler = handler,
             DisposeHttpClient = true,
-            ThrowOperationCanceledOnCancellation = true,
+            // Not ThrowOperationCanceledOnCancellation: it also turns an exceeded deadline into an
+            // OperationCanceledException, and a deadline is a transient failure to retry, not the caller cancelling.
             MaxReceiveMessageSize = null,
         });
     }

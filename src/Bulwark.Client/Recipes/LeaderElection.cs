@@ -94,18 +94,33 @@ public sealed class LeaderElection
         while (true)
         {
             var first = await client.RangeAsync(RecipeKeys.FirstCreated(prefix), ct).ConfigureAwait(false);
-            if (first.Kvs.Count == 0)
+            LeaderInfo leader;
+            long followFrom;
+            if (first.Kvs.Count > 0)
             {
-                // Nobody campaigns: wait for the first key under the prefix, then read the queue again.
-                await foreach (var _ in client.WatchAsync(prefix, new WatchOptions(Prefix: true, StartRevision: first.Header.Revision + 1, NoDelete: true), ct).ConfigureAwait(false))
+                leader = ToInfo(first.Kvs[0]);
+                followFrom = first.Header.Revision + 1;
+            }
+            else
+            {
+                // Nobody campaigns: the first key created under the prefix after this read is the next leader (every
+                // older key is gone). Its PUT event carries the value it started with, so none is skipped.
+                WatchEvent? created = null;
+                await foreach (var e in UntilCompacted(client.WatchAsync(prefix, new WatchOptions(Prefix: true, StartRevision: first.Header.Revision + 1, NoDelete: true), ct), ct).ConfigureAwait(false))
                 {
+                    created = e;
                     break;
                 }
 
-                continue;
+                if (created is null)
+                {
+                    continue; // history compacted: read again
+                }
+
+                leader = ToInfo(created.Kv);
+                followFrom = created.Revision + 1;
             }
 
-            var leader = ToInfo(first.Kvs[0]);
             if (leader != last)
             {
                 last = leader;
@@ -113,7 +128,7 @@ public sealed class LeaderElection
             }
 
             // Follow the leader's key until it goes; each new value is a new proclamation.
-            await foreach (var e in client.WatchAsync(leader.Key, new WatchOptions(StartRevision: first.Header.Revision + 1), ct).ConfigureAwait(false))
+            await foreach (var e in UntilCompacted(client.WatchAsync(leader.Key, new WatchOptions(StartRevision: followFrom), ct), ct).ConfigureAwait(false))
             {
                 if (e.Type == Event.Types.EventType.Delete || e.Kv.CreateRevision != leader.Revision)
                 {
@@ -127,6 +142,28 @@ public sealed class LeaderElection
                     yield return proclaimed;
                 }
             }
+        }
+    }
+
+    /// <summary>The watch's events until it ends or its history is compacted away; the observer then reads the queue again.</summary>
+    private static async IAsyncEnumerable<WatchEvent> UntilCompacted(IAsyncEnumerable<WatchEvent> watch, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var events = watch.GetAsyncEnumerator(ct);
+        while (true)
+        {
+            try
+            {
+                if (!await events.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (WatchCompactedException)
+            {
+                yield break;
+            }
+
+            yield return events.Current;
         }
     }
 

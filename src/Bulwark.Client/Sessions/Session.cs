@@ -203,9 +203,14 @@ public sealed class Session : IAsyncDisposable
                 await Task.Delay(pause, client.Time, stop).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception) when (stop.IsCancellationRequested)
         {
-            // closed or lost
+            // closed or lost (a cancelled gRPC call reports it as RpcException Cancelled)
+        }
+        catch (Exception e)
+        {
+            // Nothing left to renew with (e.g. the client was disposed): the lease cannot be guaranteed.
+            guarantee.Lose($"the keep-alive loop stopped: {e.GetType().Name}: {e.Message}");
         }
         finally
         {
