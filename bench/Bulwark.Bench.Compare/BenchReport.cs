@@ -32,6 +32,8 @@ public sealed record BenchReport
 
     public List<LeaseResult> Leases { get; } = [];
 
+    public List<LockResult> Locks { get; } = [];
+
     public List<string> Notes { get; } = [];
 }
 

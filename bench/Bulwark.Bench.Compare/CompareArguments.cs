@@ -23,6 +23,8 @@ public sealed record CompareArguments
                                loopback TCP copy of the snapshot's bytes (1M keys; slow)
           --coordination       also watch fan-out (1,000 watchers / 10 streams at 1,000 puts/s; memory of 100,000 idle
                                watchers) and leases (10,000 kept alive at TTL/3; grant+revoke pairs)
+          --lock               also lock hand-over: 16 contenders, each with its own lease, loop Lock -> Unlock on one
+                               lock name through the v3lockpb.Lock service of the leader (acquisitions/s, acquire p50/p99)
           --no-load            skip throughput/latency/CPU
           --no-failover        skip the failover benchmark
           --duration S         measured seconds per load phase (10; quick 2)
@@ -51,6 +53,8 @@ public sealed record CompareArguments
 
     public bool Backup { get; init; }
 
+    public bool Lock { get; init; }
+
     public bool CatchUp { get; init; }
 
     public bool Load { get; init; } = true;
@@ -65,7 +69,7 @@ public sealed record CompareArguments
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] switches = ["quick", "memory", "coordination", "backup", "catchup", "no-load", "no-failover"];
+        string[] switches = ["quick", "memory", "coordination", "lock", "backup", "catchup", "no-load", "no-failover"];
         string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys", "catchup-keys"];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
@@ -147,6 +151,7 @@ public sealed record CompareArguments
             Memory = flags.Contains("memory"),
             Coordination = flags.Contains("coordination"),
             Backup = flags.Contains("backup"),
+            Lock = flags.Contains("lock"),
             CatchUp = flags.Contains("catchup"),
             Load = !flags.Contains("no-load"),
             Failover = !flags.Contains("no-failover"),

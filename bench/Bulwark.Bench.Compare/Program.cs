@@ -98,6 +98,17 @@ try
         }
     }
 
+    if (a.Lock)
+    {
+        log.WriteLine("lock hand-over");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            report.Locks.Add(await new LockBench(s, log).RunAsync(cluster, contenders: 16));
+        }
+    }
+
     if (a.Memory)
     {
         log.WriteLine("memory");

@@ -150,6 +150,22 @@ public static class ReportMarkdown
             md.AppendLine();
         }
 
+        if (r.Locks.Count > 0)
+        {
+            md.AppendLine("### Lock hand-over");
+            md.AppendLine();
+            md.AppendLine("| system | contenders | acquisitions | acquisitions/s | acquire p50 ms | acquire p99 ms |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var x in r.Locks)
+            {
+                Line(md, $"| {x.System} | {x.Contenders} | {x.Acquisitions} | {x.AcquisitionsPerSecond:0.0} | {x.AcquireP50Ms:0.0} | {x.AcquireP99Ms:0.0} |");
+            }
+
+            md.AppendLine();
+            md.AppendLine("Each contender has its own lease and loops Lock -> Unlock on one lock name through the leader's v3lockpb.Lock service. Acquire: from sending Lock to its answer (queueing behind the other contenders included).");
+            md.AppendLine();
+        }
+
         md.AppendLine("### Targets");
         md.AppendLine();
         md.AppendLine("| target | measured | verdict |");
