@@ -17,6 +17,7 @@ internal sealed class KeyOwnership : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly CancellationTokenSource lost;
     private readonly Task watching;
+    private int withdrawn;
 
     /// <param name="session">The holder's session; its loss is a loss of the key.</param>
     /// <param name="key">The holder's key.</param>
@@ -33,8 +34,46 @@ internal sealed class KeyOwnership : IAsyncDisposable
 
     public CancellationToken Lost => lost.Token;
 
-    /// <summary>Marks the key as no longer held (released or resigned by this holder).</summary>
-    public void Release() => Fire();
+    /// <summary>
+    /// Gives the key up, once: marks it no longer held (<see cref="Lost"/> fires first, so nothing acts on it while it
+    /// goes), deletes it if it still has this holder's create revision, and stops watching. Used by both
+    /// <see cref="LockHandle.ReleaseAsync"/> and <see cref="Leadership.ResignAsync"/>.
+    /// </summary>
+    public async Task WithdrawAsync(CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref withdrawn, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Fire();
+            await Withdraw.DeleteAsync(client, key, createRevision, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Same as <see cref="WithdrawAsync"/>, never throwing: if the delete fails the key expires with the session's lease.</summary>
+    public async ValueTask WithdrawQuietlyAsync()
+    {
+        if (Volatile.Read(ref withdrawn) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await WithdrawAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException or ObjectDisposedException)
+        {
+            // best effort
+        }
+    }
 
     private async Task WatchAsync(long from)
     {

@@ -13,7 +13,6 @@ public sealed class Leadership : IAsyncDisposable
 {
     private readonly Session session;
     private readonly KeyOwnership ownership;
-    private int resigned;
 
     internal Leadership(Session session, FencingToken token, string value, long seenAt)
     {
@@ -45,42 +44,11 @@ public sealed class Leadership : IAsyncDisposable
         Value = value;
     }
 
-    /// <summary>Gives up leadership (deletes the leader key if it is still this one's), then fires <see cref="Lost"/>.</summary>
-    public async Task ResignAsync(CancellationToken ct = default)
-    {
-        if (Interlocked.Exchange(ref resigned, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            ownership.Release();
-            await Withdraw.DeleteAsync(session.Client, Token.Key, Token.Revision, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            await ownership.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    /// <summary>Gives up leadership: fires <see cref="Lost"/>, then deletes the leader key if it is still this one's.</summary>
+    public Task ResignAsync(CancellationToken ct = default) => ownership.WithdrawAsync(ct);
 
     /// <summary>Same as <see cref="ResignAsync"/>, never throwing (the key expires with the session otherwise).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Volatile.Read(ref resigned) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await ResignAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or ObjectDisposedException)
-        {
-            // best effort
-        }
-    }
+    public ValueTask DisposeAsync() => ownership.WithdrawQuietlyAsync();
 
     /// <summary>
     /// Puts <paramref name="value"/> on the key if it still has <paramref name="createRevision"/>. Not retried after it
