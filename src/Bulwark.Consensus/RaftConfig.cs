@@ -28,9 +28,14 @@ public sealed record RaftConfig
     /// A snapshot the host's transport has neither reported sent (<see cref="RaftNode.ReportSnapshotSent"/>) nor failed
     /// (<see cref="RaftNode.ReportSnapshotFailure"/>) for this many ticks is given up and probed again: the last resort
     /// against a transport that hangs without noticing. Streaming a large snapshot legitimately takes many election
-    /// timeouts, so this is long (600 ticks: 30 s at 50 ms ticks).
+    /// timeouts, so this is long. 0 (the default) means 60 election timeouts (600 ticks, 30 s, at the default 10
+    /// election ticks of 50 ms), so it scales with whatever election timeout the operator chose; see
+    /// <see cref="EffectiveSnapshotSendTimeoutTicks"/>.
     /// </summary>
-    public int SnapshotSendTimeoutTicks { get; init; } = 600;
+    public int SnapshotSendTimeoutTicks { get; init; }
+
+    /// <summary>The snapshot send timeout in force: <see cref="SnapshotSendTimeoutTicks"/>, or 60 election timeouts when that is 0.</summary>
+    public int EffectiveSnapshotSendTimeoutTicks => SnapshotSendTimeoutTicks > 0 ? SnapshotSendTimeoutTicks : 60 * ElectionTicks;
 
     /// <summary>Proposals are refused once this many bytes of uncommitted entries are in the leader's log (0 = no limit).</summary>
     public long MaxUncommittedBytes { get; init; }
@@ -44,7 +49,8 @@ public sealed record RaftConfig
         if (HeartbeatTicks <= 0) throw new ArgumentException("heartbeat ticks must be positive", nameof(HeartbeatTicks));
         if (ElectionTicks <= HeartbeatTicks) throw new ArgumentException("election ticks must exceed heartbeat ticks", nameof(ElectionTicks));
         if (MaxInflightMessages <= 0) throw new ArgumentException("max inflight messages must be positive", nameof(MaxInflightMessages));
-        if (SnapshotSendTimeoutTicks <= ElectionTicks) throw new ArgumentException("snapshot send timeout ticks must exceed election ticks", nameof(SnapshotSendTimeoutTicks));
+        if (SnapshotSendTimeoutTicks < 0) throw new ArgumentException("snapshot send timeout ticks must not be negative (0 = 60 election timeouts)", nameof(SnapshotSendTimeoutTicks));
+        if (EffectiveSnapshotSendTimeoutTicks <= ElectionTicks) throw new ArgumentException("snapshot send timeout ticks must exceed election ticks", nameof(SnapshotSendTimeoutTicks));
         if (MaxMessageBytes <= 0) throw new ArgumentException("max message bytes must be positive", nameof(MaxMessageBytes));
     }
 }

@@ -135,7 +135,7 @@ public sealed partial class RaftNode
         foreach (var member in tracker.Members)
         {
             if (member is { State: ProgressState.Snapshot, SnapshotDelivered: false } &&
-                ++member.SnapshotTicks >= config.SnapshotSendTimeoutTicks)
+                ++member.SnapshotTicks >= config.EffectiveSnapshotSendTimeoutTicks)
             {
                 member.BecomeProbe();
             }

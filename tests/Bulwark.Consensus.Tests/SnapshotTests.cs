@@ -151,12 +151,26 @@ public sealed class SnapshotTests
         var dropped = 0;
         cluster.Filters.Add(m => m.Type != MessageType.Snapshot || dropped++ > 0);
         cluster.Tick(2);
-        var timeout = cluster.Peers[1].Config.SnapshotSendTimeoutTicks;
+        var timeout = cluster.Peers[1].Config.EffectiveSnapshotSendTimeoutTicks;
         cluster.Tick(timeout - 10);
         Assert.Equal(1, dropped);
         cluster.Tick(20);
         Assert.Equal(2, dropped);
         Assert.Equal(cluster[1].Status().LastIndex, cluster[3].Status().LastIndex);
+    }
+
+    [Fact]
+    public void TheDefaultSnapshotSendTimeoutScalesWithTheElectionTimeout()
+    {
+        // A long election timeout (e.g. 10 s at 10 ms ticks) must not make the default last resort invalid: a node
+        // configured so once refused to start ("snapshot send timeout ticks must exceed election ticks").
+        var slow = new RaftConfig { Id = 1, ElectionTicks = 1000 };
+        slow.Validate();
+        Assert.Equal(60_000, slow.EffectiveSnapshotSendTimeoutTicks);
+        Assert.Equal(600, new RaftConfig { Id = 1 }.EffectiveSnapshotSendTimeoutTicks);
+        Assert.Equal(50, new RaftConfig { Id = 1, SnapshotSendTimeoutTicks = 50 }.EffectiveSnapshotSendTimeoutTicks);
+        Assert.Throws<ArgumentException>(() => new RaftConfig { Id = 1, SnapshotSendTimeoutTicks = 10 }.Validate());
+        Assert.Throws<ArgumentException>(() => new RaftConfig { Id = 1, SnapshotSendTimeoutTicks = -1 }.Validate());
     }
 
     [Fact]
