@@ -122,6 +122,9 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
     /// <summary>Called on the worker just before it writes a snapshot at the given index (tests hold it here).</summary>
     public Action<ulong>? BeforeSnapshotWrite { get; set; }
 
+    /// <summary>Called on the worker just before it applies a batch of committed entries, with the batch's first index (tests hold it here).</summary>
+    public Action<ulong>? BeforeApplyBatch { get; set; }
+
     public void Enqueue(ApplyWork work)
     {
         if (thread is null)
@@ -193,6 +196,7 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
         switch (work)
         {
             case ApplyWork.Entries entries:
+                BeforeApplyBatch?.Invoke(entries.Committed[0].Index);
                 ApplyEntries(entries.Committed);
                 break;
             case ApplyWork.Install install:

@@ -185,6 +185,13 @@ public sealed partial class ReadyProcessor : IDisposable
         set => worker.BeforeSnapshotWrite = value;
     }
 
+    /// <summary>Test hook: runs on the apply worker just before it applies a batch of committed entries (first index given).</summary>
+    internal Action<ulong>? BeforeApplyBatch
+    {
+        get => worker.BeforeApplyBatch;
+        set => worker.BeforeApplyBatch = value;
+    }
+
     /// <summary>The index of the last entry applied to the store (any thread).</summary>
     public ulong Applied => worker.Applied;
 
