@@ -62,7 +62,32 @@ public sealed class ShortChaosRunTests : IDisposable
     {
         var path = Path.Combine(outDir, "history.json");
         var file = JsonNode.Parse(File.ReadAllText(path))!;
-        var ops = file["operations"]!.AsArray().Select(o => o!).ToList();
+        var all = file["operations"]!.AsArray();
+        // The whole faulty history can hold thousands of unknown-outcome writes, and confirming a violation on it may
+        // outrun the checker's budget (it did once in CI: exit 3). So the corrupted history is the run's own prefix up
+        // to the first unknown outcome (at most 3,000 operations): every operation invoked before that point, and one
+        // still running at it becomes unknown-outcome, so every completed read in it saw only writes it contains. A
+        // prefix of a linearizable history, cut like this, is linearizable; one stale read in it is a real violation.
+        var byCall = all.Select(o => o!).OrderBy(o => (long)o["call"]!).ToList();
+        var cut = Math.Min(
+            byCall.FirstOrDefault(o => (bool)o["unknown"]!) is { } firstUnknown ? (long)firstUnknown["call"]! : long.MaxValue,
+            byCall.Count > 3000 ? (long)byCall[3000]["call"]! : long.MaxValue);
+        var ops = new List<JsonNode>();
+        foreach (var op in byCall.Where(o => (long)o["call"]! < cut))
+        {
+            var copy = op.DeepClone();
+            if ((bool)copy["unknown"]! || (long)copy["return"]! > cut)
+            {
+                copy["unknown"] = true;
+                copy["return"] = null;
+                copy["read"] = null;
+                copy["succeeded"] = null;
+            }
+
+            ops.Add(copy);
+        }
+
+        file["operations"] = new JsonArray(ops.ToArray());
         // A completed read of key K that began after two acknowledged puts of K, one finished before the other began:
         // make it return the older value. No linearization allows it.
         var (read, stale) = FindStaleCandidate(ops) ?? throw new InvalidOperationException("the run recorded no read after two sequential acknowledged puts of its key");
