@@ -77,8 +77,11 @@ public sealed class CorruptAlarmApiTests
         var restarted = (leader + 1) % 3;
         await LocalCluster.EventuallyAsync(() => cluster.Nodes.Node(restarted).Status.SnapshotIndex >= cluster.Nodes.Node(leader).Status.Applied - 3
             && cluster.Nodes.Node(restarted).Status.CorruptAlarm, "the follower took a snapshot holding the alarm");
+        var snapshotIndex = cluster.Nodes.Node(restarted).Status.SnapshotIndex;
         await cluster.StopAsync(restarted);
         await cluster.StartAsync(restarted);
+        // The restarted member restores its snapshot on its apply worker: look once it has got that far (CI once looked sooner).
+        await LocalCluster.EventuallyAsync(() => cluster.Nodes.Node(restarted).Status.Applied >= snapshotIndex, "the restarted member restored its snapshot");
         Assert.Equal([new ReplicatedAlarm(member, AlarmType.Corrupt)], cluster.Nodes.Node(restarted).ReplicatedAlarms);
         Assert.True(cluster.Nodes.Node(restarted).Status.CorruptAlarm);
         Assert.Equal([new AlarmMember { MemberID = member, Alarm = AlarmType.Corrupt }], await ListAsync(cluster, restarted));
