@@ -117,48 +117,55 @@ public sealed class ApplyWorkerTests
             release.Wait();
         };
 
+        // The release comes in a finally: a failed assertion must not leave the worker blocked and Dispose waiting on it.
         var first = new List<Task<ApplyResult>>();
-        for (ulong i = 1; i <= 10; i++)
-        {
-            first.Add(pendingA.RegisterProposal(i));
-            a.Propose(i, PutCommand(7, i, $"k{i:D2}"));
-        }
-
-        router.Pump();
-        Assert.True(entered.Wait(Patience), "the apply worker starts a snapshot and is held inside it");
-
-        var term = a.Status.Term;
-        var appliedWhileHeld = a.Status.Applied;
-        var commitWhileHeld = a.Status.Commit;
-        var heartbeatsBefore = router.Delivered.Count(m => m.From == 7 && m.Type == MessageType.Heartbeat);
-
-        // Ten election timeouts of ticks on both nodes while the snapshot is held open.
         var second = new List<Task<ApplyResult>>();
-        var electionTicks = Options(7, TwoMembers, 8).ElectionTicks;
-        for (var t = 0; t < 10 * electionTicks; t++)
+        try
         {
-            a.Tick();
-            b.Tick();
-            router.Pump();
-            if (t < 5)
+            for (ulong i = 1; i <= 10; i++)
             {
-                var id = (ulong)(100 + t);
-                second.Add(pendingA.RegisterProposal(id));
-                a.Propose(id, PutCommand(7, id, $"later{t}"));
-                router.Pump();
+                first.Add(pendingA.RegisterProposal(i));
+                a.Propose(i, PutCommand(7, i, $"k{i:D2}"));
             }
+
+            router.Pump();
+            Assert.True(entered.Wait(Patience), "the apply worker starts a snapshot and is held inside it");
+
+            var term = a.Status.Term;
+            var appliedWhileHeld = a.Status.Applied;
+            var commitWhileHeld = a.Status.Commit;
+            var heartbeatsBefore = router.Delivered.Count(m => m.From == 7 && m.Type == MessageType.Heartbeat);
+
+            // Ten election timeouts of ticks on both nodes while the snapshot is held open.
+            var electionTicks = Options(7, TwoMembers, 8).ElectionTicks;
+            for (var t = 0; t < 10 * electionTicks; t++)
+            {
+                a.Tick();
+                b.Tick();
+                router.Pump();
+                if (t < 5)
+                {
+                    var id = (ulong)(100 + t);
+                    second.Add(pendingA.RegisterProposal(id));
+                    a.Propose(id, PutCommand(7, id, $"later{t}"));
+                    router.Pump();
+                }
+            }
+
+            Assert.True(router.Delivered.Count(m => m.From == 7 && m.Type == MessageType.Heartbeat) > heartbeatsBefore, "heartbeats kept flowing");
+            Assert.True(a.Status.IsLeader, "the leader kept its leadership");
+            Assert.Equal(term, a.Status.Term);
+            Assert.Equal(term, b.Status.Term);
+            Assert.Equal(7UL, b.Status.Leader);
+            Assert.True(a.Status.Commit >= commitWhileHeld + 5, "new proposals committed while the snapshot was being written");
+            Assert.Equal(appliedWhileHeld, a.Status.Applied);
+            Assert.All(second, w => Assert.False(w.IsCompleted));
+        }
+        finally
+        {
+            release.Set();
         }
 
-        Assert.True(router.Delivered.Count(m => m.From == 7 && m.Type == MessageType.Heartbeat) > heartbeatsBefore, "heartbeats kept flowing");
-        Assert.True(a.Status.IsLeader, "the leader kept its leadership");
-        Assert.Equal(term, a.Status.Term);
-        Assert.Equal(term, b.Status.Term);
-        Assert.Equal(7UL, b.Status.Leader);
-        Assert.True(a.Status.Commit >= commitWhileHeld + 5, "new proposals committed while the snapshot was being written");
-        Assert.Equal(appliedWhileHeld, a.Status.Applied);
-        Assert.All(second, w => Assert.False(w.IsCompleted));
-
-        release.Set();
         Assert.True(a.WaitUntilApplied(a.Status.Commit, Patience), "the worker catches up once the snapshot is written");
         router.Pump();
         Assert.All(first.Concat(second), w => Assert.True(w.IsCompletedSuccessfully && w.Result.Succeeded));
@@ -186,28 +193,35 @@ public sealed class ApplyWorkerTests
 
         var waits = new List<Task<ApplyResult>>();
         ulong id = 0;
-        for (var batch = 0; batch < 60; batch++)
+        List<Task<ApplyResult>> refused;
+        try
         {
-            for (var j = 0; j < 100; j++)
+            for (var batch = 0; batch < 60; batch++)
             {
-                id++;
-                waits.Add(pending.RegisterProposal(id));
-                node.Propose(id, PutCommand(7, id, $"k{id:D5}"));
+                for (var j = 0; j < 100; j++)
+                {
+                    id++;
+                    waits.Add(pending.RegisterProposal(id));
+                    node.Propose(id, PutCommand(7, id, $"k{id:D5}"));
+                }
+
+                node.ProcessReadies();
             }
 
-            node.ProcessReadies();
+            refused = waits.Where(w => w.IsFaulted).ToList();
+            Assert.NotEmpty(refused);
+            var error = Assert.IsType<NodeException>(refused[0].Exception!.InnerException);
+            Assert.Equal(NodeError.TooManyRequests, error.Error);
+            var status = Bulwark.Server.Api.NodeErrorStatus.For(error); // what a client is answered
+            Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, status.StatusCode);
+            Assert.Equal(Bulwark.Server.Api.NodeErrorStatus.TooManyRequestsMessage, status.Detail);
+            Assert.True(node.Status.Commit - node.Status.Applied >= ReadyProcessor.MaxApplyLag, "refusals start only past the lag limit");
+        }
+        finally
+        {
+            release.Set();
         }
 
-        var refused = waits.Where(w => w.IsFaulted).ToList();
-        Assert.NotEmpty(refused);
-        var error = Assert.IsType<NodeException>(refused[0].Exception!.InnerException);
-        Assert.Equal(NodeError.TooManyRequests, error.Error);
-        var status = Bulwark.Server.Api.NodeErrorStatus.For(error); // what a client is answered
-        Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, status.StatusCode);
-        Assert.Equal(Bulwark.Server.Api.NodeErrorStatus.TooManyRequestsMessage, status.Detail);
-        Assert.True(node.Status.Commit - node.Status.Applied >= ReadyProcessor.MaxApplyLag, "refusals start only past the lag limit");
-
-        release.Set();
         Assert.True(node.WaitUntilApplied(node.Status.Commit, Patience), "the worker catches up");
         Assert.All(waits.Where(w => !w.IsFaulted), w => Assert.True(w.IsCompletedSuccessfully && w.Result.Succeeded));
         Assert.Equal(waits.Count - refused.Count, node.Read(s => (int)s.LiveKeyCount));
