@@ -175,20 +175,10 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// </summary>
     public async Task<int> WaitForExitAsync(int i)
     {
-        var deadline = DateTime.UtcNow + Patience;
-        int? code;
-        while ((code = nodes.ExitCode(i)) is null)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{Names[i]} did not exit within {Patience.TotalSeconds} s.{Environment.NewLine}{Logs()}");
-            }
-
-            await Task.Delay(100).ConfigureAwait(false);
-        }
-
+        var code = await Eventually.ValueAsync(() => Task.FromResult(nodes.ExitCode(i) is { } c ? (object)c : null), $"{Names[i]} to exit", Patience, diagnostics: Logs)
+            .ConfigureAwait(false);
         await nodes.KillAsync(i, Patience).ConfigureAwait(false);
-        return code.Value;
+        return (int)code;
     }
 
     /// <summary>Status of node <paramref name="i"/>, or null when it is not running or does not answer.</summary>
@@ -205,31 +195,25 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>Waits until every running node has applied at least <paramref name="index"/> entries.</summary>
     public async Task WaitForAppliedAsync(ulong index)
     {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var behind = new List<string>();
-            foreach (var i in Running)
+        var behind = new List<string>();
+        await Eventually.TrueAsync(
+            async () =>
             {
-                var status = await TryStatusAsync(i).ConfigureAwait(false);
-                if (status is null || status.RaftAppliedIndex < index)
+                behind.Clear();
+                foreach (var i in Running)
                 {
-                    behind.Add($"{Names[i]} at {status?.RaftAppliedIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no answer"}");
+                    var status = await TryStatusAsync(i).ConfigureAwait(false);
+                    if (status is null || status.RaftAppliedIndex < index)
+                    {
+                        behind.Add($"{Names[i]} at {status?.RaftAppliedIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no answer"}");
+                    }
                 }
-            }
 
-            if (behind.Count == 0)
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"nodes did not apply index {index}: {string.Join(", ", behind)}.{Environment.NewLine}{Logs()}");
-            }
-
-            await Task.Delay(100).ConfigureAwait(false);
-        }
+                return behind.Count == 0;
+            },
+            $"every running node to apply index {index}",
+            Patience,
+            diagnostics: () => $"behind: {string.Join(", ", behind)}{Environment.NewLine}{Logs()}").ConfigureAwait(false);
     }
 
     /// <summary>Process id of node <paramref name="i"/>'s current run, or null when it was never started.</summary>

@@ -63,7 +63,8 @@ public sealed class NodeHostClusterTests
             }
         });
 
-        await Task.Delay(200);
+        // The leader is stopped with writes in flight: once some went through the survivor before it.
+        await LocalCluster.EventuallyAsync(() => { lock (acknowledged) { return acknowledged.Any(k => k.StartsWith("during-", StringComparison.Ordinal)); } }, "writes acknowledged before the stop");
         await cluster.StopAsync(leader);
         var newLeader = await cluster.WaitForLeaderAsync();
         Assert.NotEqual(leader, newLeader);
