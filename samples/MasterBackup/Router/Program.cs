@@ -1,4 +1,5 @@
 using Bulwark.Client.Hosting;
+using MasterBackup;
 using MasterBackup.Router;
 
 // The MasterBackup router: forwards POST /records to whichever worker is master. See samples/MasterBackup/README.md.
@@ -15,15 +16,7 @@ catch (ArgumentException e)
 
 var builder = WebApplication.CreateSlimBuilder();
 builder.WebHost.UseUrls(settings.Url);
-builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o =>
-{
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss.fff ";
-    o.UseUtcTimestamp = true;
-});
-builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+builder.Logging.AddSampleConsole();
 
 builder.Services.AddSingleton(settings);
 builder.Services.AddBulwarkClient(o => o.Endpoints = [.. settings.Endpoints]);
