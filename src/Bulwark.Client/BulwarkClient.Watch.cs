@@ -129,13 +129,13 @@ public sealed partial class BulwarkClient
                 }
 
                 error ??= new RpcException(new Status(StatusCode.Unavailable, "the member ended the watch stream"));
-                if (error is RpcException rpc && !Failures.IsTransient(rpc))
+                if (error is RpcException rpc && !CallFailures.IsTransient(rpc))
                 {
                     // The server's answer (bad request, permission): resuming elsewhere would get the same.
                     throw rpc;
                 }
 
-                failure = Failures.Describe(error);
+                failure = CallFailures.Describe(error);
             }
 
             ct.ThrowIfCancellationRequested();

@@ -1,4 +1,5 @@
 using Bulwark.Api.Etcdserverpb;
+using Bulwark.Client;
 using Bulwark.Verification;
 using Google.Protobuf;
 using Grpc.Core;
@@ -8,7 +9,8 @@ namespace Bulwark.Chaos.Workload;
 /// <summary>
 /// One closed-loop client: puts, linearizable and serializable gets, compare-and-set Txns and two-key Txns on a small
 /// key set, each recorded in the shared history before it is sent and completed after it answers. A write that
-/// fails is recorded as unknown (it may have been committed); a read that fails is dropped (it changed nothing). It
+/// fails is recorded as unknown (it may have been committed) unless the failure proves it was never sent; a read that
+/// fails is dropped (it changed nothing). It
 /// talks to one member at a time and moves to the next after any failure, as etcd's clients do.
 /// </summary>
 internal sealed class ChaosClient(int id, IReadOnlyList<KV.KVClient> members, WorkloadSettings settings, WorkloadLog log)
@@ -68,8 +70,7 @@ internal sealed class ChaosClient(int id, IReadOnlyList<KV.KVClient> members, Wo
         }
         catch (RpcException e)
         {
-            log.Recorder.GiveUp(op);
-            Failed("put", start, OpOutcome.Unknown, e, [op]);
+            WriteFailed("put", start, e, [op]);
         }
     }
 
@@ -134,8 +135,7 @@ internal sealed class ChaosClient(int id, IReadOnlyList<KV.KVClient> members, Wo
         }
         catch (RpcException e)
         {
-            log.Recorder.GiveUp(op);
-            Failed("cas", start, OpOutcome.Unknown, e, [op]);
+            WriteFailed("cas", start, e, [op]);
         }
     }
 
@@ -159,10 +159,31 @@ internal sealed class ChaosClient(int id, IReadOnlyList<KV.KVClient> members, Wo
         }
         catch (RpcException e)
         {
-            log.Recorder.GiveUp(opA);
-            log.Recorder.GiveUp(opB);
-            Failed("txn", start, OpOutcome.Unknown, e, [opA, opB]);
+            WriteFailed("txn", start, e, [opA, opB]);
         }
+    }
+
+    /// <summary>
+    /// A write that failed: dropped like a failed read when the failure proves the request never left this client
+    /// (the connection could not be made: the member was down), otherwise recorded with unknown outcome. Unknown writes
+    /// are what makes a history expensive to check, and a killed member's clients would otherwise add one per attempt.
+    /// </summary>
+    private void WriteFailed(string kind, double start, RpcException e, IReadOnlyList<long> ops)
+    {
+        var neverSent = CallFailures.ProvesNotSent(e);
+        foreach (var op in ops)
+        {
+            if (neverSent)
+            {
+                log.Recorder.Discard(op);
+            }
+            else
+            {
+                log.Recorder.GiveUp(op);
+            }
+        }
+
+        Failed(kind, start, neverSent ? OpOutcome.Failed : OpOutcome.Unknown, e, neverSent ? [] : ops);
     }
 
     private void Failed(string kind, double start, OpOutcome outcome, RpcException e, IReadOnlyList<long> ops)

@@ -58,12 +58,12 @@ internal sealed class CallRunner(EndpointSet endpoints, BulwarkClientOptions opt
                 {
                     throw new OperationCanceledException($"{method} was cancelled", e, ct);
                 }
-                catch (RpcException e) when (!ct.IsCancellationRequested && Failures.IsTransient(e))
+                catch (RpcException e) when (!ct.IsCancellationRequested && CallFailures.IsTransient(e))
                 {
                     endpoints.Failed(endpoint);
                     last = e;
                     failed = endpoint;
-                    if (retry == CallRetry.WhenNotSent && !Failures.ProvesNotSent(e))
+                    if (retry == CallRetry.WhenNotSent && !CallFailures.ProvesNotSent(e))
                     {
                         ClientLog.NotRetried(logger, method, endpoint.ToString(), e.StatusCode.ToString(), e.Status.Detail);
                         throw;

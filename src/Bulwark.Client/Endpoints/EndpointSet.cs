@@ -103,7 +103,7 @@ internal sealed class EndpointSet : IAsyncDisposable
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException && !ct.IsCancellationRequested)
             {
-                ClientLog.ProbeFailed(logger, e.ToString(), Calls.Failures.Describe(ex));
+                ClientLog.ProbeFailed(logger, e.ToString(), CallFailures.Describe(ex));
                 e.Failed(time.GetTimestamp(), time.TimestampFrequency);
                 return null;
             }

@@ -233,7 +233,7 @@ public sealed class Session : IAsyncDisposable
         }
         catch (Exception e) when (!stop.IsCancellationRequested && e is RpcException or IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
         {
-            return (null, timeout.IsCancellationRequested ? $"no answer within {client.Options.RequestTimeout.TotalSeconds:0.#} s" : Failures.Describe(e));
+            return (null, timeout.IsCancellationRequested ? $"no answer within {client.Options.RequestTimeout.TotalSeconds:0.#} s" : CallFailures.Describe(e));
         }
     }
 }

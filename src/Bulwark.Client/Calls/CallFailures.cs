@@ -2,10 +2,14 @@ using System.Net.Http;
 using System.Net.Sockets;
 using Grpc.Core;
 
-namespace Bulwark.Client.Calls;
+namespace Bulwark.Client;
 
-/// <summary>What a failed call tells: whether another member might answer, and whether the request surely never left.</summary>
-internal static class Failures
+/// <summary>
+/// What a failed call tells: whether another member might answer, and whether the request surely never left. The
+/// client's own retry rules use these; they are public for callers that make their own calls (or record histories, as
+/// `bulwark chaos` does) and must tell a write that surely did not happen from one whose outcome is unknown.
+/// </summary>
+public static class CallFailures
 {
     /// <summary>
     /// Failures another member (or the same one a moment later) may not have: unreachable, no leader, leader changed,
@@ -46,5 +50,6 @@ internal static class Failures
         return false;
     }
 
+    /// <summary>A one-line description of a failed call: the gRPC code and detail, or the exception's type and message.</summary>
     public static string Describe(Exception e) => e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : $"{e.GetType().Name}: {e.Message}";
 }
