@@ -49,7 +49,7 @@ public sealed partial class BulwarkClient
         return calls.RunAsync(
             "Put",
             CallRoute.Leader,
-            CallRetry.WhenNotSent,
+            CallRetry.WhenNotApplied,
             (channel, options) => new KV.KVClient(channel).PutAsync(request, options).ResponseAsync,
             ct);
     }
@@ -71,7 +71,7 @@ public sealed partial class BulwarkClient
         return calls.RunAsync(
             "DeleteRange",
             CallRoute.Leader,
-            CallRetry.WhenNotSent,
+            CallRetry.WhenNotApplied,
             (channel, options) => new KV.KVClient(channel).DeleteRangeAsync(request, options).ResponseAsync,
             ct);
     }
@@ -84,7 +84,7 @@ public sealed partial class BulwarkClient
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return TxnAsync(request, IsReadOnly(request) ? CallRetry.Always : CallRetry.WhenNotSent, ct);
+        return TxnAsync(request, IsReadOnly(request) ? CallRetry.Always : CallRetry.WhenNotApplied, ct);
     }
 
     /// <summary>A transaction with a retry rule the caller vouches for (the recipes' create-if-absent transactions).</summary>

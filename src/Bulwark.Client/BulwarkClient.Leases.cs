@@ -21,7 +21,7 @@ public sealed partial class BulwarkClient
         return calls.RunAsync(
             "LeaseGrant",
             CallRoute.Leader,
-            CallRetry.WhenNotSent,
+            CallRetry.WhenNotApplied,
             (channel, options) => new Lease.LeaseClient(channel).LeaseGrantAsync(new LeaseGrantRequest { TTL = seconds }, options).ResponseAsync,
             ct);
     }

@@ -164,13 +164,13 @@ internal sealed class ChaosClient(int id, IReadOnlyList<KV.KVClient> members, Wo
     }
 
     /// <summary>
-    /// A write that failed: dropped like a failed read when the failure proves the request never left this client
-    /// (the connection could not be made: the member was down), otherwise recorded with unknown outcome. Unknown writes
+    /// A write that failed: dropped like a failed read when the failure proves it never took effect (the connection
+    /// could not be made, or a Bulwark member said it refused it before proposing), otherwise recorded with unknown outcome. Unknown writes
     /// are what makes a history expensive to check, and a killed member's clients would otherwise add one per attempt.
     /// </summary>
     private void WriteFailed(string kind, double start, RpcException e, IReadOnlyList<long> ops)
     {
-        var neverSent = CallFailures.ProvesNotSent(e);
+        var neverSent = CallFailures.ProvesNotApplied(e);
         foreach (var op in ops)
         {
             if (neverSent)

@@ -50,6 +50,23 @@ public static class CallFailures
         return false;
     }
 
+    /// <summary>
+    /// Bulwark's response trailer on a refusal that came before the request reached any log (no leader known, queue
+    /// full, disk full, member catching up); the server's NodeErrorStatus.NotProposedTrailer. etcd never sends it.
+    /// </summary>
+    public const string NotProposedTrailer = "bulwark-not-proposed";
+
+    /// <summary>
+    /// True when the failure proves the request did not and will not take effect: it was never sent
+    /// (<see cref="ProvesNotSent"/>), or a Bulwark member answered that it refused it before proposing
+    /// (<see cref="NotProposedTrailer"/>). Anything else (a reset, a deadline, "leader changed") leaves the outcome open.
+    /// </summary>
+    public static bool ProvesNotApplied(RpcException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return ProvesNotSent(e) || e.Trailers.GetValue(NotProposedTrailer) == "1";
+    }
+
     /// <summary>A one-line description of a failed call: the gRPC code and detail, or the exception's type and message.</summary>
     public static string Describe(Exception e) => e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : $"{e.GetType().Name}: {e.Message}";
 }

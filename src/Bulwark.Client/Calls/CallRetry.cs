@@ -12,10 +12,11 @@ internal enum CallRetry
     Always,
 
     /// <summary>
-    /// Only when the failure proves the request never left this process (connection refused or not established):
+    /// Only when the failure proves the request never took effect (connection refused or not established, or a Bulwark
+    /// member's refusal before proposing, <see cref="CallFailures.ProvesNotApplied"/>):
     /// every other write, whose repeat could apply it twice (a Put, a Delete, a user's Txn, LeaseGrant).
     /// </summary>
-    WhenNotSent,
+    WhenNotApplied,
 }
 
 /// <summary>Which member a call goes to first.</summary>

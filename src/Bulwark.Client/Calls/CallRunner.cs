@@ -63,7 +63,7 @@ internal sealed class CallRunner(EndpointSet endpoints, BulwarkClientOptions opt
                     endpoints.Failed(endpoint);
                     last = e;
                     failed = endpoint;
-                    if (retry == CallRetry.WhenNotSent && !CallFailures.ProvesNotSent(e))
+                    if (retry == CallRetry.WhenNotApplied && !CallFailures.ProvesNotApplied(e))
                     {
                         ClientLog.NotRetried(logger, method, endpoint.ToString(), e.StatusCode.ToString(), e.Status.Detail);
                         throw;

@@ -50,6 +50,6 @@ public static class FencedWrites
         txn.Compare.Add(Recipes.RecipeKeys.CreatedAt(token.Key, token.Revision));
         txn.Compare.Add(extraCompares);
         txn.Success.Add(onSuccess);
-        return client.TxnAsync(txn, CallRetry.WhenNotSent, ct);
+        return client.TxnAsync(txn, CallRetry.WhenNotApplied, ct);
     }
 }

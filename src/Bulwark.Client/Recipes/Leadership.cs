@@ -59,7 +59,7 @@ public sealed class Leadership : IAsyncDisposable
         var txn = new TxnRequest();
         txn.Compare.Add(RecipeKeys.CreatedAt(key, createRevision));
         txn.Success.Add(RecipeKeys.Put(key, value, session.LeaseId));
-        var response = await session.Client.TxnAsync(txn, CallRetry.WhenNotSent, ct).ConfigureAwait(false);
+        var response = await session.Client.TxnAsync(txn, CallRetry.WhenNotApplied, ct).ConfigureAwait(false);
         return response.Succeeded;
     }
 }

@@ -46,6 +46,20 @@ public static class NodeErrorStatus
         };
     }
 
+    /// <summary>
+    /// Bulwark's own response trailer (etcd clients ignore it): present, with value "1", when the member refused the
+    /// request before it reached any log (<see cref="NodeException.NeverProposed"/>), so the request surely did not and
+    /// will not take effect. Bulwark.Client retries a plain put on such an answer (CallFailures.ProvesNotApplied uses
+    /// the same name); without it, an error after sending leaves the outcome open.
+    /// </summary>
+    public const string NotProposedTrailer = "bulwark-not-proposed";
+
     /// <summary>The exception a gRPC service throws to send this error to the client.</summary>
-    public static RpcException ToRpcException(NodeException error) => new(For(error));
+    public static RpcException ToRpcException(NodeException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.NeverProposed
+            ? new RpcException(For(error), new Metadata { { NotProposedTrailer, "1" } })
+            : new RpcException(For(error));
+    }
 }

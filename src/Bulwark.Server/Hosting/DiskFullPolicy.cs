@@ -136,7 +136,7 @@ public sealed class DiskFullPolicy
             return false;
         }
 
-        pending.FailProposal(requestId, ServerErrors.NoSpace());
+        pending.FailProposal(requestId, ServerErrors.NoSpace().AsNeverProposed());
         return true;
     }
 

@@ -182,12 +182,12 @@ public sealed partial class NodeHost : IAsyncDisposable
         if (processor.DiskFull.RefuseNewWrite() is { } noSpace)
         {
             // Refused before proposing, as etcd does under its NOSPACE alarm: nothing of it enters the log.
-            throw noSpace;
+            throw noSpace.AsNeverProposed();
         }
 
         if (Status.Leader == 0)
         {
-            throw ServerErrors.NoLeader();
+            throw ServerErrors.NoLeader().AsNeverProposed();
         }
 
         var id = pending.NextId();
@@ -487,7 +487,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var error = closed ? StoppedError() : ServerErrors.TooManyRequests();
         if (input is HostInput.Propose propose)
         {
-            pending.FailProposal(propose.RequestId, error);
+            pending.FailProposal(propose.RequestId, error.AsNeverProposed());
         }
         else if (input is HostInput.ReadIndex read)
         {

@@ -406,7 +406,7 @@ public sealed partial class ReadyProcessor : IDisposable
 
         if (queuedForApply > worker.Applied + MaxApplyLag)
         {
-            pending.FailProposal(requestId, worker.Applied < catchUpTarget ? ServerErrors.CatchingUp() : ServerErrors.TooManyRequests());
+            pending.FailProposal(requestId, (worker.Applied < catchUpTarget ? ServerErrors.CatchingUp() : ServerErrors.TooManyRequests()).AsNeverProposed());
             return;
         }
 
@@ -414,7 +414,8 @@ public sealed partial class ReadyProcessor : IDisposable
         var error = ErrorFor(result.Status);
         if (error is not null)
         {
-            pending.FailProposal(requestId, error);
+            // The core took nothing (only Accepted and Forwarded enter a log).
+            pending.FailProposal(requestId, error.AsNeverProposed());
         }
     }
 

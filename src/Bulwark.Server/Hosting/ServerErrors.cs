@@ -48,6 +48,16 @@ public sealed class NodeException : Exception
 
     /// <summary>For <see cref="NodeError.Stopped"/>: why the node stopped.</summary>
     public string? Reason { get; }
+
+    /// <summary>
+    /// True when the request was refused before it reached any log (no leader known, queue full, disk full, applying
+    /// too far behind, the core refused it): it surely never takes effect, so a client may send it again elsewhere.
+    /// Any error after the core took it (forwarded or appended) leaves the outcome open, and is never marked so.
+    /// </summary>
+    public bool NeverProposed { get; private init; }
+
+    /// <summary>This error, marked as refused before proposing (see <see cref="NeverProposed"/>).</summary>
+    public NodeException AsNeverProposed() => new(Error, Message, Reason) { NeverProposed = true };
 }
 
 /// <summary>The node-level errors the host raises (see <see cref="NodeError"/>).</summary>

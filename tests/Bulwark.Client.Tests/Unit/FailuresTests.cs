@@ -1,13 +1,12 @@
 using System.Net.Http;
 using System.Net.Sockets;
-using Bulwark.Client.Calls;
 using Grpc.Core;
 
 namespace Bulwark.Client.Tests.Unit;
 
 /// <summary>
-/// Which failures let a write be sent again: only those that prove it never left (no connection); a reset, a
-/// deadline or "leader changed" after sending leave the outcome unknown.
+/// Which failures let a write be sent again: only those that prove it never took effect (no connection, or a Bulwark
+/// member's refusal before proposing); a reset, a deadline or "leader changed" after sending leave the outcome unknown.
 /// </summary>
 public sealed class FailuresTests
 {
@@ -15,32 +14,45 @@ public sealed class FailuresTests
     public void A_refused_connection_proves_the_request_was_never_sent()
     {
         var refused = Unavailable(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused", new SocketException((int)SocketError.ConnectionRefused)));
-        Assert.True(Failures.ProvesNotSent(refused));
-        Assert.True(Failures.IsTransient(refused));
+        Assert.True(CallFailures.ProvesNotSent(refused));
+        Assert.True(CallFailures.IsTransient(refused));
     }
 
     [Fact]
     public void A_reset_after_sending_a_deadline_or_a_server_error_prove_nothing()
     {
         var reset = Unavailable(new IOException("The request was aborted.", new SocketException((int)SocketError.ConnectionReset)));
-        Assert.False(Failures.ProvesNotSent(reset));
-        Assert.True(Failures.IsTransient(reset));
+        Assert.False(CallFailures.ProvesNotSent(reset));
+        Assert.True(CallFailures.IsTransient(reset));
 
         var deadline = new RpcException(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
-        Assert.False(Failures.ProvesNotSent(deadline));
-        Assert.True(Failures.IsTransient(deadline));
+        Assert.False(CallFailures.ProvesNotSent(deadline));
+        Assert.True(CallFailures.IsTransient(deadline));
 
         var leaderChanged = new RpcException(new Status(StatusCode.Unavailable, "etcdserver: leader changed"));
-        Assert.False(Failures.ProvesNotSent(leaderChanged));
-        Assert.True(Failures.IsTransient(leaderChanged));
+        Assert.False(CallFailures.ProvesNotSent(leaderChanged));
+        Assert.True(CallFailures.IsTransient(leaderChanged));
+    }
+
+    [Fact]
+    public void A_bulwark_refusal_before_proposing_proves_the_write_never_took_effect()
+    {
+        var refused = new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader"), new Metadata { { CallFailures.NotProposedTrailer, "1" } });
+        Assert.True(CallFailures.ProvesNotApplied(refused));
+        Assert.False(CallFailures.ProvesNotSent(refused));
+
+        // The same status without the trailer (what etcd sends, or Bulwark after the request entered a log) proves nothing.
+        Assert.False(CallFailures.ProvesNotApplied(new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader"))));
+        Assert.False(CallFailures.ProvesNotApplied(new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader"), new Metadata { { CallFailures.NotProposedTrailer, "0" } })));
+        Assert.True(CallFailures.ProvesNotApplied(Unavailable(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused", new SocketException((int)SocketError.ConnectionRefused)))));
     }
 
     [Fact]
     public void The_servers_answers_are_not_transient()
     {
-        Assert.False(Failures.IsTransient(new RpcException(new Status(StatusCode.InvalidArgument, "etcdserver: key is not provided"))));
-        Assert.False(Failures.IsTransient(new RpcException(new Status(StatusCode.NotFound, "etcdserver: requested lease not found"))));
-        Assert.False(Failures.IsTransient(new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted"))));
+        Assert.False(CallFailures.IsTransient(new RpcException(new Status(StatusCode.InvalidArgument, "etcdserver: key is not provided"))));
+        Assert.False(CallFailures.IsTransient(new RpcException(new Status(StatusCode.NotFound, "etcdserver: requested lease not found"))));
+        Assert.False(CallFailures.IsTransient(new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted"))));
     }
 
     private static RpcException Unavailable(Exception debug) => new(new Status(StatusCode.Unavailable, "Error starting gRPC call.", debug));

@@ -48,6 +48,20 @@ public sealed class NodeErrorStatusTests
     }
 
     [Fact]
+    public void Only_a_refusal_before_proposing_carries_the_not_proposed_trailer()
+    {
+        var refused = NodeErrorStatus.ToRpcException(ServerErrors.NoLeader().AsNeverProposed());
+        Assert.Equal((StatusCode.Unavailable, "etcdserver: no leader"), (refused.StatusCode, refused.Status.Detail));
+        Assert.Equal("1", refused.Trailers.GetValue(NodeErrorStatus.NotProposedTrailer));
+
+        // The same error raised after the core took the request (e.g. a forwarded proposal the transport dropped) says nothing.
+        Assert.Null(NodeErrorStatus.ToRpcException(ServerErrors.NoLeader()).Trailers.GetValue(NodeErrorStatus.NotProposedTrailer));
+        Assert.Null(NodeErrorStatus.ToRpcException(ServerErrors.LeaderChanged()).Trailers.GetValue(NodeErrorStatus.NotProposedTrailer));
+        var marked = ServerErrors.Stopped("why").AsNeverProposed();
+        Assert.Equal((NodeError.Stopped, "why"), (marked.Error, marked.Reason));
+    }
+
+    [Fact]
     public async Task A_client_of_a_member_without_a_leader_gets_etcds_no_leader_from_every_service()
     {
         await using var cluster = new ApiCluster(3);
@@ -55,6 +69,8 @@ public sealed class NodeErrorStatusTests
 
         var put = await Assert.ThrowsAsync<RpcException>(() => cluster.Kv(0).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("k") }).ResponseAsync);
         Assert.Equal((StatusCode.Unavailable, "etcdserver: no leader"), (put.StatusCode, put.Status.Detail));
+        // Refused before it reached any log: the client is told it surely did not take effect (etcd clients ignore this).
+        Assert.Equal("1", put.Trailers.GetValue(NodeErrorStatus.NotProposedTrailer));
 
         var range = await Assert.ThrowsAsync<RpcException>(() => cluster.Kv(0).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }).ResponseAsync);
         Assert.Equal((StatusCode.Unavailable, "etcdserver: no leader"), (range.StatusCode, range.Status.Detail));
