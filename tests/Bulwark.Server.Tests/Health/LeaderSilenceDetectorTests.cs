@@ -81,7 +81,7 @@ public sealed class LeaderSilenceDetectorTests
         var jittery = Detector();
         jittery.Follow(1);
         var lastRegular = Feed(regular, 50, 100);
-        var lastJittery = Feed(jittery, 50, 100, jitterMs: 90, seed: 7);
+        var lastJittery = Feed(jittery, 50, 150, jitterMs: 140, seed: 7); // gaps of 10-290 ms
 
         Assert.NotNull(regular.Check(Ms(lastRegular + 400)));
         Assert.Null(jittery.Check(Ms(lastJittery + 400)));
