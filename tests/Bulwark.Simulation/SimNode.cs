@@ -83,7 +83,8 @@ public sealed class SimNode : IHostTestObserver
             // The host's tick is the simulator's: lease deadlines (counted in ticks) then mean virtual time.
             HeartbeatInterval = TimeSpan.FromMicroseconds(nominalTick),
             ElectionTimeout = TimeSpan.FromMicroseconds(nominalTick * core.ElectionTicks),
-            GrayFailure = world.GrayFailure ? GrayFailureOptions.Default : GrayFailureOptions.Off,
+            // No absolute silence floor: virtual time has no scheduling stalls, and 250 ms is many election timeouts here.
+            GrayFailure = world.GrayFailure ? GrayFailureOptions.Default with { MinSilence = TimeSpan.Zero } : GrayFailureOptions.Off,
         };
         driver = new HostDriver
         {

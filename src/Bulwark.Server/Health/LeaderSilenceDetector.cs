@@ -21,7 +21,7 @@ public sealed class LeaderSilenceDetector
     private PhiAccrualDetector detector;
     private bool reported;
 
-    public LeaderSilenceDetector(TimeSpan heartbeatInterval, double suspectPhi, double minSilenceHeartbeats)
+    public LeaderSilenceDetector(TimeSpan heartbeatInterval, double suspectPhi, double minSilenceHeartbeats, TimeSpan? minSilence = null)
     {
         if (heartbeatInterval <= TimeSpan.Zero)
         {
@@ -30,7 +30,8 @@ public sealed class LeaderSilenceDetector
 
         this.heartbeatInterval = heartbeatInterval;
         this.suspectPhi = suspectPhi;
-        minSilence = heartbeatInterval * minSilenceHeartbeats;
+        var floor = heartbeatInterval * minSilenceHeartbeats;
+        this.minSilence = minSilence is { } absolute && absolute > floor ? absolute : floor;
         detector = NewDetector();
     }
 

@@ -112,7 +112,7 @@ public sealed partial class ReadyProcessor : IDisposable
         node = new RaftNode(this.driver.ConfigureCore?.Invoke(config) ?? config, state, this.driver.Random ?? new SeededRandom(seed));
         clock = this.driver.Time ?? TimeProvider.System;
         var gray = options.GrayFailure;
-        leaderSilence = gray.LeaderSuspicion ? new Health.LeaderSilenceDetector(options.HeartbeatInterval, gray.LeaderSuspectPhi, gray.MinSilenceHeartbeats) : null;
+        leaderSilence = gray.LeaderSuspicion ? new Health.LeaderSilenceDetector(options.HeartbeatInterval, gray.LeaderSuspectPhi, gray.MinSilenceHeartbeats, gray.MinSilence) : null;
         selfHealth = gray.HealthTransfer ? new Health.LeaderHealthMonitor(gray) : null;
         soft = new SoftState(0, Role.Follower, state.HardState.Term);
         status = BuildStatus();

@@ -74,6 +74,16 @@ public sealed class LeaderSilenceDetectorTests
     }
 
     [Fact]
+    public void WithShortHeartbeatsTheAbsoluteFloorHolds()
+    {
+        var detector = new LeaderSilenceDetector(TimeSpan.FromMilliseconds(50), suspectPhi: 3, minSilenceHeartbeats: 3, minSilence: Ms(250));
+        detector.Follow(1);
+        var last = Feed(detector, 50, 50);
+        Assert.Null(detector.Check(Ms(last + 200))); // 4 heartbeats, phi far above 3: still under 250 ms
+        Assert.NotNull(detector.Check(Ms(last + 251)));
+    }
+
+    [Fact]
     public void AJitteryLeaderNeedsALongerSilence()
     {
         var regular = Detector();
