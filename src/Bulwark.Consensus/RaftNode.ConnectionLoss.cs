@@ -15,9 +15,10 @@ namespace Bulwark.Consensus;
 public sealed partial class RaftNode
 {
     /// <summary>
-    /// Vote requests the lease dropped while a report was unconfirmed, at most one per voter: if the loss is
-    /// confirmed they are handled then, as if delivered late, so a follower whose own confirmation came a moment
-    /// after the first campaigner's pre-vote still answers it (otherwise that campaigner waits a full timeout).
+    /// Vote requests the lease dropped since the leader's last message, at most one per voter: if the leader is
+    /// given up (a confirmed report or a suspicion) they are handled then, as if delivered late, so a follower whose
+    /// own confirmation came a moment after the first campaigner's pre-vote still answers it (otherwise that
+    /// campaigner waits a full timeout).
     /// </summary>
     private readonly List<Message> voteRequestsHeldForLeaderLoss = [];
 
@@ -32,6 +33,9 @@ public sealed partial class RaftNode
     /// leader or granting a vote puts the normal randomized timeout back.
     /// </summary>
     private bool campaignSoonAfterLeaderLoss;
+
+    /// <summary>True while this node pre-campaigns because that short timer fired (see HandleVoteRequest's step-back).</summary>
+    private bool preCampaignAfterLeaderLoss;
 
     /// <summary>
     /// Reports that the connection to or from <paramref name="peer"/> closed or was refused. If this node is a
@@ -86,7 +90,41 @@ public sealed partial class RaftNode
             return;
         }
 
-        var lost = reportedLostLeader;
+        GiveUpLeader(reportedLostLeader);
+    }
+
+    /// <summary>
+    /// Reports that the host's failure detector suspects <paramref name="peer"/>: its messages stopped arriving well
+    /// beyond their usual gaps (the host learns those; see docs/consensus.md, "Gray failures"). A paused or cut-off
+    /// leader closes no connection, so this is how its followers learn of it before an election timeout. If this
+    /// node is a voting follower and <paramref name="peer"/> is its leader, it gives the leader up at once (the host
+    /// already waited out the missed heartbeats that a connection-loss report waits for) and campaigns 2·rank ticks
+    /// later, as after a confirmed connection loss. Ignored otherwise.
+    /// </summary>
+    /// <remarks>
+    /// Only timing changes, as with <see cref="ReportConnectionLost"/>: the campaign is an ordinary pre-vote, which
+    /// the other voters refuse while they still hear the leader (their check-quorum lease). So a follower cut off
+    /// alone, or one whose detector fired on a late heartbeat, cannot depose a leader the others still hear; it
+    /// takes the leader back with the leader's next message. Only when a quorum has lost the leader does one win.
+    /// </remarks>
+    public void ReportLeaderSuspected(ulong peer)
+    {
+        if (role != Role.Follower || peer == 0 || lead != peer || !IsPromotable)
+        {
+            return;
+        }
+
+        GiveUpLeader(peer);
+        AssertInvariants();
+    }
+
+    /// <summary>
+    /// The leader is taken to be gone (a confirmed connection loss or a suspicion): forget it, so vote requests are
+    /// no longer dropped under its lease, set the short staggered campaign timer, and answer the vote requests held
+    /// while a report was unconfirmed.
+    /// </summary>
+    private void GiveUpLeader(ulong lost)
+    {
         var held = voteRequestsHeldForLeaderLoss.ToArray();
         CancelLeaderLossReport();
         var remaining = Math.Max(0, randomizedElectionTimeout - electionElapsed);
@@ -103,12 +141,15 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
-    /// Keeps a vote request the lease is about to drop if a report about the leader is still unconfirmed; the
-    /// newest one per voter, so the list stays as small as the configuration.
+    /// Keeps a vote request the lease is about to drop, the newest one per voter (so the list stays as small as the
+    /// configuration), until the leader's next message clears them: if this follower gives the leader up first (a
+    /// confirmed connection-loss report or a suspicion), it answers them then, as if delivered late. Followers of a
+    /// paused leader notice it a moment apart; without this, the first one's pre-vote would be dropped by the others'
+    /// lease and the election would wait for the last one's own staggered campaign.
     /// </summary>
-    private void HoldVoteRequestWhileLeaderLossUnconfirmed(Message m)
+    private void HoldVoteRequestUnderLease(Message m)
     {
-        if (reportedLostLeader == 0 || reportedLostLeader != lead || !log.Config.Voters.Contains(m.From))
+        if (lead == 0 || !log.Config.Voters.Contains(m.From))
         {
             return;
         }

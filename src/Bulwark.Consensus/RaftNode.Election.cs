@@ -25,7 +25,9 @@ public sealed partial class RaftNode
         if (IsPromotable && electionElapsed >= randomizedElectionTimeout)
         {
             electionElapsed = 0;
+            var early = campaignSoonAfterLeaderLoss;
             StartCampaign(config.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
+            preCampaignAfterLeaderLoss = early && role == Role.PreCandidate;
         }
     }
 
@@ -99,6 +101,14 @@ public sealed partial class RaftNode
             // Another voter campaigns with our (pre-)vote: our own early campaign after a leader loss would only
             // compete with it and split the vote (both pass pre-vote, each votes for itself).
             EndEarlyCampaignTimer();
+            if (isPreVote && role == Role.PreCandidate && preCampaignAfterLeaderLoss && m.From < Id)
+            {
+                // Two followers gave the lost leader up a moment apart, so their staggered timers fired in the same
+                // tick and each pre-campaigns with the other's pre-vote: both would then split the real vote. The
+                // one ranked later (higher id) steps back, as it would have had its timer fired after the grant.
+                BecomeFollower(term, 0);
+            }
+
             if (!isPreVote)
             {
                 electionElapsed = 0;
@@ -156,6 +166,7 @@ public sealed partial class RaftNode
         }
 
         // Pre-vote changes neither term nor vote: a node that cannot win leaves no trace.
+        preCampaignAfterLeaderLoss = false;
         leadTransferee = 0;
         tracker.ResetVotes();
         ResetReads();
@@ -218,6 +229,7 @@ public sealed partial class RaftNode
 
         lead = 0;
         ResetTimers();
+        preCampaignAfterLeaderLoss = false;
         leadTransferee = 0;
         uncommittedBytes = 0;
         broadcastPending = false;

@@ -60,7 +60,7 @@ public sealed partial class RaftNode
                 if (!forced && inLease)
                 {
                     // We heard from a live leader within the election timeout: this candidate would only disrupt it.
-                    HoldVoteRequestWhileLeaderLossUnconfirmed(m);
+                    HoldVoteRequestUnderLease(m);
                     return false;
                 }
             }

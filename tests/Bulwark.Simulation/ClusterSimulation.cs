@@ -49,7 +49,7 @@ public sealed class ClusterSimulation
         var plan = FaultPlan.For(options.Seed, options.Nodes, options.Profile);
         latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
         foundingConfig = latestConfig;
-        world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver, foundingConfig);
+        world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver, foundingConfig) { GrayFailure = options.GrayFailure };
         faults = world.Random.Fork(3);
         connectionLoss = new DeterministicRandom(options.Seed ^ 0xC105_ED00_0000_0001UL);
         diskFull = new DeterministicRandom(options.Seed ^ 0xD15C_F011_0000_0001UL);

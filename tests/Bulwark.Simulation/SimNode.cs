@@ -1,6 +1,7 @@
 using Bulwark.Api.RaftCmd;
 using Bulwark.Consensus;
 using Bulwark.Kv;
+using Bulwark.Server.Health;
 using Bulwark.Server.Hosting;
 using Bulwark.Storage;
 using Bulwark.Storage.FileSystem;
@@ -82,6 +83,8 @@ public sealed class SimNode : IHostTestObserver
             // The host's tick is the simulator's: lease deadlines (counted in ticks) then mean virtual time.
             HeartbeatInterval = TimeSpan.FromMicroseconds(nominalTick),
             ElectionTimeout = TimeSpan.FromMicroseconds(nominalTick * core.ElectionTicks),
+            // No absolute silence floor: virtual time has no scheduling stalls, and 250 ms is many election timeouts here.
+            GrayFailure = world.GrayFailure ? GrayFailureOptions.Default with { MinSilence = TimeSpan.Zero } : GrayFailureOptions.Off,
         };
         driver = new HostDriver
         {
@@ -89,6 +92,8 @@ public sealed class SimNode : IHostTestObserver
             Random = world.Random.Fork(Id),
             BootstrapConfig = founding,
             InlineApply = true,
+            // Virtual time for the gray-failure detectors and the sync timing they learn from: a seed's run stays the same.
+            Time = new VirtualClock(world.Scheduler),
             TestObserver = this,
             TestFaults = new HostTestFaults
             {

@@ -45,6 +45,9 @@ public sealed class SimWorld
 
     public Sabotage Sabotage { get; }
 
+    /// <summary>The hosts run gray-failure handling (<see cref="SimulationOptions.GrayFailure"/>).</summary>
+    public bool GrayFailure { get; init; }
+
     public IReadOnlyList<string> TraceLines => traceLines ?? [];
 
     /// <summary>Called when a node applies a configuration (entry or snapshot) at an index.</summary>

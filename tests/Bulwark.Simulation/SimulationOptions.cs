@@ -12,6 +12,12 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
     /// <summary>A client gives up on a call after this long (virtual microseconds); its outcome is then unknown.</summary>
     public long ClientTimeout { get; init; } = 500_000;
 
+    /// <summary>
+    /// Run the hosts with gray-failure handling on (leader suspicion, health transfers; docs/consensus.md, "Gray
+    /// failures") on virtual time. Off by default, so the seeded runs keep their recorded behaviour.
+    /// </summary>
+    public bool GrayFailure { get; init; }
+
     /// <summary>Keep a human-readable event trace (replay --trace).</summary>
     public bool KeepTrace { get; init; }
 

@@ -85,6 +85,14 @@ public static class ServeCommand
             return 0;
         }
 
+        // Without the flag nothing of fault injection is constructed: the real file system and clock are used directly.
+        Bulwark.Server.Faults.FaultInjection? faults = null;
+        if (options.UnsafeFaultInjection)
+        {
+            faults = new Bulwark.Server.Faults.FaultInjection(Bulwark.Storage.FileSystem.RealFileSystem.Instance);
+            ServeLog.FaultInjectionOn(logger, FaultEndpoints.Path);
+        }
+
         var observability = new NodeObservability(options.NodeId, options.InitialCluster, options.DataDir, options.HeartbeatInterval, options.ElectionTimeout, loggers);
         await using var observabilityScope = observability.ConfigureAwait(false);
         NodeHost node;
@@ -94,7 +102,7 @@ public static class ServeCommand
             {
                 Observer = observability,
                 TestOnlyCorruptKey = corruptMember == options.Name ? System.Text.Encoding.UTF8.GetBytes(corruptKey!) : null,
-            }, loggers);
+            }, loggers, faults?.Clock, faults?.FileSystem);
         }
         catch (StorageCorruptionException e)
         {
@@ -116,7 +124,7 @@ public static class ServeCommand
                 app = ServerHost.Build(node, options.ListenClientUrls, configureLogging);
                 await app.StartAsync(stop.Token).ConfigureAwait(false);
                 observability.Attach(node);
-                admin = AdminServer.Build(observability, options.ListenMetricsUrl, configureLogging);
+                admin = AdminServer.Build(observability, options.ListenMetricsUrl, configureLogging, faults);
                 await admin.StartAsync(stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or FormatException or InvalidOperationException)

@@ -23,6 +23,9 @@ internal static partial class ServeLog
     [LoggerMessage(EventId = 1060, Level = LogLevel.Critical, Message = "the member has been permanently removed from the cluster; exiting with code {ExitCode}: {Reason}")]
     public static partial void RemovedExit(ILogger logger, int exitCode, string reason);
 
+    [LoggerMessage(EventId = 1062, Level = LogLevel.Warning, Message = "UNSAFE: fault injection is ON (--unsafe-fault-injection): POST {Path} on the metrics listener can delay or fail fsync, fake a full disk and jump this member's clock. Never run a member holding real data this way.")]
+    public static partial void FaultInjectionOn(ILogger logger, string path);
+
     [LoggerMessage(EventId = 1061, Level = LogLevel.Critical, Message = "cannot join the cluster: {Reason}")]
     public static partial void JoinFailed(ILogger logger, string reason);
 }

@@ -13,7 +13,7 @@ namespace Bulwark.Server.Admin;
 
 /// <summary>
 /// The admin HTTP/1.1 listener (etcd's --listen-metrics-urls): /metrics (Prometheus), /version, /livez, /readyz, /health,
-/// /health/leader, /health/replica?lag=N (GET, HEAD and OPTIONS), /status.json and the status page at /. Separate from the gRPC endpoint so a
+/// /health/leader, /health/replica?lag=N (GET, HEAD and OPTIONS), /status.json, the status page at / and /debug/faults (<see cref="FaultEndpoints"/>). Separate from the gRPC endpoint so a
 /// load balancer or Prometheus never competes with clients, and so it keeps answering while the API is busy.
 /// </summary>
 public static class AdminServer
@@ -21,7 +21,9 @@ public static class AdminServer
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Builds (does not start) the admin listener on <paramref name="url"/> for an attached <paramref name="observability"/>.</summary>
-    public static WebApplication Build(NodeObservability observability, string url, Action<ILoggingBuilder>? configureLogging = null)
+    /// <paramref name="faults"/> is the member's fault injection (--unsafe-fault-injection), or null: /debug/faults then refuses.
+    public static WebApplication Build(NodeObservability observability, string url, Action<ILoggingBuilder>? configureLogging = null,
+        Faults.FaultInjection? faults = null)
     {
         ArgumentNullException.ThrowIfNull(observability);
         ArgumentException.ThrowIfNullOrWhiteSpace(url);
@@ -35,6 +37,7 @@ public static class AdminServer
 
         EtcdHttpEndpoints.MapMetrics(app, observability);
         EtcdHttpEndpoints.MapVersion(app);
+        FaultEndpoints.Map(app, faults);
         // Load balancers probe with whatever method they default to (HAProxy's httpchk sends OPTIONS, others HEAD), so
         // every health path answers GET, HEAD and OPTIONS with the same status; Kestrel sends no body for HEAD.
         MapHealth(app, "/livez", () => Plain(HealthCheck.Live(observability.Node is { Completion.IsCompleted: false })));

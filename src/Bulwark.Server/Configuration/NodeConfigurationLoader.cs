@@ -105,6 +105,7 @@ public static class NodeConfigurationLoader
             PreVote = s.Bool(NodeSettings.PreVote) ?? true,
             CheckQuorum = s.Bool(NodeSettings.CheckQuorum) ?? true,
             CorruptCheckTime = s.Duration(NodeSettings.CorruptCheckTime) ?? TimeSpan.Zero,
+            UnsafeFaultInjection = s.Bool(NodeSettings.UnsafeFaultInjection) ?? false,
         };
     }
 
@@ -132,7 +133,7 @@ public static class NodeConfigurationLoader
             {
                 value = args[++i];
             }
-            else if (setting.Key is NodeSettings.PreVote or NodeSettings.CheckQuorum)
+            else if (setting.Key is NodeSettings.PreVote or NodeSettings.CheckQuorum or NodeSettings.UnsafeFaultInjection)
             {
                 value = "true"; // a bare boolean flag switches it on
             }

@@ -66,6 +66,9 @@ public sealed record NodeOptions
     /// <summary>How often the leader runs the corruption check (<see cref="Hosting.CorruptionCheck"/>); zero: off.</summary>
     public TimeSpan CorruptCheckTime { get; init; } = TimeSpan.Zero;
 
+    /// <summary>Test-only fault points (<see cref="Faults.FaultInjection"/>): never on unless asked for by name.</summary>
+    public bool UnsafeFaultInjection { get; init; }
+
     /// <summary>The id every founding member derives alike from the members' ids; peers with another id are turned away.</summary>
     public ulong ClusterId => JoinedClusterId != 0 ? JoinedClusterId : ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
 

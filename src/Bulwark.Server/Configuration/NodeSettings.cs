@@ -34,6 +34,7 @@ public static class NodeSettings
     public const string PreVote = "pre-vote";
     public const string CheckQuorum = "check-quorum";
     public const string CorruptCheckTime = "corrupt-check-time";
+    public const string UnsafeFaultInjection = "unsafe-fault-injection";
 
     public static IReadOnlyList<NodeSetting> All { get; } =
     [
@@ -61,6 +62,8 @@ public static class NodeSettings
         new(CorruptCheckTime, "how often the leader compares every member's HashKV and raises the CORRUPT alarm on a mismatch, " +
             "as a duration (500ms, 30s, 5m; a bare number is ms); 0 = off (also --experimental-corrupt-check-time, etcd's name)", "0",
             Alias: "experimental-corrupt-check-time"),
+        new(UnsafeFaultInjection, "UNSAFE, for tests only: named fault points (fsync-delay, fsync-error, disk-full, clock-jump) " +
+            "switched by POST /debug/faults on the metrics listener from this machine (docs/chaos.md)", "false"),
     ];
 
     /// <summary>The setting named <paramref name="key"/> (its key, or the etcd name it also answers to).</summary>

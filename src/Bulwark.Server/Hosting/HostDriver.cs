@@ -31,6 +31,12 @@ public sealed record HostDriver
     /// </summary>
     public bool InlineApply { get; init; }
 
+    /// <summary>
+    /// The host's monotonic clock for gray-failure detection (a leader's silence, its own fsync latency); null is the
+    /// system clock. The simulator passes its virtual time so a seed's run stays the same.
+    /// </summary>
+    public TimeProvider? Time { get; init; }
+
     /// <summary>Test-only: what the simulator's checkers watch (null in production).</summary>
     public IHostTestObserver? TestObserver { get; init; }
 

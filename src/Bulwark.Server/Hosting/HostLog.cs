@@ -65,4 +65,13 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 1043, Level = LogLevel.Information, Message = "handing leadership to {Target:x} before removing this leader ({MemberId:x})")]
     public static partial void HandingOverBeforeRemoval(ILogger logger, ulong target, ulong memberId);
+
+    [LoggerMessage(EventId = 1070, Level = LogLevel.Warning, Message = "leader {Leader:x} suspected: silent for {SilenceMs:F0} ms (phi {Phi:F1}, usual gap {UsualGapMs:F0} ms); campaigning before the election timeout if a quorum agrees")]
+    public static partial void LeaderSuspected(ILogger logger, ulong leader, double silenceMs, double phi, double usualGapMs);
+
+    [LoggerMessage(EventId = 1071, Level = LogLevel.Warning, Message = "handing leadership to {Target:x}: this leader ({MemberId:x}) is degraded: {Reason}")]
+    public static partial void TransferringForHealth(ILogger logger, ulong target, ulong memberId, string reason);
+
+    [LoggerMessage(EventId = 1072, Level = LogLevel.Warning, Message = "this leader ({MemberId:x}) is degraded ({Reason}) but no follower is caught up and reachable to take over")]
+    public static partial void DegradedWithoutTarget(ILogger logger, ulong memberId, string reason);
 }

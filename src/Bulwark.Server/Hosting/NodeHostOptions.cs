@@ -95,6 +95,9 @@ public sealed record NodeHostOptions
     /// <summary>How often a watcher created with progress_notify that received nothing hears the member's revision.</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = DefaultWatchProgressNotifyInterval;
 
+    /// <summary>Gray-failure handling: leader suspicion on followers, health transfers on the leader (docs/consensus.md).</summary>
+    public Health.GrayFailureOptions GrayFailure { get; init; } = Health.GrayFailureOptions.Default;
+
     /// <summary>Seed of the election-timeout randomness (0 = derive one from the node id).</summary>
     public int RandomSeed { get; init; }
 
@@ -126,6 +129,7 @@ public sealed record NodeHostOptions
     /// <summary>Throws with a message naming the first setting that is wrong.</summary>
     public void Validate()
     {
+        GrayFailure.Validate();
         if (NodeId == 0)
         {
             throw new ArgumentException("node id must be non-zero");

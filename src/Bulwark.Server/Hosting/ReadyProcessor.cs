@@ -110,6 +110,10 @@ public sealed partial class ReadyProcessor : IDisposable
             MaxUncommittedBytes = 64L << 20,
         };
         node = new RaftNode(this.driver.ConfigureCore?.Invoke(config) ?? config, state, this.driver.Random ?? new SeededRandom(seed));
+        clock = this.driver.Time ?? TimeProvider.System;
+        var gray = options.GrayFailure;
+        leaderSilence = gray.LeaderSuspicion ? new Health.LeaderSilenceDetector(options.HeartbeatInterval, gray.LeaderSuspectPhi, gray.MinSilenceHeartbeats, gray.MinSilence) : null;
+        selfHealth = gray.HealthTransfer ? new Health.LeaderHealthMonitor(gray) : null;
         soft = new SoftState(0, Role.Follower, state.HardState.Term);
         status = BuildStatus();
         HostLog.Started(logger, options.NodeId, options.Self.Name, options.EffectiveClusterId, state.HardState.Term,
@@ -210,6 +214,7 @@ public sealed partial class ReadyProcessor : IDisposable
         }
 
         TakeWorkerReports();
+        GrayFailureTick();
         node.Tick();
         ticksSincePublish++;
         MaybePublishAttributes();
@@ -233,6 +238,7 @@ public sealed partial class ReadyProcessor : IDisposable
     {
         if (DiskFull.AdmitsCoreInput)
         {
+            GrayFailureStepped(message);
             node.Step(message);
         }
     }
@@ -526,7 +532,12 @@ public sealed partial class ReadyProcessor : IDisposable
     {
         var ready = written ?? throw new InvalidOperationException("no Ready is written and waiting for its sync");
         storage.Sync(ready);
-        options.Observer?.Persisted(System.Diagnostics.Stopwatch.GetElapsedTime(persistStarted), ready.MustSync);
+        var persisted = clock.GetElapsedTime(persistStarted);
+        options.Observer?.Persisted(persisted, ready.MustSync);
+        if (ready.MustSync)
+        {
+            GrayFailureSynced(persisted);
+        }
         written = null;
         FinishReady(ready);
     }
@@ -664,7 +675,7 @@ public sealed partial class ReadyProcessor : IDisposable
     /// <summary>Writes a Ready without its sync; false (the Ready held, alarm raised, nothing of it readable as valid) when the disk is full.</summary>
     private bool TryWrite(Ready ready)
     {
-        persistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        persistStarted = clock.GetTimestamp();
         try
         {
             storage.Write(driver.TestFaults.VoteNotPersisted && ready.HardState is { } hard ? ready with { HardState = hard with { Vote = 0 } } : ready);
@@ -760,7 +771,11 @@ public sealed partial class ReadyProcessor : IDisposable
     /// disk in chunks on its own task (<see cref="NodeSnapshotFiles"/>), and reports a failure (file gone, connection
     /// lost) through its SnapshotSendFailed event.
     /// </remarks>
-    private void Send(Message message) => network.Send(message);
+    private void Send(Message message)
+    {
+        GrayFailureSending(message);
+        network.Send(message);
+    }
 
     private void MaybePublishAttributes()
     {

@@ -67,4 +67,14 @@ public interface INodeObserver
     void BackendCommitted(TimeSpan duration)
     {
     }
+
+    /// <summary>This follower reported its leader <paramref name="leader"/> suspected: silent for <paramref name="silence"/> (phi <paramref name="phi"/>).</summary>
+    void LeaderSuspected(ulong leader, TimeSpan silence, double phi)
+    {
+    }
+
+    /// <summary>This leader, persistently degraded, started handing leadership to <paramref name="target"/>; the fields hold the metric values.</summary>
+    void LeadershipTransferredForHealth(ulong target, string reason, IReadOnlyDictionary<string, object> fields)
+    {
+    }
 }

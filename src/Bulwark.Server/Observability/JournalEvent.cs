@@ -44,4 +44,16 @@ public static class JournalEvents
     /// lease_id in hex, peer = the client's address). See docs/concurrency.md, "Release on disconnect".
     /// </summary>
     public const string LeaseReleasedOnDisconnect = "lease_released_on_disconnect";
+
+    /// <summary>
+    /// This follower reported its leader suspected before an election timeout: its messages stopped well beyond their
+    /// usual gaps (node = the leader; fields: silence_ms, phi, observer). See docs/consensus.md, "Gray failures".
+    /// </summary>
+    public const string LeaderSuspected = "leader_suspected";
+
+    /// <summary>
+    /// This leader, persistently degraded against its own baseline, handed leadership to a caught-up follower (node =
+    /// this member; reason = the degraded metrics; fields: target and each metric's value, baseline and threshold).
+    /// </summary>
+    public const string HealthTransfer = "leadership_transfer_for_health";
 }

@@ -271,6 +271,16 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
         Write(JournalEvents.CorruptionDetected, NameOf(memberId), reason, fields);
     }
 
+    public void LeaderSuspected(ulong leader, TimeSpan silence, double phi) =>
+        Write(JournalEvents.LeaderSuspected, NameOf(leader), "leader silent beyond its usual gaps",
+            new Dictionary<string, object> { ["silence_ms"] = Math.Round(silence.TotalMilliseconds, 1), ["phi"] = Math.Round(phi, 2), ["observer"] = selfName });
+
+    public void LeadershipTransferredForHealth(ulong target, string reason, IReadOnlyDictionary<string, object> fields)
+    {
+        var all = new Dictionary<string, object>(fields) { ["target_name"] = NameOf(target) };
+        Write(JournalEvents.HealthTransfer, selfName, reason, all);
+    }
+
     private TimeSpan Now() => TimeSpan.FromSeconds(time.GetTimestamp() / (double)time.TimestampFrequency);
 
     private void Sample()
