@@ -11,7 +11,8 @@ namespace Bulwark.Server.Transport;
 /// Serves one accepted peer connection: checks the handshake, then decodes frames and hands complete messages to the
 /// transport's incoming channel (a snapshot once all of it is stored, see <see cref="SnapshotReception"/>), calling
 /// <paramref name="queued"/> after each one so the consumer can be woken directly (no pump thread in between). Any
-/// malformed data, or a snapshot this node cannot store, closes the connection.
+/// malformed data, or a snapshot this node cannot store, closes the connection. <paramref name="accepted"/> hears of each
+/// peer whose handshake was accepted: a peer that dials in is up, whatever this node's own dialing to it believes.
 /// </summary>
 internal sealed class InboundConnection(
     Socket socket,
@@ -20,7 +21,8 @@ internal sealed class InboundConnection(
     ChannelWriter<Message> incoming,
     Action<Message> queued,
     TransportCounters totals,
-    ILogger logger)
+    ILogger logger,
+    Action<ulong>? accepted = null)
 {
     private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
     private readonly ArrayBufferWriter<byte> scratch = new(256);
@@ -78,6 +80,7 @@ internal sealed class InboundConnection(
                 }
 
                 Volatile.Write(ref sender, handshake.SenderId);
+                accepted?.Invoke(handshake.SenderId);
             }
 
             while (await ReadFrameAsync(reader, ct).ConfigureAwait(false) is { } frame)

@@ -26,6 +26,9 @@ internal sealed class PeerSender : IAsyncDisposable
     /// <summary>The last dial failed and the loop is waiting to redial: the peer is unreachable right now.</summary>
     private volatile bool backingOff;
 
+    /// <summary>Completed by <see cref="RedialNow"/>: ends the current (or the next) backoff wait early. Renewed per dial.</summary>
+    private TaskCompletionSource redial = NewRedialSignal();
+
     public PeerSender(IPeerSenderHost host, ulong peerId, string address)
     {
         this.host = host;
@@ -47,6 +50,12 @@ internal sealed class PeerSender : IAsyncDisposable
     public PeerAddress Address { get; }
 
     public void Start() => loop = Task.Run(() => RunAsync(stop.Token));
+
+    /// <summary>
+    /// The peer showed it is up (it dialed in): if the loop is waiting out a backoff, dial now. Without it, a member
+    /// restarted after a few seconds down is redialed only when a backoff grown towards ReconnectMaxDelay runs out.
+    /// </summary>
+    public void RedialNow() => Volatile.Read(ref redial).TrySetResult();
 
     public PeerStats Stats() => new(
         PeerId, Address.ToString(), connected, queue.Reader.Count,
@@ -97,6 +106,9 @@ internal sealed class PeerSender : IAsyncDisposable
         {
             Socket? socket = null;
             string? failure = null;
+            // A fresh signal per dial: a RedialNow during this dial cuts the backoff after it, an older one does not.
+            var redialSignal = NewRedialSignal();
+            Volatile.Write(ref redial, redialSignal);
             try
             {
                 socket = await DialAsync(ct).ConfigureAwait(false);
@@ -124,11 +136,14 @@ internal sealed class PeerSender : IAsyncDisposable
                 host.OnUnreachable(PeerId);
                 DropQueued("peer unreachable");
                 FailSnapshots("peer unreachable");
-                try
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
-                    await Task.Delay(delay, host.Time, ct).ConfigureAwait(false);
+                    var elapsed = Task.Delay(delay, host.Time, wait.Token);
+                    await Task.WhenAny(elapsed, redialSignal.Task).ConfigureAwait(false);
+                    await wait.CancelAsync().ConfigureAwait(false); // stops the timer when the peer dialed in first
                 }
-                catch (OperationCanceledException)
+
+                if (ct.IsCancellationRequested)
                 {
                     return;
                 }
@@ -439,4 +454,6 @@ internal sealed class PeerSender : IAsyncDisposable
 
         return null;
     }
+
+    private static TaskCompletionSource NewRedialSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -336,10 +336,22 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
             {
                 // the connection failed already: its reader finds out at once
             }
-            var connection = new InboundConnection(accepted, Options, SnapshotFiles, incoming.Writer, OnMessageQueued, totals, logger);
+            var connection = new InboundConnection(accepted, Options, SnapshotFiles, incoming.Writer, OnMessageQueued, totals, logger, OnPeerDialedIn);
             var task = Task.Run(() => connection.RunAsync(ct), CancellationToken.None);
             inbound[connection] = task;
             _ = task.ContinueWith(_ => inbound.TryRemove(connection, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// A peer dialing in is up again: redial it now rather than when the backoff from its downtime runs out (issue 15:
+    /// a restarted member's catch-up waited up to ReconnectMaxDelay for the leader's redial).
+    /// </summary>
+    private void OnPeerDialedIn(ulong peerId)
+    {
+        if (peers.TryGetValue(peerId, out var peer))
+        {
+            peer.RedialNow();
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.TestSupport;
 using Google.Protobuf;
@@ -85,6 +86,7 @@ public sealed class RejoinTests(ITestOutputHelper log)
             deadline: DateTime.UtcNow.AddSeconds(10));
 
         var restarted = clock.Elapsed;
+        var restartedAt = DateTimeOffset.UtcNow;
         cluster.Start(returning);
         var (firstRead, seen) = await recorder.FirstLinearizableReadAsync(cluster.Kv(returning), "rejoin/marker", ProcessCluster.Patience);
         var target = (await StatusAsync(cluster, leader)).RaftIndex;
@@ -114,6 +116,7 @@ public sealed class RejoinTests(ITestOutputHelper log)
               restart, catch-up and after ({Ms(ended - restarted)} ms): {Ms(back.Length)} ms at +{Ms(back.Start - restarted)} ms after the restart
             returning member {cluster.Names[returning]}: first linearizable read {Ms(firstRead - restarted)} ms after its start, caught up (applied {target}) at {Ms(caughtUp - restarted)} ms
             snapshots the leader sent (or failed to send) to it: {snapshotsSent}
+            its return, ms after its process was started: {Timeline(cluster.StandardOutput(returning), leaderLog, peer, restartedAt)}, first linearizable read {Ms(firstRead - restarted)}
             """));
         if (Environment.GetEnvironmentVariable("BULWARK_REJOIN_LOG_DIR") is { Length: > 0 } logDir)
         {
@@ -144,6 +147,44 @@ public sealed class RejoinTests(ITestOutputHelper log)
             Assert.Equal(1, snapshotsSent);
             Assert.Contains(cluster.StandardOutput(returning), l => l.Contains("snapshot installed at index", StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>
+    /// Where the returning member's seconds go, from its own log and the leader's (same machine clock): node started
+    /// (runtime up, storage opened), peer transport listening, leader redialed it, leader known, snapshot installed,
+    /// client API serving.
+    /// </summary>
+    private static string Timeline(IReadOnlyList<string> returningLog, IReadOnlyList<string> leaderLog, string peer, DateTimeOffset restartedAt)
+    {
+        var moments = new List<string>();
+        void Add(string what, IEnumerable<string> lines, Func<JsonElement, bool> match)
+        {
+            foreach (var line in lines)
+            {
+                if (!line.StartsWith('{'))
+                {
+                    continue;
+                }
+
+                using var json = JsonDocument.Parse(line);
+                if (match(json.RootElement) && json.RootElement.GetProperty("@timestamp").GetDateTimeOffset() is var at && at >= restartedAt)
+                {
+                    moments.Add(string.Create(CultureInfo.InvariantCulture, $"{what} {(at - restartedAt).TotalMilliseconds:0}"));
+                    return;
+                }
+            }
+
+            moments.Add($"{what} -");
+        }
+
+        static bool Is(JsonElement e, string action) => e.TryGetProperty("event.action", out var a) && a.GetString() == action;
+        Add("node started", returningLog, e => Is(e, "Started"));
+        Add("peers listening", returningLog, e => Is(e, "Listening"));
+        Add("leader redialed it", leaderLog, e => Is(e, "Connected") && e.GetProperty("message").GetString()!.Contains(peer, StringComparison.Ordinal));
+        Add("leader known", returningLog, e => Is(e, "LeaderChanged"));
+        Add("snapshot installed", returningLog, e => Is(e, "SnapshotInstalled"));
+        Add("client API serving", returningLog, e => Is(e, "Serving"));
+        return string.Join(", ", moments);
     }
 
     private static async Task PreloadAsync(KV.KVClient kv, int count)

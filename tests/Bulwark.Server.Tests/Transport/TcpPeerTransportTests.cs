@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using Bulwark.Consensus;
 using Bulwark.Server.Hosting;
 using Bulwark.Server.Transport;
+using Microsoft.Extensions.Time.Testing;
 using static Bulwark.Server.Tests.Transport.TransportHarness;
 
 namespace Bulwark.Server.Tests.Transport;
@@ -128,6 +129,28 @@ public sealed class TcpPeerTransportTests
 
         Assert.True(a.Reconnects >= 1);
         Assert.True(a.GetPeerStats().Single().Connected);
+    }
+
+    [Fact]
+    public async Task A_peer_that_dials_in_is_redialed_at_once_instead_of_after_the_backoff()
+    {
+        // Issue 15: a restarted member dials the leader as soon as it is up, but the leader redialed it only when its
+        // backoff (grown to ~2 s while the member was down) ran out, and the member's catch-up waited for that. The
+        // clock here never moves, so the backoff never runs out: only the peer's own dial can bring the redial.
+        var port = LoopbackPorts.Next();
+        var unreachable = new ConcurrentBag<ulong>();
+        await using var a = new TcpPeerTransport(Options(1, peers: new Dictionary<ulong, string> { [2] = $"127.0.0.1:{port}" }), new FakeTimeProvider());
+        a.PeerUnreachable += unreachable.Add;
+        a.Start();
+        await EventuallyAsync(() => unreachable.Contains(2UL), "the first dial to be refused");
+
+        await using var b = Started(Options(2, port, peers: new Dictionary<ulong, string> { [1] = AddressOf(a) }));
+        b.Send(TestMessages.Heartbeat(2, 1, 1));
+        await ReceiveAsync(a);
+
+        await EventuallyAsync(() => a.GetPeerStats().Single().Connected, "the peer that dialed in to be redialed");
+        a.Send(TestMessages.Heartbeat(1, 2, 1));
+        Assert.Equal(1UL, (await ReceiveAsync(b)).From);
     }
 
     [Fact]
