@@ -102,6 +102,11 @@ public static class ChaosRun
             var endMs = log.Now;
             output.WriteLine($"workload stopped at {endMs / 1000:0.0} s; reading every key once more");
             await workload.FinalReadsAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false);
+            if (cluster is { System: "bulwark" })
+            {
+                var journals = MemberJournals.CopyAll(cluster, settings.OutDir);
+                output.WriteLine($"copied {journals} journal file(s) of the members to {Path.Combine(settings.OutDir, "journals")}");
+            }
             var report = Analyze(settings, cluster?.System ?? "endpoints", cluster?.Size ?? endpoints.Count, notes, log, records, endMs, output);
             output.Write(report.ToText());
             return report;
