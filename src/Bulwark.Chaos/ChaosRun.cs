@@ -47,9 +47,18 @@ public static class ChaosRun
                     }
                 }
 
+                if (settings.Target == "etcd" && kinds.Any(k => k.NeedsFaultPoints()))
+                {
+                    var skipped = kinds.Where(k => k.NeedsFaultPoints()).ToList();
+                    kinds.RemoveAll(k => k.NeedsFaultPoints());
+                    var why = $"skipped {string.Join(", ", skipped.Select(k => k.Name()))} (n/a for etcd: they need Bulwark's fault points)";
+                    output.WriteLine(why);
+                    notes.Add(why);
+                }
+
                 ServerFlavor flavor = settings.Target == "etcd"
                     ? new EtcdFlavor(EtcdFlavor.Find() ?? throw new ChaosInputException("--target", "etcd is not on PATH (Debian: apt-get install etcd-server)"))
-                    : new BulwarkFlavor(settings.BulwarkCommand.File, settings.BulwarkCommand.Prefix);
+                    : new BulwarkFlavor(settings.BulwarkCommand.File, settings.BulwarkCommand.Prefix) { FaultInjection = kinds.Any(k => k.NeedsFaultPoints()) };
                 cluster = new ChaosCluster(flavor, settings.Size, dataRoot, Path.Combine(settings.OutDir, "logs"), settings.Timing, lab);
                 output.WriteLine($"starting {settings.Size} {flavor.System} members{(lab is null ? " on loopback" : $" in network namespaces {lab.Prefix}n1..n{settings.Size} (10.77.{lab.Subnet}.0/24)")}; data under {dataRoot}, logs under {cluster.LogDir}");
                 await cluster.StartAsync(StartPatience, cancel).ConfigureAwait(false);
@@ -73,7 +82,8 @@ public static class ChaosRun
             {
                 if (cluster is not null)
                 {
-                    var injector = new FaultInjector(cluster, () => log.Now, output);
+                    using var admin = new MemberAdmin(cluster);
+                    var injector = new FaultInjector(cluster, () => log.Now, output, admin);
                     foreach (var fault in plan)
                     {
                         await DelayUntil(log, fault.At.TotalMilliseconds, cancel).ConfigureAwait(false);
@@ -92,6 +102,11 @@ public static class ChaosRun
             var endMs = log.Now;
             output.WriteLine($"workload stopped at {endMs / 1000:0.0} s; reading every key once more");
             await workload.FinalReadsAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false);
+            if (cluster is { System: "bulwark" })
+            {
+                var journals = MemberJournals.CopyAll(cluster, settings.OutDir);
+                output.WriteLine($"copied {journals} journal file(s) of the members to {Path.Combine(settings.OutDir, "journals")}");
+            }
             var report = Analyze(settings, cluster?.System ?? "endpoints", cluster?.Size ?? endpoints.Count, notes, log, records, endMs, output);
             output.Write(report.ToText());
             return report;

@@ -70,7 +70,7 @@ public sealed record ChaosSettings
             throw new ChaosInputException("--target", "--target starts a cluster; it cannot be combined with --endpoints");
         }
 
-        if (Faults.Any(f => !f.IsKill() && !f.IsPause() && !f.NeedsNetwork()))
+        if (Faults.Any(f => !f.IsKill() && !f.IsPause() && !f.NeedsNetwork() && !f.NeedsFaultPoints()))
         {
             throw new ChaosInputException("--faults", "a fault kind without an implementation");
         }

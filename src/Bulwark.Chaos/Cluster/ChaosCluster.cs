@@ -58,6 +58,15 @@ public sealed class ChaosCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The exit code of member <paramref name="i"/>'s process when it exited on its own (not killed by us); else null.</summary>
+    public int? ExitCode(int i)
+    {
+        lock (gate)
+        {
+            return processes[i] is { HasExited: true } p ? p.ExitCode : null;
+        }
+    }
+
     public int? Pid(int i)
     {
         lock (gate)
@@ -180,6 +189,9 @@ public sealed class ChaosCluster : IAsyncDisposable
             Signals.Continue(pid);
         }
     }
+
+    /// <summary>The Maintenance API of member <paramref name="i"/> (its probe connection).</summary>
+    public Maintenance.MaintenanceClient MaintenanceOf(int i) => new(probes[i]);
 
     /// <summary>Member <paramref name="i"/>'s status, or null when it does not answer within a short deadline.</summary>
     public async Task<MemberStatus?> TryStatusAsync(int i, CancellationToken cancel = default)

@@ -34,6 +34,9 @@ public sealed class BulwarkFlavor(string file, IReadOnlyList<string> prefix) : S
 {
     public override string System => "bulwark";
 
+    /// <summary>Start members with --unsafe-fault-injection (only when a fault needs their fault points).</summary>
+    public bool FaultInjection { get; init; }
+
     public override (string File, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment) CommandLine(MemberSpec member, IReadOnlyList<MemberSpec> all, RaftTiming timing)
     {
         ArgumentNullException.ThrowIfNull(member);
@@ -49,6 +52,7 @@ public sealed class BulwarkFlavor(string file, IReadOnlyList<string> prefix) : S
             "--listen-peer-urls", member.PeerUrl,
             "--listen-metrics-urls", member.MetricsUrl,
             .. Timing(timing),
+            .. (FaultInjection ? (IEnumerable<string>)["--unsafe-fault-injection"] : []),
         ];
         return (file, args, new Dictionary<string, string> { ["BULWARK_LOG_FORMAT"] = "text" });
     }

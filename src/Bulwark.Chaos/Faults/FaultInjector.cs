@@ -9,7 +9,7 @@ namespace Bulwark.Chaos.Faults;
 /// leaves the process stopped and silent (a paused leader is replaced); a partition keeps the majority side working
 /// without the cut-off member (a cut-off leader is replaced; a cut-off follower falls behind).
 /// </summary>
-public sealed class FaultInjector(ChaosCluster cluster, Func<double> now, TextWriter progress)
+public sealed partial class FaultInjector(ChaosCluster cluster, Func<double> now, TextWriter progress, MemberAdmin? admin = null)
 {
     /// <summary>How much longer than planned a pause or partition is held while waiting for its effect.</summary>
     private static readonly TimeSpan EffectGrace = TimeSpan.FromSeconds(15);
@@ -33,6 +33,10 @@ public sealed class FaultInjector(ChaosCluster cluster, Func<double> now, TextWr
         {
             (observed, end) = await KillAsync(target, target == before.Index, before.Term, fault.Hold, evidence, cancel).ConfigureAwait(false);
         }
+        else if (fault.Kind.NeedsFaultPoints())
+        {
+            (observed, end) = await FaultPointAsync(fault.Kind, target, target == before.Index, before.Term, fault.Hold, evidence, cancel).ConfigureAwait(false);
+        }
         else if (fault.Kind.IsPause())
         {
             (observed, end) = await PauseAsync(target, target == before.Index, before.Term, fault.Hold, evidence, cancel).ConfigureAwait(false);
@@ -49,13 +53,14 @@ public sealed class FaultInjector(ChaosCluster cluster, Func<double> now, TextWr
             evidence.Add($"the members did not all answer, agree on a leader and catch up within {RecoveryPatience.TotalSeconds:0} s after the fault was undone");
         }
 
-        if (fault.Kind.IsKill() && recovered)
+        if ((fault.Kind.IsKill() || fault.Kind is FaultKind.FsyncErrorLeader) && recovered)
         {
             var after = await cluster.AgreedLeaderAsync(cancel: cancel).ConfigureAwait(false);
             if (target == before.Index)
             {
                 var newTerm = after is { } a && a.Term > before.Term;
-                evidence.Add(newTerm ? $"term {before.Term} -> {after!.Value.Term} after the leader's kill" : $"term did not change after the leader's kill (still {after?.Term})");
+                var what = fault.Kind.IsKill() ? "kill" : "fail-stop";
+                evidence.Add(newTerm ? $"term {before.Term} -> {after!.Value.Term} after the leader's {what}" : $"term did not change after the leader's {what} (still {after?.Term})");
                 observed &= newTerm;
             }
         }
@@ -95,7 +100,8 @@ public sealed class FaultInjector(ChaosCluster cluster, Func<double> now, TextWr
         return fault.Kind switch
         {
             FaultKind.KillLeader or FaultKind.PauseLeader or FaultKind.PartitionLeader or FaultKind.PartitionLeaderOneWay => leader,
-            FaultKind.KillFollower or FaultKind.PauseFollower => followers[fault.Draw % followers.Count],
+            FaultKind.SlowDiskLeader or FaultKind.FsyncErrorLeader or FaultKind.DiskFullLeader or FaultKind.ClockJump => leader,
+            FaultKind.KillFollower or FaultKind.PauseFollower or FaultKind.FsyncErrorFollower => followers[fault.Draw % followers.Count],
             _ => fault.Draw % cluster.Size,
         };
     }

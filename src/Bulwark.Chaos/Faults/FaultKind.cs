@@ -26,6 +26,21 @@ public enum FaultKind
 
     /// <summary>Drop only what the leader sends to its peers (one way); what they send still arrives.</summary>
     PartitionLeaderOneWay,
+
+    /// <summary>Delay every fsync of the leader by 50 ms (fault point fsync-delay), undo it after the hold.</summary>
+    SlowDiskLeader,
+
+    /// <summary>Make a follower's fsyncs fail with EIO (fault point fsync-error): it fails stop; restarted after the hold.</summary>
+    FsyncErrorFollower,
+
+    /// <summary>Make the leader's fsyncs fail with EIO: it fails stop; restarted after the hold.</summary>
+    FsyncErrorLeader,
+
+    /// <summary>The leader's disk is full (fault point disk-full) for the hold.</summary>
+    DiskFullLeader,
+
+    /// <summary>The leader's clock jumps forward, and back by as much after the hold (fault point clock-jump).</summary>
+    ClockJump,
 }
 
 public static class FaultKinds
@@ -40,6 +55,11 @@ public static class FaultKinds
         ["partition-leader"] = FaultKind.PartitionLeader,
         ["partition-random"] = FaultKind.PartitionRandom,
         ["partition-leader-oneway"] = FaultKind.PartitionLeaderOneWay,
+        ["slow-disk-leader"] = FaultKind.SlowDiskLeader,
+        ["fsync-error-follower"] = FaultKind.FsyncErrorFollower,
+        ["fsync-error-leader"] = FaultKind.FsyncErrorLeader,
+        ["disk-full-leader"] = FaultKind.DiskFullLeader,
+        ["clock-jump"] = FaultKind.ClockJump,
     };
 
     public static IReadOnlyCollection<string> Names => ByName.Keys;
@@ -52,6 +72,10 @@ public static class FaultKinds
     public static bool IsKill(this FaultKind kind) => kind is FaultKind.KillLeader or FaultKind.KillFollower or FaultKind.KillRandom;
 
     public static bool IsPause(this FaultKind kind) => kind is FaultKind.PauseLeader or FaultKind.PauseFollower;
+
+    /// <summary>Faults applied through a member's named fault points (`serve --unsafe-fault-injection`): Bulwark only.</summary>
+    public static bool NeedsFaultPoints(this FaultKind kind) =>
+        kind is FaultKind.SlowDiskLeader or FaultKind.FsyncErrorFollower or FaultKind.FsyncErrorLeader or FaultKind.DiskFullLeader or FaultKind.ClockJump;
 
     /// <summary>Parses "kill-leader,pause-leader,..." ("none" or empty = no faults); throws <see cref="ChaosInputException"/> naming what is unknown.</summary>
     public static IReadOnlyList<FaultKind> Parse(string? list)

@@ -8,8 +8,9 @@ namespace Bulwark.EndToEnd.Tests.Chaos;
 
 /// <summary>
 /// CI's short chaos run: the real `bulwark chaos` command starts three real members in network namespaces, runs the
-/// recording workload under a kill of the leader and of a follower, a pause of the leader and of a follower, and a
-/// partition of the leader and of a random member, then checks and reports. Asserted: exit code 0, the history
+/// recording workload under a kill of the leader and of a follower, a pause of the leader and of a follower, a
+/// partition of the leader and of a random member, and the fault-point faults (a slow disk and a full disk on the
+/// leader, an fsync error on a follower and on the leader, a clock jump forward and back), then checks and reports. Asserted: exit code 0, the history
 /// linearizable, no acknowledged write lost, every planned fault applied once and its effect observed (with the
 /// evidence for each kind). Then the checker must bite: the same recorded history with one read made stale is
 /// reported as not linearizable (exit code 1, an excerpt naming the read). No wall-clock assertion: windows are
@@ -18,17 +19,22 @@ namespace Bulwark.EndToEnd.Tests.Chaos;
 public sealed class ShortChaosRunTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(8);
-    private static readonly string[] Faults = ["kill-leader", "kill-follower", "pause-leader", "pause-follower", "partition-leader", "partition-random"];
+    private static readonly string[] Faults =
+    [
+        "kill-leader", "kill-follower", "pause-leader", "pause-follower", "partition-leader", "partition-random",
+        "slow-disk-leader", "fsync-error-follower", "fsync-error-leader", "disk-full-leader", "clock-jump",
+    ];
     private readonly string outDir = Directory.CreateTempSubdirectory("bulwark-chaos-ci-").FullName;
 
     public void Dispose() => Directory.Delete(outDir, recursive: true);
 
     [Fact]
-    public async Task Kill_pause_and_partition_leave_a_linearizable_history_with_nothing_lost_and_every_fault_observed()
+    public async Task Kill_pause_partition_and_disk_and_clock_faults_leave_a_linearizable_history_with_nothing_lost_and_every_fault_observed()
     {
-        // Six faults: 3 s warm-up, one every 7 s, each held at most 6 s, all inside 45 s.
+        // Eleven faults: 3 s warm-up, one every 7 s (the last at 73 s), each held at most 6 s, all inside 80 s; a
+        // twelfth (at 80 s) cannot fit, so each kind happens exactly once.
         var run = await RunBulwarkAsync(
-            "chaos", "--duration", "45s", "--fault-every", "7s", "--faults", string.Join(',', Faults), "--seed", "7",
+            "chaos", "--duration", "80s", "--fault-every", "7s", "--faults", string.Join(',', Faults), "--seed", "7",
             "--out", outDir, "--check-time", "180s");
 
         Assert.True(run.Code == 0, $"bulwark chaos exited {run.Code}{Environment.NewLine}{run.Output}{run.Error}{Environment.NewLine}{Logs()}");
@@ -52,6 +58,11 @@ public sealed class ShortChaosRunTests : IDisposable
         Assert.Matches("state T \\(stopped\\).*does not answer Status", Evidence("pause-follower"));
         Assert.Matches("cut off from .*majority side: n\\d leads in term", Evidence("partition-leader"));
         Assert.Matches("cut off from .*(majority side: n\\d leads in term|stuck at applied \\d+)", Evidence("partition-random"));
+        Assert.Matches("fsync-delay 50 ms on n\\d: [1-9]\\d* WAL fsyncs during the hold averaged", Evidence("slow-disk-leader"));
+        Assert.Matches("fsync-error on n\\d.*failed stop: exit code 70.*restarted .* answers again", Evidence("fsync-error-follower"));
+        Assert.Matches("failed stop: exit code 70.*leads in term.*after the leader's fail-stop", Evidence("fsync-error-leader"));
+        Assert.Matches("(defragment on n\\d was refused: ResourceExhausted|raised the NOSPACE alarm)", Evidence("disk-full-leader"));
+        Assert.Matches("offset -?\\d+ -> -?\\d+ ms.*jumped back.*one leader per term", Evidence("clock-jump"));
         Assert.True(File.Exists(Path.Combine(outDir, "timeline.png")));
         Assert.True(File.Exists(Path.Combine(outDir, "timeline.svg")));
 

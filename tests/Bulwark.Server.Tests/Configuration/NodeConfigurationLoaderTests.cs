@@ -227,6 +227,18 @@ public sealed class NodeConfigurationLoaderTests
     }
 
     [Fact]
+    public void Fault_injection_is_off_unless_asked_for_by_name()
+    {
+        Assert.False(Load([]).UnsafeFaultInjection);
+        Assert.True(Load(["--unsafe-fault-injection"]).UnsafeFaultInjection);
+        Assert.True(Load(["--unsafe-fault-injection", "--name", "n1", "--initial-cluster", Cluster]).UnsafeFaultInjection);
+        Assert.True(Load([], new() { ["BULWARK_UNSAFE_FAULT_INJECTION"] = "true" }).UnsafeFaultInjection);
+        Assert.True(Load(["--config-file", "/c.json"], files: new() { ["/c.json"] = "{\"unsafe-fault-injection\": true}" }).UnsafeFaultInjection);
+        Assert.False(Load(["--unsafe-fault-injection=false"], new() { ["BULWARK_UNSAFE_FAULT_INJECTION"] = "true" }).UnsafeFaultInjection);
+        Assert.Equal("unsafe-fault-injection", Fails(["--unsafe-fault-injection", "maybe"]).Setting);
+    }
+
+    [Fact]
     public void Every_setting_has_an_environment_variable_and_flag()
     {
         Assert.Equal("BULWARK_INITIAL_CLUSTER", NodeSettings.Find("initial-cluster")!.EnvironmentVariable);

@@ -64,9 +64,12 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The clock node i is started with (null: the system's).</summary>
+    public Func<int, TimeProvider?> Clock { get; set; } = _ => null;
+
     public NodeHost Start(int i, Bulwark.Storage.FileSystem.IFileSystem? fileSystem = null)
     {
-        var node = NodeHost.Start(Options[i], NullLoggerFactory.Instance, fileSystem: fileSystem);
+        var node = NodeHost.Start(Options[i], NullLoggerFactory.Instance, Clock(i), fileSystem);
         nodes[i] = node;
         return node;
     }
