@@ -153,12 +153,12 @@ internal static class NodeOptionsValidation
 
     private static void CheckFiles(Security.TlsFiles files, string certKey, string keyKey, string caKey)
     {
-        if (!File.Exists(files.CertFile))
+        if (!File.Exists(files.CertFile) && !Directory.Exists(files.CertFile))
         {
             throw new ConfigurationException(certKey, $"certificate file '{files.CertFile}' does not exist");
         }
 
-        if (!File.Exists(files.KeyFile))
+        if (!File.Exists(files.KeyFile) && !Directory.Exists(files.KeyFile))
         {
             throw new ConfigurationException(keyKey, $"key file '{files.KeyFile}' does not exist");
         }

@@ -31,8 +31,15 @@ public sealed record LocalClusterCertificates(string Directory)
     /// <summary>Makes a new CA and the three leaf pairs, overwriting any files there.</summary>
     public LocalClusterCertificates Generate()
     {
-        System.IO.Directory.CreateDirectory(Directory);
         using var ca = LocalCertificateAuthority.Create();
+        return Generate(ca);
+    }
+
+    /// <summary>Writes <paramref name="ca"/>'s certificate and three leaf pairs it issues, overwriting any files there.</summary>
+    public LocalClusterCertificates Generate(LocalCertificateAuthority ca)
+    {
+        ArgumentNullException.ThrowIfNull(ca);
+        System.IO.Directory.CreateDirectory(Directory);
         ca.WriteCertificate(CaFile);
         foreach (var (name, cert, key) in new[] { ("bulwark-server", ServerCertFile, ServerKeyFile), ("bulwark-peer", PeerCertFile, PeerKeyFile), ("root", ClientCertFile, ClientKeyFile) })
         {
