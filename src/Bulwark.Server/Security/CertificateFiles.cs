@@ -27,11 +27,11 @@ public static class CertificateFiles
             {
                 return X509Certificate2.CreateFromPem(certPem, keyPem);
             }
-            catch (CryptographicException e) when (HasPrivateKey(keyPem))
+            catch (Exception e) when (e is CryptographicException or ArgumentException && HasPrivateKey(keyPem))
             {
                 throw new CertificateFileException($"key file '{keyFile}' does not match the certificate in '{certFile}' ({withoutKey.Subject}): {e.Message}", e);
             }
-            catch (CryptographicException e)
+            catch (Exception e) when (e is CryptographicException or ArgumentException)
             {
                 throw new CertificateFileException($"key file '{keyFile}' holds no PEM private key: {e.Message}", e);
             }
