@@ -22,6 +22,9 @@ public sealed record BenchReport
 
     public List<FailoverSeries> Failover { get; } = [];
 
+    /// <summary>The put workloads again with mutual TLS on client and peer ports (--tls), both systems on the same certificates.</summary>
+    public List<WorkloadMeasurement> TlsLoad { get; } = [];
+
     public List<MemoryResult> Memory { get; } = [];
 
     public List<BackupResult> Backup { get; } = [];

@@ -7,7 +7,7 @@ namespace Bulwark.Bench.Compare;
 /// `dotnet bulwark.dll serve` nodes with Bulwark's default settings, unless <see cref="RaftTiming"/> overrides them;
 /// <paramref name="extraArgs"/> go to every node (founding or joining), e.g. a --snapshot-count.
 /// </summary>
-public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root, RaftTiming? timing, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? extraArgs = null) : ClusterUnderTest("bulwark", root, 3, timing)
+public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root, RaftTiming? timing, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? extraArgs = null, Bulwark.Server.Security.LocalClusterCertificates? tls = null) : ClusterUnderTest("bulwark", root, 3, timing, tls)
 {
     protected override ProcessStartInfo StartInfo(int i) =>
         Serve(Names[i], ClientPorts[i], PeerPorts[i], MetricsPorts[i], DataDir(i), InitialCluster, []);
@@ -23,8 +23,8 @@ public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root
             "--name", name,
             "--initial-cluster", initialCluster,
             "--data-dir", dataDir,
-            "--listen-client-urls", $"http://127.0.0.1:{clientPort}",
-            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}",
+            "--listen-client-urls", $"{Scheme}://127.0.0.1:{clientPort}",
+            "--listen-peer-urls", $"{Scheme}://127.0.0.1:{peerPort}",
             "--listen-metrics-urls", $"http://127.0.0.1:{metricsPort}",
         };
         if (Timing is { } t)
@@ -34,6 +34,7 @@ public sealed class BulwarkCluster(string dotnet, string bulwarkDll, string root
         }
 
         args.AddRange(more);
+        args.AddRange(TlsFlags);
         args.AddRange(extraArgs ?? []);
         var info = Command(dotnet, args);
         foreach (var (key, value) in environment)

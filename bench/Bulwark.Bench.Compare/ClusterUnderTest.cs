@@ -20,8 +20,16 @@ public abstract class ClusterUnderTest : IAsyncDisposable
 {
     private readonly NodeProcesses nodes;
 
-    protected ClusterUnderTest(string system, string root, int size, RaftTiming? timing)
+    /// <param name="tls">Serve client and peer ports over mutual TLS with these certificates (https URLs).</param>
+    protected ClusterUnderTest(string system, string root, int size, RaftTiming? timing, Bulwark.Server.Security.LocalClusterCertificates? tls = null)
     {
+        Tls = tls;
+        if (tls is not null)
+        {
+            TrustedCa = Bulwark.Server.Security.CertificateFiles.LoadBundle(tls.CaFile);
+            ClientCertificate = Bulwark.Server.Security.CertificateFiles.LoadPair(tls.ClientCertFile, tls.ClientKeyFile);
+        }
+
         System = system;
         Timing = timing;
         Root = Path.Combine(root, system + "-" + Guid.NewGuid().ToString("N")[..8]);
@@ -31,9 +39,26 @@ public abstract class ClusterUnderTest : IAsyncDisposable
         PeerPorts = ports[size..(2 * size)];
         MetricsPorts = ports[(2 * size)..];
         Names = Enumerable.Range(1, size).Select(i => $"n{i}").ToArray();
-        ClientUrls = ClientPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
-        nodes = new NodeProcesses(Names, ClientUrls, LoadRunner.CreateChannel);
+        ClientUrls = ClientPorts.Select(p => $"{Scheme}://127.0.0.1:{p}").ToArray();
+        nodes = new NodeProcesses(Names, ClientUrls, u => LoadRunner.CreateChannel(u, TrustedCa, ClientCertificate));
     }
+
+    /// <summary>The certificates of a TLS cluster; null: plain text.</summary>
+    public Bulwark.Server.Security.LocalClusterCertificates? Tls { get; }
+
+    /// <summary>What the load generator trusts and presents on a TLS cluster.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedCa { get; }
+
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; }
+
+    protected string Scheme => Tls is null ? "http" : "https";
+
+    /// <summary>etcd's TLS flags (Bulwark takes the same names) for client and peer ports, both mutual.</summary>
+    protected IEnumerable<string> TlsFlags => Tls is not { } c ? [] :
+    [
+        "--cert-file", c.ServerCertFile, "--key-file", c.ServerKeyFile, "--trusted-ca-file", c.CaFile, "--client-cert-auth=true",
+        "--peer-cert-file", c.PeerCertFile, "--peer-key-file", c.PeerKeyFile, "--peer-trusted-ca-file", c.CaFile, "--peer-client-cert-auth=true",
+    ];
 
     /// <summary>"etcd" or "bulwark".</summary>
     public string System { get; }
@@ -177,7 +202,7 @@ public abstract class ClusterUnderTest : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
-    protected string InitialCluster => string.Join(",", Enumerable.Range(0, Size).Select(j => $"{Names[j]}=http://127.0.0.1:{PeerPorts[j]}"));
+    protected string InitialCluster => string.Join(",", Enumerable.Range(0, Size).Select(j => $"{Names[j]}={Scheme}://127.0.0.1:{PeerPorts[j]}"));
 
     protected static ProcessStartInfo Command(string file, IEnumerable<string> args)
     {

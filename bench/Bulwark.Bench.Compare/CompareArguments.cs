@@ -23,6 +23,8 @@ public sealed record CompareArguments
                                loopback TCP copy of the snapshot's bytes (1M keys; slow)
           --coordination       also watch fan-out (1,000 watchers / 10 streams at 1,000 puts/s; memory of 100,000 idle
                                watchers) and leases (10,000 kept alive at TTL/3; grant+revoke pairs)
+          --tls                also the put workloads with mutual TLS on client and peer ports, both systems on the
+                               same throwaway certificates (CertificateRequest), next to the plain-text ones
           --rejoin             also the rejoin of a killed follower (issue 15): 8 clients on the two other members, the
                                follower SIGKILLed and restarted 3 s later; longest window without a successful call on
                                those clients, time to the returning member's first linearizable read (--trials times)
@@ -50,6 +52,9 @@ public sealed record CompareArguments
 
     public bool Quick { get; init; }
 
+    /// <summary>--tls: the put workloads again on both systems with mutual TLS (same throwaway certificates), next to plain text.</summary>
+    public bool Tls { get; init; }
+
     public bool Memory { get; init; }
 
     public bool Coordination { get; init; }
@@ -75,7 +80,7 @@ public sealed record CompareArguments
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] switches = ["quick", "memory", "coordination", "lock", "backup", "catchup", "rejoin", "no-load", "no-failover"];
+        string[] switches = ["quick", "memory", "coordination", "lock", "backup", "catchup", "rejoin", "tls", "no-load", "no-failover"];
         string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys", "catchup-keys"];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
@@ -160,6 +165,7 @@ public sealed record CompareArguments
             Lock = flags.Contains("lock"),
             CatchUp = flags.Contains("catchup"),
             Rejoin = flags.Contains("rejoin"),
+            Tls = flags.Contains("tls"),
             Load = !flags.Contains("no-load"),
             Failover = !flags.Contains("no-failover"),
             Settings = settings,

@@ -7,7 +7,7 @@ namespace Bulwark.Bench.Compare;
 /// etcd with its default settings (fsync on), unless <see cref="RaftTiming"/> overrides heartbeat and election;
 /// <paramref name="extraArgs"/> go to every node (founding or joining), e.g. a --snapshot-count.
 /// </summary>
-public sealed class EtcdCluster(string etcd, string root, RaftTiming? timing, IReadOnlyList<string>? extraArgs = null) : ClusterUnderTest("etcd", root, 3, timing)
+public sealed class EtcdCluster(string etcd, string root, RaftTiming? timing, IReadOnlyList<string>? extraArgs = null, Bulwark.Server.Security.LocalClusterCertificates? tls = null) : ClusterUnderTest("etcd", root, 3, timing, tls)
 {
     protected override ProcessStartInfo StartInfo(int i) =>
         Etcd(Names[i], ClientPorts[i], PeerPorts[i], DataDir(i), InitialCluster, "new");
@@ -21,10 +21,10 @@ public sealed class EtcdCluster(string etcd, string root, RaftTiming? timing, IR
         {
             "--name", name,
             "--data-dir", dataDir,
-            "--listen-client-urls", $"http://127.0.0.1:{clientPort}",
-            "--advertise-client-urls", $"http://127.0.0.1:{clientPort}",
-            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}",
-            "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
+            "--listen-client-urls", $"{Scheme}://127.0.0.1:{clientPort}",
+            "--advertise-client-urls", $"{Scheme}://127.0.0.1:{clientPort}",
+            "--listen-peer-urls", $"{Scheme}://127.0.0.1:{peerPort}",
+            "--initial-advertise-peer-urls", $"{Scheme}://127.0.0.1:{peerPort}",
             "--initial-cluster", initialCluster,
             "--initial-cluster-state", state,
             "--initial-cluster-token", "bench-" + Path.GetFileName(Root),
@@ -35,6 +35,7 @@ public sealed class EtcdCluster(string etcd, string root, RaftTiming? timing, IR
                 "--election-timeout", t.ElectionMs.ToString(CultureInfo.InvariantCulture)]);
         }
 
+        args.AddRange(TlsFlags);
         args.AddRange(extraArgs ?? []);
         return Command(etcd, args);
     }

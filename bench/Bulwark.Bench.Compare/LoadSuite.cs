@@ -6,18 +6,21 @@ namespace Bulwark.Bench.Compare;
 /// <summary>Runs the standard workloads against one cluster, sampling the cluster's CPU around each measured phase.</summary>
 public sealed class LoadSuite(BenchSettings settings, TextWriter log)
 {
-    public async Task<IReadOnlyList<WorkloadMeasurement>> RunAsync(ClusterUnderTest cluster)
+    /// <param name="specs">The workloads to run; <see cref="WorkloadSpec.Standard"/> when null.</param>
+    public async Task<IReadOnlyList<WorkloadMeasurement>> RunAsync(ClusterUnderTest cluster, IReadOnlyList<WorkloadSpec>? specs = null)
     {
         var results = new List<WorkloadMeasurement>();
         var preloaded = false;
         await WarmUpAsync(cluster).ConfigureAwait(false);
-        foreach (var spec in WorkloadSpec.Standard)
+        foreach (var spec in specs ?? WorkloadSpec.Standard)
         {
             // Every call goes to the leader: the same path for both systems (no forwarding from a follower).
             var leader = await cluster.WaitForLeaderAsync(settings.Patience).ConfigureAwait(false);
             var options = new LoadOptions
             {
                 Endpoints = [cluster.ClientUrls[leader]],
+                TrustedCa = cluster.TrustedCa,
+                ClientCertificate = cluster.ClientCertificate,
                 Clients = spec.Clients,
                 Connections = spec.Connections,
                 Workload = spec.Workload,
@@ -50,7 +53,7 @@ public sealed class LoadSuite(BenchSettings settings, TextWriter log)
             var measurement = new WorkloadMeasurement(cluster.System, spec, result, after - before, (self.TotalProcessorTime - generatorBefore).TotalSeconds, loadAverage);
             results.Add(measurement);
             log.WriteLine(FormattableString.Invariant(
-                $"  {cluster.System,-8} {spec.Label,-44} {result.OpsPerSecond,8:0} ops/s  p50 {result.LatencyMs.P50,7:0.00} ms  p99 {result.LatencyMs.P99,7:0.00} ms  cpu {measurement.CpuSecondsPer1000Ops,6:0.000} s/1k ops  errors {result.Errors}  (load avg {loadAverage:0.0})"));
+                $"  {cluster.System + (cluster.Tls is null ? "" : "+tls"),-12} {spec.Label,-44} {result.OpsPerSecond,8:0} ops/s  p50 {result.LatencyMs.P50,7:0.00} ms  p99 {result.LatencyMs.P99,7:0.00} ms  cpu {measurement.CpuSecondsPer1000Ops,6:0.000} s/1k ops  errors {result.Errors}  (load avg {loadAverage:0.0})"));
         }
 
         return results;
@@ -63,6 +66,8 @@ public sealed class LoadSuite(BenchSettings settings, TextWriter log)
         using var runner = new LoadRunner(new LoadOptions
         {
             Endpoints = [cluster.ClientUrls[leader]],
+            TrustedCa = cluster.TrustedCa,
+            ClientCertificate = cluster.ClientCertificate,
             Clients = 64,
             Connections = 4,
             Workload = Workload.Mix,

@@ -58,6 +58,21 @@ try
         }
     }
 
+    if (a.Tls)
+    {
+        log.WriteLine("throughput and latency of puts with mutual TLS");
+        var certificates = new Bulwark.Server.Security.LocalClusterCertificates(Path.Combine(runRoot, "tls")).Generate();
+        var puts = WorkloadSpec.Standard.Where(w => w.Workload == Workload.Put).ToList();
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = system == "etcd"
+                ? (ClusterUnderTest)new EtcdCluster(a.Etcd, runRoot, null, tls: certificates)
+                : new BulwarkCluster(a.Dotnet, bulwarkDll, runRoot, null, a.BulwarkEnvironment, tls: certificates);
+            await cluster.StartAsync(s.Patience);
+            report.TlsLoad.AddRange(await new LoadSuite(s, log).RunAsync(cluster, puts));
+        }
+    }
+
     if (a.Failover)
     {
         log.WriteLine("failover");

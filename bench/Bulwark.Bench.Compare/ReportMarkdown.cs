@@ -50,6 +50,24 @@ public static class ReportMarkdown
             md.AppendLine();
         }
 
+        if (r.TlsLoad.Count > 0)
+        {
+            md.AppendLine("### Puts with mutual TLS on client and peer ports (ratio = Bulwark / etcd, same certificates)");
+            md.AppendLine();
+            md.AppendLine("| workload | clients | etcd TLS ops/s | Bulwark TLS ops/s | TLS ratio | plain ratio | etcd TLS p99 ms | Bulwark TLS p99 ms | TLS p99 ratio | plain p99 ratio |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var spec in r.TlsLoad.Select(x => x.Spec).Distinct())
+            {
+                var e = r.TlsLoad.FirstOrDefault(x => x.System == "etcd" && x.Spec == spec);
+                var b = r.TlsLoad.FirstOrDefault(x => x.System == "bulwark" && x.Spec == spec);
+                var pe = r.Load.FirstOrDefault(x => x.System == "etcd" && x.Spec == spec);
+                var pb = r.Load.FirstOrDefault(x => x.System == "bulwark" && x.Spec == spec);
+                Line(md, $"| {spec.Name} | {spec.Clients} | {N(e?.Result.OpsPerSecond, "0")} | {N(b?.Result.OpsPerSecond, "0")} | {Ratio(b?.Result.OpsPerSecond, e?.Result.OpsPerSecond)} | {Ratio(pb?.Result.OpsPerSecond, pe?.Result.OpsPerSecond)} | {N(e?.Result.LatencyMs.P99)} | {N(b?.Result.LatencyMs.P99)} | {Ratio(b?.Result.LatencyMs.P99, e?.Result.LatencyMs.P99)} | {Ratio(pb?.Result.LatencyMs.P99, pe?.Result.LatencyMs.P99)} |");
+            }
+
+            md.AppendLine();
+        }
+
         if (r.Failover.Count > 0)
         {
             md.AppendLine("### Failover (kill -9 of the leader under writes)");

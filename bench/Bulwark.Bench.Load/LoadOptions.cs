@@ -6,6 +6,12 @@ public sealed record LoadOptions
     /// <summary>gRPC endpoints (http://host:port); connections are spread over them round-robin.</summary>
     public required IReadOnlyList<string> Endpoints { get; init; }
 
+    /// <summary>For https endpoints: the CA bundle the server's certificate must chain to (null: the system's roots).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedCa { get; init; }
+
+    /// <summary>For https endpoints: the client certificate to present (servers with client-cert-auth need one).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
+
     /// <summary>Concurrent clients; each has at most one call in flight.</summary>
     public int Clients { get; init; } = 1;
 

@@ -27,7 +27,7 @@ public sealed class LoadRunner : IDisposable
         options.Validate();
         this.options = options;
         channels = Enumerable.Range(0, options.Connections)
-            .Select(i => CreateChannel(options.Endpoints[i % options.Endpoints.Count]))
+            .Select(i => CreateChannel(options.Endpoints[i % options.Endpoints.Count], options.TrustedCa, options.ClientCertificate))
             .ToArray();
         clients = Enumerable.Range(0, options.Clients).Select(i => new KV.KVClient(channels[i % channels.Length])).ToArray();
         keys = new KeySpace(options);
@@ -109,16 +109,46 @@ public sealed class LoadRunner : IDisposable
     }
 
     /// <summary>A channel bound to exactly one HTTP/2 connection, so --conns means connections.</summary>
-    public static GrpcChannel CreateChannel(string endpoint) => GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
+    public static GrpcChannel CreateChannel(string endpoint) => CreateChannel(endpoint, null, null);
+
+    /// <summary>A channel to <paramref name="endpoint"/>; an https one trusts <paramref name="trustedCa"/> (null: the
+    /// system's roots) and presents <paramref name="clientCertificate"/> when given.</summary>
+    public static GrpcChannel CreateChannel(
+        string endpoint,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? trustedCa,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate)
     {
-        HttpHandler = new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = false,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             ConnectTimeout = TimeSpan.FromSeconds(5),
-        },
-        DisposeHttpClient = true,
-    });
+        };
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
+        if (trustedCa is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
+                {
+                    return false;
+                }
+
+                using var presented = new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate);
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(trustedCa);
+                return chain.Build(presented);
+            };
+        }
+
+        return GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
 
     private ClientWorker[] Workers(LoadOptions o, PhaseCounters counters) =>
         Enumerable.Range(0, o.Clients).Select(i => new ClientWorker(i, clients[i], o, keys, value, counters)).ToArray();

@@ -27,6 +27,16 @@ public sealed class BulwarkClientOptions
     /// </summary>
     public TimeSpan HealthProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// For https endpoints: the CA certificates a member's certificate must chain to (etcdctl's --cacert); the member's
+    /// certificate must also name the host dialled. Null or empty trusts the system's roots.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedCa { get; set; }
+
+    /// <summary>For https endpoints: the certificate, with its private key, presented to members that require one
+    /// (--client-cert-auth; etcdctl's --cert/--key). Load a PEM pair with X509Certificate2.CreateFromPemFile.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> with a clear message when a setting cannot work.</summary>
     internal void Validate()
     {

@@ -14,8 +14,8 @@ namespace Bulwark.Server;
 
 /// <summary>
 /// The client-facing server: the etcd v3 gRPC services (KV, Maintenance.Status, Cluster.MemberList) on Kestrel,
-/// HTTP/2 cleartext (h2c, prior knowledge) on each client URL, in front of one <see cref="NodeHost"/>; the same port also
-/// answers etcd's HTTP/1.1 /metrics, /health and /version.
+/// HTTP/2 cleartext (h2c, prior knowledge) on each http client URL and HTTP/2 over TLS (ALPN) on each https one, in front
+/// of one <see cref="NodeHost"/>; the same port also answers etcd's HTTP/1.1 /metrics, /health and /version.
 /// </summary>
 public static class ServerHost
 {
@@ -25,7 +25,10 @@ public static class ServerHost
     private const string KestrelCategory = "Microsoft.AspNetCore.Server.Kestrel";
 
     /// <summary>Builds (does not start) the web application serving <paramref name="node"/> on <paramref name="listenClientUrls"/>.</summary>
-    public static WebApplication Build(NodeHost node, IReadOnlyList<string> listenClientUrls, Action<ILoggingBuilder>? configureLogging = null)
+    /// <param name="tls">The client listener's TLS (--cert-file and friends), served on the https URLs; members also use it
+    /// to call each other's https client URLs. Required when a URL is https.</param>
+    public static WebApplication Build(NodeHost node, IReadOnlyList<string> listenClientUrls, Action<ILoggingBuilder>? configureLogging = null,
+        Security.TlsCredentials? tls = null)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(listenClientUrls);
@@ -51,12 +54,27 @@ public static class ServerHost
             foreach (var url in listenClientUrls)
             {
                 var endpoint = EndpointOf(url);
-                kestrel.Listen(endpoint, listen => listen.UseHttp1AndPriorKnowledgeH2c());
+                if (IsHttps(url))
+                {
+                    var credentials = tls ?? throw new ArgumentException($"client URL {url} is https but no certificate was given", nameof(tls));
+                    kestrel.Listen(endpoint, listen =>
+                    {
+                        // With TLS, ALPN picks HTTP/2 or HTTP/1.1 per connection; the :authority shim still applies
+                        // (etcdctl 3.4 sends "https://host:port" as the authority), behind the TLS layer.
+                        listen.Protocols = HttpProtocols.Http1AndHttp2;
+                        listen.UseHttps(credentials.KestrelOptions());
+                        listen.UseUrlAuthorityCompatibility();
+                    });
+                }
+                else
+                {
+                    kestrel.Listen(endpoint, listen => listen.UseHttp1AndPriorKnowledgeH2c());
+                }
             }
         });
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(_ => new Api.Watches.WatchSyncLoop(node.Watches));
-        builder.Services.AddSingleton<Api.Leases.LeaderChannels>();
+        builder.Services.AddSingleton(_ => new Api.Leases.LeaderChannels(tls));
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = node.Options.Limits.MaxRequestBytes + GrpcOverheadBytes;
@@ -100,7 +118,7 @@ public static class ServerHost
         }
     }
 
-    /// <summary>Parses "http://host:port" (or "host:port"); "localhost" means loopback, a host name means all interfaces.</summary>
+    /// <summary>Parses "http(s)://host:port" (or "host:port"); "localhost" means loopback, a host name means all interfaces.</summary>
     public static IPEndPoint EndpointOf(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -109,13 +127,15 @@ public static class ServerHost
             throw new FormatException($"client URL '{url}' is not http://host:port");
         }
 
-        if (uri.Scheme != Uri.UriSchemeHttp)
+        if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
         {
-            throw new FormatException($"client URL '{url}' uses {uri.Scheme}; only http (h2c) is supported");
+            throw new FormatException($"client URL '{url}' uses {uri.Scheme}; only http (h2c) and https are supported");
         }
 
         return EndpointSyntax.ListenEndpoint(EndpointSyntax.HostOf(uri), uri.Port);
     }
+
+    private static bool IsHttps(string url) => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Options for the ASP.NET Core hosts a node embeds: the content root is the program's own folder and configuration

@@ -25,6 +25,14 @@ public static class ClientCommand
         DefaultValueFactory = _ => 10,
     };
 
+    /// <summary>etcdctl's TLS flags: the CA to trust, and the client certificate and key to present.</summary>
+    public static (Option<string> CaCert, Option<string> Cert, Option<string> Key) TlsOptions() =>
+    (
+        new("--cacert") { Description = "PEM CA bundle the members' certificates must chain to (https endpoints; endpoints without a scheme become https)." },
+        new("--cert") { Description = "PEM client certificate to present (members with --client-cert-auth require one)." },
+        new("--key") { Description = "PEM private key of --cert." }
+    );
+
     public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON instead of text (short for -w json)." };
 
     /// <summary>Adds --endpoints, --timeout, -w and --json to <paramref name="command"/> and runs <paramref name="body"/> as its action.</summary>
@@ -40,6 +48,10 @@ public static class ClientCommand
         command.Options.Add(timeout);
         command.Options.Add(writeOut);
         command.Options.Add(json);
+        var (caCert, cert, key) = TlsOptions();
+        command.Options.Add(caCert);
+        command.Options.Add(cert);
+        command.Options.Add(key);
         command.SetAction(async (parse, cancellation) =>
         {
             var config = parse.InvocationConfiguration;
@@ -52,10 +64,16 @@ public static class ClientCommand
                 }
 
                 var format = OutputFormatOption.Resolve(parse.GetValue(writeOut), parse.GetValue(json), parse.GetResult(writeOut) is { Implicit: false });
-                using var connection = new EtcdConnection(ClientEndpoints.Parse(parse.GetValue(endpoints)!), TimeSpan.FromSeconds(seconds));
+                var tls = ClientTls(parse.GetValue(caCert), parse.GetValue(cert), parse.GetValue(key));
+                using var connection = new EtcdConnection(ClientEndpoints.Parse(parse.GetValue(endpoints)!, tls is not null), TimeSpan.FromSeconds(seconds), tls);
                 return await body(parse, connection, config.Output, format, cancellation).ConfigureAwait(false);
             }
             catch (ClientInputException e)
+            {
+                await config.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return ExitBadInput;
+            }
+            catch (Bulwark.Server.Security.CertificateFileException e)
             {
                 await config.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
                 return ExitBadInput;
@@ -66,5 +84,21 @@ public static class ClientCommand
                 return ExitFailed;
             }
         });
+    }
+
+    /// <summary>Client TLS from etcdctl's flags; null when none is given.</summary>
+    public static Bulwark.Server.Security.TlsCredentials? ClientTls(string? caCert, string? cert, string? key)
+    {
+        if (caCert is null && cert is null && key is null)
+        {
+            return null;
+        }
+
+        if ((cert is null) != (key is null))
+        {
+            throw new ClientInputException(cert is null ? "cert" : "key", "--cert and --key go together; only one is given");
+        }
+
+        return Bulwark.Server.Security.TlsCredentials.ForClient(caCert, cert, key);
     }
 }

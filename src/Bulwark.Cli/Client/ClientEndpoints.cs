@@ -3,15 +3,16 @@ using System.Globalization;
 namespace Bulwark.Cli.Client;
 
 /// <summary>
-/// Parses `--endpoints`: comma-separated "host:port", "http://host:port", or a bare port that reuses the host before
+/// Parses `--endpoints`: comma-separated "host:port", "http://host:port", "https://host:port", or a bare port that reuses the host before
 /// it (so the default "127.0.0.1:2379,22379,32379" names the three members `bulwark cluster up` starts).
 /// </summary>
 public static class ClientEndpoints
 {
     public const string Default = "127.0.0.1:2379,22379,32379";
 
-    /// <summary>The endpoints as "http://host:port" URLs, in the order given.</summary>
-    public static IReadOnlyList<string> Parse(string text)
+    /// <summary>The endpoints as "http(s)://host:port" URLs, in the order given; one written without a scheme gets
+    /// https when <paramref name="tls"/> (TLS flags were given, as etcdctl), otherwise http.</summary>
+    public static IReadOnlyList<string> Parse(string text, bool tls = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var result = new List<string>();
@@ -19,14 +20,14 @@ public static class ClientEndpoints
         foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var entry = raw;
-            if (entry.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            var scheme = tls ? "https" : "http";
+            foreach (var explicitScheme in new[] { "http", "https" })
             {
-                throw new ClientInputException("endpoints", $"'{raw}' uses https, but Bulwark serves plain HTTP/2 (h2c); use http://");
-            }
-
-            if (entry.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-            {
-                entry = entry["http://".Length..].TrimEnd('/');
+                if (entry.StartsWith(explicitScheme + "://", StringComparison.OrdinalIgnoreCase))
+                {
+                    entry = entry[(explicitScheme.Length + 3)..].TrimEnd('/');
+                    scheme = explicitScheme;
+                }
             }
 
             string port;
@@ -46,7 +47,7 @@ public static class ClientEndpoints
                 throw new ClientInputException("endpoints", $"'{raw}' is not an endpoint; expected host:port, http://host:port or a port (1-65535)");
             }
 
-            result.Add($"http://{host}:{number.ToString(CultureInfo.InvariantCulture)}");
+            result.Add($"{scheme}://{host}:{number.ToString(CultureInfo.InvariantCulture)}");
         }
 
         if (result.Count == 0)

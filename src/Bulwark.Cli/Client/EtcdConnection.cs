@@ -13,15 +13,19 @@ public sealed class EtcdConnection : IDisposable
 {
     private readonly GrpcChannel[] channels;
 
-    public EtcdConnection(IReadOnlyList<string> endpoints, TimeSpan timeout)
+    /// <param name="tls">Trust and client certificate for https endpoints (--cacert/--cert/--key); null: the system's roots, no certificate.</param>
+    public EtcdConnection(IReadOnlyList<string> endpoints, TimeSpan timeout, Bulwark.Server.Security.TlsCredentials? tls = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         Endpoints = endpoints;
         Timeout = timeout;
+        Tls = tls;
         // No cap on what a member may answer (gRPC's default is 4 MB): a range of large values is legitimate, and the
         // members' own max-request-bytes already bounds every value.
-        channels = endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions { MaxReceiveMessageSize = null })).ToArray();
+        channels = endpoints.Select(e => Bulwark.Server.Security.MemberChannels.Create(e, tls)).ToArray();
     }
+
+    public Bulwark.Server.Security.TlsCredentials? Tls { get; }
 
     public IReadOnlyList<string> Endpoints { get; }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Bulwark.Cli.Supervision;
+using Bulwark.Server.Security;
 
 namespace Bulwark.Cli.Commands;
 
@@ -28,9 +29,14 @@ public static class ClusterCommands
             DefaultValueFactory = _ => "json",
         };
         logFormat.AcceptOnlyFromAmong("json", "text");
+        var tls = new Option<bool>("--tls")
+        {
+            Description = "Serve client and peer ports over mutual TLS with a throwaway CA and certificates (SANs 127.0.0.1 and localhost) " +
+                "generated under <data-dir>/tls (kept for later runs), and print the etcdctl flags that use them.",
+        };
         var up = new Command("up", "Start a local cluster (3 members on loopback) and supervise it until Ctrl-C.")
         {
-            dataDir, basePort, size, grace, maxCrashes, crashWindow, logFormat,
+            dataDir, basePort, size, grace, maxCrashes, crashWindow, logFormat, tls,
         };
 
         // Synchronous on purpose: the supervisor handles SIGINT/SIGTERM itself so the grace period is honoured
@@ -41,6 +47,12 @@ public static class ClusterCommands
             var layout = parse.GetValue(basePort) is { } port
                 ? ClusterLayout.FromBasePort(port, root, parse.GetValue(size))
                 : ClusterLayout.Default(root, parse.GetValue(size));
+            if (parse.GetValue(tls))
+            {
+                var certificates = new LocalClusterCertificates(Path.Combine(root, "tls"));
+                layout = layout.WithTls(certificates.Exist ? certificates : certificates.Generate());
+            }
+
             var options = new SupervisorOptions
             {
                 GracePeriod = TimeSpan.FromSeconds(parse.GetValue(grace)),
@@ -70,7 +82,18 @@ public static class ClusterCommands
         }
 
         output.WriteLine($"client endpoints: {layout.ClientEndpoints}");
-        output.WriteLine($"  try: etcdctl --endpoints={layout.ClientEndpoints} put hello world");
+        if (layout.Certificates is { } tls)
+        {
+            output.WriteLine($"TLS: certificates under {tls.Directory} (throwaway CA {tls.CaFile}); clients must present a certificate");
+            output.WriteLine($"  etcdctl flags: --endpoints={layout.ClientEndpoints} {tls.EtcdctlFlags}");
+            output.WriteLine($"  try: etcdctl --endpoints={layout.ClientEndpoints} {tls.EtcdctlFlags} put hello world");
+            output.WriteLine($"  or:  bulwark get hello --endpoints={layout.ClientEndpoints} {tls.EtcdctlFlags}");
+        }
+        else
+        {
+            output.WriteLine($"  try: etcdctl --endpoints={layout.ClientEndpoints} put hello world");
+        }
+
         output.WriteLine("press Ctrl-C to stop the cluster");
 
         using var stopping = new CancellationTokenSource();

@@ -5,6 +5,7 @@ using Bulwark.Server.Configuration;
 using Bulwark.Server.Admin;
 using Bulwark.Server.Hosting;
 using Bulwark.Server.Observability;
+using Bulwark.Server.Security;
 using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -47,13 +48,17 @@ public static class ServeCommand
         bool textLogs;
         string? corruptMember;
         string? corruptKey;
+        TlsCredentials? clientTls;
+        TlsCredentials? peerTls;
         try
         {
             (args, textLogs) = LogFormatOption.Extract(args);
             (args, corruptMember, corruptKey) = TestOnlyCorruption.Extract(args);
             options = NodeConfigurationLoader.Load(args);
+            clientTls = options.ClientTls is { } client ? TlsCredentials.Load(client) : null;
+            peerTls = options.PeerTls is { } peer ? TlsCredentials.Load(peer) : null;
         }
-        catch (Exception e) when (e is ConfigurationException or ArgumentException)
+        catch (Exception e) when (e is ConfigurationException or ArgumentException or CertificateFileException)
         {
             await Console.Error.WriteLineAsync($"bulwark serve: {e.Message}").ConfigureAwait(false);
             return ExitBadConfiguration;
@@ -68,7 +73,7 @@ public static class ServeCommand
 
         try
         {
-            options = await JoinIfNeededAsync(options, logger, stop.Token).ConfigureAwait(false);
+            options = await JoinIfNeededAsync(options, peerTls, logger, stop.Token).ConfigureAwait(false);
         }
         catch (InvalidOperationException e)
         {
@@ -100,6 +105,7 @@ public static class ServeCommand
         {
             node = NodeHost.Start(options.ToHostOptions() with
             {
+                PeerTls = peerTls,
                 Observer = observability,
                 TestOnlyCorruptKey = corruptMember == options.Name ? System.Text.Encoding.UTF8.GetBytes(corruptKey!) : null,
             }, loggers, faults?.Clock, faults?.FileSystem);
@@ -121,10 +127,10 @@ public static class ServeCommand
             Microsoft.AspNetCore.Builder.WebApplication admin;
             try
             {
-                app = ServerHost.Build(node, options.ListenClientUrls, configureLogging);
+                app = ServerHost.Build(node, options.ListenClientUrls, configureLogging, clientTls);
                 await app.StartAsync(stop.Token).ConfigureAwait(false);
                 observability.Attach(node);
-                admin = AdminServer.Build(observability, options.ListenMetricsUrl, configureLogging, faults);
+                admin = AdminServer.Build(observability, options.ListenMetricsUrl, configureLogging, faults, clientTls);
                 await admin.StartAsync(stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or FormatException or InvalidOperationException)
@@ -133,7 +139,7 @@ public static class ServeCommand
                 return ExitStartFailed;
             }
 
-            using var peerHashes = new PeerHashClient();
+            using var peerHashes = new PeerHashClient(clientTls);
             var corruptionCheck = new CorruptionCheck(node, options.CorruptCheckTime, peerHashes, loggers.CreateLogger<CorruptionCheck>());
             corruptionCheck.Start();
             await using (app.ConfigureAwait(false))
@@ -180,7 +186,7 @@ public static class ServeCommand
     /// --initial-cluster-state existing on an empty data dir asks the members in --initial-cluster who it is first (etcd's
     /// join); otherwise (a founding member, or a data dir with state) the options stay as they are.
     /// </summary>
-    private static async Task<NodeOptions> JoinIfNeededAsync(NodeOptions options, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<NodeOptions> JoinIfNeededAsync(NodeOptions options, TlsCredentials? peerTls, ILogger logger, CancellationToken cancellationToken)
     {
         if (ClusterJoin.Load(options.DataDir) is { } joined)
         {
@@ -193,7 +199,7 @@ public static class ServeCommand
         }
 
         var others = options.InitialCluster.Where(m => m.Id != options.NodeId).Select(m => m.PeerUrls[0]).ToList();
-        var identity = await ClusterJoin.DiscoverAsync(options.Self.PeerUrls[0], others, ClusterJoin.DefaultPatience, logger, cancellationToken).ConfigureAwait(false);
+        var identity = await ClusterJoin.DiscoverAsync(options.Self.PeerUrls[0], others, ClusterJoin.DefaultPatience, logger, cancellationToken, peerTls).ConfigureAwait(false);
         ClusterJoin.Save(options.DataDir, identity);
         return options.JoinedAs(identity);
     }

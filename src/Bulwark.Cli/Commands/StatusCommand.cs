@@ -70,7 +70,7 @@ public static class StatusCommand
             }
         }
 
-        using var extra = new EtcdConnection(endpoints, connection.Timeout);
+        using var extra = new EtcdConnection(endpoints, connection.Timeout, connection.Tls);
         var statuses = await Task.WhenAll(endpoints.Select((_, i) => AnswersAsync(extra, i, cancellation))).ConfigureAwait(false);
         var rows = new List<MemberRow>();
         for (var i = 0; i < endpoints.Count; i++)

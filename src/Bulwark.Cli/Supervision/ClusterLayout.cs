@@ -1,15 +1,19 @@
 using System.Net;
 using System.Net.Sockets;
 using Bulwark.Server.Hosting;
+using Bulwark.Server.Security;
 
 namespace Bulwark.Cli.Supervision;
 
 /// <summary>Where one member of a local cluster listens and keeps its data.</summary>
-public sealed record LocalMember(string Name, int ClientPort, int PeerPort, int MetricsPort, string DataDir)
+/// <param name="Tls">Client and peer URLs are https (the metrics URL stays http, as etcd's).</param>
+public sealed record LocalMember(string Name, int ClientPort, int PeerPort, int MetricsPort, string DataDir, bool Tls = false)
 {
-    public string ClientUrl => $"http://127.0.0.1:{ClientPort}";
+    public string ClientUrl => $"{Scheme}://127.0.0.1:{ClientPort}";
 
-    public string PeerUrl => $"http://127.0.0.1:{PeerPort}";
+    public string PeerUrl => $"{Scheme}://127.0.0.1:{PeerPort}";
+
+    private string Scheme => Tls ? "https" : "http";
 
     public string MetricsUrl => $"http://127.0.0.1:{MetricsPort}";
 }
@@ -18,7 +22,8 @@ public sealed record LocalMember(string Name, int ClientPort, int PeerPort, int 
 /// The members of a loopback cluster started by `bulwark cluster up`: by default etcd's local-cluster ports
 /// (clients 2379/22379/32379, peers 2380/22380/32380, metrics 2381/22381/32381), or consecutive ports from a base.
 /// </summary>
-public sealed record ClusterLayout(IReadOnlyList<LocalMember> Members)
+/// <param name="Certificates">With TLS: the certificate files every member uses (client and peer TLS, both mutual).</param>
+public sealed record ClusterLayout(IReadOnlyList<LocalMember> Members, LocalClusterCertificates? Certificates = null)
 {
     public const int DefaultSize = 3;
 
@@ -50,19 +55,36 @@ public sealed record ClusterLayout(IReadOnlyList<LocalMember> Members)
     /// <summary>The --initial-cluster value every member gets.</summary>
     public string InitialCluster => string.Join(',', Members.Select(m => $"{m.Name}={m.PeerUrl}"));
 
-    public string ClientEndpoints => string.Join(',', Members.Select(m => $"127.0.0.1:{m.ClientPort}"));
+    public string ClientEndpoints => string.Join(',', Members.Select(m => Certificates is null ? $"127.0.0.1:{m.ClientPort}" : m.ClientUrl));
+
+    /// <summary>This layout with https client and peer URLs and mutual TLS on both, from <paramref name="certificates"/>.</summary>
+    public ClusterLayout WithTls(LocalClusterCertificates certificates) =>
+        new(Members.Select(m => m with { Tls = true }).ToList(), certificates);
 
     /// <summary>The arguments of `bulwark serve` for one member.</summary>
-    public IReadOnlyList<string> ServeArguments(LocalMember member) =>
-    [
-        "serve",
-        "--name", member.Name,
-        "--initial-cluster", InitialCluster,
-        "--data-dir", member.DataDir,
-        "--listen-client-urls", member.ClientUrl,
-        "--listen-peer-urls", member.PeerUrl,
-        "--listen-metrics-urls", member.MetricsUrl,
-    ];
+    public IReadOnlyList<string> ServeArguments(LocalMember member)
+    {
+        List<string> args =
+        [
+            "serve",
+            "--name", member.Name,
+            "--initial-cluster", InitialCluster,
+            "--data-dir", member.DataDir,
+            "--listen-client-urls", member.ClientUrl,
+            "--listen-peer-urls", member.PeerUrl,
+            "--listen-metrics-urls", member.MetricsUrl,
+        ];
+        if (Certificates is { } tls)
+        {
+            args.AddRange(
+            [
+                "--cert-file", tls.ServerCertFile, "--key-file", tls.ServerKeyFile, "--trusted-ca-file", tls.CaFile, "--client-cert-auth", "true",
+                "--peer-cert-file", tls.PeerCertFile, "--peer-key-file", tls.PeerKeyFile, "--peer-trusted-ca-file", tls.CaFile, "--peer-client-cert-auth", "true",
+            ]);
+        }
+
+        return args;
+    }
 
     private static int CheckSize(int size) =>
         size is >= 1 and <= 5 ? size : throw new ArgumentOutOfRangeException(nameof(size), size, "a local cluster has 1 to 5 members");

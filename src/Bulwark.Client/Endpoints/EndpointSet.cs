@@ -174,6 +174,25 @@ internal sealed class EndpointSet : IAsyncDisposable
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
+    /// <summary>The member's certificate names the host dialled and chains to one of <paramref name="trusted"/>.</summary>
+    private static bool IsTrusted(
+        System.Security.Cryptography.X509Certificates.X509Certificate? presented,
+        System.Net.Security.SslPolicyErrors errors,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection trusted)
+    {
+        if (presented is null || errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            return false;
+        }
+
+        using var certificate = new System.Security.Cryptography.X509Certificates.X509Certificate2(presented);
+        using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+        chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+        chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+        return chain.Build(certificate);
+    }
+
     private static GrpcChannel OpenChannel(Uri url, BulwarkClientOptions options)
     {
         var handler = new SocketsHttpHandler
@@ -188,6 +207,16 @@ internal sealed class EndpointSet : IAsyncDisposable
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
         };
+        if (options.ClientCertificate is { } certificate)
+        {
+            handler.SslOptions.ClientCertificates = [certificate];
+        }
+
+        if (options.TrustedCa is { Count: > 0 } trusted)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, errors) => IsTrusted(presented, errors, trusted);
+        }
+
         return GrpcChannel.ForAddress(url, new GrpcChannelOptions
         {
             HttpHandler = handler,

@@ -21,9 +21,10 @@ public static class AdminServer
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Builds (does not start) the admin listener on <paramref name="url"/> for an attached <paramref name="observability"/>.</summary>
-    /// <paramref name="faults"/> is the member's fault injection (--unsafe-fault-injection), or null: /debug/faults then refuses.
+    /// <param name="faults">The member's fault injection (--unsafe-fault-injection), or null: /debug/faults then refuses.</param>
+    /// <param name="clientTls">The member's client TLS, with which the status page asks the other members (https client URLs).</param>
     public static WebApplication Build(NodeObservability observability, string url, Action<ILoggingBuilder>? configureLogging = null,
-        Faults.FaultInjection? faults = null)
+        Faults.FaultInjection? faults = null, Security.TlsCredentials? clientTls = null)
     {
         ArgumentNullException.ThrowIfNull(observability);
         ArgumentException.ThrowIfNullOrWhiteSpace(url);
@@ -32,7 +33,7 @@ public static class AdminServer
         configureLogging?.Invoke(builder.Logging);
         var endpoint = ServerHost.EndpointOf(url);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint, listen => listen.Protocols = HttpProtocols.Http1));
-        builder.Services.AddSingleton(new MemberStatusProbe());
+        builder.Services.AddSingleton(new MemberStatusProbe(clientTls));
         var app = builder.Build();
 
         EtcdHttpEndpoints.MapMetrics(app, observability);
@@ -53,11 +54,17 @@ public static class AdminServer
 
             return EtcdJson(HealthCheck.Replica(observability.Node?.Status, lag));
         });
-        app.MapGet("/status.json", async (MemberStatusProbe probe, CancellationToken cancel) =>
-            Results.Json(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false), Json));
-        app.MapGet("/", async (MemberStatusProbe probe, CancellationToken cancel) => observability.Node is null
-            ? Results.Content(StatusPage.Starting(observability.Name), "text/html; charset=utf-8", statusCode: 503)
-            : Results.Content(StatusPage.Render(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false)), "text/html; charset=utf-8"));
+        // This listener is plain HTTP even when the client and peer ports use TLS (as etcd's --listen-metrics-urls), so
+        // the status page, which shows the cluster's members, URLs and state, answers loopback callers only; metrics and
+        // health stay open to monitoring on any address.
+        app.MapGet("/status.json", async (HttpContext http, MemberStatusProbe probe, CancellationToken cancel) => IsLoopback(http)
+            ? Results.Json(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false), Json)
+            : LoopbackOnly());
+        app.MapGet("/", async (HttpContext http, MemberStatusProbe probe, CancellationToken cancel) => !IsLoopback(http)
+            ? LoopbackOnly()
+            : observability.Node is null
+                ? Results.Content(StatusPage.Starting(observability.Name), "text/html; charset=utf-8", statusCode: 503)
+                : Results.Content(StatusPage.Render(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false)), "text/html; charset=utf-8"));
         return app;
     }
 
@@ -65,6 +72,11 @@ public static class AdminServer
     public static readonly IReadOnlyList<string> HealthMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Options];
 
     private static void MapHealth(WebApplication app, string path, Delegate handler) => app.MapMethods(path, HealthMethods, handler);
+
+    private static bool IsLoopback(HttpContext http) => http.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote);
+
+    private static IResult LoopbackOnly() =>
+        Results.Text("the status page answers loopback callers only (the metrics listener has no TLS)\n", "text/plain; charset=utf-8", statusCode: 403);
 
     private static IResult Plain(HealthResult result) =>
         Results.Text(result.Healthy ? "ok\n" : result.Reason + "\n", "text/plain; charset=utf-8", statusCode: result.StatusCode);

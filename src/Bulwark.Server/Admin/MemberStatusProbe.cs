@@ -12,7 +12,7 @@ namespace Bulwark.Server.Admin;
 /// whole cluster without the browser loading anything from another origin, and for their vital signs
 /// (bulwark.v1.Node.Vitals: uptime, restarts, alarms, store, put latency). Answers are cached for a second.
 /// </summary>
-public sealed class MemberStatusProbe : IDisposable
+public sealed class MemberStatusProbe(Security.TlsCredentials? tls = null) : IDisposable
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Deadline = TimeSpan.FromMilliseconds(700);
@@ -56,7 +56,7 @@ public sealed class MemberStatusProbe : IDisposable
         {
             try
             {
-                var channel = channels.GetOrAdd(url, u => GrpcChannel.ForAddress(u.Contains("://", StringComparison.Ordinal) ? u : "http://" + u));
+                var channel = channels.GetOrAdd(url, u => Security.MemberChannels.Create(u, tls));
                 var deadline = DateTime.UtcNow + Deadline;
                 var vitals = AskVitalsAsync(channel, deadline, cancellationToken);
                 var status = await new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -92,7 +92,7 @@ public static class NodeConfigurationLoader
             ListenClientUrls = clientUrls,
             AdvertiseClientUrls = advertised,
             ListenPeerUrl = explicitPeerUrl ?? self?.PeerUrls[0] ?? "http://127.0.0.1:2380",
-            ListenMetricsUrl = UrlSetting.Parse(NodeSettings.ListenMetricsUrls, s.Text(NodeSettings.ListenMetricsUrls) ?? "http://127.0.0.1:2381", "metrics listen URL"),
+            ListenMetricsUrl = UrlSetting.Parse(NodeSettings.ListenMetricsUrls, s.Text(NodeSettings.ListenMetricsUrls) ?? "http://127.0.0.1:2381", "metrics listen URL", httpsAllowed: false),
             HeartbeatInterval = s.Milliseconds(NodeSettings.HeartbeatInterval) ?? TimeSpan.FromMilliseconds(50),
             ElectionTimeout = s.Milliseconds(NodeSettings.ElectionTimeout) ?? TimeSpan.FromMilliseconds(500),
             SnapshotCount = s.Unsigned(NodeSettings.SnapshotCount) ?? Hosting.NodeHostOptions.DefaultSnapshotThreshold,
@@ -106,7 +106,40 @@ public static class NodeConfigurationLoader
             CheckQuorum = s.Bool(NodeSettings.CheckQuorum) ?? true,
             CorruptCheckTime = s.Duration(NodeSettings.CorruptCheckTime) ?? TimeSpan.Zero,
             UnsafeFaultInjection = s.Bool(NodeSettings.UnsafeFaultInjection) ?? false,
+            ClientTls = TlsOf(s, NodeSettings.CertFile, NodeSettings.KeyFile, NodeSettings.TrustedCaFile, NodeSettings.ClientCertAuth),
+            PeerTls = TlsOf(s, NodeSettings.PeerCertFile, NodeSettings.PeerKeyFile, NodeSettings.PeerTrustedCaFile, NodeSettings.PeerClientCertAuth),
         };
+    }
+
+    /// <summary>One listener's TLS files; null when neither a certificate nor a key is given (the other settings then
+    /// have nothing to apply to, which <see cref="NodeOptionsValidation"/> reports).</summary>
+    private static Security.TlsFiles? TlsOf(SettingReader s, string certKey, string keyKey, string caKey, string authKey)
+    {
+        var cert = s.Text(certKey);
+        var key = s.Text(keyKey);
+        var ca = s.Text(caKey);
+        var clientCertAuth = s.Bool(authKey) ?? false;
+        if (cert is null && key is null)
+        {
+            if (ca is not null || clientCertAuth)
+            {
+                throw new ConfigurationException(ca is not null ? caKey : authKey, $"needs --{certKey} and --{keyKey} (this listener has no certificate of its own)");
+            }
+
+            return null;
+        }
+
+        if (string.IsNullOrEmpty(cert) || string.IsNullOrEmpty(key))
+        {
+            throw new ConfigurationException(cert is null ? certKey : keyKey, $"--{certKey} and --{keyKey} go together; only one is given");
+        }
+
+        if (clientCertAuth && ca is null)
+        {
+            throw new ConfigurationException(authKey, $"needs --{caKey}: the CA that connecting certificates must chain to");
+        }
+
+        return new Security.TlsFiles(cert, key, string.IsNullOrEmpty(ca) ? null : ca, clientCertAuth);
     }
 
     private static Dictionary<string, SettingValue> ParseFlags(IReadOnlyList<string> args)
@@ -133,7 +166,7 @@ public static class NodeConfigurationLoader
             {
                 value = args[++i];
             }
-            else if (setting.Key is NodeSettings.PreVote or NodeSettings.CheckQuorum or NodeSettings.UnsafeFaultInjection)
+            else if (setting.Key is NodeSettings.PreVote or NodeSettings.CheckQuorum or NodeSettings.UnsafeFaultInjection or NodeSettings.ClientCertAuth or NodeSettings.PeerClientCertAuth)
             {
                 value = "true"; // a bare boolean flag switches it on
             }

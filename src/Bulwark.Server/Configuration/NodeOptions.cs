@@ -68,6 +68,11 @@ public sealed record NodeOptions
 
     /// <summary>Test-only fault points (<see cref="Faults.FaultInjection"/>): never on unless asked for by name.</summary>
     public bool UnsafeFaultInjection { get; init; }
+    /// <summary>TLS of the client listener (--cert-file and friends); null: no https client URL.</summary>
+    public Security.TlsFiles? ClientTls { get; init; }
+
+    /// <summary>TLS of the peer listener and of the connections to peers (--peer-cert-file and friends); null: plain TCP.</summary>
+    public Security.TlsFiles? PeerTls { get; init; }
 
     /// <summary>The id every founding member derives alike from the members' ids; peers with another id are turned away.</summary>
     public ulong ClusterId => JoinedClusterId != 0 ? JoinedClusterId : ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));

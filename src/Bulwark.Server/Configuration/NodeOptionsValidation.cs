@@ -99,7 +99,98 @@ internal static class NodeOptionsValidation
         }
 
         CheckDistinctListeners(o);
+        CheckTls(o);
     }
+
+    /// <summary>
+    /// An https URL needs a certificate and a certificate an https URL; every member's peer URL uses one scheme (peers
+    /// dial each other with TLS or without, not both); and the files load (present, readable, PEM, key matching
+    /// certificate), so a broken rotation setup fails at start rather than at the first connection.
+    /// </summary>
+    private static void CheckTls(NodeOptions o)
+    {
+        var httpsClient = o.ListenClientUrls.Concat(o.AdvertiseClientUrls).FirstOrDefault(IsHttps);
+        if (httpsClient is not null && o.ClientTls is null)
+        {
+            throw new ConfigurationException(NodeSettings.CertFile, $"client URL {httpsClient} is https, so --{NodeSettings.CertFile} and --{NodeSettings.KeyFile} are required");
+        }
+
+        if (o.ClientTls is not null && !o.ListenClientUrls.Any(IsHttps))
+        {
+            throw new ConfigurationException(NodeSettings.ListenClientUrls, $"--{NodeSettings.CertFile} is set but no client URL is https ({string.Join(",", o.ListenClientUrls)}); use https:// URLs");
+        }
+
+        var ownPeerUrl = o.ListenPeerUrl;
+        if (IsHttps(ownPeerUrl) && o.PeerTls is null)
+        {
+            throw new ConfigurationException(NodeSettings.PeerCertFile, $"peer URL {ownPeerUrl} is https, so --{NodeSettings.PeerCertFile} and --{NodeSettings.PeerKeyFile} are required");
+        }
+
+        if (o.PeerTls is not null && !IsHttps(ownPeerUrl))
+        {
+            throw new ConfigurationException(NodeSettings.ListenPeerUrls, $"--{NodeSettings.PeerCertFile} is set but the peer URL {ownPeerUrl} is http; use https://");
+        }
+
+        foreach (var member in o.InitialCluster)
+        {
+            if (IsHttps(member.PeerUrls[0]) != IsHttps(ownPeerUrl))
+            {
+                throw new ConfigurationException(NodeSettings.InitialCluster,
+                    $"peer URL {member.PeerUrls[0]} of '{member.Name}' and this member's {ownPeerUrl} differ in scheme; all peers speak TLS or none does");
+            }
+        }
+
+        if (o.ClientTls is { } client)
+        {
+            CheckFiles(client, NodeSettings.CertFile, NodeSettings.KeyFile, NodeSettings.TrustedCaFile);
+        }
+
+        if (o.PeerTls is { } peer)
+        {
+            CheckFiles(peer, NodeSettings.PeerCertFile, NodeSettings.PeerKeyFile, NodeSettings.PeerTrustedCaFile);
+        }
+    }
+
+    private static void CheckFiles(Security.TlsFiles files, string certKey, string keyKey, string caKey)
+    {
+        if (!File.Exists(files.CertFile) && !Directory.Exists(files.CertFile))
+        {
+            throw new ConfigurationException(certKey, $"certificate file '{files.CertFile}' does not exist");
+        }
+
+        if (!File.Exists(files.KeyFile) && !Directory.Exists(files.KeyFile))
+        {
+            throw new ConfigurationException(keyKey, $"key file '{files.KeyFile}' does not exist");
+        }
+
+        if (files.TrustedCaFile is { } ca && !File.Exists(ca))
+        {
+            throw new ConfigurationException(caKey, $"trusted CA file '{ca}' does not exist");
+        }
+
+        try
+        {
+            using var pair = Security.CertificateFiles.LoadPair(files.CertFile, files.KeyFile);
+        }
+        catch (Security.CertificateFileException e)
+        {
+            throw new ConfigurationException(e.Message.StartsWith("key file", StringComparison.Ordinal) || e.Message.StartsWith("cannot read key", StringComparison.Ordinal) ? keyKey : certKey, e.Message);
+        }
+
+        if (files.TrustedCaFile is not null)
+        {
+            try
+            {
+                Security.CertificateFiles.LoadBundle(files.TrustedCaFile);
+            }
+            catch (Security.CertificateFileException e)
+            {
+                throw new ConfigurationException(caKey, e.Message);
+            }
+        }
+    }
+
+    private static bool IsHttps(string url) => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     private static void CheckDistinctListeners(NodeOptions o)
     {

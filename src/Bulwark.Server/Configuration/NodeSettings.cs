@@ -35,6 +35,14 @@ public static class NodeSettings
     public const string CheckQuorum = "check-quorum";
     public const string CorruptCheckTime = "corrupt-check-time";
     public const string UnsafeFaultInjection = "unsafe-fault-injection";
+    public const string CertFile = "cert-file";
+    public const string KeyFile = "key-file";
+    public const string TrustedCaFile = "trusted-ca-file";
+    public const string ClientCertAuth = "client-cert-auth";
+    public const string PeerCertFile = "peer-cert-file";
+    public const string PeerKeyFile = "peer-key-file";
+    public const string PeerTrustedCaFile = "peer-trusted-ca-file";
+    public const string PeerClientCertAuth = "peer-client-cert-auth";
 
     public static IReadOnlyList<NodeSetting> All { get; } =
     [
@@ -64,6 +72,14 @@ public static class NodeSettings
             Alias: "experimental-corrupt-check-time"),
         new(UnsafeFaultInjection, "UNSAFE, for tests only: named fault points (fsync-delay, fsync-error, disk-full, clock-jump) " +
             "switched by POST /debug/faults on the metrics listener from this machine (docs/chaos.md)", "false"),
+        new(CertFile, "PEM certificate of the client listener (needed by https:// client URLs); re-read when the file changes", "(none)"),
+        new(KeyFile, "PEM private key of --cert-file", "(none)"),
+        new(TrustedCaFile, "PEM CA bundle client certificates must chain to (with --client-cert-auth); members trust it when they call each other", "(system roots)"),
+        new(ClientCertAuth, "clients must present a certificate that chains to --trusted-ca-file", "false"),
+        new(PeerCertFile, "PEM certificate of the peer listener (needed by https:// peer URLs); also presented when dialling peers", "(none)"),
+        new(PeerKeyFile, "PEM private key of --peer-cert-file", "(none)"),
+        new(PeerTrustedCaFile, "PEM CA bundle peer certificates must chain to; a dialled peer's certificate must also name the host it was dialled at", "(system roots)"),
+        new(PeerClientCertAuth, "peers must present a certificate that chains to --peer-trusted-ca-file", "false"),
     ];
 
     /// <summary>The setting named <paramref name="key"/> (its key, or the etcd name it also answers to).</summary>

@@ -83,8 +83,9 @@ public static class ClusterJoin
     /// </summary>
     /// <exception cref="InvalidOperationException">No member answered in time, or none is at <paramref name="selfPeerUrl"/>
     /// (it was not added, or was added with another URL): the message says which and what to do.</exception>
+    /// <param name="tls">Peer TLS, when the peer port speaks it (null: plain TCP).</param>
     public static async Task<JoinedIdentity> DiscoverAsync(string selfPeerUrl, IReadOnlyList<string> peerUrls, TimeSpan patience, ILogger logger,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Security.TlsCredentials? tls = null)
     {
         ArgumentNullException.ThrowIfNull(selfPeerUrl);
         ArgumentNullException.ThrowIfNull(peerUrls);
@@ -106,7 +107,7 @@ public static class ClusterJoin
                 MemberQueryReplyFrame reply;
                 try
                 {
-                    reply = await MemberQueryClient.AskAsync(url, selfPeerUrl, TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+                    reply = await MemberQueryClient.AskAsync(url, selfPeerUrl, TimeSpan.FromSeconds(3), cancellationToken, tls).ConfigureAwait(false);
                 }
                 catch (IOException e)
                 {

@@ -142,6 +142,7 @@ public sealed partial class NodeHost : IAsyncDisposable
                     SnapshotChunkBytes = options.SnapshotChunkBytes,
                     AnswerMemberQuery = () => created?.AnswerMemberQuery(),
                     IsRemovedMember = id => created?.processor.Members.IsRemoved(id) == true,
+                    Tls = options.PeerTls,
                 },
                 time,
                 loggers.CreateLogger<TcpPeerTransport>(),
@@ -434,6 +435,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         transport.MessageQueued += OnPeerMessageQueued;
         transport.PeerConnectionLost += id => Post(new HostInput.PeerConnectionLost(id));
         transport.RequestUndelivered += message => Post(new HostInput.RequestUndelivered(message));
+        transport.InboundRefused += (remote, reason) => options.Observer?.PeerConnectionRefused(remote, reason);
         transport.HandshakeRejected += (peer, reason) =>
         {
             if (reason == MemberRemovedException.PeerRefusal)

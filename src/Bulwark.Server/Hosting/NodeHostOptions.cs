@@ -20,6 +20,9 @@ public sealed record NodeHostOptions
     /// <summary>The peer URL this node listens on for Raft traffic (default: its own entry in the initial cluster).</summary>
     public string? ListenPeerUrl { get; init; }
 
+    /// <summary>TLS of the peer listener and of the connections to peers; null: plain TCP.</summary>
+    public Security.TlsCredentials? PeerTls { get; init; }
+
     /// <summary>Cluster id; 0 means derive it from the initial members' ids.</summary>
     public ulong ClusterId { get; init; }
 

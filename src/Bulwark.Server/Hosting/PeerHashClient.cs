@@ -21,7 +21,7 @@ public interface IPeerHashSource
 /// exist and are the ones `etcdctl endpoint hashkv` uses, so no second protocol enters the peer transport, whose frames
 /// carry Raft messages and snapshots only.
 /// </summary>
-public sealed class PeerHashClient : IPeerHashSource, IDisposable
+public sealed class PeerHashClient(Security.TlsCredentials? tls = null) : IPeerHashSource, IDisposable
 {
     private readonly ConcurrentDictionary<string, GrpcChannel> channels = new(StringComparer.Ordinal);
 
@@ -38,7 +38,7 @@ public sealed class PeerHashClient : IPeerHashSource, IDisposable
         {
             try
             {
-                var channel = channels.GetOrAdd(url, u => GrpcChannel.ForAddress(u.Contains("://", StringComparison.Ordinal) ? u : "http://" + u));
+                var channel = channels.GetOrAdd(url, u => Security.MemberChannels.Create(u, tls));
                 var response = await new Maintenance.MaintenanceClient(channel)
                     .HashKVAsync(new HashKVRequest { Revision = revision }, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken)
                     .ConfigureAwait(false);

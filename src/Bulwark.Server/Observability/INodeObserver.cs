@@ -63,6 +63,14 @@ public interface INodeObserver
     {
     }
 
+    /// <summary>
+    /// An inbound peer connection from <paramref name="remote"/> was refused before any message was read from it (a failed
+    /// TLS handshake, or a handshake frame this member turned away). Called on the connection's thread.
+    /// </summary>
+    void PeerConnectionRefused(string remote, string reason)
+    {
+    }
+
     /// <summary>A batch of committed entries was applied to the key-value store in <paramref name="duration"/>.</summary>
     void BackendCommitted(TimeSpan duration)
     {

@@ -40,6 +40,13 @@ public static class JournalEvents
     public const string CorruptionDetected = "corruption_detected";
 
     /// <summary>
+    /// This member refused an inbound peer connection before any Raft message was read from it (node = this member;
+    /// reason = why: a TLS handshake that failed, e.g. no certificate or one the peer CA did not sign, or a refused
+    /// handshake frame; fields: remote).
+    /// </summary>
+    public const string PeerConnectionRefused = "peer_connection_refused";
+
+    /// <summary>
     /// A lease revoked because the client whose keep-alive stream bound it went away (node = this member; fields:
     /// lease_id in hex, peer = the client's address). See docs/concurrency.md, "Release on disconnect".
     /// </summary>

@@ -265,6 +265,9 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
             new Dictionary<string, object> { ["lease_id"] = leaseId.ToString("x", CultureInfo.InvariantCulture), ["peer"] = peer });
     }
 
+    public void PeerConnectionRefused(string remote, string reason) =>
+        Write(JournalEvents.PeerConnectionRefused, selfName, reason, new Dictionary<string, object> { ["remote"] = remote });
+
     public void CorruptionDetected(ulong memberId, string reason, IReadOnlyDictionary<string, object> details)
     {
         var fields = new Dictionary<string, object>(details) { ["member_id"] = memberId.ToString("x", CultureInfo.InvariantCulture), ["observer"] = selfName };

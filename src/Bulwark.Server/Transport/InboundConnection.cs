@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Threading.Channels;
 using Bulwark.Consensus;
 using Microsoft.Extensions.Logging;
@@ -11,8 +13,10 @@ namespace Bulwark.Server.Transport;
 /// Serves one accepted peer connection: checks the handshake, then decodes frames and hands complete messages to the
 /// transport's incoming channel (a snapshot once all of it is stored, see <see cref="SnapshotReception"/>), calling
 /// <paramref name="queued"/> after each one so the consumer can be woken directly (no pump thread in between). Any
-/// malformed data, or a snapshot this node cannot store, closes the connection. <paramref name="accepted"/> hears of each
-/// peer whose handshake was accepted: a peer that dials in is up, whatever this node's own dialing to it believes.
+/// malformed data, or a snapshot this node cannot store, closes the connection. With peer TLS the connection is
+/// refused unless the TLS handshake succeeds first (<see cref="PeerTransportOptions.Tls"/>); a refusal is reported to
+/// <paramref name="refused"/> (remote address, reason) so the member journals it. <paramref name="accepted"/> hears of
+/// each peer whose handshake was accepted: a peer that dials in is up, whatever this node's own dialing to it believes.
 /// </summary>
 internal sealed class InboundConnection(
     Socket socket,
@@ -22,6 +26,7 @@ internal sealed class InboundConnection(
     Action<Message> queued,
     TransportCounters totals,
     ILogger logger,
+    Action<string, string> refused,
     Action<ulong>? accepted = null)
 {
     private readonly string remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
@@ -46,7 +51,18 @@ internal sealed class InboundConnection(
 
     public async Task RunAsync(CancellationToken ct)
     {
-        var stream = new NetworkStream(socket, ownsSocket: true);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (options.Tls is { } tls)
+        {
+            var secured = await SecureAsync(stream, tls, ct).ConfigureAwait(false);
+            if (secured is null)
+            {
+                return;
+            }
+
+            stream = secured;
+        }
+
         await using var streamScope = stream.ConfigureAwait(false);
         var reader = PipeReader.Create(stream);
         var writer = PipeWriter.Create(stream);
@@ -76,6 +92,7 @@ internal sealed class InboundConnection(
                 {
                     totals.AddHandshakeRejected();
                     TransportLog.InboundRejected(logger, remote, refusal);
+                    refused(remote, refusal);
                     return;
                 }
 
@@ -144,6 +161,39 @@ internal sealed class InboundConnection(
         {
             await reader.CompleteAsync().ConfigureAwait(false);
             await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The server side of the TLS handshake, within the handshake timeout: the secured stream, or null (the connection
+    /// closed, refused and journalled) when the dialler offered no TLS, no certificate though one is required, or one
+    /// the peer CA did not sign.
+    /// </summary>
+    private async Task<Stream?> SecureAsync(Stream plain, Security.TlsCredentials tls, CancellationToken ct)
+    {
+        var ssl = new SslStream(plain, leaveInnerStreamOpen: false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(tls.ServerOptions(), timeout.Token).ConfigureAwait(false);
+            return ssl;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            if (ct.IsCancellationRequested)
+            {
+                return null; // shutting down
+            }
+
+            var reason = e is OperationCanceledException
+                ? "TLS handshake timed out"
+                : $"TLS handshake failed: {e.Message}{(e.InnerException is { } inner ? $" ({inner.Message})" : "")}";
+            totals.AddHandshakeRejected();
+            TransportLog.InboundRejected(logger, remote, reason);
+            refused(remote, reason);
+            return null;
         }
     }
 

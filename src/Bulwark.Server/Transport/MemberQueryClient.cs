@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 
 namespace Bulwark.Server.Transport;
 
@@ -12,7 +14,9 @@ public static class MemberQueryClient
 {
     /// <exception cref="IOException">The member could not be reached, closed without answering (it has no leader, or it
     /// is a build that does not know the query), or answered nonsense.</exception>
-    public static async Task<MemberQueryReplyFrame> AskAsync(string peerUrl, string askerPeerUrl, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <param name="tls">Peer TLS (null: plain TCP): the member's certificate must chain to the peer CA and name its host.</param>
+    public static async Task<MemberQueryReplyFrame> AskAsync(string peerUrl, string askerPeerUrl, TimeSpan timeout, CancellationToken cancellationToken = default,
+        Security.TlsCredentials? tls = null)
     {
         ArgumentNullException.ThrowIfNull(peerUrl);
         ArgumentNullException.ThrowIfNull(askerPeerUrl);
@@ -23,7 +27,14 @@ public static class MemberQueryClient
         try
         {
             await socket.ConnectAsync(address.Host, address.Port, deadline.Token).ConfigureAwait(false);
-            var stream = new NetworkStream(socket, ownsSocket: false);
+            Stream stream = new NetworkStream(socket, ownsSocket: false);
+            if (tls is not null)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                await ssl.AuthenticateAsClientAsync(tls.ClientOptions(address.Host), deadline.Token).ConfigureAwait(false);
+            }
+
             await using var streamScope = stream.ConfigureAwait(false);
             var writer = PipeWriter.Create(stream);
             FrameCodec.Write(writer, new MemberQueryFrame(askerPeerUrl), new ArrayBufferWriter<byte>(256));
@@ -51,7 +62,7 @@ public static class MemberQueryClient
         {
             throw new IOException($"{peerUrl} did not answer the member query within {timeout.TotalSeconds:0.#} s");
         }
-        catch (Exception e) when (e is SocketException or WireFormatException)
+        catch (Exception e) when (e is SocketException or WireFormatException or AuthenticationException)
         {
             throw new IOException($"{peerUrl}: {e.Message}", e);
         }

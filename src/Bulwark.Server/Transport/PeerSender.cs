@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Threading.Channels;
 using Bulwark.Consensus;
 
@@ -105,21 +107,22 @@ internal sealed class PeerSender : IAsyncDisposable
         while (!ct.IsCancellationRequested)
         {
             Socket? socket = null;
+            Stream? stream = null;
             string? failure = null;
             // A fresh signal per dial: a RedialNow during this dial cuts the backoff after it, an older one does not.
             var redialSignal = NewRedialSignal();
             Volatile.Write(ref redial, redialSignal);
             try
             {
-                socket = await DialAsync(ct).ConfigureAwait(false);
+                (socket, stream) = await DialAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or WireFormatException or HandshakeRejectedException)
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or WireFormatException or HandshakeRejectedException or AuthenticationException)
             {
-                failure = e is OperationCanceledException ? "timed out" : e.Message;
+                failure = e is OperationCanceledException ? "timed out" : e is AuthenticationException ? $"TLS handshake failed: {e.Message}" : e.Message;
                 if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
                 {
                     // Nothing listens there: the peer's process is down. Repeated on every redial, which also
@@ -128,7 +131,7 @@ internal sealed class PeerSender : IAsyncDisposable
                 }
             }
 
-            if (socket is null)
+            if (socket is null || stream is null)
             {
                 var delay = backoff.Next();
                 TransportLog.DialFailed(host.Logger, PeerId, Address.ToString(), failure ?? "unknown", (long)delay.TotalMilliseconds);
@@ -164,7 +167,7 @@ internal sealed class PeerSender : IAsyncDisposable
             TransportLog.Connected(host.Logger, PeerId, Address.ToString());
             try
             {
-                await PumpAsync(socket, ct).ConfigureAwait(false);
+                await PumpAsync(socket, stream, ct).ConfigureAwait(false);
                 return; // queue completed: the transport is shutting down
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -182,16 +185,21 @@ internal sealed class PeerSender : IAsyncDisposable
             finally
             {
                 connected = false;
+                await stream.DisposeAsync().ConfigureAwait(false);
                 socket.Dispose();
             }
         }
     }
 
-    /// <summary>Connects and completes the handshake; returns a socket ready for message frames.</summary>
-    private async Task<Socket> DialAsync(CancellationToken ct)
+    /// <summary>
+    /// Connects, secures the connection when peer TLS is on (the peer's certificate must chain to the peer CA and name
+    /// the host dialled), and completes the handshake; returns the socket and the stream ready for message frames.
+    /// </summary>
+    private async Task<(Socket Socket, Stream Stream)> DialAsync(CancellationToken ct)
     {
         var options = host.Options;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
         try
         {
             PeerSocketKeepAlive.Enable(socket, options);
@@ -203,26 +211,35 @@ internal sealed class PeerSender : IAsyncDisposable
 
             using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             handshakeTimeout.CancelAfter(options.HandshakeTimeout);
-            var stream = new NetworkStream(socket, ownsSocket: false);
-            await using (stream.ConfigureAwait(false))
+            stream = new NetworkStream(socket, ownsSocket: false);
+            if (options.Tls is { } tls)
             {
-                var buffer = new ArrayBufferWriter<byte>(64);
-                FrameCodec.Write(buffer, new HandshakeFrame(options.ClusterId, options.LocalId, PeerId), scratch, options.MaxFrameBytes);
-                await stream.WriteAsync(buffer.WrittenMemory, handshakeTimeout.Token).ConfigureAwait(false);
-                var ack = await ReadAckAsync(stream, handshakeTimeout.Token).ConfigureAwait(false);
-                if (!ack.Accepted)
-                {
-                    host.Totals.AddHandshakeRejected();
-                    TransportLog.HandshakeRejectedByPeer(host.Logger, PeerId, Address.ToString(), ack.Reason);
-                    host.OnHandshakeRejected(PeerId, ack.Reason);
-                    throw new HandshakeRejectedException($"handshake rejected: {ack.Reason}");
-                }
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                await ssl.AuthenticateAsClientAsync(tls.ClientOptions(Address.Host), handshakeTimeout.Token).ConfigureAwait(false);
             }
 
-            return socket;
+            var buffer = new ArrayBufferWriter<byte>(64);
+            FrameCodec.Write(buffer, new HandshakeFrame(options.ClusterId, options.LocalId, PeerId), scratch, options.MaxFrameBytes);
+            await stream.WriteAsync(buffer.WrittenMemory, handshakeTimeout.Token).ConfigureAwait(false);
+            var ack = await ReadAckAsync(stream, handshakeTimeout.Token).ConfigureAwait(false);
+            if (!ack.Accepted)
+            {
+                host.Totals.AddHandshakeRejected();
+                TransportLog.HandshakeRejectedByPeer(host.Logger, PeerId, Address.ToString(), ack.Reason);
+                host.OnHandshakeRejected(PeerId, ack.Reason);
+                throw new HandshakeRejectedException($"handshake rejected: {ack.Reason}");
+            }
+
+            return (socket, stream);
         }
         catch
         {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+
             socket.Dispose();
             throw;
         }
@@ -245,12 +262,10 @@ internal sealed class PeerSender : IAsyncDisposable
             ?? throw new WireFormatException("peer answered the handshake with something other than an ack");
     }
 
-    private async Task PumpAsync(Socket socket, CancellationToken ct)
+    private async Task PumpAsync(Socket socket, Stream stream, CancellationToken ct)
     {
         var options = host.Options;
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var stream = new NetworkStream(socket, ownsSocket: false);
-        await using var streamScope = stream.ConfigureAwait(false);
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         // Disposing the socket is what reliably aborts a write stuck on a peer that stopped reading.
         using var abort = connection.Token.Register(socket.Dispose);

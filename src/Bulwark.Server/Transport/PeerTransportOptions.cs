@@ -72,6 +72,13 @@ public sealed record PeerTransportOptions
     /// </summary>
     public Func<ulong, bool>? IsRemovedMember { get; init; }
 
+    /// <summary>
+    /// TLS on every peer connection (null: plain TCP): the listener presents its certificate and, with client-cert-auth,
+    /// requires the dialler's; a dialler presents its certificate and checks that the listener's chains to the trusted
+    /// CA and names the host it dialled.
+    /// </summary>
+    public Security.TlsCredentials? Tls { get; init; }
+
     /// <summary>What a removed member's refused handshake says (etcd's words); the dialer matches it and stops.</summary>
     public const string RemovedMemberRefusal = "the member has been permanently removed from the cluster";
 

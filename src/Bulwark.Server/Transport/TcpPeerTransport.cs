@@ -87,6 +87,12 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
     /// </summary>
     public event Action<ulong>? SnapshotSent;
 
+    /// <summary>
+    /// Raised when this node refused an inbound connection before reading any message from it (remote address, reason):
+    /// a failed TLS handshake or a refused handshake frame. Raised on the connection's thread.
+    /// </summary>
+    public event Action<string, string>? InboundRefused;
+
     /// <summary>Raised when a peer refused our handshake (peer id, its reason): a misconfiguration an operator must fix.</summary>
     public event Action<ulong, string>? HandshakeRejected;
 
@@ -336,7 +342,8 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
             {
                 // the connection failed already: its reader finds out at once
             }
-            var connection = new InboundConnection(accepted, Options, SnapshotFiles, incoming.Writer, OnMessageQueued, totals, logger, OnPeerDialedIn);
+            var connection = new InboundConnection(accepted, Options, SnapshotFiles, incoming.Writer, OnMessageQueued, totals, logger,
+                (remote, reason) => RaiseSafely(() => InboundRefused?.Invoke(remote, reason)), OnPeerDialedIn);
             var task = Task.Run(() => connection.RunAsync(ct), CancellationToken.None);
             inbound[connection] = task;
             _ = task.ContinueWith(_ => inbound.TryRemove(connection, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -12,7 +12,8 @@ public sealed class ClientSyntaxTests
     {
         Assert.Equal(["http://127.0.0.1:2379", "http://127.0.0.1:22379", "http://127.0.0.1:32379"], ClientEndpoints.Parse(ClientEndpoints.Default));
         Assert.Equal(["http://10.0.0.5:1", "http://10.0.0.5:2", "http://h:3"], ClientEndpoints.Parse("http://10.0.0.5:1/, 2 ,h:3"));
-        Assert.Contains("uses https", Assert.Throws<ClientInputException>(() => ClientEndpoints.Parse("https://a:1")).Message, StringComparison.Ordinal);
+        Assert.Equal(["https://a:1", "http://b:2", "https://b:3"], ClientEndpoints.Parse("https://a:1,http://b:2,3", tls: true));
+        Assert.Equal(["https://a:1", "http://a:2"], ClientEndpoints.Parse("https://a:1,2"));
         Assert.Contains("'a:70000' is not an endpoint", Assert.Throws<ClientInputException>(() => ClientEndpoints.Parse("a:70000")).Message, StringComparison.Ordinal);
         Assert.Contains("no endpoint given", Assert.Throws<ClientInputException>(() => ClientEndpoints.Parse(" , ")).Message, StringComparison.Ordinal);
     }

@@ -48,4 +48,30 @@ public sealed class ClusterLayoutTests
             Assert.Equal(clusterId, options.ClusterId);
         }
     }
+
+    [Fact]
+    public void With_tls_every_member_gets_https_urls_and_mutual_tls_on_generated_certificates_that_load()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "bulwark-layout-tls-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var certificates = new Bulwark.Server.Security.LocalClusterCertificates(dir).Generate();
+            Assert.True(certificates.Exist);
+            var layout = ClusterLayout.FromBasePort(42000, "/d").WithTls(certificates);
+            Assert.Equal("https://127.0.0.1:42000,https://127.0.0.1:42003,https://127.0.0.1:42006", layout.ClientEndpoints);
+            foreach (var member in layout.Members)
+            {
+                var options = NodeConfigurationLoader.Load(layout.ServeArguments(member).Skip(1).ToList(), new Dictionary<string, string>(), _ => throw new FileNotFoundException());
+                Assert.Equal([$"https://127.0.0.1:{member.ClientPort}"], options.ListenClientUrls);
+                Assert.Equal($"https://127.0.0.1:{member.PeerPort}", options.ListenPeerUrl);
+                Assert.Equal($"http://127.0.0.1:{member.MetricsPort}", options.ListenMetricsUrl);
+                Assert.Equal(new Bulwark.Server.Security.TlsFiles(certificates.ServerCertFile, certificates.ServerKeyFile, certificates.CaFile, ClientCertAuth: true), options.ClientTls);
+                Assert.Equal(new Bulwark.Server.Security.TlsFiles(certificates.PeerCertFile, certificates.PeerKeyFile, certificates.CaFile, ClientCertAuth: true), options.PeerTls);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -33,8 +33,13 @@ public sealed class ProcessCluster : IAsyncDisposable
     // A member started with --initial-cluster-state existing keeps its own initial cluster (restarts reuse it).
     private readonly string?[] joinedInitialCluster;
 
-    private ProcessCluster(int founding, IReadOnlyList<string>? extraArgs, int spare = 0)
+    private readonly Bulwark.Server.Security.LocalClusterCertificates? tls;
+    private readonly Bulwark.Server.Security.LocalClusterCertificates?[] certificatesOf;
+
+    private ProcessCluster(int founding, IReadOnlyList<string>? extraArgs, int spare = 0, Bulwark.Server.Security.LocalClusterCertificates? tls = null)
     {
+        this.tls = tls;
+        certificatesOf = new Bulwark.Server.Security.LocalClusterCertificates?[founding + spare];
         this.founding = founding;
         var size = founding + spare;
         joinedInitialCluster = new string?[size];
@@ -46,8 +51,9 @@ public sealed class ProcessCluster : IAsyncDisposable
         peerPorts = ports[size..(2 * size)];
         metricsPorts = ports[(2 * size)..];
         Names = Enumerable.Range(1, size).Select(i => $"n{i}").ToArray();
-        ClientUrls = ClientPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
-        nodes = new NodeProcesses(Names, ClientUrls, u => GrpcChannel.ForAddress(u));
+        ClientUrls = ClientPorts.Select(p => $"{Scheme}://127.0.0.1:{p}").ToArray();
+        ClientTls = tls is null ? null : Bulwark.Server.Security.TlsCredentials.ForClient(tls.CaFile, tls.ClientCertFile, tls.ClientKeyFile);
+        nodes = new NodeProcesses(Names, ClientUrls, u => Bulwark.Server.Security.MemberChannels.Create(u, ClientTls));
         output = Enumerable.Range(0, size).Select(_ => new StringBuilder()).ToArray();
         generation = new int[size];
     }
@@ -58,7 +64,15 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public IReadOnlyList<string> ClientUrls { get; }
 
-    public IReadOnlyList<string> PeerUrls => peerPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
+    public IReadOnlyList<string> PeerUrls => peerPorts.Select(p => $"{Scheme}://127.0.0.1:{p}").ToArray();
+
+    /// <summary>With TLS (<see cref="StartAsync"/>'s certificates): what the test's own clients present and trust.</summary>
+    public Bulwark.Server.Security.TlsCredentials? ClientTls { get; }
+
+    private string Scheme => tls is null ? "http" : "https";
+
+    /// <summary>Starts node <paramref name="i"/> (from its next start on) with other certificate files than the cluster's.</summary>
+    public void UseCertificates(int i, Bulwark.Server.Security.LocalClusterCertificates certificates) => certificatesOf[i] = certificates;
 
     /// <summary>Each node's admin listener (metrics, health, status page).</summary>
     public IReadOnlyList<string> MetricsUrls => metricsPorts.Select(p => $"http://127.0.0.1:{p}").ToArray();
@@ -73,7 +87,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     public int Founding => founding;
 
     /// <summary>Node <paramref name="i"/>'s initial-cluster entry, "name=peer-url".</summary>
-    public string InitialClusterEntry(int i) => $"{Names[i]}=http://127.0.0.1:{peerPorts[i]}";
+    public string InitialClusterEntry(int i) => $"{Names[i]}={Scheme}://127.0.0.1:{peerPorts[i]}";
 
     /// <summary>"http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl and `bulwark --endpoints` take it.</summary>
     public string Endpoints => string.Join(",", ClientUrls);
@@ -84,9 +98,11 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     /// <summary>Starts every node (with <paramref name="extraArgs"/> added to each `serve`) and waits until they agree on a leader.</summary>
     /// <param name="spare">Slots for members added later (named after the founding ones, ports reserved, not started).</param>
-    public static async Task<ProcessCluster> StartAsync(int size = 3, IReadOnlyList<string>? extraArgs = null, int spare = 0)
+    /// <param name="tls">Serve client and peer ports over mutual TLS with these certificates (https URLs everywhere).</param>
+    public static async Task<ProcessCluster> StartAsync(int size = 3, IReadOnlyList<string>? extraArgs = null, int spare = 0,
+        Bulwark.Server.Security.LocalClusterCertificates? tls = null)
     {
-        var cluster = new ProcessCluster(size, extraArgs, spare);
+        var cluster = new ProcessCluster(size, extraArgs, spare, tls);
         try
         {
             for (var i = 0; i < size; i++)
@@ -149,13 +165,13 @@ public sealed class ProcessCluster : IAsyncDisposable
             "--initial-cluster", initialCluster,
             "--data-dir", Path.Combine(root, Names[i]),
             "--listen-client-urls", ClientUrls[i],
-            "--listen-peer-urls", $"http://127.0.0.1:{peerPorts[i]}",
+            "--listen-peer-urls", $"{Scheme}://127.0.0.1:{peerPorts[i]}",
             "--listen-metrics-urls", $"http://127.0.0.1:{metricsPorts[i]}",
             // A loaded CI machine can stall a process for longer than the LAN defaults allow; slower ticks avoid
             // needless elections without changing what is tested.
             "--heartbeat-interval", "100",
             "--election-timeout", "1000",
-        }.Concat(joinedInitialCluster[i] is null ? [] : ["--initial-cluster-state", "existing"]).Concat(replaceExtraArgs ?? extraArgs))
+        }.Concat(joinedInitialCluster[i] is null ? [] : ["--initial-cluster-state", "existing"]).Concat(TlsArgs(i)).Concat(replaceExtraArgs ?? extraArgs))
         {
             info.ArgumentList.Add(arg);
         }
@@ -165,6 +181,12 @@ public sealed class ProcessCluster : IAsyncDisposable
         nodes.Start(i, info, (stream, line) => Append(log, gen, stream, line), () => Append(log, gen, "exit", "process exited"));
         generation[i] = gen;
     }
+
+    private IEnumerable<string> TlsArgs(int i) => (certificatesOf[i] ?? tls) is not { } c ? [] :
+    [
+        "--cert-file", c.ServerCertFile, "--key-file", c.ServerKeyFile, "--trusted-ca-file", c.CaFile, "--client-cert-auth",
+        "--peer-cert-file", c.PeerCertFile, "--peer-key-file", c.PeerKeyFile, "--peer-trusted-ca-file", c.CaFile, "--peer-client-cert-auth",
+    ];
 
     /// <summary>Kills node <paramref name="i"/> (and anything it started) with SIGKILL: no flush, no goodbye to peers.</summary>
     public Task KillAsync(int i) => nodes.KillAsync(i, Patience);

@@ -71,7 +71,7 @@ public sealed class MembershipWireAndTableTests
 
     [Theory]
     [InlineData("foo")]
-    [InlineData("https://127.0.0.1:2380")]
+    [InlineData("https://127.0.0.1")]
     [InlineData("http://127.0.0.1")]
     [InlineData("http://127.0.0.1:2380/path")]
     [InlineData("http://127.0.0.1:2380/")]

@@ -68,13 +68,14 @@ public sealed class EndpointSyntaxTests
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 2379), ServerHost.EndpointOf("http://localhost:2379"));
         Assert.Equal(new IPEndPoint(IPAddress.Any, 2379), ServerHost.EndpointOf("node-1:2379"));
         Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 2379), ServerHost.EndpointOf("http://[::1]:2379"));
-        Assert.Equal("client URL 'https://h:1' uses https; only http (h2c) is supported", Assert.Throws<FormatException>(() => ServerHost.EndpointOf("https://h:1")).Message);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 2379), ServerHost.EndpointOf("https://127.0.0.1:2379"));
+        Assert.Equal("client URL 'ftp://h:1' uses ftp; only http (h2c) and https are supported", Assert.Throws<FormatException>(() => ServerHost.EndpointOf("ftp://h:1")).Message);
         Assert.Equal("client URL 'unix:///tmp/s' is not http://host:port", Assert.Throws<FormatException>(() => ServerHost.EndpointOf("unix:///tmp/s")).Message);
     }
 
     [Theory]
     [InlineData("127.0.0.1:2380", "is not a URL like http://127.0.0.1:2380")]
-    [InlineData("https://h:2380", "uses scheme 'https'; only http is supported")]
+    [InlineData("ftp://h:2380", "uses scheme 'ftp'; only http and https are supported")]
     [InlineData("http://h", "needs an explicit port (e.g. http://h:2380)")]
     [InlineData("http://[::1]", "needs an explicit port (e.g. http://[::1]:2380)")]
     [InlineData("http://h:2380/x", "must not have a path or query")]

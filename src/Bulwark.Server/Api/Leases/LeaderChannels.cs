@@ -9,7 +9,7 @@ namespace Bulwark.Server.Api.Leases;
 /// gRPC channels to the current leader's client URL, for what only the leader can answer (lease keep-alives and
 /// remaining TTLs, as etcd forwards them to its leader). One channel per URL, kept for the server's lifetime.
 /// </summary>
-public sealed class LeaderChannels : IDisposable
+public sealed class LeaderChannels(Security.TlsCredentials? tls = null) : IDisposable
 {
     /// <summary>Marks a call forwarded by a member, so the receiver answers it itself or refuses; never forwards again.</summary>
     internal const string ForwardedHeader = "bulwark-forwarded";
@@ -27,7 +27,7 @@ public sealed class LeaderChannels : IDisposable
         }
 
         var url = node.Members.FirstOrDefault(m => m.Id == leader)?.ClientUrls.FirstOrDefault();
-        return url is null ? null : channels.GetOrAdd(url, static u => GrpcChannel.ForAddress(u)).CreateCallInvoker();
+        return url is null ? null : channels.GetOrAdd(url, u => Security.MemberChannels.Create(u, tls)).CreateCallInvoker();
     }
 
     internal static bool IsForwarded(ServerCallContext context) => context.RequestHeaders.Get(ForwardedHeader) is not null;
