@@ -37,6 +37,25 @@ public sealed partial class AuthStore
         }
     }
 
+    /// <summary>The caller is a user this store knows (any roles).</summary>
+    public void CheckAuthenticated(string user)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        if (user.Length == 0)
+        {
+            throw AuthErrors.UserEmpty();
+        }
+
+        if (!users.ContainsKey(user))
+        {
+            throw AuthErrors.UserNotFound();
+        }
+    }
+
     /// <summary>Whether the user exists and has the root role (used where etcd lets admins skip a finer check).</summary>
     public bool IsAdmin(string user) => users.TryGetValue(user, out var found) && HasRootRole(found);
 

@@ -235,8 +235,10 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
     }
 
     /// <summary>
-    /// etcd's authMaintenanceServer: with auth on, what exposes or rewrites the whole store or moves the cluster
-    /// (snapshot, defragment, hash, alarm changes, leader moves) needs the root role. Status and alarm lists stay open.
+    /// etcd's authMaintenanceServer: with auth on, what exposes or rewrites the whole store (snapshot, defragment, hash)
+    /// needs the root role; Bulwark also asks it for alarm changes and leader moves, which etcd 3.4 leaves open. Status
+    /// and alarm lists stay open. etcd 3.4 answers these refusals with its auth package's bare error (code Unknown,
+    /// "auth: permission denied"), not the translated "etcdserver: ..." of other calls, and so does Bulwark.
     /// </summary>
     private void RequireAdmin(ServerCallContext context)
     {
@@ -246,7 +248,9 @@ public sealed class MaintenanceService(NodeHost node) : Maintenance.MaintenanceB
         }
         catch (Bulwark.Kv.Errors.KvException e)
         {
-            throw e.ToRpcException();
+            const string translated = "etcdserver: ";
+            var bare = e.Message.StartsWith(translated, StringComparison.Ordinal) ? "auth: " + e.Message[translated.Length..] : e.Message;
+            throw new RpcException(new Status(StatusCode.Unknown, bare));
         }
     }
 }
