@@ -1,6 +1,7 @@
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.Mvccpb;
 using Bulwark.Api.RaftCmd;
+using Bulwark.Kv.Auth;
 using Bulwark.Kv.Errors;
 using Google.Protobuf;
 
@@ -64,6 +65,10 @@ public sealed class KvStateMachine
                 throw KvErrors.Corrupt();
             }
 
+            // Decided at apply time from the replicated auth state (etcd's auth applier): a grant revoked while the
+            // command waited in the log is honoured alike on every member, and a refused command changes nothing.
+            CommandAuthorization.Check(command, Store);
+            var auth = Store.Auth;
             response = command.RequestCase switch
             {
                 RaftCommand.RequestOneofCase.Put => Store.Put(command.Put, events),
@@ -73,6 +78,18 @@ public sealed class KvStateMachine
                 RaftCommand.RequestOneofCase.LeaseGrant => Store.LeaseGrant(command.LeaseGrant),
                 RaftCommand.RequestOneofCase.LeaseRevoke => Store.LeaseRevoke(command.LeaseRevoke, events),
                 RaftCommand.RequestOneofCase.Alarm => Store.Alarm(command.Alarm),
+                RaftCommand.RequestOneofCase.AuthEnable => auth.Enable(),
+                RaftCommand.RequestOneofCase.AuthDisable => auth.Disable(),
+                RaftCommand.RequestOneofCase.Authenticate => auth.Authenticate(command.Authenticate),
+                RaftCommand.RequestOneofCase.UserAdd => auth.UserAdd(command.UserAdd),
+                RaftCommand.RequestOneofCase.UserDelete => auth.UserDelete(command.UserDelete),
+                RaftCommand.RequestOneofCase.UserChangePassword => auth.UserChangePassword(command.UserChangePassword),
+                RaftCommand.RequestOneofCase.UserGrantRole => auth.UserGrantRole(command.UserGrantRole),
+                RaftCommand.RequestOneofCase.UserRevokeRole => auth.UserRevokeRole(command.UserRevokeRole),
+                RaftCommand.RequestOneofCase.RoleAdd => auth.RoleAdd(command.RoleAdd),
+                RaftCommand.RequestOneofCase.RoleDelete => auth.RoleDelete(command.RoleDelete),
+                RaftCommand.RequestOneofCase.RoleGrantPermission => auth.RoleGrantPermission(command.RoleGrantPermission),
+                RaftCommand.RequestOneofCase.RoleRevokePermission => auth.RoleRevokePermission(command.RoleRevokePermission),
                 _ => throw KvErrors.EmptyCommand(),
             };
         }
@@ -106,5 +123,12 @@ public sealed class KvStateMachine
     public void WriteSnapshot(Stream destination) => Store.WriteSnapshot(destination);
 
     /// <summary>Replaces the whole state with a snapshot; on any error the current state stays.</summary>
-    public void RestoreSnapshot(Stream source) => Store = MvccStore.ReadSnapshot(source);
+    public void RestoreSnapshot(Stream source)
+    {
+        var tokens = Store.Auth.Tokens;
+        Store = MvccStore.ReadSnapshot(source);
+        // Logins this member applied stay valid across an installed snapshot, as etcd's in-memory tokens do; those
+        // of users the snapshot no longer has are dropped (and the auth revision check catches any other change).
+        Store.Auth.AdoptTokens(tokens);
+    }
 }

@@ -7,12 +7,15 @@ namespace Bulwark.Kv;
 public sealed partial class MvccStore
 {
     /// <summary>
-    /// Current snapshot format. Version 2 added the replicated alarms after the leases; <see cref="ReadSnapshot"/> also
-    /// reads version 1 (no alarms) so snapshots written before stay readable, and refuses any other.
+    /// Current snapshot format. Version 2 added the replicated alarms after the leases, version 3 the auth state
+    /// (users, roles, the auth switch and revision) after the alarms; <see cref="ReadSnapshot"/> also reads versions 1
+    /// and 2 so snapshots written before stay readable, and refuses any other.
     /// </summary>
-    public const uint SnapshotFormatVersion = 2;
+    public const uint SnapshotFormatVersion = 3;
 
     private const uint SnapshotFormatWithoutAlarms = 1;
+
+    private const uint SnapshotFormatWithoutAuth = 2;
 
     private const int MaxSnapshotByteString = 256 * 1024 * 1024;
     /// <summary>The first bytes of every store snapshot (and so of every backup file).</summary>
@@ -21,7 +24,8 @@ public sealed partial class MvccStore
     /// <summary>
     /// Writes the whole store: revisions, leases, every key with its retained history. The same
     /// state always gives the same bytes. Layout: magic "BWKVSNAP", format version (u32 LE),
-    /// revision, compact revision, next lease id, leases by id, alarms (member id, type) in order, keys in key
+    /// revision, compact revision, next lease id, leases by id, alarms (member id, type) in order, the auth section
+    /// (<see cref="Auth.AuthStore"/>), keys in key
     /// order each with its states oldest first, then an XxHash64 (u64 LE) of all preceding bytes.
     /// </summary>
     public void WriteSnapshot(Stream destination)
@@ -49,6 +53,8 @@ public sealed partial class MvccStore
             writer.WriteVarUInt(member);
             writer.WriteVarUInt((ulong)alarm);
         }
+
+        Auth.Write(writer);
 
         writer.WriteVarUInt((ulong)index.Count);
         var cursor = index.First();
@@ -89,9 +95,9 @@ public sealed partial class MvccStore
         }
 
         uint version = reader.ReadUInt32();
-        if (version != SnapshotFormatVersion && version != SnapshotFormatWithoutAlarms)
+        if (version is not (SnapshotFormatVersion or SnapshotFormatWithoutAuth or SnapshotFormatWithoutAlarms))
         {
-            throw new InvalidDataException($"The key-value snapshot has format version {version}; this build reads versions {SnapshotFormatWithoutAlarms} and {SnapshotFormatVersion}.");
+            throw new InvalidDataException($"The key-value snapshot has format version {version}; this build reads versions {SnapshotFormatWithoutAlarms} to {SnapshotFormatVersion}.");
         }
 
         var store = new MvccStore
@@ -123,6 +129,11 @@ public sealed partial class MvccStore
         if (version >= 2)
         {
             ReadAlarms(reader, store);
+        }
+
+        if (version >= 3)
+        {
+            store.Auth = Bulwark.Kv.Auth.AuthStore.Read(reader);
         }
 
         ulong keyCount = reader.ReadVarUInt();

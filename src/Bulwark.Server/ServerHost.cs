@@ -75,6 +75,7 @@ public static class ServerHost
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(_ => new Api.Watches.WatchSyncLoop(node.Watches));
         builder.Services.AddSingleton(_ => new Api.Leases.LeaderChannels(tls));
+        builder.Services.AddSingleton<Api.Auth.LoginThrottle>();
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = node.Options.Limits.MaxRequestBytes + GrpcOverheadBytes;
@@ -89,6 +90,7 @@ public static class ServerHost
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<Api.Watches.WatchService>();
         app.MapGrpcService<Api.Leases.LeaseService>();
+        app.MapGrpcService<AuthService>(); // etcdserverpb.Auth: users, roles, logins
         app.MapGrpcService<Api.Concurrency.LockService>(); // v3lockpb.Lock
         app.MapGrpcService<Api.Concurrency.ElectionService>(); // v3electionpb.Election
         app.MapGrpcService<NodeService>(); // bulwark.v1.Node: the peer view behind `bulwark status`

@@ -118,15 +118,17 @@ public sealed class AlarmTests
         machine.Apply(Put("k", "v"));
         using var current = new MemoryStream();
         machine.WriteSnapshot(current);
-        var v2 = current.ToArray();
+        var v3 = current.ToArray();
 
-        // Format 2 with no leases and no alarms: magic, version, revision, compact revision, next lease id, lease count
-        // (one byte each here), then the alarm count, a single 0 byte at offset 16. Format 1 is the same without it.
-        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(v2.AsSpan(8)));
-        Assert.Equal(0, v2[15]);
-        Assert.Equal(0, v2[16]);
-        var body = v2[..^8].ToList();
-        body.RemoveAt(16);
+        // Format 3 with no leases, no alarms and auth never used: magic, version, revision, compact revision, next lease
+        // id, lease count (one byte each here), then the alarm count, a single 0 byte at offset 16, then the auth section
+        // (off, revision 1, no users, no roles: 0 1 0 0). Format 1 is the same without the alarm count and auth section.
+        Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(v3.AsSpan(8)));
+        Assert.Equal(0, v3[15]);
+        Assert.Equal(0, v3[16]);
+        Assert.Equal(new byte[] { 0, 1, 0, 0 }, v3[17..21]);
+        var body = v3[..^8].ToList();
+        body.RemoveRange(16, 5);
         var v1 = body.ToArray();
         BinaryPrimitives.WriteUInt32LittleEndian(v1.AsSpan(8), 1);
         var trailer = new byte[8];

@@ -33,6 +33,20 @@ public static class RequestValidator
             case RaftCommand.RequestOneofCase.LeaseGrant:
             case RaftCommand.RequestOneofCase.LeaseRevoke:
                 break;
+            case RaftCommand.RequestOneofCase.AuthEnable:
+            case RaftCommand.RequestOneofCase.AuthDisable:
+            case RaftCommand.RequestOneofCase.Authenticate:
+            case RaftCommand.RequestOneofCase.UserAdd:
+            case RaftCommand.RequestOneofCase.UserDelete:
+            case RaftCommand.RequestOneofCase.UserChangePassword:
+            case RaftCommand.RequestOneofCase.UserGrantRole:
+            case RaftCommand.RequestOneofCase.UserRevokeRole:
+            case RaftCommand.RequestOneofCase.RoleAdd:
+            case RaftCommand.RequestOneofCase.RoleDelete:
+            case RaftCommand.RequestOneofCase.RoleGrantPermission:
+            case RaftCommand.RequestOneofCase.RoleRevokePermission:
+                // The auth store checks names and permissions when applying (Auth/AuthStore), as etcd's does.
+                break;
             case RaftCommand.RequestOneofCase.Alarm:
                 if (command.Alarm.Action == Bulwark.Api.Etcdserverpb.AlarmRequest.Types.AlarmAction.Get || command.Alarm.Alarm == Bulwark.Api.Etcdserverpb.AlarmType.None)
                 {

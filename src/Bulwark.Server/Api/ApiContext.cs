@@ -1,6 +1,7 @@
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Kv;
 using Bulwark.Kv.Errors;
+using Bulwark.Server.Api.Auth;
 using Bulwark.Server.Hosting;
 using Grpc.Core;
 
@@ -9,6 +10,8 @@ namespace Bulwark.Server.Api;
 /// <summary>What every etcd service call needs: the node, response headers, and errors turned into etcd's statuses.</summary>
 internal static class ApiContext
 {
+    private const int MaxAuthRetries = 5;
+
     /// <summary>Fills cluster_id, member_id, raft_term and (unless the store already set it) revision.</summary>
     public static ResponseHeader Header(NodeHost node, ResponseHeader? header, long revision = 0)
     {
@@ -44,16 +47,40 @@ internal static class ApiContext
         }
     }
 
-    /// <summary>Proposes a command and returns the store's response for it, or throws its error.</summary>
+    /// <summary>Proposes a client's command (checked as that caller when it applies) and returns the store's response for it, or throws its error.</summary>
     public static Task<(T Response, long Revision)> ProposeAsync<T>(NodeHost node, Bulwark.Api.RaftCmd.RaftCommand command, ServerCallContext context)
         where T : class, Google.Protobuf.IMessage =>
-        ProposeAsync<T>(node, command, context.CancellationToken);
+        ProposeAsync<T>(node, command, CallerCredentials.From(context), context.CancellationToken);
 
-    /// <summary>Proposes a command and returns the store's response for it, or throws its error.</summary>
-    public static async Task<(T Response, long Revision)> ProposeAsync<T>(NodeHost node, Bulwark.Api.RaftCmd.RaftCommand command, CancellationToken cancellationToken)
+    /// <summary>
+    /// Proposes a command and returns the store's response for it, or throws its error. A <paramref name="caller"/>
+    /// makes it a client's command, which the state machine checks against that caller's permissions when auth is on;
+    /// null makes it the member's own (lease expiry, alarms), which is not checked.
+    /// </summary>
+    public static async Task<(T Response, long Revision)> ProposeAsync<T>(NodeHost node, Bulwark.Api.RaftCmd.RaftCommand command, CallerCredentials? caller,
+        CancellationToken cancellationToken)
         where T : class, Google.Protobuf.IMessage
     {
-        ApplyResult result = await node.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
+        ApplyResult result;
+        int attempt = 0;
+        while (true)
+        {
+            if (caller is not null)
+            {
+                command.Header = new Bulwark.Api.RaftCmd.CommandHeader { Caller = AuthGate.Resolve(node, caller) };
+            }
+
+            result = await node.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
+            // As etcd's raftRequest: an auth change committed between this member's look at the caller and the
+            // command's apply makes the command stale, not wrong; look again and propose again (bounded here).
+            if (result.Error?.Message == Bulwark.Kv.Auth.AuthErrors.AuthOldRevisionMessage && caller is not null && ++attempt < MaxAuthRetries)
+            {
+                continue;
+            }
+
+            break;
+        }
+
         if (result.Error is { } error)
         {
             throw error.ToRpcException();

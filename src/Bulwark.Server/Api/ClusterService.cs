@@ -35,6 +35,8 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        // Membership changes need the root role (checked here and again by the leader the call is forwarded to).
+        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
         var urls = MemberUrls.Parse(request.PeerURLs);
         if (!IsLeaderOrThrow())
         {
@@ -53,6 +55,8 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        // Membership changes need the root role (checked here and again by the leader the call is forwarded to).
+        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
         if (request.ID == node.MemberId && node.Status.IsLeader && node.Members.Count(m => !m.IsLearner) > 1)
         {
             // Hand over first, so clients see one quick leader change instead of an election timeout; the new leader
@@ -84,6 +88,8 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        // Membership changes need the root role (checked here and again by the leader the call is forwarded to).
+        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
         var urls = MemberUrls.Parse(request.PeerURLs);
         if (!IsLeaderOrThrow())
         {
@@ -105,6 +111,8 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        // Membership changes need the root role (checked here and again by the leader the call is forwarded to).
+        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
         if (!IsLeaderOrThrow())
         {
             return await Forward(context).MemberPromoteAsync(request, ForwardOptions(context)).ConfigureAwait(false);
@@ -151,9 +159,17 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     }
 
     private CallOptions ForwardOptions(ServerCallContext context) => new(
-        headers: LeaderChannels.ForwardedMetadata(LeaderChannels.ForwardHops(context) + 1),
+        headers: ForwardedHeaders(context),
         deadline: DateTime.UtcNow + node.Options.RequestTimeout * 2,
         cancellationToken: context.CancellationToken);
+
+    /// <summary>The forwarding mark and the caller's token: the leader checks the same caller this member did.</summary>
+    private static Metadata ForwardedHeaders(ServerCallContext context)
+    {
+        var headers = LeaderChannels.ForwardedMetadata(LeaderChannels.ForwardHops(context) + 1);
+        Auth.CallerCredentials.From(context).AddTo(headers);
+        return headers;
+    }
 
     /// <summary><see cref="ApiContext.Guard"/>, plus a refused membership change as etcd's status.</summary>
     private static Task<T> Guard<T>(Func<Task<T>> call) => ApiContext.Guard(async () =>

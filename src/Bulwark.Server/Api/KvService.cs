@@ -3,6 +3,7 @@ using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.RaftCmd;
 using Bulwark.Kv;
 using Bulwark.Kv.Validation;
+using Bulwark.Server.Api.Auth;
 using Bulwark.Server.Hosting;
 using Bulwark.Server.Observability;
 using Grpc.Core;
@@ -16,10 +17,10 @@ namespace Bulwark.Server.Api;
 public sealed class KvService(NodeHost node) : KV.KVBase
 {
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) =>
-        ApiContext.Guard(() => RangeAsync(node, request, context.CancellationToken));
+        ApiContext.Guard(() => RangeAsync(node, request, CallerCredentials.From(context), context.CancellationToken));
 
     /// <summary>A Range as the KV service answers it (the Lock and Election services read through this too).</summary>
-    internal static async Task<RangeResponse> RangeAsync(NodeHost node, RangeRequest request, CancellationToken cancellationToken)
+    internal static async Task<RangeResponse> RangeAsync(NodeHost node, RangeRequest request, CallerCredentials caller, CancellationToken cancellationToken)
     {
         RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
         RequestValidator.ValidateRange(request);
@@ -27,6 +28,9 @@ public sealed class KvService(NodeHost node) : KV.KVBase
         {
             await node.LinearizableBarrierAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        // After the barrier, as etcd checks: the permissions are those of the state the read sees.
+        AuthGate.CheckRead(node, caller, request.Key, request.RangeEnd);
 
         var response = node.Read(store => store.Range(request));
         response.Header = ApiContext.Header(node, response.Header);
@@ -44,21 +48,21 @@ public sealed class KvService(NodeHost node) : KV.KVBase
     });
 
     public override Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context) =>
-        ApiContext.Guard(() => DeleteRangeAsync(node, request, context.CancellationToken));
+        ApiContext.Guard(() => DeleteRangeAsync(node, request, CallerCredentials.From(context), context.CancellationToken));
 
     /// <summary>A DeleteRange as the KV service answers it (the Lock and Election services delete through this too).</summary>
-    internal static async Task<DeleteRangeResponse> DeleteRangeAsync(NodeHost node, DeleteRangeRequest request, CancellationToken cancellationToken)
+    internal static async Task<DeleteRangeResponse> DeleteRangeAsync(NodeHost node, DeleteRangeRequest request, CallerCredentials caller, CancellationToken cancellationToken)
     {
-        var (response, revision) = await ApiContext.ProposeAsync<DeleteRangeResponse>(node, new RaftCommand { DeleteRange = request }, cancellationToken).ConfigureAwait(false);
+        var (response, revision) = await ApiContext.ProposeAsync<DeleteRangeResponse>(node, new RaftCommand { DeleteRange = request }, caller, cancellationToken).ConfigureAwait(false);
         response.Header = ApiContext.Header(node, response.Header, revision);
         return response;
     }
 
     public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) =>
-        ApiContext.Guard(() => TxnAsync(node, request, context.CancellationToken));
+        ApiContext.Guard(() => TxnAsync(node, request, CallerCredentials.From(context), context.CancellationToken));
 
     /// <summary>A Txn as the KV service answers it (the Lock and Election services write through this too).</summary>
-    internal static async Task<TxnResponse> TxnAsync(NodeHost node, TxnRequest request, CancellationToken cancellationToken)
+    internal static async Task<TxnResponse> TxnAsync(NodeHost node, TxnRequest request, CallerCredentials caller, CancellationToken cancellationToken)
     {
         if (MvccStore.IsReadOnly(request))
         {
@@ -66,12 +70,13 @@ public sealed class KvService(NodeHost node) : KV.KVBase
             RequestValidator.ValidateTxn(request, node.Options.Limits.MaxTxnOps);
             RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
             await node.LinearizableBarrierAsync(cancellationToken).ConfigureAwait(false);
+            AuthGate.CheckTxn(node, caller, request);
             var local = node.Read(store => store.ReadOnlyTxn(request));
             local.Header = ApiContext.Header(node, local.Header);
             return local;
         }
 
-        var (response, revision) = await ApiContext.ProposeAsync<TxnResponse>(node, new RaftCommand { Txn = request }, cancellationToken).ConfigureAwait(false);
+        var (response, revision) = await ApiContext.ProposeAsync<TxnResponse>(node, new RaftCommand { Txn = request }, caller, cancellationToken).ConfigureAwait(false);
         response.Header = ApiContext.Header(node, response.Header, revision);
         return response;
     }

@@ -193,7 +193,7 @@ public sealed partial class NodeHost : IAsyncDisposable
 
         var id = pending.NextId();
         command.RequestId = id;
-        command.Header = new CommandHeader { OriginMemberId = options.NodeId };
+        command.Header = new CommandHeader { OriginMemberId = options.NodeId, Caller = command.Header?.Caller };
         var wait = pending.RegisterProposal(id);
         return await PostAndWaitAsync(id, wait, new HostInput.Propose(id, command.ToByteArray()), () => options.Observer?.ProposalFailed(),
             cancellationToken).ConfigureAwait(false);

@@ -74,6 +74,7 @@ public sealed class NodeMetrics
     private readonly Counter leasesRenewed;
     private readonly Counter leasesExpired;
     private readonly Counter leasesReleasedOnDisconnect;
+    private readonly Counter failedLogins;
     private readonly Counter journalEvents;
     private readonly Counter journalWriteFailures;
 
@@ -148,6 +149,8 @@ public sealed class NodeMetrics
         leasesExpired = f.CreateCounter("etcd_server_lease_expired_total", "The total number of expired leases.");
         leasesReleasedOnDisconnect = f.CreateCounter("bulwark_lease_released_on_disconnect_total",
             "Leases this member revoked because the client whose keep-alive stream bound them (bulwark-lease-release-on-disconnect) went away.");
+        failedLogins = f.CreateCounter("bulwark_auth_failed_logins_total",
+            "Authenticate calls refused for an unknown user or a wrong password (each answered after a delay).");
         journalEvents = f.CreateCounter("bulwark_journal_events_total", "Events written to the event journal, by kind.", "event");
         foreach (var kind in JournalEventKinds())
         {
@@ -177,6 +180,8 @@ public sealed class NodeMetrics
     public void ProposalFailed() => proposalsFailed.Inc();
 
     public void LeaseReleasedOnDisconnect() => leasesReleasedOnDisconnect.Inc();
+
+    public void FailedLogin() => failedLogins.Inc();
 
     public void Fsync(TimeSpan duration) => fsyncSeconds.Observe(duration.TotalSeconds);
 

@@ -17,12 +17,14 @@ namespace Bulwark.Server.Api.Concurrency;
 /// </summary>
 public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Election.ElectionBase
 {
-    private readonly RecipeStore store = new(node);
+    /// <summary>The store as this call's caller sees it: every read and write inside is checked as that caller.</summary>
+    private RecipeStore StoreFor(ServerCallContext context) => new(node, Auth.CallerCredentials.From(context));
 
     public override Task<CampaignResponse> Campaign(CampaignRequest request, ServerCallContext context) => ConcurrencyErrors.Guard(async () =>
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        var store = StoreFor(context);
         GC.KeepAlive(sync); // a campaigner watches from a past revision: the sync loop catches such watchers up
         var cancel = context.CancellationToken;
         var lease = await store.SessionLeaseAsync(request.Lease, cancel).ConfigureAwait(false);
@@ -44,11 +46,11 @@ public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Electio
             {
                 try
                 {
-                    await ProclaimAsync(leader, request.Value, cancel).ConfigureAwait(false);
+                    await ProclaimAsync(store, leader, request.Value, cancel).ConfigureAwait(false);
                 }
                 catch
                 {
-                    await store.CleanUpAsync(token => ResignAsync(leader, token)).ConfigureAwait(false);
+                    await store.CleanUpAsync(token => ResignAsync(store, leader, token)).ConfigureAwait(false);
                     throw;
                 }
             }
@@ -62,7 +64,7 @@ public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Electio
         {
             // The caller went away while waiting: withdraw the candidacy, as etcd's Election does. (On any other
             // failure etcd leaves the key, and so does Bulwark.)
-            await store.CleanUpAsync(token => ResignAsync(leader, token)).ConfigureAwait(false);
+            await store.CleanUpAsync(token => ResignAsync(store, leader, token)).ConfigureAwait(false);
             throw;
         }
 
@@ -82,8 +84,9 @@ public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Electio
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var leader = request.Leader ?? throw ConcurrencyErrors.MissingLeaderKey();
+        var store = StoreFor(context);
         var lease = await store.SessionLeaseAsync(leader.Lease, context.CancellationToken).ConfigureAwait(false);
-        var header = await ProclaimAsync(new LeaderKey(leader) { Lease = lease }, request.Value, context.CancellationToken).ConfigureAwait(false);
+        var header = await ProclaimAsync(store, new LeaderKey(leader) { Lease = lease }, request.Value, context.CancellationToken).ConfigureAwait(false);
         return new ProclaimResponse { Header = header };
     });
 
@@ -91,7 +94,7 @@ public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Electio
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var oldest = await store.RangeAsync(ConcurrencyKeys.Edge(ConcurrencyKeys.Prefix(request.Name), oldest: true), context.CancellationToken).ConfigureAwait(false);
+        var oldest = await StoreFor(context).RangeAsync(ConcurrencyKeys.Edge(ConcurrencyKeys.Prefix(request.Name), oldest: true), context.CancellationToken).ConfigureAwait(false);
         if (oldest.Kvs.Count == 0)
         {
             throw ConcurrencyErrors.NoLeader();
@@ -106,7 +109,7 @@ public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Electio
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
         GC.KeepAlive(sync);
-        await ConcurrencyErrors.Guard(() => ObserveAsync(request.Name, responseStream, context.CancellationToken)).ConfigureAwait(false);
+        await ConcurrencyErrors.Guard(() => ObserveAsync(StoreFor(context), request.Name, responseStream, context.CancellationToken)).ConfigureAwait(false);
     }
 
     public override Task<ResignResponse> Resign(ResignRequest request, ServerCallContext context) => ConcurrencyErrors.Guard(async () =>
@@ -115,13 +118,14 @@ public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Electio
         ArgumentNullException.ThrowIfNull(context);
         var leader = request.Leader ?? throw ConcurrencyErrors.MissingLeaderKey();
         // etcd's server opens a session on the leader's lease first; with none named that grants one (kept for parity).
+        var store = StoreFor(context);
         await store.SessionLeaseAsync(leader.Lease, context.CancellationToken).ConfigureAwait(false);
-        var header = await ResignAsync(leader, context.CancellationToken).ConfigureAwait(false);
+        var header = await ResignAsync(store, leader, context.CancellationToken).ConfigureAwait(false);
         return new ResignResponse { Header = header };
     });
 
     /// <summary>Puts the leader's new value only while its key still exists with the create revision that won.</summary>
-    private async Task<ResponseHeader> ProclaimAsync(LeaderKey leader, ByteString value, CancellationToken cancellationToken)
+    private static async Task<ResponseHeader> ProclaimAsync(RecipeStore store, LeaderKey leader, ByteString value, CancellationToken cancellationToken)
     {
         var written = await store.TxnAsync(new TxnRequest
         {
@@ -132,7 +136,7 @@ public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Electio
     }
 
     /// <summary>Deletes the leader's key if it still has the create revision that won; answers the Txn's header either way.</summary>
-    private async Task<ResponseHeader> ResignAsync(LeaderKey leader, CancellationToken cancellationToken)
+    private static async Task<ResponseHeader> ResignAsync(RecipeStore store, LeaderKey leader, CancellationToken cancellationToken)
     {
         var resigned = await store.TxnAsync(new TxnRequest
         {
@@ -146,7 +150,7 @@ public sealed class ElectionService(NodeHost node, WatchSyncLoop sync) : Electio
     /// etcd's Election.observe: the current leader's key-value pair (or, with none, the first key put under the prefix),
     /// then each change of that key's value, until it is deleted; then the next leader, and so on.
     /// </summary>
-    private async Task<bool> ObserveAsync(ByteString name, IServerStreamWriter<LeaderResponse> stream, CancellationToken cancel)
+    private async Task<bool> ObserveAsync(RecipeStore store, ByteString name, IServerStreamWriter<LeaderResponse> stream, CancellationToken cancel)
     {
         var prefix = ConcurrencyKeys.Prefix(name);
         while (!cancel.IsCancellationRequested)

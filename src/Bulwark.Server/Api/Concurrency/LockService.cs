@@ -13,12 +13,14 @@ namespace Bulwark.Server.Api.Concurrency;
 /// </summary>
 public sealed class LockService(NodeHost node, WatchSyncLoop sync) : Bulwark.Api.V3Lockpb.Lock.LockBase
 {
-    private readonly RecipeStore store = new(node);
+    /// <summary>The store as this call's caller sees it: every read and write inside is checked as that caller.</summary>
+    private RecipeStore StoreFor(ServerCallContext context) => new(node, Auth.CallerCredentials.From(context));
 
     public override Task<LockResponse> Lock(LockRequest request, ServerCallContext context) => ConcurrencyErrors.Guard(async () =>
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        var store = StoreFor(context);
         GC.KeepAlive(sync); // a waiter watches from a past revision: the sync loop catches such watchers up
         var cancel = context.CancellationToken;
         var lease = await store.SessionLeaseAsync(request.Lease, cancel).ConfigureAwait(false);
@@ -68,7 +70,7 @@ public sealed class LockService(NodeHost node, WatchSyncLoop sync) : Bulwark.Api
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var deleted = await store.DeleteAsync(request.Key, context.CancellationToken).ConfigureAwait(false);
+        var deleted = await StoreFor(context).DeleteAsync(request.Key, context.CancellationToken).ConfigureAwait(false);
         return new UnlockResponse { Header = deleted.Header };
     });
 }

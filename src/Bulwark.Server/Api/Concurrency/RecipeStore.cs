@@ -3,6 +3,7 @@ using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.Mvccpb;
 using Bulwark.Kv.Errors;
 using Bulwark.Kv.Watch;
+using Bulwark.Server.Api.Auth;
 using Bulwark.Server.Api.Leases;
 using Bulwark.Server.Hosting;
 using Google.Protobuf;
@@ -14,7 +15,7 @@ namespace Bulwark.Server.Api.Concurrency;
 /// (so a follower forwards writes and confirms reads exactly as for a client's own KV call), and the waits of etcd's
 /// concurrency recipes on this member's watch hub: a waiter is woken by the event, never by polling.
 /// </summary>
-internal sealed class RecipeStore(NodeHost node)
+internal sealed class RecipeStore(NodeHost node, CallerCredentials caller)
 {
     /// <summary>etcd's session TTL (concurrency.defaultSessionTTL) for the lease it grants when a call names none.</summary>
     public const long DefaultSessionTtlSeconds = 60;
@@ -22,13 +23,13 @@ internal sealed class RecipeStore(NodeHost node)
     public NodeHost Node => node;
 
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
-        KvService.TxnAsync(node, request, cancellationToken);
+        KvService.TxnAsync(node, request, caller, cancellationToken);
 
     public Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken) =>
-        KvService.RangeAsync(node, request, cancellationToken);
+        KvService.RangeAsync(node, request, caller, cancellationToken);
 
     public Task<DeleteRangeResponse> DeleteAsync(ByteString key, CancellationToken cancellationToken) =>
-        KvService.DeleteRangeAsync(node, new DeleteRangeRequest { Key = key }, cancellationToken);
+        KvService.DeleteRangeAsync(node, new DeleteRangeRequest { Key = key }, caller, cancellationToken);
 
     /// <summary>
     /// The lease a call's participant uses: the one it named, or, when it named none (0), a new lease of etcd's session
@@ -41,7 +42,7 @@ internal sealed class RecipeStore(NodeHost node)
             return lease;
         }
 
-        var granted = await LeaseService.GrantAsync(node, new LeaseGrantRequest { TTL = DefaultSessionTtlSeconds }, cancellationToken).ConfigureAwait(false);
+        var granted = await LeaseService.GrantAsync(node, new LeaseGrantRequest { TTL = DefaultSessionTtlSeconds }, caller, cancellationToken).ConfigureAwait(false);
         return granted.ID;
     }
 
@@ -100,6 +101,7 @@ internal sealed class RecipeStore(NodeHost node)
     /// </summary>
     public async IAsyncEnumerable<WatchDelivery> WatchAsync(WatchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        AuthGate.CheckRead(node, caller, options.Key, options.RangeEnd);
         var (watcher, _) = node.Watches.Register(options);
         try
         {

@@ -23,13 +23,13 @@ public sealed class LeaseService(NodeHost node, LeaderChannels leaders, IHostApp
     }
 
     public override Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context) =>
-        ApiContext.Guard(() => GrantAsync(node, request, context.CancellationToken));
+        ApiContext.Guard(() => GrantAsync(node, request, Auth.CallerCredentials.From(context), context.CancellationToken));
 
     /// <summary>A grant as the Lease service answers it (the Lock and Election services grant a session's lease through it).</summary>
-    internal static async Task<LeaseGrantResponse> GrantAsync(NodeHost node, LeaseGrantRequest request, CancellationToken cancellationToken)
+    internal static async Task<LeaseGrantResponse> GrantAsync(NodeHost node, LeaseGrantRequest request, Auth.CallerCredentials caller, CancellationToken cancellationToken)
     {
         var grant = new LeaseGrantRequest { ID = request.ID, TTL = Math.Max(request.TTL, MinTtlSeconds(node.Options)) };
-        var (response, revision) = await ApiContext.ProposeAsync<LeaseGrantResponse>(node, new RaftCommand { LeaseGrant = grant }, cancellationToken).ConfigureAwait(false);
+        var (response, revision) = await ApiContext.ProposeAsync<LeaseGrantResponse>(node, new RaftCommand { LeaseGrant = grant }, caller, cancellationToken).ConfigureAwait(false);
         node.Leases.Renew(response.ID, response.TTL); // on the leader the clock starts at the grant (a follower's leader picks it up)
         response.Header = ApiContext.Header(node, response.Header, revision);
         return response;

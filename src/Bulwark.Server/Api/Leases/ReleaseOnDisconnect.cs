@@ -30,7 +30,14 @@ internal sealed class ReleaseOnDisconnect
 
     private readonly HashSet<long> bound = [];
 
-    private ReleaseOnDisconnect(string peer) => Peer = peer;
+    // The revoke is the client's own act, so it is checked as that client (the keys it deletes need write access).
+    private readonly Auth.CallerCredentials caller;
+
+    private ReleaseOnDisconnect(string peer, Auth.CallerCredentials caller)
+    {
+        Peer = peer;
+        this.caller = caller;
+    }
 
     /// <summary>The client's address, for the journal.</summary>
     public string Peer { get; }
@@ -50,7 +57,7 @@ internal sealed class ReleaseOnDisconnect
             rate.MinDataRate = null;
         }
 
-        return new ReleaseOnDisconnect(context.Peer);
+        return new ReleaseOnDisconnect(context.Peer, Auth.CallerCredentials.From(context));
     }
 
     /// <summary>Binds <paramref name="leaseId"/> to the stream (a keep-alive was sent for it).</summary>
@@ -64,7 +71,7 @@ internal sealed class ReleaseOnDisconnect
         {
             try
             {
-                await ApiContext.ProposeAsync<LeaseRevokeResponse>(node, new RaftCommand { LeaseRevoke = new LeaseRevokeRequest { ID = id } }, CancellationToken.None)
+                await ApiContext.ProposeAsync<LeaseRevokeResponse>(node, new RaftCommand { LeaseRevoke = new LeaseRevokeRequest { ID = id } }, caller, CancellationToken.None)
                     .ConfigureAwait(false);
                 ReleaseOnDisconnectLog.Released(logger, id, Peer);
                 node.Options.Observer?.LeaseReleasedOnDisconnect(id, Peer);

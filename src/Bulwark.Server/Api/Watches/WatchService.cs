@@ -15,7 +15,7 @@ public sealed class WatchService(NodeHost node, WatchSyncLoop sync) : Watch.Watc
     {
         ArgumentNullException.ThrowIfNull(context);
         GC.KeepAlive(sync); // created with the first stream and disposed with the server
-        var session = new WatchSession(node, node.Options.WatchProgressNotifyInterval);
+        var session = new WatchSession(node, node.Options.WatchProgressNotifyInterval, Auth.CallerCredentials.From(context));
         await session.RunAsync(requestStream, responseStream, context.CancellationToken).ConfigureAwait(false);
     }
 }

@@ -14,10 +14,12 @@ namespace Bulwark.Server.Api.Watches;
 /// per watcher; responses are buffered and flushed when nothing more is waiting. A client that stops reading holds
 /// up only its own stream: the queue fills, and the hub lets its watchers fall back to catching up from history.
 /// </summary>
-internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
+internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval, Auth.CallerCredentials caller)
 {
     internal const string CompactedReason = "etcdserver: mvcc: required revision has been compacted";
     internal const string EmptyRangeReason = "mvcc: watcher range is empty";
+    /// <summary>etcd 3.4 refuses a watch the caller may not read with its gRPC error's text as the cancel reason.</summary>
+    internal const string PermissionDeniedReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied";
     internal const string DuplicateIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
 
     /// <summary>Events a stream's queue holds (etcd's stream channel holds 128 responses; one revision may hold many events).</summary>
@@ -103,6 +105,12 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
         if (interval && key.Span.SequenceCompareTo(rangeEnd.Span) >= 0)
         {
             Control(Refused(EmptyRangeReason));
+            return;
+        }
+
+        if (!IsPermitted(key, rangeEnd))
+        {
+            Control(Refused(PermissionDeniedReason));
             return;
         }
 
@@ -337,6 +345,20 @@ internal sealed class WatchSession(NodeHost node, TimeSpan progressInterval)
                 nextNotify = Environment.TickCount64 + (long)progressInterval.TotalMilliseconds;
                 NotifyProgress();
             }
+        }
+    }
+
+    /// <summary>etcd's isWatchPermitted: read access to the watched range; any auth error refuses alike.</summary>
+    private bool IsPermitted(Google.Protobuf.ByteString key, Google.Protobuf.ByteString rangeEnd)
+    {
+        try
+        {
+            Auth.AuthGate.CheckRead(node, caller, key, rangeEnd);
+            return true;
+        }
+        catch (Bulwark.Kv.Errors.KvException)
+        {
+            return false;
         }
     }
 
