@@ -5,6 +5,7 @@ using Bulwark.Server.Admin;
 using Bulwark.Server.Api;
 using Bulwark.Server.Hosting;
 using Bulwark.Server.Observability;
+using Bulwark.Server.Tests.Api;
 using Bulwark.Storage.FileSystem;
 using Bulwark.Storage.Wal;
 using Grpc.Core;
@@ -63,7 +64,7 @@ public sealed class DiskFullTests
 
         // The alarm shows everywhere: Alarm RPC, status, /health and /readyz, the observer (journal).
         var maintenance = new MaintenanceService(node);
-        var listed = await maintenance.Alarm(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, null!);
+        var listed = await maintenance.Alarm(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, TestCallContext.Anonymous());
         var alarm = Assert.Single(listed.Alarms);
         Assert.Equal(node.MemberId, alarm.MemberID);
         Assert.Equal(AlarmType.Nospace, alarm.Alarm);
@@ -76,7 +77,7 @@ public sealed class DiskFullTests
         Assert.Contains("bulwark_alarm_active{alarm=\"NOSPACE\"} 1\n", observed.ScrapeMetrics(), StringComparison.Ordinal);
 
         // Disarming while the disk is still full leaves the alarm raised.
-        await maintenance.Alarm(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Nospace }, null!);
+        await maintenance.Alarm(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, Alarm = AlarmType.Nospace }, TestCallContext.Anonymous());
         Assert.True(node.NoSpaceAlarm);
 
         // Space returns: the held write goes through, the alarm clears, writes resume.
@@ -84,7 +85,7 @@ public sealed class DiskFullTests
         await LocalCluster.EventuallyAsync(() => !node.NoSpaceAlarm, "the NOSPACE alarm clears once space returns");
         Assert.Equal([JournalEvents.AlarmRaised, JournalEvents.AlarmCleared], AlarmEvents(observed));
         Assert.Contains("bulwark_alarm_active{alarm=\"NOSPACE\"} 0\n", observed.ScrapeMetrics(), StringComparison.Ordinal);
-        Assert.Empty((await maintenance.Alarm(new AlarmRequest(), null!)).Alarms);
+        Assert.Empty((await maintenance.Alarm(new AlarmRequest(), TestCallContext.Anonymous())).Alarms);
         Assert.True(HealthCheck.Etcd(node.Status).Healthy);
         Assert.True((await node.ProposeAsync(Put("after", "1"))).Succeeded);
         acknowledged["after"] = "1";
