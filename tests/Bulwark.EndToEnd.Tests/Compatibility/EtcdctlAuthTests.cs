@@ -112,6 +112,8 @@ public sealed class EtcdctlAuthTests(ReferenceEtcd etcd, ITestOutputHelper log) 
 
             // Member 2 misses the grants below and many writes: with no catch-up entries kept it gets a snapshot.
             await cluster.KillAsync(2);
+            // Member 2 may have been the leader: the others answer "no leader" until they elect one (CI saw etcdctl fail so).
+            await cluster.WaitForLeaderAsync();
             var live = string.Join(",", cluster.ClientUrls.Take(2));
             await RunOkAsync(live, "--user", Root, "role", "grant-permission", "app", "read", "late");
             for (var i = 0; i < 60; i++)
