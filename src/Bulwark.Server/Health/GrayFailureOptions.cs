@@ -69,6 +69,13 @@ public sealed record GrayFailureOptions
     /// <summary>The round trip to the nearest follower must exceed its baseline by this much.</summary>
     public TimeSpan RoundTripMargin { get; init; } = TimeSpan.FromMilliseconds(25);
 
+    /// <summary>
+    /// The send queue to the least backed-up follower must exceed its baseline by this many messages. A queue to one
+    /// follower (catching up, slow) is that follower's; a queue towards every follower at once means the leader cannot
+    /// get its messages out (a sick NIC, a starved sender, a full socket buffer) while its clients' writes wait on them.
+    /// </summary>
+    public double SendQueueMargin { get; init; } = 256;
+
     /// <summary>Throws with a message naming the first setting that is wrong.</summary>
     public void Validate()
     {
@@ -80,6 +87,6 @@ public sealed record GrayFailureOptions
         if (MinBaselineWindows < 2 || BaselineWindows < MinBaselineWindows) throw new ArgumentException("baseline windows must be at least the minimum, which must be at least 2");
         if (MadMultiplier <= 0) throw new ArgumentException("the MAD multiplier must be positive");
         if (MinTenure < TimeSpan.Zero || TransferCooldown < TimeSpan.Zero) throw new ArgumentException("tenure and cooldown must not be negative");
-        if (FsyncMargin < TimeSpan.Zero || RoundTripMargin < TimeSpan.Zero || ApplyLagMargin < 0) throw new ArgumentException("metric margins must not be negative");
+        if (FsyncMargin < TimeSpan.Zero || RoundTripMargin < TimeSpan.Zero || ApplyLagMargin < 0 || SendQueueMargin < 0) throw new ArgumentException("metric margins must not be negative");
     }
 }

@@ -11,6 +11,9 @@ public enum HealthMetric
 
     /// <summary>Heartbeat round trip in milliseconds to the nearest follower (min over followers of each one's median).</summary>
     PeerRoundTripMs,
+
+    /// <summary>Messages waiting in the send queue to the least backed-up follower (min over followers of each one's median).</summary>
+    SendQueue,
 }
 
 /// <summary>One metric of a degraded window: its value, its baseline, and the threshold it crossed.</summary>
@@ -25,6 +28,7 @@ public sealed record MetricDegradation(HealthMetric Metric, double Value, double
         HealthMetric.FsyncMs => "fsync_ms",
         HealthMetric.ApplyLag => "apply_lag",
         HealthMetric.PeerRoundTripMs => "peer_rtt_ms",
+        HealthMetric.SendQueue => "send_queue",
         _ => metric.ToString(),
     };
 }

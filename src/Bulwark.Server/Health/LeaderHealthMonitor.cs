@@ -2,8 +2,8 @@ namespace Bulwark.Server.Health;
 
 /// <summary>
 /// A member's judgement of its own health, for a leader deciding to hand leadership over (docs/consensus.md, "Gray
-/// failures"). Samples of each <see cref="HealthMetric"/> are summarized per window (their median; round trips as the
-/// nearest follower's median); a window's value is degraded when it exceeds the metric's <see cref="RobustBaseline"/>
+/// failures"). Samples of each <see cref="HealthMetric"/> are summarized per window (their median; round trips and send
+/// queues as the best-off follower's median); a window's value is degraded when it exceeds the metric's <see cref="RobustBaseline"/>
 /// median by both k·MAD and the metric's absolute margin, and healthy windows feed the baseline (degraded ones do not,
 /// so a lasting fault is never learned as normal). A transfer is due after <see cref="GrayFailureOptions.DegradedWindows"/>
 /// consecutive degraded windows, once the member has led for <see cref="GrayFailureOptions.MinTenure"/> and not
@@ -16,7 +16,12 @@ public sealed class LeaderHealthMonitor
     private readonly GrayFailureOptions options;
     private readonly Dictionary<HealthMetric, RobustBaseline> baselines = [];
     private readonly Dictionary<HealthMetric, List<double>> window = [];
-    private readonly Dictionary<ulong, List<double>> roundTrips = [];
+    /// <summary>Samples of the per-follower metrics (round trips, send queues) in the current window, per follower.</summary>
+    private readonly Dictionary<HealthMetric, Dictionary<ulong, List<double>>> perFollower = new()
+    {
+        [HealthMetric.PeerRoundTripMs] = [],
+        [HealthMetric.SendQueue] = [],
+    };
     private TimeSpan? windowStart;
     private TimeSpan? leadingSince;
     private TimeSpan? lastTransfer;
@@ -50,9 +55,9 @@ public sealed class LeaderHealthMonitor
 
     public void Sample(HealthMetric metric, double value, TimeSpan now)
     {
-        if (metric == HealthMetric.PeerRoundTripMs)
+        if (perFollower.ContainsKey(metric))
         {
-            throw new ArgumentException("round trips are sampled per peer: use RoundTrip", nameof(metric));
+            throw new ArgumentException($"{MetricDegradation.Name(metric)} is sampled per follower: use RoundTrip or SendQueue", nameof(metric));
         }
 
         Roll(now);
@@ -60,15 +65,21 @@ public sealed class LeaderHealthMonitor
     }
 
     /// <summary>A heartbeat round trip to <paramref name="peer"/> of <paramref name="milliseconds"/>.</summary>
-    public void RoundTrip(ulong peer, double milliseconds, TimeSpan now)
+    public void RoundTrip(ulong peer, double milliseconds, TimeSpan now) => FollowerSample(HealthMetric.PeerRoundTripMs, peer, milliseconds, now);
+
+    /// <summary><paramref name="queued"/> messages waiting to be sent to <paramref name="peer"/> (sampled each tick while leading).</summary>
+    public void SendQueue(ulong peer, int queued, TimeSpan now) => FollowerSample(HealthMetric.SendQueue, peer, queued, now);
+
+    private void FollowerSample(HealthMetric metric, ulong peer, double value, TimeSpan now)
     {
         Roll(now);
-        if (!roundTrips.TryGetValue(peer, out var samples))
+        var byPeer = perFollower[metric];
+        if (!byPeer.TryGetValue(peer, out var samples))
         {
-            roundTrips[peer] = samples = [];
+            byPeer[peer] = samples = [];
         }
 
-        samples.Add(milliseconds);
+        samples.Add(value);
     }
 
     /// <summary>This member leads (or not) as of <paramref name="now"/>; tenure counts from the change to leading.</summary>
@@ -155,7 +166,10 @@ public sealed class LeaderHealthMonitor
             samples.Clear();
         }
 
-        roundTrips.Clear();
+        foreach (var byPeer in perFollower.Values)
+        {
+            byPeer.Clear();
+        }
         if (degraded.Count > 0)
         {
             consecutiveDegraded++;
@@ -169,10 +183,10 @@ public sealed class LeaderHealthMonitor
 
     private double? WindowValue(HealthMetric metric)
     {
-        if (metric == HealthMetric.PeerRoundTripMs)
+        if (perFollower.TryGetValue(metric, out var byPeer))
         {
-            // The nearest follower: one slow follower is its own problem, all of them slow is the leader's.
-            return roundTrips.Count == 0 ? null : roundTrips.Values.Min(s => RobustBaseline.Median([.. s]));
+            // The best-off follower: one slow or backed-up follower is its own problem, all of them is the leader's.
+            return byPeer.Count == 0 ? null : byPeer.Values.Min(s => RobustBaseline.Median([.. s]));
         }
 
         var samples = window[metric];
@@ -184,6 +198,7 @@ public sealed class LeaderHealthMonitor
         HealthMetric.FsyncMs => options.FsyncMargin.TotalMilliseconds,
         HealthMetric.ApplyLag => options.ApplyLagMargin,
         HealthMetric.PeerRoundTripMs => options.RoundTripMargin.TotalMilliseconds,
+        HealthMetric.SendQueue => options.SendQueueMargin,
         _ => 0,
     };
 }

@@ -11,4 +11,10 @@ public interface IPeerNetwork
     void AddPeer(ulong id, string peerUrl);
 
     void RemovePeer(ulong id);
+
+    /// <summary>
+    /// Messages waiting to be written to <paramref name="peer"/> (0 when unknown). The leader's health monitor watches
+    /// it: a queue that grows towards every follower at once is the leader's own outbound path failing.
+    /// </summary>
+    int QueuedTo(ulong peer) => 0;
 }

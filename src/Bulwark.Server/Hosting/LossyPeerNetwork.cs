@@ -21,4 +21,6 @@ internal sealed class LossyPeerNetwork(IPeerNetwork inner, Func<Message, bool> d
     public void AddPeer(ulong id, string peerUrl) => inner.AddPeer(id, peerUrl);
 
     public void RemovePeer(ulong id) => inner.RemovePeer(id);
+
+    public int QueuedTo(ulong peer) => inner.QueuedTo(peer);
 }

@@ -6,8 +6,8 @@ namespace Bulwark.Server.Hosting;
 /// <summary>
 /// Gray failures (docs/consensus.md, "Gray failures"): as a follower, reporting a leader that went silent well beyond
 /// the usual gaps between its messages (<see cref="LeaderSilenceDetector"/>, RaftNode.ReportLeaderSuspected); as a
-/// leader, handing leadership to the healthiest caught-up follower when its own fsync latency, apply lag or round
-/// trips stay degraded against their learned baseline (<see cref="LeaderHealthMonitor"/>). Both only change when
+/// leader, handing leadership to the healthiest caught-up follower when its own fsync latency, apply lag, round
+/// trips or send queues stay degraded against their learned baseline (<see cref="LeaderHealthMonitor"/>). Both only change when
 /// something happens: whom the cluster elects is still the pre-vote's and the core's transfer's decision.
 /// </summary>
 public sealed partial class ReadyProcessor
@@ -21,6 +21,9 @@ public sealed partial class ReadyProcessor
 
     /// <summary>Latest heartbeat round trip per follower, in ms (to pick the healthiest transfer target).</summary>
     private readonly Dictionary<ulong, double> roundTrips = [];
+
+    /// <summary>Followers this leader sent to since it started leading (whose send queues it samples).</summary>
+    private readonly HashSet<ulong> sendingTo = [];
 
     private TimeSpan? lastNoTargetLog;
 
@@ -54,9 +57,13 @@ public sealed partial class ReadyProcessor
 
     private void GrayFailureSending(Message message)
     {
-        if (selfHealth is not null && message.Type == MessageType.Heartbeat)
+        if (selfHealth is not null && soft.Role == Role.Leader)
         {
-            heartbeatsOut.TryAdd(message.To, Now());
+            sendingTo.Add(message.To);
+            if (message.Type == MessageType.Heartbeat)
+            {
+                heartbeatsOut.TryAdd(message.To, Now());
+            }
         }
     }
 
@@ -94,6 +101,12 @@ public sealed partial class ReadyProcessor
         {
             heartbeatsOut.Clear();
             roundTrips.Clear();
+            sendingTo.Clear();
+        }
+
+        foreach (var follower in sendingTo)
+        {
+            selfHealth.SendQueue(follower, network.QueuedTo(follower), now);
         }
 
         selfHealth.Leading(leading, now);

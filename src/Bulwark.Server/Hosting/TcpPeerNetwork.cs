@@ -11,4 +11,6 @@ internal sealed class TcpPeerNetwork(TcpPeerTransport transport) : IPeerNetwork
     public void AddPeer(ulong id, string peerUrl) => _ = transport.AddOrUpdatePeerAsync(id, peerUrl);
 
     public void RemovePeer(ulong id) => _ = transport.RemovePeerAsync(id);
+
+    public int QueuedTo(ulong peer) => transport.QueuedTo(peer);
 }

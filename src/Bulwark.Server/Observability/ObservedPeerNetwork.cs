@@ -18,4 +18,6 @@ public sealed class ObservedPeerNetwork(IPeerNetwork inner, INodeObserver observ
     public void AddPeer(ulong id, string peerUrl) => inner.AddPeer(id, peerUrl);
 
     public void RemovePeer(ulong id) => inner.RemovePeer(id);
+
+    public int QueuedTo(ulong peer) => inner.QueuedTo(peer);
 }

@@ -59,6 +59,9 @@ internal sealed class PeerSender : IAsyncDisposable
     /// </summary>
     public void RedialNow() => Volatile.Read(ref redial).TrySetResult();
 
+    /// <summary>Messages waiting in the queue (snapshots being opened or streamed not included).</summary>
+    public int Queued => queue.Reader.Count;
+
     public PeerStats Stats() => new(
         PeerId, Address.ToString(), connected, queue.Reader.Count,
         counters.MessagesSent, counters.MessagesDropped, counters.BytesSent, counters.Reconnects, counters.SnapshotsSent,

@@ -257,6 +257,9 @@ public sealed class TcpPeerTransport : IAsyncDisposable, IPeerSenderHost
         }
     }
 
+    /// <summary>Messages waiting in the send queue to <paramref name="peer"/> (0 for a peer this transport does not know).</summary>
+    public int QueuedTo(ulong peer) => peers.TryGetValue(peer, out var sender) ? sender.Queued : 0;
+
     public IReadOnlyList<PeerStats> GetPeerStats() => peers.Values.Select(p => p.Stats()).OrderBy(s => s.PeerId).ToList();
 
     /// <summary>Stops listening, closes every connection and completes <see cref="Incoming"/>.</summary>

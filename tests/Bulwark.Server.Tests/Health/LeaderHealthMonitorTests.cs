@@ -146,6 +146,56 @@ public sealed class LeaderHealthMonitorTests
     }
 
     [Fact]
+    public void OnlySendQueuesGrowingTowardsEveryFollowerCountAsTheLeadersDegrading()
+    {
+        var monitor = new LeaderHealthMonitor(Options);
+        var random = new Random(7);
+        for (var t = 0.0; t < 10_000; t += 50)
+        {
+            monitor.Leading(true, Ms(t));
+            monitor.SendQueue(2, random.Next(0, 4), Ms(t));
+            monitor.SendQueue(3, random.Next(0, 4), Ms(t));
+        }
+
+        var due = false;
+        for (var t = 10_000.0; t < 20_000; t += 50)
+        {
+            monitor.SendQueue(2, random.Next(0, 4), Ms(t));
+            monitor.SendQueue(3, 4096, Ms(t)); // one follower catching up or unreachable: its queue, not the leader's
+            due |= monitor.TransferDue(Ms(t));
+        }
+
+        Assert.False(due);
+        for (var t = 20_000.0; t < 23_000 && !due; t += 50)
+        {
+            monitor.SendQueue(2, 150 + random.Next(0, 50), Ms(t)); // within baseline + 256: not degraded
+            monitor.SendQueue(3, 4096, Ms(t));
+            due = monitor.TransferDue(Ms(t));
+        }
+
+        Assert.False(due);
+        for (var t = 23_000.0; t < 26_000 && !due; t += 50)
+        {
+            monitor.SendQueue(2, 1_500, Ms(t));
+            monitor.SendQueue(3, 4096, Ms(t));
+            due = monitor.TransferDue(Ms(t));
+        }
+
+        Assert.True(due);
+        var degraded = Assert.Single(monitor.LastDegradation);
+        Assert.Equal(HealthMetric.SendQueue, degraded.Metric);
+        Assert.Equal(1_500, degraded.Value);
+    }
+
+    [Fact]
+    public void PerFollowerMetricsAreRefusedAsPlainSamples()
+    {
+        var monitor = new LeaderHealthMonitor(Options);
+        Assert.Throws<ArgumentException>(() => monitor.Sample(HealthMetric.SendQueue, 1, Ms(0)));
+        Assert.Throws<ArgumentException>(() => monitor.Sample(HealthMetric.PeerRoundTripMs, 1, Ms(0)));
+    }
+
+    [Fact]
     public void IdleWindowsNeitherCountNorBreakARun()
     {
         var monitor = new LeaderHealthMonitor(Options);
