@@ -2,6 +2,7 @@ using System.Globalization;
 using Bulwark.Chaos.Analysis;
 using Bulwark.Chaos.Cluster;
 using Bulwark.Chaos.Faults;
+using Bulwark.Chaos.Watches;
 using Bulwark.Chaos.Workload;
 
 namespace Bulwark.Chaos;
@@ -14,6 +15,9 @@ namespace Bulwark.Chaos;
 public static class ChaosRun
 {
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long the watchers get after the final reads to receive everything up to the last revision.</summary>
+    private static readonly TimeSpan WatchCatchUpPatience = TimeSpan.FromSeconds(30);
 
     public static async Task<ChaosReport> RunAsync(ChaosSettings settings, TextWriter output, CancellationToken cancel)
     {
@@ -73,8 +77,11 @@ public static class ChaosRun
             }
 
             using var workload = new ChaosWorkload(endpoints, new WorkloadSettings(settings.Clients, settings.Keys, settings.OpTimeout, settings.Seed));
-            await workload.ClearAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false);
+            var fromRevision = await workload.ClearAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false) + 1;
             var log = workload.Log;
+            using var watchers = new ChaosWatchers(endpoints, fromRevision);
+            using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            var watching = watchers.RunAsync(stopWatching.Token);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             var running = workload.RunAsync(stop.Token);
             var records = new List<FaultRecord>();
@@ -102,12 +109,18 @@ public static class ChaosRun
             var endMs = log.Now;
             output.WriteLine($"workload stopped at {endMs / 1000:0.0} s; reading every key once more");
             await workload.FinalReadsAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false);
+            var toRevision = workload.FinalRevision;
+            var caughtUp = await Poll.UntilTrueAsync(() => Task.FromResult(watchers.CaughtUpTo(toRevision)), WatchCatchUpPatience, cancel).ConfigureAwait(false);
+            await stopWatching.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
+            var watchReport = WatchCheck.Check(watchers.Logs(), log.AcknowledgedWrites, fromRevision, toRevision);
+            output.WriteLine($"watchers {(caughtUp ? "caught up" : "did not all catch up")} to revision {toRevision}");
             if (cluster is { System: "bulwark" })
             {
                 var journals = MemberJournals.CopyAll(cluster, settings.OutDir);
                 output.WriteLine($"copied {journals} journal file(s) of the members to {Path.Combine(settings.OutDir, "journals")}");
             }
-            var report = Analyze(settings, cluster?.System ?? "endpoints", cluster?.Size ?? endpoints.Count, notes, log, records, endMs, output);
+            var report = Analyze(settings, cluster?.System ?? "endpoints", cluster?.Size ?? endpoints.Count, notes, log, records, endMs, watchReport, output);
             output.Write(report.ToText());
             return report;
         }
@@ -140,7 +153,7 @@ public static class ChaosRun
             LostWrites.Find(history, finalClient), SerializableCheck.NeverWritten(file.SerializableReads, history), 0, []);
     }
 
-    private static ChaosReport Analyze(ChaosSettings settings, string system, int members, List<string> notes, WorkloadLog log, IReadOnlyList<FaultRecord> records, double endMs, TextWriter output)
+    private static ChaosReport Analyze(ChaosSettings settings, string system, int members, List<string> notes, WorkloadLog log, IReadOnlyList<FaultRecord> records, double endMs, WatchReport watches, TextWriter output)
     {
         var history = log.Recorder.Build();
         var events = log.Events;
@@ -155,7 +168,10 @@ public static class ChaosRun
             OperationCounts.From(events, log.SerializableReads.Count), history.Count, verdict,
             LostWrites.Find(history, settings.Clients), SerializableCheck.NeverWritten(log.SerializableReads, history),
             UnavailabilityWindows.Longest(events, Math.Min(1000, baselineEnd), baselineEnd),
-            records.Zip(windows, (r, w) => new FaultReport(r, w.LongestMs, w.FromMs)).ToList());
+            records.Zip(windows, (r, w) => new FaultReport(r, w.LongestMs, w.FromMs)).ToList())
+        {
+            Watches = watches,
+        };
         report.Save(Path.Combine(settings.OutDir, "report.json"));
         var (png, _) = TimelinePlot.Save(system, events, records, endMs, settings.OutDir);
         output.WriteLine($"wrote {Path.Combine(settings.OutDir, "report.json")}, history.json, {Path.GetFileName(png)} and timeline.svg");

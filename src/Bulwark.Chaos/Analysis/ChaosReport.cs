@@ -51,10 +51,14 @@ public sealed record ChaosReport(
     public const int ExitBadInput = 2;
     public const int ExitInconclusive = 3;
 
-    public bool Violated => Verdict.Verdict == HistoryVerdict.NotLinearizable || LostWrites.Count > 0 || SerializableNeverWritten.Count > 0;
+    /// <summary>What the watchers received, checked (null for a re-check of a saved history, which has no watches).</summary>
+    public Watches.WatchReport? Watches { get; init; }
+
+    public bool Violated => Verdict.Verdict == HistoryVerdict.NotLinearizable || LostWrites.Count > 0 || SerializableNeverWritten.Count > 0
+        || Watches is { Violated: true };
 
     public int ExitCode => Violated ? ExitViolation
-        : Verdict.Verdict == HistoryVerdict.Unknown || Faults.Any(f => !f.Fault.Observed) ? ExitInconclusive
+        : Verdict.Verdict == HistoryVerdict.Unknown || Faults.Any(f => !f.Fault.Observed) || Watches is { Behind.Count: > 0 } ? ExitInconclusive
         : ExitOk;
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, HistoryFile.Json));
@@ -97,6 +101,15 @@ public sealed record ChaosReport(
             text.AppendLine(c, $"  client {read.Client} read {read.Key} = '{read.Value}' from n{read.Member + 1} at {read.EndMs:0} ms");
         }
 
+        if (Watches is { } w)
+        {
+            text.AppendLine(c, $"watches: {w.Watchers} watchers, {w.DistinctEvents} distinct events, {w.Reconnects} resumes on another member; {w.AcknowledgedWritesChecked} acknowledged writes checked; problems: {(w.Problems.Count == 0 ? "none" : string.Join(", ", w.Problems.Select(p => $"{p.Key} {p.Value}")))}");
+            foreach (var example in w.Examples.Concat(w.Behind))
+            {
+                text.AppendLine(c, $"  {example}");
+            }
+        }
+
         text.AppendLine(c, $"longest window without a successful operation before the first fault: {BaselineWindowMs:0} ms");
         if (Faults.Count > 0)
         {
@@ -111,9 +124,10 @@ public sealed record ChaosReport(
 
         text.AppendLine(ExitCode switch
         {
-            ExitOk => Faults.Count > 0 ? "result: OK (linearizable, no acknowledged write lost, every fault observed)" : "result: OK (linearizable, no acknowledged write lost; no faults)",
+            ExitOk => Faults.Count > 0 ? "result: OK (linearizable, no acknowledged write lost, watches complete and in order, every fault observed)" : "result: OK (linearizable, no acknowledged write lost, watches complete and in order; no faults)",
             ExitViolation => "result: VIOLATION",
-            _ => "result: INCONCLUSIVE (" + (Verdict.Verdict == HistoryVerdict.Unknown ? "the check did not finish" : "a fault's effect was not observed") + ")",
+            _ => "result: INCONCLUSIVE (" + (Verdict.Verdict == HistoryVerdict.Unknown ? "the check did not finish"
+                : Faults.Any(f => !f.Fault.Observed) ? "a fault's effect was not observed" : "a watcher did not catch up") + ")",
         });
         return text.ToString();
     }

@@ -63,8 +63,9 @@ internal sealed class ChaosClient(int id, IReadOnlyList<KV.KVClient> members, Wo
         var op = log.Recorder.Invoke(id, KvInput.Put(key, value));
         try
         {
-            await members[member].PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value) }, deadline: Deadline).ConfigureAwait(false);
+            var response = await members[member].PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value) }, deadline: Deadline).ConfigureAwait(false);
             log.Recorder.Complete(op, KvOutput.Written);
+            log.Acknowledged(key, value, response.Header.Revision);
             lastSeen[key] = value;
             log.Add(new OpEvent(id, "put", member, start, log.Now, OpOutcome.Ok, null, null, [op]));
         }
@@ -125,6 +126,7 @@ internal sealed class ChaosClient(int id, IReadOnlyList<KV.KVClient> members, Wo
             if (response.Succeeded)
             {
                 lastSeen[key] = value;
+                log.Acknowledged(key, value, response.Header.Revision);
             }
             else
             {
@@ -150,9 +152,11 @@ internal sealed class ChaosClient(int id, IReadOnlyList<KV.KVClient> members, Wo
         var opB = log.Recorder.Invoke(id, KvInput.Put(second, b));
         try
         {
-            await members[member].TxnAsync(request, deadline: Deadline).ConfigureAwait(false);
+            var response = await members[member].TxnAsync(request, deadline: Deadline).ConfigureAwait(false);
             log.Recorder.Complete(opA, KvOutput.Written);
             log.Recorder.Complete(opB, KvOutput.Written);
+            log.Acknowledged(first, a, response.Header.Revision);
+            log.Acknowledged(second, b, response.Header.Revision);
             lastSeen[first] = a;
             lastSeen[second] = b;
             log.Add(new OpEvent(id, "txn", member, start, log.Now, OpOutcome.Ok, null, null, [opA, opB]));

@@ -36,11 +36,15 @@ public sealed class ChaosWorkload : IDisposable
 
     public WorkloadLog Log { get; } = new();
 
+    /// <summary>The highest revision a final read's header named: every acknowledged write is at or before it.</summary>
+    public long FinalRevision { get; private set; }
+
     /// <summary>
     /// Deletes every key under the workload's prefix before anything is recorded, so the history starts from absent
     /// keys as the model does — also against a cluster (--endpoints) that an earlier run left its keys in.
     /// </summary>
-    public async Task ClearAsync(TimeSpan patience, CancellationToken cancel)
+    /// <returns>The revision of the clear: the workload's first write comes after it.</returns>
+    public async Task<long> ClearAsync(TimeSpan patience, CancellationToken cancel)
     {
         using var channelsForClear = new ChannelSet(Endpoints);
         var deadline = DateTime.UtcNow + patience;
@@ -53,8 +57,8 @@ public sealed class ChaosWorkload : IDisposable
         {
             try
             {
-                await new KV.KVClient(channelsForClear[attempt % Endpoints.Count]).DeleteRangeAsync(request, deadline: DateTime.UtcNow + settings.OpTimeout, cancellationToken: cancel).ConfigureAwait(false);
-                return;
+                var response = await new KV.KVClient(channelsForClear[attempt % Endpoints.Count]).DeleteRangeAsync(request, deadline: DateTime.UtcNow + settings.OpTimeout, cancellationToken: cancel).ConfigureAwait(false);
+                return response.Header.Revision;
             }
             catch (RpcException) when (DateTime.UtcNow < deadline)
             {
@@ -88,6 +92,7 @@ public sealed class ChaosWorkload : IDisposable
                     Log.Recorder.Complete(op, KvOutput.Read(value));
                     Log.Add(new OpEvent(finalClient, "final-get", attempt % Endpoints.Count, start, Log.Now, OpOutcome.Ok, null, null, [op]));
                     values[key] = value;
+                    FinalRevision = Math.Max(FinalRevision, response.Header.Revision);
                     break;
                 }
                 catch (RpcException) when (DateTime.UtcNow < deadline)

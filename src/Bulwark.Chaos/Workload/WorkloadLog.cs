@@ -11,6 +11,7 @@ public sealed class WorkloadLog
     private readonly Lock gate = new();
     private readonly List<OpEvent> events = [];
     private readonly List<SerializableRead> serializable = [];
+    private readonly List<Watches.AcknowledgedWrite> acknowledged = [];
 
     public HistoryRecorder<KvInput, KvOutput> Recorder { get; } = new();
 
@@ -30,6 +31,26 @@ public sealed class WorkloadLog
         lock (gate)
         {
             serializable.Add(read);
+        }
+    }
+
+    /// <summary>A put the cluster acknowledged at <paramref name="revision"/> (for the watch check).</summary>
+    public void Acknowledged(string key, string value, long revision)
+    {
+        lock (gate)
+        {
+            acknowledged.Add(new Watches.AcknowledgedWrite(key, value, revision));
+        }
+    }
+
+    public IReadOnlyList<Watches.AcknowledgedWrite> AcknowledgedWrites
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. acknowledged];
+            }
         }
     }
 

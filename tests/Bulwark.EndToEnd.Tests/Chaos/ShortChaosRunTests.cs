@@ -11,7 +11,8 @@ namespace Bulwark.EndToEnd.Tests.Chaos;
 /// recording workload under a kill of the leader and of a follower, a pause of the leader and of a follower, a
 /// partition of the leader and of a random member, and the fault-point faults (a slow disk and a full disk on the
 /// leader, an fsync error on a follower and on the leader, a clock jump forward and back), then checks and reports. Asserted: exit code 0, the history
-/// linearizable, no acknowledged write lost, every planned fault applied once and its effect observed (with the
+/// linearizable, no acknowledged write lost, the three watchers (one per member, resuming elsewhere on failure) got
+/// every modification in order with no problem, every planned fault applied once and its effect observed (with the
 /// evidence for each kind). Then the checker must bite: the same recorded history with one read made stale is
 /// reported as not linearizable (exit code 1, an excerpt naming the read). No wall-clock assertion: windows are
 /// reported, not judged. The long soak (--duration 30m) is documented in README, not run here.
@@ -43,6 +44,12 @@ public sealed class ShortChaosRunTests : IDisposable
         Assert.Empty(report["lostWrites"]!.AsArray());
         Assert.Empty(report["serializableNeverWritten"]!.AsArray());
         Assert.True((int)report["operations"]!["ok"]! > 100, run.Output);
+        var watches = report["watches"]!;
+        Assert.Equal(3, (int)watches["watchers"]!);
+        Assert.True((int)watches["distinctEvents"]! > 100, run.Output);
+        Assert.True((int)watches["acknowledgedWritesChecked"]! > 100, run.Output);
+        Assert.Empty(watches["problems"]!.AsObject());
+        Assert.Empty(watches["behind"]!.AsArray());
         var faults = report["faults"]!.AsArray().Select(f => f!["fault"]!).ToList();
         Assert.Equal(Faults.Order(), faults.Select(f => (string)f["kind"]!).Order());
         foreach (var fault in faults)
