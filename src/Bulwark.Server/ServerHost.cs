@@ -74,6 +74,7 @@ public static class ServerHost
         });
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(_ => new Api.Watches.WatchSyncLoop(node.Watches));
+        builder.Services.AddSingleton(_ => new Api.Watches.LeaderlessStreams(node));
         builder.Services.AddSingleton(_ => new Api.Leases.LeaderChannels(tls));
         builder.Services.AddSingleton<Api.Auth.LoginThrottle>();
         builder.Services.AddGrpc(grpc =>
