@@ -51,7 +51,13 @@ internal sealed class SegmentScanner
         {
             var (seq, path) = names[i];
             var isLast = i == names.Count - 1;
-            var bytes = ReadAll(path);
+            byte[] bytes;
+            long fileLength;
+            using (var handle = fs.Open(path, OpenMode.OpenExisting))
+            {
+                (bytes, fileLength) = ReadContent(handle, path);
+            }
+
             var headerProblem = WalFormat.CheckSegmentHeader(bytes, out var headerSeq, out var firstIndex);
             if (headerProblem is not null)
             {
@@ -83,7 +89,7 @@ internal sealed class SegmentScanner
             }
 
             segments.Add(new SegmentInfo(seq, firstIndex, path));
-            var (end, dirtyEnd, tornHere) = ScanRecords(path, bytes, replay, isLast);
+            var (end, dirtyEnd, tornHere) = ScanRecords(path, bytes, fileLength, replay, isLast);
             tailOffset = end;
             tailDirtyEnd = dirtyEnd;
             torn ??= tornHere;
@@ -107,11 +113,12 @@ internal sealed class SegmentScanner
         return new Result(replay, segments, tailOffset, tailDirtyEnd, torn);
     }
 
-    private (long End, long DirtyEnd, TornTail? Torn) ScanRecords(string path, byte[] bytes, LogReplay replay, bool isLast)
+    private static (long End, long DirtyEnd, TornTail? Torn) ScanRecords(string path, byte[] bytes, long fileLength, LogReplay replay, bool isLast)
     {
         var pos = WalFormat.SegmentHeaderSize;
         while (true)
         {
+            Cover(ref bytes, pos, fileLength);
             var check = WalFormat.CheckRecord(bytes.AsSpan(pos), out var type, out var length, out var reason);
             if (check == RecordCheck.End)
             {
@@ -123,7 +130,7 @@ internal sealed class SegmentScanner
 
             if (check == RecordCheck.Bad)
             {
-                if (isLast && !AnyValidRecordAfter(bytes, pos + 8))
+                if (isLast && !AnyValidRecordAfter(ref bytes, pos + 8, fileLength))
                 {
                     return (pos, LastNonZero(bytes, pos), new TornTail(path, pos, reason!));
                 }
@@ -169,10 +176,11 @@ internal sealed class SegmentScanner
         return new Entry(term, index, type, payload[WalFormat.EntryFixedSize..].ToArray());
     }
 
-    private static bool AnyValidRecordAfter(byte[] bytes, int from)
+    private static bool AnyValidRecordAfter(ref byte[] bytes, int from, long fileLength)
     {
         for (var p = from; p + WalFormat.RecordHeaderSize <= bytes.Length; p += 8)
         {
+            Cover(ref bytes, p, fileLength);
             if (WalFormat.CheckRecord(bytes.AsSpan(p), out _, out _, out _) == RecordCheck.Valid)
             {
                 return true;
@@ -190,17 +198,86 @@ internal sealed class SegmentScanner
         return last < 0 ? from : from + last + 1;
     }
 
-    private byte[] ReadAll(string path)
+    /// <summary>
+    /// Reads a segment's content: everything up to its last non-zero byte, plus a record header's worth of the zeros
+    /// after it (or to the end of the file). Segments are preallocated (64 MiB by default) and mostly zeros after a
+    /// crash, and reading one whole into a new array cost a restarting member ~0.6 s of CPU (allocating and faulting
+    /// in 64 MiB, one huge kernel copy) for a few MiB of records: the CPU burst its restart took from the members that
+    /// stayed up (issue 15, docs/benchmarks.md "Rejoin", third round). So it is read in chunks into one reused buffer
+    /// and only chunks up to the last one holding data are kept. The rest of the file is still read, so data after
+    /// a hole is still seen; it is known to be zeros, which <see cref="Cover"/> supplies where a record needs them.
+    /// </summary>
+    internal static (byte[] Bytes, long FileLength) ReadContent(IFileHandle handle, string path)
     {
-        using var handle = fs.Open(path, OpenMode.OpenExisting);
         var length = handle.Length;
         if (length > int.MaxValue)
         {
             throw new StorageCorruptionException(path, 0, $"segment of {length} bytes is larger than any this build writes");
         }
 
-        var bytes = new byte[length];
-        var read = handle.ReadAt(0, bytes);
-        return read == bytes.Length ? bytes : bytes[..read];
+        var chunk = new byte[(int)Math.Min(ReadChunkBytes, Math.Max(length, 1))];
+        var content = new MemoryStream();
+        long offset = 0;
+        long zerosPending = 0; // zero chunks read since the last chunk holding data: kept only if data follows
+        while (offset < length)
+        {
+            var want = (int)Math.Min(chunk.Length, length - offset);
+            var read = handle.ReadAt(offset, chunk.AsSpan(0, want));
+            if (read <= 0)
+            {
+                break;
+            }
+
+            var part = chunk.AsSpan(0, read);
+            var lastData = part.LastIndexOfAnyExcept((byte)0);
+            if (lastData < 0)
+            {
+                zerosPending += read;
+            }
+            else
+            {
+                content.SetLength(content.Length + zerosPending); // the zeros between, as zeros
+                content.Position = content.Length;
+                zerosPending = 0;
+                content.Write(part[..(lastData + 1)]);
+                zerosPending = read - (lastData + 1);
+            }
+
+            offset += read;
+        }
+
+        // The zeros right after the data, so a record header that starts in the data is whole, and at least the
+        // segment header's length, so a zeroed segment is judged as before.
+        var end = Math.Min(offset, Math.Max(content.Length + Math.Min(zerosPending, WalFormat.RecordHeaderSize), WalFormat.SegmentHeaderSize));
+        content.SetLength(end);
+        return (content.ToArray(), offset);
+    }
+
+    /// <summary>Bytes read at a time while scanning a segment.</summary>
+    internal const int ReadChunkBytes = 1 << 20;
+
+    /// <summary>
+    /// Makes <paramref name="bytes"/> hold the whole record whose header is at <paramref name="pos"/>, if the file
+    /// holds it: beyond the content read (<see cref="ReadContent"/>) a segment is all zeros, so a record whose payload
+    /// or padding ends in zeros gets them appended and is checked exactly as if the whole file had been read.
+    /// </summary>
+    private static void Cover(ref byte[] bytes, int pos, long fileLength)
+    {
+        if ((long)pos + WalFormat.RecordHeaderSize > bytes.Length)
+        {
+            return; // no header starts here that holds data
+        }
+
+        var payload = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(pos));
+        if (payload > int.MaxValue - 64)
+        {
+            return; // impossible length: CheckRecord reports it
+        }
+
+        var need = pos + WalFormat.RecordSize((int)payload);
+        if (need > bytes.Length && need <= fileLength)
+        {
+            Array.Resize(ref bytes, (int)need);
+        }
     }
 }
