@@ -48,9 +48,13 @@ public static class SimCommandTranslation
         return user is null ? null : new CallerCredentials(null, user).Resolve(store.Auth);
     }
 
-    /// <summary>Whether an apply or read error is an auth refusal a client may get (and the call certainly had no effect).</summary>
+    /// <summary>
+    /// Whether an apply or read error is an auth refusal a client may get (and the call certainly had no effect):
+    /// permission denied; stale more often than the API retries; or "user name is empty", which a command gets when the
+    /// member that proposed it had not yet applied auth enable (it attached no user, as etcd's member does then).
+    /// </summary>
     public static bool IsAuthRefusal(string message) =>
-        message is AuthErrors.PermissionDeniedMessage or AuthErrors.AuthOldRevisionMessage;
+        message is AuthErrors.PermissionDeniedMessage or AuthErrors.AuthOldRevisionMessage or AuthErrors.UserEmptyMessage;
 
     /// <summary>What the client is told once its command was applied.</summary>
     public static KvOutput ToOutput(SimCommand command, ApplyResult result)

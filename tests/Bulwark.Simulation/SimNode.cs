@@ -104,6 +104,7 @@ public sealed class SimNode : IHostTestObserver
             {
                 AckBeforePersist = world.Sabotage.HasFlag(Sabotage.AckBeforePersist),
                 VoteNotPersisted = world.Sabotage.HasFlag(Sabotage.VoteNotPersisted),
+                ApplyWithoutPermissionCheck = world.Sabotage.HasFlag(Sabotage.ApplyWithoutPermissionCheck),
             },
         };
     }
