@@ -132,19 +132,7 @@ public sealed class LoadRunner : IDisposable
         if (trustedCa is not null)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (certificate is null || errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
-                {
-                    return false;
-                }
-
-                using var presented = new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate);
-                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(trustedCa);
-                return chain.Build(presented);
-            };
+                Bulwark.Api.Security.CustomCaTrust.IsTrusted(certificate, errors, trustedCa, checkName: true);
         }
 
         return GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });

@@ -43,6 +43,10 @@ public sealed partial class BulwarkClient : IAsyncDisposable
             ConnectTimeout = options.ConnectTimeout,
             MaxAttempts = options.MaxAttempts,
             HealthProbeInterval = options.HealthProbeInterval,
+            // Were dropped here before, so https endpoints ignored the CA bundle and the client certificate given
+            // (TlsClientTests found it: the client fell back to the system roots and presented no certificate).
+            TrustedCa = options.TrustedCa is null ? null : [.. options.TrustedCa],
+            ClientCertificate = options.ClientCertificate,
         };
         Options.Validate();
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;

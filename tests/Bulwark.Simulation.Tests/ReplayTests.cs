@@ -5,7 +5,7 @@ namespace Bulwark.Simulation.Tests;
 
 /// <summary>
 /// Replays one run chosen by environment variables (printed by every failure):
-/// BULWARK_SIM_SEED, BULWARK_SIM_NODES, BULWARK_SIM_PROFILE, BULWARK_SIM_SABOTAGE. Without them it runs seed 42.
+/// BULWARK_SIM_SEED, BULWARK_SIM_NODES, BULWARK_SIM_PROFILE, BULWARK_SIM_SABOTAGE, BULWARK_SIM_AUTH (1: auth on). Without them it runs seed 42.
 /// </summary>
 public sealed class ReplayTests(ITestOutputHelper output)
 {
@@ -20,6 +20,7 @@ public sealed class ReplayTests(ITestOutputHelper output)
             SimulatorCommand.ParseSabotage(Environment.GetEnvironmentVariable("BULWARK_SIM_SABOTAGE") is { Length: > 0 } s and not "None" ? s : null))
         {
             KeepTrace = seed is not null,
+            Auth = Environment.GetEnvironmentVariable("BULWARK_SIM_AUTH") == "1",
         };
         var result = ClusterSimulation.Run(options);
         foreach (var line in result.Trace)

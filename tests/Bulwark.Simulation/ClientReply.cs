@@ -21,6 +21,9 @@ public sealed record ClientReply(ClientReplyKind Kind, KvOutput? Output = null, 
     /// <summary>A multi-key read's values, in the order of the keys asked for.</summary>
     public IReadOnlyList<KvOutput> Outputs { get; init; } = [];
 
+    /// <summary>An auth refusal's message (etcd's "permission denied", "revision of auth store is old"); null otherwise.</summary>
+    public string? AuthError { get; init; }
+
     /// <summary>The store revision the answer reflects (the response header's revision).</summary>
     public long Revision { get; init; }
 
@@ -32,4 +35,7 @@ public sealed record ClientReply(ClientReplyKind Kind, KvOutput? Output = null, 
         new(ClientReplyKind.Ok, outputs[0]) { Outputs = outputs, Revision = revision };
 
     public static ClientReply Refused(ProposeStatus status) => new(ClientReplyKind.Refused, Status: status);
+
+    /// <summary>Auth refused the call (at the API or when its command applied): it certainly had no effect.</summary>
+    public static ClientReply Denied(string message) => new(ClientReplyKind.Refused) { AuthError = message };
 }

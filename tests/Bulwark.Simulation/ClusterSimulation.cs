@@ -29,6 +29,7 @@ public sealed class ClusterSimulation
     private readonly DeterministicRandom diskFull;
     private readonly Workload workload;
     private readonly LeaseWorkload? leases;
+    private readonly AuthAdmin? authAdmin;
     private readonly MembershipDriver membership;
     private readonly ClusterConfig foundingConfig;
     private ClusterConfig latestConfig;
@@ -55,7 +56,9 @@ public sealed class ClusterSimulation
         diskFull = new DeterministicRandom(options.Seed ^ 0xD15C_F011_0000_0001UL);
         world.ConfigApplied += OnConfigApplied;
         world.Network.Undeliverable = OnUndeliverable;
-        workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, FindLeader, options.ClientTimeout, OnWriteAcknowledged);
+        workload = new Workload(world, new SimHistory(world.Scheduler), RunningNodes, FindLeader, options.ClientTimeout, OnWriteAcknowledged, options.Auth);
+        // From a stream of its own, so that runs without auth are the same as before it existed.
+        authAdmin = options.Auth ? new AuthAdmin(world, new DeterministicRandom(options.Seed ^ 0xA07E_0000_0000_0001UL), RunningNodes, FindLeader, options.ClientTimeout) : null;
         membership = new MembershipDriver(world, faults, options.Nodes, FindLeader, AddNode);
         // From a stream of its own, so that runs without lease clients are the same as before they existed.
         leases = plan.Leases ? new LeaseWorkload(world, new DeterministicRandom(options.Seed ^ 0x1EA5_E5EDUL), RunningNodes, FindLeader) : null;
@@ -72,7 +75,16 @@ public sealed class ClusterSimulation
             // diverged logs, say) only costs time and buries the first report.
             bool Failed() => world.Monitor.Violations.Count > 0;
             Boot();
-            workload.Start();
+            if (authAdmin is not null)
+            {
+                // The clients call as the user, so they start once auth is on.
+                authAdmin.Start(workload.Start);
+            }
+            else
+            {
+                workload.Start();
+            }
+
             leases?.Start();
             ScheduleNextFault();
             if (world.Plan.FalseConnectionLoss)
@@ -156,6 +168,13 @@ public sealed class ClusterSimulation
             InstallsNearConfigChange = world.Membership.InstallsNearConfigChange,
             InstallsWithConfigInFlight = world.Membership.InstallsWithConfigInFlight,
             InstallsOnJoiningNodes = world.Membership.InstallsOnJoiningNodes,
+            AuthAllowed = workload.AuthAllowed,
+            AuthDenied = workload.AuthDenied,
+            AuthDeniedOwnKeys = workload.AuthDeniedOwnKeys,
+            AuditReads = workload.AuditReads,
+            AuthChanges = authAdmin?.ChangesApplied ?? 0,
+            AuthRevocations = authAdmin?.Revocations ?? 0,
+            StaleAuthRetries = nodes.Values.Sum(n => n.StaleAuthRetries),
         };
         return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
     }
@@ -625,6 +644,11 @@ public sealed class ClusterSimulation
         }
 
         workload.Stopped = true;
+        if (authAdmin is not null)
+        {
+            authAdmin.Stopped = true;
+        }
+
         if (leases is not null)
         {
             leases.Stopped = true;
@@ -658,7 +682,10 @@ public sealed class ClusterSimulation
             {
                 prober = leader;
                 probeSentAt = world.Scheduler.Now;
-                var probe = new SimCommand(ProbeKeyRequestBase - probes++, KvInput.Put("__liveness", $"p{probes}"));
+                var probe = new SimCommand(ProbeKeyRequestBase - probes++, KvInput.Put("__liveness", $"p{probes}"))
+                {
+                    User = options.Auth ? Bulwark.Kv.Auth.AuthStore.RootUser : null,
+                };
                 var at = leader;
                 leader.SubmitWrite(probe, reply =>
                 {
@@ -764,6 +791,36 @@ public sealed class ClusterSimulation
         }
 
         world.Monitor.CheckLogMatching(nodes.Values.Select(n => (n.Id, n.Log)).ToList());
+        if (authAdmin is not null)
+        {
+            CheckAuthState(members, reference);
+        }
+    }
+
+    /// <summary>
+    /// Auth runs: every member ends with the same auth state, with auth on once the operator saw it enabled, and no
+    /// member holds a key the user was never allowed to write (only refused calls ever targeted them).
+    /// </summary>
+    private void CheckAuthState(IReadOnlyList<SimNode> members, SimNode reference)
+    {
+        var authState = reference.AuthFingerprint();
+        foreach (var node in members)
+        {
+            if (node.AuthFingerprint() != authState)
+            {
+                world.Monitor.Fail($"auth state: nodes {node.Id} and {reference.Id} applied up to {node.Applied} but their auth states differ");
+            }
+
+            if (authAdmin!.Enabled && !node.AuthEnabled)
+            {
+                world.Monitor.Fail($"auth state: auth enable was applied, but node {node.Id} has auth off");
+            }
+
+            if (node.KeysUnder(AuthAdmin.ForbiddenPrefix) is { Count: > 0 } written)
+            {
+                world.Monitor.Fail($"auth: node {node.Id} holds {string.Join(", ", written)}, which only refused calls ever wrote");
+            }
+        }
     }
 
     private CheckVerdict CheckHistory()

@@ -5,7 +5,7 @@ namespace Bulwark.Simulation;
 /// faults (<see cref="Bulwark.Server.Hosting.HostTestFaults"/>) in its handling of <see cref="Bulwark.Consensus.Ready"/>;
 /// the third and the last break the sim's client API; the next two and the last two switch on the core's own test faults;
 /// TxnIgnoresCompare breaks the translation of a compare-and-set into an etcd Txn; SnapshotCarriesFoundingMembership
-/// breaks the sending side of a snapshot.
+/// breaks the sending side of a snapshot; ApplyWithoutPermissionCheck breaks the apply worker's auth check.
 /// </summary>
 [Flags]
 public enum Sabotage
@@ -42,4 +42,8 @@ public enum Sabotage
     /// <summary>A snapshot is sent with the founding membership in its metadata instead of the membership as of its
     /// index: a receiver installs a stale membership (the membership ledger's snapshot check must catch it).</summary>
     SnapshotCarriesFoundingMembership = 512,
+
+    /// <summary>The apply worker drops each command's caller before applying it, so the state machine's permission
+    /// check never runs (auth runs must see a write the user may not make take effect).</summary>
+    ApplyWithoutPermissionCheck = 1024,
 }

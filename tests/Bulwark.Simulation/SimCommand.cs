@@ -12,6 +12,9 @@ public sealed record SimCommand(long RequestId, KvInput Operation)
     /// <summary>Further puts and deletes on other keys, applied with <see cref="Operation"/> in one Txn (one revision).</summary>
     public IReadOnlyList<KvInput> Others { get; init; } = [];
 
+    /// <summary>The user the call is made as (auth runs); null: no caller is attached, as in runs without auth.</summary>
+    public string? User { get; init; }
+
     public byte[] Encode()
     {
         using var stream = new MemoryStream();

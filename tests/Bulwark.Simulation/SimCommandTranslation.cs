@@ -1,6 +1,8 @@
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.RaftCmd;
 using Bulwark.Kv;
+using Bulwark.Kv.Auth;
+using Bulwark.Server.Api.Auth;
 using Bulwark.Verification;
 using Google.Protobuf;
 
@@ -19,21 +21,40 @@ public static class SimCommandTranslation
 
     /// <summary>The command a node proposes for a client write; <paramref name="origin"/> is the member that waits for it.</summary>
     /// <param name="txnIgnoresCompare">Sabotage: the compare-and-set's Txn is sent without its compare.</param>
-    public static RaftCommand ToRaftCommand(SimCommand command, ulong origin, bool txnIgnoresCompare)
+    /// <param name="caller">Who calls, as the receiving member resolved it (auth runs); the state machine checks it.</param>
+    public static RaftCommand ToRaftCommand(SimCommand command, ulong origin, bool txnIgnoresCompare, CallerAuth? caller = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         var raftCommand = ToRaftCommand(command, txnIgnoresCompare);
-        raftCommand.Header = new CommandHeader { OriginMemberId = origin };
+        raftCommand.Header = new CommandHeader { OriginMemberId = origin, Caller = caller };
         return raftCommand;
     }
 
     /// <summary>A compaction at <paramref name="revision"/> (a maintenance write no client waits for).</summary>
-    public static RaftCommand Compaction(ulong requestId, ulong origin, long revision) => new()
+    public static RaftCommand Compaction(ulong requestId, ulong origin, long revision, CallerAuth? caller = null) => new()
     {
         RequestId = requestId,
-        Header = new CommandHeader { OriginMemberId = origin },
+        Header = new CommandHeader { OriginMemberId = origin, Caller = caller },
         Compaction = new CompactionRequest { Revision = revision },
     };
+
+    /// <summary>
+    /// The caller as the API resolves it for <paramref name="user"/> (the path of a verified client certificate's
+    /// common name, which needs no login): the user and the auth revision it was looked up at; null for no user.
+    /// </summary>
+    public static CallerAuth? Caller(MvccStore store, string? user)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return user is null ? null : new CallerCredentials(null, user).Resolve(store.Auth);
+    }
+
+    /// <summary>
+    /// Whether an apply or read error is an auth refusal a client may get (and the call certainly had no effect):
+    /// permission denied; stale more often than the API retries; or "user name is empty", which a command gets when the
+    /// member that proposed it had not yet applied auth enable (it attached no user, as etcd's member does then).
+    /// </summary>
+    public static bool IsAuthRefusal(string message) =>
+        message is AuthErrors.PermissionDeniedMessage or AuthErrors.AuthOldRevisionMessage or AuthErrors.UserEmptyMessage;
 
     /// <summary>What the client is told once its command was applied.</summary>
     public static KvOutput ToOutput(SimCommand command, ApplyResult result)
@@ -53,10 +74,13 @@ public static class SimCommandTranslation
     }
 
     /// <summary>A key's current value in the store, and the store's revision.</summary>
-    public static (KvOutput Output, long Revision) Read(MvccStore store, string key)
+    /// <exception cref="Bulwark.Kv.Errors.KvException">Auth is on and <paramref name="user"/> may not read the key (checked as the API does).</exception>
+    public static (KvOutput Output, long Revision) Read(MvccStore store, string key, string? user = null)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var response = store.Range(new RangeRequest { Key = ByteString.CopyFromUtf8(key) });
+        var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key) };
+        CheckRange(store, user, request);
+        var response = store.Range(request);
         return (KvOutput.Read(response.Kvs.Count == 0 ? null : response.Kvs[0].Value.ToStringUtf8()), response.Header.Revision);
     }
 
@@ -64,7 +88,7 @@ public static class SimCommandTranslation
     /// Several keys' values at one revision: with <paramref name="asTxn"/> a read-only Txn of one range per key (its
     /// compare, the first key's mod revision below the largest, always holds), otherwise one prefix range over every workload key.
     /// </summary>
-    public static (IReadOnlyList<KvOutput> Outputs, long Revision) ReadMany(MvccStore store, IReadOnlyList<string> keys, bool asTxn)
+    public static (IReadOnlyList<KvOutput> Outputs, long Revision) ReadMany(MvccStore store, IReadOnlyList<string> keys, bool asTxn, string? user = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(keys);
@@ -90,6 +114,11 @@ public static class SimCommandTranslation
                 txn.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } });
             }
 
+            if (Caller(store, user) is { } who && store.Auth.Enabled)
+            {
+                CommandAuthorization.CheckTxn(store.Auth, store, who.User, who.AuthRevision, txn);
+            }
+
             var response = store.ReadOnlyTxn(txn);
             if (!response.Succeeded)
             {
@@ -108,11 +137,13 @@ public static class SimCommandTranslation
         }
         else
         {
-            var response = store.Range(new RangeRequest
+            var request = new RangeRequest
             {
                 Key = ByteString.CopyFromUtf8(KeyPrefix),
                 RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(KeyPrefix)),
-            });
+            };
+            CheckRange(store, user, request);
+            var response = store.Range(request);
             foreach (var kv in response.Kvs)
             {
                 values[kv.Key.ToStringUtf8()] = kv.Value.ToStringUtf8();
@@ -124,7 +155,16 @@ public static class SimCommandTranslation
         return (keys.Select(k => KvOutput.Read(values.GetValueOrDefault(k))).ToList(), revision);
     }
 
-    private static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+    /// <summary>The API's read check (etcd's IsRangePermitted), made where the read is served, as AuthGate makes it.</summary>
+    private static void CheckRange(MvccStore store, string? user, RangeRequest request)
+    {
+        if (Caller(store, user) is { } who)
+        {
+            store.Auth.CheckRead(who.User, who.AuthRevision, request.Key.Span, request.RangeEnd.Span);
+        }
+    }
+
+    public static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
 
     private static RaftCommand ToRaftCommand(SimCommand command, bool txnIgnoresCompare)
     {

@@ -1,6 +1,8 @@
 using Bulwark.Api.RaftCmd;
 using Bulwark.Consensus;
 using Bulwark.Kv;
+using Bulwark.Kv.Auth;
+using Bulwark.Kv.Errors;
 using Bulwark.Server.Health;
 using Bulwark.Server.Hosting;
 using Bulwark.Storage;
@@ -23,6 +25,9 @@ namespace Bulwark.Simulation;
 public sealed class SimNode : IHostTestObserver
 {
     private const string DataDir = "/data";
+
+    /// <summary>Attempts the API makes at a command auth keeps refusing as stale (ApiContext.MaxAuthRetries).</summary>
+    private const int MaxAuthAttempts = 5;
     private static readonly WalOptions SmallSegments = new() { SegmentSize = 64 * 1024 };
     // With disk-full faults, segments of the smallest size: the log needs a new one (and so finds the disk full) often.
     private static readonly WalOptions TinySegments = new() { SegmentSize = 4096, WriteBufferSize = 4096 };
@@ -99,6 +104,7 @@ public sealed class SimNode : IHostTestObserver
             {
                 AckBeforePersist = world.Sabotage.HasFlag(Sabotage.AckBeforePersist),
                 VoteNotPersisted = world.Sabotage.HasFlag(Sabotage.VoteNotPersisted),
+                ApplyWithoutPermissionCheck = world.Sabotage.HasFlag(Sabotage.ApplyWithoutPermissionCheck),
             },
         };
     }
@@ -314,18 +320,94 @@ public sealed class SimNode : IHostTestObserver
 
         // The host refuses a call it did not propose (no leader, a transfer, too many requests) by failing it with a
         // gRPC error before it returns; for the history any refusal means the same: the call certainly had no effect.
-        var requestId = (ulong)command.RequestId;
-        var call = pending.RegisterProposal(requestId);
-        waiting.Add((call, () => reply(call.IsCompletedSuccessfully
-            ? ClientReply.Ok(SimCommandTranslation.ToOutput(command, call.Result), call.Result.Revision)
-            : ClientReply.Refused(ProposeStatus.NoLeader))));
-        host.Propose(requestId, SimCommandTranslation.ToRaftCommand(command, Id, txnIgnoresCompare).ToByteArray());
+        ProposeAsCaller(command.RequestId, command.User, caller => SimCommandTranslation.ToRaftCommand(command, Id, txnIgnoresCompare, caller), result =>
+        {
+            if (result is null)
+            {
+                reply(ClientReply.Refused(ProposeStatus.NoLeader));
+            }
+            else if (result.Error is { } error && command.User is not null && SimCommandTranslation.IsAuthRefusal(error.Message))
+            {
+                reply(ClientReply.Denied(error.Message));
+            }
+            else
+            {
+                reply(ClientReply.Ok(SimCommandTranslation.ToOutput(command, result), result.Revision));
+            }
+        });
+    }
+
+    /// <summary>Commands auth refused as stale ("revision of auth store is old") and this node proposed again.</summary>
+    public int StaleAuthRetries { get; private set; }
+
+    /// <summary>
+    /// Proposes a client's command as <paramref name="user"/> (null: no caller attached), as the API's ProposeAsync
+    /// does: the caller is resolved against this member's auth state and carried in the command; when the command
+    /// applies as stale ("revision of auth store is old": an auth change committed between the look-up and the apply),
+    /// the caller is looked up again and the command proposed again, up to the API's bound. <paramref name="done"/>
+    /// gets the store's answer, or null when the host refused or lost the call (certainly no effect: a stale attempt
+    /// changed nothing).
+    /// </summary>
+    private void ProposeAsCaller(long requestId, string? user, Func<CallerAuth?, RaftCommand> build, Action<ApplyResult?> done, int attempt = 0)
+    {
+        var at = host!;
+        var caller = at.Read(store => SimCommandTranslation.Caller(store, user));
+        var call = pending!.RegisterProposal((ulong)requestId);
+        waiting.Add((call, () =>
+        {
+            if (!call.IsCompletedSuccessfully)
+            {
+                done(null);
+                return;
+            }
+
+            if (user is not null && call.Result.Error?.Message == AuthErrors.AuthOldRevisionMessage && attempt + 1 < MaxAuthAttempts)
+            {
+                StaleAuthRetries++;
+                var me = incarnation;
+                // After this answer's turn (not from inside the loop that answers calls).
+                world.Scheduler.After(0, () =>
+                {
+                    if (me == incarnation && host is not null && pending is not null)
+                    {
+                        ProposeAsCaller(requestId, user, build, done, attempt + 1);
+                    }
+                    else
+                    {
+                        done(null);
+                    }
+                });
+                return;
+            }
+
+            done(call.Result);
+        }));
+        host!.Propose((ulong)requestId, build(caller).ToByteArray());
         Pump();
+    }
+
+    /// <summary>An auth-management command (user, role, permission, the auth switch) proposed as <paramref name="user"/>;
+    /// the reply carries the store's answer, or null when the call was refused or lost.</summary>
+    public void SubmitAdmin(long requestId, string user, RaftCommand command, Action<ApplyResult?> reply)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (host is null || pending is null || host.DiskFull.RefuseNewWrite() is not null)
+        {
+            reply(null);
+            return;
+        }
+
+        ProposeAsCaller(requestId, user, caller =>
+        {
+            command.RequestId = (ulong)requestId;
+            command.Header = new CommandHeader { OriginMemberId = Id, Caller = caller };
+            return command;
+        }, reply);
     }
 
     /// <summary>Proposes a compaction of the store's history up to a revision this node has already applied (so it is
     /// never in the future); nobody waits for it, and "already compacted" is a fine outcome.</summary>
-    public void SubmitCompaction(ulong requestId)
+    public void SubmitCompaction(ulong requestId, string? user = null)
     {
         if (host is null)
         {
@@ -338,7 +420,8 @@ public sealed class SimNode : IHostTestObserver
             return;
         }
 
-        host.Propose(requestId, SimCommandTranslation.Compaction(requestId, Id, revision).ToByteArray());
+        var caller = host.Read(store => SimCommandTranslation.Caller(store, user));
+        host.Propose(requestId, SimCommandTranslation.Compaction(requestId, Id, revision, caller).ToByteArray());
         Pump();
     }
 
@@ -346,7 +429,8 @@ public sealed class SimNode : IHostTestObserver
     /// A linearizable read of <paramref name="keys"/>: one key as a range, several as a read-only Txn
     /// (<paramref name="asTxn"/>) or a prefix range over every workload key, as the API serves them.
     /// </summary>
-    public void SubmitRead(long requestId, IReadOnlyList<string> keys, bool asTxn, Action<ClientReply> reply)
+    /// <param name="user">The user reading (auth runs): checked where the read is served, after the read point, as the API does.</param>
+    public void SubmitRead(long requestId, IReadOnlyList<string> keys, bool asTxn, Action<ClientReply> reply, string? user = null)
     {
         if (host is null || pending is null)
         {
@@ -363,7 +447,7 @@ public sealed class SimNode : IHostTestObserver
 
         if (world.Sabotage.HasFlag(Sabotage.ReadWithoutReadIndex))
         {
-            reply(ReadNow(host, keys, asTxn));
+            reply(ReadNow(host, keys, asTxn, user));
             return;
         }
 
@@ -372,22 +456,29 @@ public sealed class SimNode : IHostTestObserver
         var call = pending.RegisterRead(readId);
         var at = host;
         waiting.Add((call, () => reply(call.IsCompletedSuccessfully
-            ? ReadNow(at, keys, asTxn)
+            ? ReadNow(at, keys, asTxn, user)
             : ClientReply.Refused(ProposeStatus.NoLeader))));
         host.ReadIndex(readId);
         Pump();
     }
 
-    private static ClientReply ReadNow(ReadyProcessor at, IReadOnlyList<string> keys, bool asTxn)
+    private static ClientReply ReadNow(ReadyProcessor at, IReadOnlyList<string> keys, bool asTxn, string? user)
     {
-        if (keys.Count == 1 && !asTxn)
+        try
         {
-            var (output, revision) = at.Read(store => SimCommandTranslation.Read(store, keys[0]));
-            return ClientReply.Ok(output, revision);
-        }
+            if (keys.Count == 1 && !asTxn)
+            {
+                var (output, revision) = at.Read(store => SimCommandTranslation.Read(store, keys[0], user));
+                return ClientReply.Ok(output, revision);
+            }
 
-        var (outputs, atRevision) = at.Read(store => SimCommandTranslation.ReadMany(store, keys, asTxn));
-        return ClientReply.OkMany(outputs, atRevision);
+            var (outputs, atRevision) = at.Read(store => SimCommandTranslation.ReadMany(store, keys, asTxn, user));
+            return ClientReply.OkMany(outputs, atRevision);
+        }
+        catch (KvException e) when (user is not null && SimCommandTranslation.IsAuthRefusal(e.Message))
+        {
+            return ClientReply.Denied(e.Message);
+        }
     }
 
     /// <summary>
@@ -548,6 +639,50 @@ public sealed class SimNode : IHostTestObserver
 
     /// <summary>Whether this node's store reflects the write with this request id (applied here or in a snapshot).</summary>
     public bool HasApplied(long requestId) => world.AppliedAt(requestId) is { } index && Applied >= index;
+
+    /// <summary>
+    /// A hash of the replicated auth state read through the store's own API: the switch, the auth revision, every user
+    /// with its password hash and roles, every role with its permissions (the whole-store <see cref="Fingerprint"/>
+    /// covers it too; this one says which part differs).
+    /// </summary>
+    public ulong AuthFingerprint()
+    {
+        var up = host ?? throw new SimulationException($"node {Id} is down: it has no auth state to compare");
+        return up.Read(store =>
+        {
+            var auth = store.Auth;
+            var text = new System.Text.StringBuilder().Append(auth.Enabled).Append('/').Append(auth.Revision);
+            foreach (var user in auth.UserList().Users)
+            {
+                text.Append("|u:").Append(user).Append(':').Append(auth.PasswordHashOf(user)).Append(':').AppendJoin(',', auth.UserGet(user).Roles);
+            }
+
+            foreach (var role in auth.RoleList().Roles)
+            {
+                text.Append("|r:").Append(role);
+                foreach (var perm in auth.RoleGet(role).Perm)
+                {
+                    text.Append(':').Append(perm.PermType).Append(' ').Append(perm.Key.ToBase64()).Append(' ').Append(perm.RangeEnd.ToBase64());
+                }
+            }
+
+            return TraceHash.Of(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+        });
+    }
+
+    /// <summary>Whether the auth switch is on in this node's store.</summary>
+    public bool AuthEnabled => host?.Read(store => store.Auth.Enabled) ?? false;
+
+    /// <summary>The keys under <paramref name="prefix"/> this node's store holds (read directly, no auth).</summary>
+    public IReadOnlyList<string> KeysUnder(string prefix)
+    {
+        var up = host ?? throw new SimulationException($"node {Id} is down: it has no keys to list");
+        return up.Read(store => store.Range(new Bulwark.Api.Etcdserverpb.RangeRequest
+        {
+            Key = ByteString.CopyFromUtf8(prefix),
+            RangeEnd = ByteString.CopyFromUtf8(SimCommandTranslation.PrefixEnd(prefix)),
+        }).Kvs.Select(kv => kv.Key.ToStringUtf8()).ToList());
+    }
 
     /// <summary>A hash of the whole key-value store (the shipped store's own snapshot), to compare replicas.</summary>
     public ulong Fingerprint()

@@ -55,9 +55,11 @@ public sealed class SimWorld
 
     public void OnConfigApplied(ulong node, ulong index, ClusterConfig config) => ConfigApplied?.Invoke(node, index, config);
 
-    /// <summary>A node applied the client write with this request id at this log index (the first node to apply it
-    /// decides; the safety monitor checks every other node applies the same entry there).</summary>
-    public void RecordApplied(long requestId, ulong index) => appliedAt.TryAdd(requestId, index);
+    /// <summary>A node applied the client write with this request id at this log index (the safety monitor checks every
+    /// other node applies the same entry there). A write whose command auth refused as stale is proposed again under
+    /// the same id: the later entry, the one that took effect, is the one that counts.</summary>
+    public void RecordApplied(long requestId, ulong index) =>
+        appliedAt[requestId] = Math.Max(appliedAt.GetValueOrDefault(requestId), index);
 
     /// <summary>The log index at which the write with this request id was applied, if any node applied it.</summary>
     public ulong? AppliedAt(long requestId) =>

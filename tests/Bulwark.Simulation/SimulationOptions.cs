@@ -18,6 +18,13 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
     /// </summary>
     public bool GrayFailure { get; init; }
 
+    /// <summary>
+    /// Run the workload with auth on (<see cref="AuthAdmin"/>): root, a role with readwrite on the workload's keys and
+    /// a user holding it are set up and auth enabled through the log, clients call as that user, a share of their
+    /// calls target keys the user may not touch, and the role's permission is revoked and re-granted mid-run.
+    /// </summary>
+    public bool Auth { get; init; }
+
     /// <summary>Keep a human-readable event trace (replay --trace).</summary>
     public bool KeepTrace { get; init; }
 
@@ -25,10 +32,12 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
     public string ReplayCommand =>
         $"dotnet run --project tests/Bulwark.Simulation -c Release -- replay --seed {Seed} --nodes {Nodes}" +
         (Profile == "mixed" ? "" : $" --profile {Profile}") +
-        (Sabotage == Sabotage.None ? "" : $" --sabotage {Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)}");
+        (Sabotage == Sabotage.None ? "" : $" --sabotage {Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)}") +
+        (Auth ? " --auth" : "");
 
     /// <summary>The same run through the test suite (the Replay test honours these variables).</summary>
     public string ReplayTestCommand =>
         $"BULWARK_SIM_SEED={Seed} BULWARK_SIM_NODES={Nodes} BULWARK_SIM_PROFILE={Profile} BULWARK_SIM_SABOTAGE={Sabotage.ToString().Replace(", ", ",", StringComparison.Ordinal)} " +
+        (Auth ? "BULWARK_SIM_AUTH=1 " : "") +
         "dotnet test tests/Bulwark.Simulation.Tests -c Release --filter FullyQualifiedName~ReplayTests";
 }

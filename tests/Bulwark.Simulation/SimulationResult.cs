@@ -79,8 +79,32 @@ public sealed record SimulationStats(
     /// <summary>Installs on nodes that joined after the founding.</summary>
     public int InstallsOnJoiningNodes { get; init; }
 
+    /// <summary>Auth runs: the user's calls answered ok.</summary>
+    public int AuthAllowed { get; init; }
+
+    /// <summary>Auth runs: the user's calls on keys it may not touch, refused.</summary>
+    public int AuthDenied { get; init; }
+
+    /// <summary>Auth runs: the user's calls on its own keys refused (permission revoked at the time, or stale too often).</summary>
+    public int AuthDeniedOwnKeys { get; init; }
+
+    /// <summary>Auth runs: root's reads of the forbidden keys.</summary>
+    public int AuditReads { get; init; }
+
+    /// <summary>Auth runs: auth changes applied mid-run (revocations, re-grants, unrelated grants).</summary>
+    public int AuthChanges { get; init; }
+
+    /// <summary>Auth runs: revocations of the user's permission applied.</summary>
+    public int AuthRevocations { get; init; }
+
+    /// <summary>Commands that applied as stale ("revision of auth store is old") and were proposed again.</summary>
+    public int StaleAuthRetries { get; init; }
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed diskfull={WriteHolds}held/{WriteResumes}resumed/{NoSpaceRefusals}refused") + MembershipSummary() + LeaseSummary();
+        $"events={Events} vt={VirtualMicros / 1000}ms msgs={MessagesSent} dropped={MessagesDropped} ops={OperationsCompleted} unknown={OperationsUnknown} leaders={LeadersElected} crashes={Crashes} liveness={LivenessTicks}t applied={FinalApplied} oldtermcommits={OldTermCommits} cas={SwapsSucceeded}ok/{SwapsFailed}failed diskfull={WriteHolds}held/{WriteResumes}resumed/{NoSpaceRefusals}refused") + MembershipSummary() + LeaseSummary() + AuthSummary();
+
+    private string AuthSummary() => AuthAllowed + AuthDenied + AuthChanges == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+        $" auth={AuthAllowed}allowed/{AuthDenied}denied/{AuthDeniedOwnKeys}deniedown/{AuditReads}audits/{AuthChanges}changes/{AuthRevocations}revoked/{StaleAuthRetries}stale");
 
     private string MembershipSummary() => MembersAdded + SnapshotInstalls == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
         $" members={MembersAdded}added/{Promotions}promoted/{LeaderRemovals}leaderremoved installs={SnapshotInstalls}/{InstallsNearConfigChange}nearconfig/{InstallsWithConfigInFlight}configinflight/{InstallsOnJoiningNodes}joiners");

@@ -5,8 +5,8 @@ using Bulwark.Verification;
 namespace Bulwark.Simulation;
 
 /// <summary>
-/// The command line: <c>soak --minutes N | --seeds N [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X]</c>
-/// and <c>replay --seed S --nodes N [--profile P] [--sabotage X] [--trace]</c>.
+/// The command line: <c>soak --minutes N | --seeds N [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth]</c>
+/// and <c>replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--trace]</c>.
 /// </summary>
 public static class SimulatorCommand
 {
@@ -39,8 +39,8 @@ public static class SimulatorCommand
     }
 
     private const string Usage =
-        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X]\n" +
-        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--trace]";
+        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth]\n" +
+        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--trace]";
 
     private static int Replay(Dictionary<string, string> flags, TextWriter output)
     {
@@ -51,6 +51,7 @@ public static class SimulatorCommand
             ParseSabotage(flags.GetValueOrDefault("sabotage")))
         {
             KeepTrace = flags.ContainsKey("trace"),
+            Auth = flags.ContainsKey("auth"),
         };
         var result = ClusterSimulation.Run(options);
         foreach (var line in result.Trace)
@@ -79,6 +80,7 @@ public static class SimulatorCommand
         };
         var profile = flags.GetValueOrDefault("profile", "mixed");
         var sabotage = ParseSabotage(flags.GetValueOrDefault("sabotage"));
+        var auth = flags.ContainsKey("auth");
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -90,7 +92,7 @@ public static class SimulatorCommand
                 break;
             }
 
-            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage);
+            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { Auth = auth };
             var result = ClusterSimulation.Run(options);
             summary.Add(result);
             if (!result.Passed)

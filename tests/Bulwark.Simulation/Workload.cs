@@ -1,3 +1,4 @@
+using Bulwark.Kv.Auth;
 using Bulwark.Verification;
 
 namespace Bulwark.Simulation;
@@ -23,14 +24,17 @@ public sealed class Workload
     private readonly DeterministicRandom random;
     private readonly long timeout;
     private readonly Dictionary<string, string?> lastSeen = new(StringComparer.Ordinal);
+    private readonly bool auth;
     private int writes;
     private int active;
 
     /// <param name="leader">The node that believes itself leader in the highest term, if any (sticky clients pin to it).</param>
     /// <param name="onWriteAcknowledged">Called the moment a write is acknowledged (before the client hears of it).</param>
+    /// <param name="auth">Auth runs: calls are made as <see cref="AuthAdmin.User"/>, and a share target forbidden keys.</param>
     public Workload(SimWorld world, SimHistory history, Func<IReadOnlyList<SimNode>> targets, Func<SimNode?> leader, long timeout,
-        Action? onWriteAcknowledged = null)
+        Action? onWriteAcknowledged = null, bool auth = false)
     {
+        this.auth = auth;
         this.onWriteAcknowledged = onWriteAcknowledged ?? (() => { });
         this.world = world;
         History = history;
@@ -46,6 +50,18 @@ public sealed class Workload
 
     /// <summary>Calls still in flight.</summary>
     public int Active => active;
+
+    /// <summary>Auth runs: the user's calls answered ok (reads served, writes applied).</summary>
+    public int AuthAllowed { get; private set; }
+
+    /// <summary>Auth runs: the user's calls on keys it has no permission for, refused (as they must be).</summary>
+    public int AuthDenied { get; private set; }
+
+    /// <summary>Auth runs: the user's calls on its own keys refused (while the permission was revoked, or stale too often).</summary>
+    public int AuthDeniedOwnKeys { get; private set; }
+
+    /// <summary>Auth runs: root's reads of the forbidden keys answered (they must never see a value).</summary>
+    public int AuditReads { get; private set; }
 
     public void Start()
     {
@@ -132,6 +148,29 @@ public sealed class Workload
             inputs.Add(KvInput.CompareAndSet(key, random.Chance(0.8) ? expected : "nope", $"c{client}w{++writes}"));
         }
 
+        // Auth runs: every call as the user; a fifth reach for a key it may not touch (a single-key call moved there, or
+        // a multi-key write whose second key is one: the whole Txn must be refused), and half the single-key reads of
+        // those keys are root's audit reads, which must always find them absent.
+        string? user = null;
+        var mustBeRefused = false;
+        if (auth && !compaction)
+        {
+            user = AuthAdmin.User;
+            if (random.Chance(0.2) && (inputs.Count == 1 || inputs[0].Kind != KvOperationKind.Get))
+            {
+                var forbidden = $"{AuthAdmin.ForbiddenPrefix}{random.Next(AuthAdmin.ForbiddenKeys)}";
+                inputs[^1] = inputs[^1] with { Key = forbidden };
+                if (inputs[0].Kind == KvOperationKind.Get && random.Chance(0.5))
+                {
+                    user = AuthStore.RootUser;
+                }
+                else
+                {
+                    mustBeRefused = true;
+                }
+            }
+        }
+
         var nodes = targets();
         var node = world.Plan.LeaderClients && leader() is { IsUp: true, IsRetired: false } current ? current
             : world.Plan.StickyClients && client % 2 == 1 ? Pinned(client, nodes)
@@ -139,7 +178,7 @@ public sealed class Workload
         if (compaction)
         {
             var request = (ulong)(CompactionRequestBase - ++compactions);
-            world.Scheduler.After(random.Between(100, 2_000), () => node.SubmitCompaction(request));
+            world.Scheduler.After(random.Between(100, 2_000), () => node.SubmitCompaction(request, auth ? AuthAdmin.User : null));
             world.Scheduler.After(random.Between(1_000, 30_000), () => Next(client));
             return;
         }
@@ -180,8 +219,35 @@ public sealed class Workload
         void Reply(ClientReply reply) =>
             world.Scheduler.After(random.Between(100, 2_000), () => Finish(() =>
             {
+                if (reply.AuthError is not null)
+                {
+                    if (mustBeRefused)
+                    {
+                        AuthDenied++;
+                    }
+                    else
+                    {
+                        AuthDeniedOwnKeys++;
+                    }
+                }
+                else if (reply.Kind == ClientReplyKind.Ok && mustBeRefused)
+                {
+                    world.Monitor.Fail($"auth: {string.Join(" + ", inputs)} as {user}, who has no permission on {inputs[^1].Key}, was answered ok");
+                }
+                else if (reply.Kind == ClientReplyKind.Ok && user == AuthAdmin.User)
+                {
+                    AuthAllowed++;
+                }
+                else if (reply.Kind == ClientReplyKind.Ok && user is not null)
+                {
+                    AuditReads++;
+                }
+
                 if (reply.Kind != ClientReplyKind.Ok)
                 {
+                    // Refused (by the host, or by auth at the API or when the command applied): certainly no effect,
+                    // so not in the history; a write refused there that did take effect shows up as a read of a
+                    // value no recorded write made, which the checker rejects.
                     foreach (var id in ids)
                     {
                         History.Discard(id);
@@ -219,11 +285,11 @@ public sealed class Workload
         {
             if (isRead)
             {
-                node.SubmitRead(ids[0], [.. inputs.Select(input => input.Key)], asTxn, OnReply);
+                node.SubmitRead(ids[0], [.. inputs.Select(input => input.Key)], asTxn, OnReply, user);
             }
             else
             {
-                node.SubmitWrite(new SimCommand(ids[0], inputs[0]) { Others = inputs.Skip(1).ToList() }, OnReply);
+                node.SubmitWrite(new SimCommand(ids[0], inputs[0]) { Others = inputs.Skip(1).ToList(), User = user }, OnReply);
             }
         });
 

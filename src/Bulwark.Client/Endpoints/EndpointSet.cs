@@ -174,25 +174,6 @@ internal sealed class EndpointSet : IAsyncDisposable
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    /// <summary>The member's certificate names the host dialled and chains to one of <paramref name="trusted"/>.</summary>
-    private static bool IsTrusted(
-        System.Security.Cryptography.X509Certificates.X509Certificate? presented,
-        System.Net.Security.SslPolicyErrors errors,
-        System.Security.Cryptography.X509Certificates.X509Certificate2Collection trusted)
-    {
-        if (presented is null || errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
-        {
-            return false;
-        }
-
-        using var certificate = new System.Security.Cryptography.X509Certificates.X509Certificate2(presented);
-        using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-        chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-        chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
-        return chain.Build(certificate);
-    }
-
     private static GrpcChannel OpenChannel(Uri url, BulwarkClientOptions options)
     {
         var handler = new SocketsHttpHandler
@@ -214,7 +195,9 @@ internal sealed class EndpointSet : IAsyncDisposable
 
         if (options.TrustedCa is { Count: > 0 } trusted)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, errors) => IsTrusted(presented, errors, trusted);
+            // The member's certificate must chain to the given CA bundle and name the host dialled.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, errors) =>
+                Bulwark.Api.Security.CustomCaTrust.IsTrusted(presented, errors, trusted, checkName: true);
         }
 
         return GrpcChannel.ForAddress(url, new GrpcChannelOptions

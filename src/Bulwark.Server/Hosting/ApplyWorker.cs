@@ -260,7 +260,7 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
                 }
                 else if (!entry.Data.IsEmpty)
                 {
-                    var result = kv.Apply(entry.Data.Span);
+                    var result = driver.TestFaults.ApplyWithoutPermissionCheck ? ApplyWithoutCaller(entry.Data.Span) : kv.Apply(entry.Data.Span);
                     CountLeaseChange(result);
                     alarmsChanged |= result.Response is Bulwark.Api.Etcdserverpb.AlarmResponse;
                     if (result.OriginMemberId == options.NodeId)
@@ -419,6 +419,18 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
             CorruptionLog.AlarmCleared(logger, cleared.MemberId);
             options.Observer?.ReplicatedAlarm(cleared.MemberId, cleared.Name, raised: false);
         }
+    }
+
+    /// <summary>Test-only (<see cref="HostTestFaults.ApplyWithoutPermissionCheck"/>): the command applied with its caller dropped.</summary>
+    private ApplyResult ApplyWithoutCaller(ReadOnlySpan<byte> data)
+    {
+        var command = Bulwark.Api.RaftCmd.RaftCommand.Parser.ParseFrom(data);
+        if (command.Header is { } header)
+        {
+            header.Caller = null;
+        }
+
+        return kv.Apply(command);
     }
 
     /// <summary>The test-only corruption hook (<see cref="NodeHostOptions.TestOnlyCorruptKey"/>); under the store lock.</summary>

@@ -62,7 +62,7 @@ public interface IHostTestObserver
 }
 
 /// <summary>
-/// Test-only: deliberate bugs in the host's handling of a Ready, so the simulator can prove its checkers catch them.
+/// Test-only: deliberate bugs in the host's handling of a Ready (and in its apply worker), so the simulator can prove its checkers catch them.
 /// Every switch is off by default; with all off the host behaves exactly as in production.
 /// </summary>
 public sealed record HostTestFaults
@@ -74,4 +74,10 @@ public sealed record HostTestFaults
 
     /// <summary>Hard state is written with the vote dropped, so a restarted node can vote twice in a term.</summary>
     public bool VoteNotPersisted { get; init; }
+
+    /// <summary>
+    /// The apply worker applies every command as if the member had made it itself (its caller dropped), so the state
+    /// machine's permission check never runs: writes auth should refuse take effect.
+    /// </summary>
+    public bool ApplyWithoutPermissionCheck { get; init; }
 }

@@ -103,31 +103,8 @@ public sealed class TlsCredentials
     /// Whether a certificate the other side presented chains to the trusted CA (the system's roots when none is
     /// configured) and, for a server we dialled, names the host we dialled.
     /// </summary>
-    public bool IsTrusted(X509Certificate? presented, SslPolicyErrors errors, bool checkName)
-    {
-        if (presented is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
-        {
-            return false;
-        }
-
-        if (checkName && errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
-        {
-            return false;
-        }
-
-        var roots = TrustedRoots;
-        if (roots is null)
-        {
-            return !errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors);
-        }
-
-        using var certificate = new X509Certificate2(presented);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        return chain.Build(certificate);
-    }
+    public bool IsTrusted(X509Certificate? presented, SslPolicyErrors errors, bool checkName) =>
+        Bulwark.Api.Security.CustomCaTrust.IsTrusted(presented, errors, TrustedRoots, checkName);
 
     private Loaded Refresh()
     {
