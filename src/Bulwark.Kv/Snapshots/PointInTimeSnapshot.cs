@@ -15,7 +15,8 @@ namespace Bulwark.Kv.Snapshots;
 /// The sections other than keys (revisions, leases, alarms, auth) are encoded at R when the snapshot begins; they are
 /// small. Keys are read in key order in chunks under the owner's lock, copying only references (keys and values are
 /// never mutated), and encoded outside it, so the owner waits at most one chunk's copy and extra memory is one chunk.
-/// Each chunk resumes after the last key read, so index splits and merges between chunks do not matter.
+/// Each chunk resumes after the last key read, so index splits and merges between chunks do not matter. The walk stops
+/// once it has written the key count captured at R, so keys inserted ahead of it cannot keep it going.
 /// </summary>
 public sealed class PointInTimeSnapshot
 {
@@ -70,16 +71,18 @@ public sealed class PointInTimeSnapshot
         encoder.WriteVarUInt((ulong)keyCount);
         var chunk = new Chunk();
         long keysWritten = 0;
-        while (true)
+        // Every key of the snapshot was in the index at R, so once all are written the rest are newer keys: stop there,
+        // rather than chase keys inserted ahead of the walk (it ends even if inserts outpaced it).
+        while (keysWritten < keyCount)
         {
             bool last;
             lock (storeLock)
             {
-                last = ReadChunk(chunk, chunkKeys);
+                last = ReadChunk(chunk, chunkKeys, keyCount - keysWritten);
             }
 
             keysWritten += chunk.Encode(encoder);
-            if (last)
+            if (last || keysWritten == keyCount)
             {
                 break;
             }
@@ -96,7 +99,7 @@ public sealed class PointInTimeSnapshot
     }
 
     /// <summary>Copies the next keys' states at or below the revision into the chunk (under the store lock); true at the end.</summary>
-    private bool ReadChunk(Chunk chunk, int chunkKeys)
+    private bool ReadChunk(Chunk chunk, int chunkKeys, long keysLeft)
     {
         var resumeAfter = chunk.LastKeyRead;
         chunk.Clear();
@@ -120,6 +123,11 @@ public sealed class PointInTimeSnapshot
             if (start == end)
             {
                 continue; // first written after the snapshot's revision
+            }
+
+            if (chunk.Keys.Count == keysLeft)
+            {
+                throw new InvalidOperationException($"MvccStore invariant broken: a snapshot of revision {Revision} found more than the {keyCount} keys it counted.");
             }
 
             chunk.Keys.Add((record.Key, end - start));
