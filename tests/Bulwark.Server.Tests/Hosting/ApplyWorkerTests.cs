@@ -293,7 +293,7 @@ public sealed class ApplyWorkerTests
     }
 
     [Fact]
-    public void Entries_are_applied_and_answered_while_a_snapshot_is_written_and_the_log_is_compacted_only_after_it()
+    public async Task Entries_are_applied_and_answered_while_a_snapshot_is_written_and_the_log_is_compacted_only_after_it()
     {
         var fs = new InMemoryFileSystem(seed: 14);
         var solo = new[] { new ClusterMember(7, "a", ["http://127.0.0.1:1"], []) };
@@ -328,7 +328,7 @@ public sealed class ApplyWorkerTests
                     }
 
                     node.ProcessReadies();
-                    Assert.True(Task.WaitAll([.. first], Patience), "the first puts are answered");
+                    await Task.WhenAll(first).WaitAsync(Patience); // the first puts are answered
                 }
 
                 Assert.True(entered.Wait(Patience), "the snapshot writer reaches its second chunk and is held there");
@@ -352,7 +352,7 @@ public sealed class ApplyWorkerTests
                     node.ProcessReadies();
                 }
 
-                Assert.True(Task.WaitAll([.. during], Patience), "entries committed during the snapshot are applied and answered");
+                await Task.WhenAll(during).WaitAsync(Patience); // entries committed during the snapshot are applied and answered
                 Assert.All(during, w => Assert.True(w.Result.Succeeded, w.Result.Error?.Message));
                 Assert.True(node.Status.Applied > snapshotAt + 250, $"applied {node.Status.Applied} past the snapshot at {snapshotAt}");
                 node.ProcessReadies();
