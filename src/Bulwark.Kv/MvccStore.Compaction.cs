@@ -1,6 +1,7 @@
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Kv.Errors;
 using Bulwark.Kv.Index;
+using Bulwark.Kv.Snapshots;
 
 namespace Bulwark.Kv;
 
@@ -27,6 +28,36 @@ public sealed partial class MvccStore
             throw KvErrors.FutureRevision();
         }
 
+        compactRevision = revision;
+        if (openSnapshot is null)
+        {
+            CompactHistory();
+        }
+
+        return new CompactionResponse { Header = new ResponseHeader { Revision = currentRevision } };
+    }
+
+    /// <summary>
+    /// True while a <see cref="PointInTimeSnapshot"/> is open and a compaction since it began has only moved the compact
+    /// revision: the history it drops stays until the snapshot ends. Reads, events, hashes and snapshots do not see the
+    /// difference (they filter by the compact revision); only <see cref="IndexedKeyCount"/> and memory do.
+    /// </summary>
+    public bool HistoryCompactionDeferred => historyCompactedTo < compactRevision;
+
+    /// <summary>
+    /// Drops the history no read at or after the compact revision can see (the physical half of <see cref="Compact"/>).
+    /// Compacting once at the newest compact revision gives the same records as compacting at each one in turn, with any
+    /// writes in between (they are all newer than the compact revision), so deferring it changes nothing observable.
+    /// </summary>
+    private void CompactHistory()
+    {
+        if (!HistoryCompactionDeferred)
+        {
+            return;
+        }
+
+        long revision = compactRevision;
+
         // Per-key work is independent, so the set's (non-deterministic) order cannot change the result.
         var candidates = new KeyRecord[versioned.Count];
         versioned.CopyTo(candidates);
@@ -47,7 +78,6 @@ public sealed partial class MvccStore
             }
         }
 
-        compactRevision = revision;
-        return new CompactionResponse { Header = new ResponseHeader { Revision = currentRevision } };
+        historyCompactedTo = revision;
     }
 }

@@ -48,10 +48,11 @@ public sealed partial class MvccStore
                 continue;
             }
 
-            int total = record.HistoryCount + 1;
-            for (int i = 0; i < total; i++)
+            // Only the retained states: history whose compaction a snapshot defers must not add events or prev_kvs.
+            var (start, end) = record.Retained(compactRevision, toRevision);
+            for (int i = start; i < end; i++)
             {
-                var entry = i < record.HistoryCount ? record.History![i] : record.Latest;
+                var entry = record.StateAt(i);
                 if (entry.ModRevision < fromRevision || entry.ModRevision > toRevision)
                 {
                     continue;
@@ -64,9 +65,9 @@ public sealed partial class MvccStore
                         ? new KeyValue { Key = Wrap(record.Key), ModRevision = entry.ModRevision }
                         : ToKeyValue(record.Key, entry, keysOnly: false),
                 };
-                if (i > 0 && !record.History![i - 1].IsTombstone)
+                if (i > start && !record.StateAt(i - 1).IsTombstone)
                 {
-                    ev.PrevKv = ToKeyValue(record.Key, record.History[i - 1], keysOnly: false);
+                    ev.PrevKv = ToKeyValue(record.Key, record.StateAt(i - 1), keysOnly: false);
                 }
 
                 found.Add((entry.ModRevision, found.Count, ev));

@@ -41,24 +41,19 @@ public sealed partial class MvccStore
         var cursor = index.First();
         while (cursor.TryNext(out var record))
         {
-            bool keyWritten = false;
-            for (int i = 0; i <= record.HistoryCount; i++)
+            // Only the retained states, so history whose compaction a snapshot defers is not hashed.
+            var (start, end) = record.Retained(compactRevision, upTo);
+            if (start == end)
             {
-                ref readonly var entry = ref i < record.HistoryCount ? ref record.History![i] : ref record.Latest;
-                if (entry.ModRevision > upTo)
-                {
-                    break;
-                }
+                continue;
+            }
 
-                if (!keyWritten)
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(numbers, record.Key.Length);
-                    crc = Crc32C(crc, numbers[..4]);
-                    crc = Crc32C(crc, record.Key);
-                    keyWritten = true;
-                }
-
-                crc = HashEntry(crc, entry, numbers);
+            BinaryPrimitives.WriteInt32LittleEndian(numbers, record.Key.Length);
+            crc = Crc32C(crc, numbers[..4]);
+            crc = Crc32C(crc, record.Key);
+            for (int i = start; i < end; i++)
+            {
+                crc = HashEntry(crc, record.StateAt(i), numbers);
             }
         }
 

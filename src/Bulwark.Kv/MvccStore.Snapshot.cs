@@ -25,14 +25,47 @@ public sealed partial class MvccStore
     /// Writes the whole store: revisions, leases, every key with its retained history. The same
     /// state always gives the same bytes. Layout: magic "BWKVSNAP", format version (u32 LE),
     /// revision, compact revision, next lease id, leases by id, alarms (member id, type) in order, the auth section
-    /// (<see cref="Auth.AuthStore"/>), keys in key
+    /// (<see cref="Auth.AuthStore"/>), the number of keys, keys in key
     /// order each with its states oldest first, then an XxHash64 (u64 LE) of all preceding bytes.
+    /// Each key's states are those <see cref="KeyRecord.Retained"/> keeps at the compact revision, so the bytes are the
+    /// same whether or not the compaction's physical work was deferred by a <see cref="PointInTimeSnapshot"/>.
     /// </summary>
     public void WriteSnapshot(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
         EnsureNotWriting();
         var writer = new KvSnapshotEncoder(destination);
+        WriteSnapshotHeader(writer);
+
+        // Deferred compaction leaves keys in the index that a compacted store would not have: count what is written.
+        bool deferred = HistoryCompactionDeferred;
+        long keyCount = deferred ? CountRetainedKeys() : index.Count;
+        writer.WriteVarUInt((ulong)keyCount);
+        long written = 0;
+        var cursor = index.First();
+        while (cursor.TryNext(out var record))
+        {
+            var (start, end) = record.Retained(compactRevision, currentRevision);
+            if (start == end)
+            {
+                continue;
+            }
+
+            WriteKeyStates(writer, record, start, end);
+            written++;
+        }
+
+        if (written != keyCount)
+        {
+            throw new InvalidOperationException($"MvccStore invariant broken: a snapshot counted {keyCount} keys but wrote {written}.");
+        }
+
+        writer.Finish();
+    }
+
+    /// <summary>The sections before the keys: marker, version, revisions, leases, alarms and auth.</summary>
+    private void WriteSnapshotHeader(KvSnapshotEncoder writer)
+    {
         writer.WriteRaw(SnapshotMagic);
         writer.WriteUInt32(SnapshotFormatVersion);
         writer.WriteVarInt(currentRevision);
@@ -55,22 +88,32 @@ public sealed partial class MvccStore
         }
 
         Auth.Write(writer);
+    }
 
-        writer.WriteVarUInt((ulong)index.Count);
+    private long CountRetainedKeys()
+    {
+        long count = 0;
         var cursor = index.First();
         while (cursor.TryNext(out var record))
         {
-            writer.WriteBytes(record.Key);
-            writer.WriteVarUInt((ulong)record.HistoryCount + 1);
-            for (int i = 0; i < record.HistoryCount; i++)
+            var (start, end) = record.Retained(compactRevision, currentRevision);
+            if (start < end)
             {
-                WriteEntry(writer, record.History![i]);
+                count++;
             }
-
-            WriteEntry(writer, record.Latest);
         }
 
-        writer.Finish();
+        return count;
+    }
+
+    private static void WriteKeyStates(KvSnapshotEncoder writer, KeyRecord record, int start, int end)
+    {
+        writer.WriteBytes(record.Key);
+        writer.WriteVarUInt((ulong)(end - start));
+        for (int i = start; i < end; i++)
+        {
+            WriteEntry(writer, record.StateAt(i));
+        }
     }
 
     /// <summary>A hash of the store's full contents (history included): equal stores give equal hashes.</summary>
@@ -198,6 +241,10 @@ public sealed partial class MvccStore
         }
 
         reader.VerifyChecksum();
+
+        // A snapshot holds compacted history; this only makes that a fact the store relies on (usually nothing to drop).
+        store.historyCompactedTo = 0;
+        store.CompactHistory();
         return store;
     }
 
@@ -216,7 +263,7 @@ public sealed partial class MvccStore
         }
     }
 
-    private static void WriteEntry(KvSnapshotEncoder writer, in RevisionEntry entry)
+    internal static void WriteEntry(KvSnapshotEncoder writer, in RevisionEntry entry)
     {
         writer.WriteVarInt(entry.ModRevision);
         writer.WriteVarInt(entry.Version);

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Bulwark.Api.Mvccpb;
 using Bulwark.Kv.Index;
 using Bulwark.Kv.Leases;
+using Bulwark.Kv.Snapshots;
 using Google.Protobuf;
 
 namespace Bulwark.Kv;
@@ -31,6 +32,10 @@ public sealed partial class MvccStore
 
     private long currentRevision = 1;
     private long compactRevision;
+
+    // The compact revision whose history CompactHistory last dropped; below compactRevision while a snapshot defers it.
+    private long historyCompactedTo;
+    private PointInTimeSnapshot? openSnapshot;
     private long liveKeys;
     private long liveDataBytes;
 
@@ -46,7 +51,8 @@ public sealed partial class MvccStore
     /// <summary>Reads below this revision fail as compacted; 0 when never compacted.</summary>
     public long CompactRevision => compactRevision;
 
-    /// <summary>Keys in the index, including deleted keys whose history is not compacted yet.</summary>
+    /// <summary>Keys in the index, including deleted keys whose history is not compacted yet (or whose compaction a
+    /// <see cref="PointInTimeSnapshot"/> defers).</summary>
     public int IndexedKeyCount => index.Count;
 
     /// <summary>Keys that exist at the current revision.</summary>

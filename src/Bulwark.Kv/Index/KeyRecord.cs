@@ -52,6 +52,36 @@ internal sealed class KeyRecord
         Latest = latest;
     }
 
+    /// <summary>State <paramref name="i"/> of the key, oldest first: history, then <see cref="Latest"/> at <see cref="HistoryCount"/>.</summary>
+    public ref readonly RevisionEntry StateAt(int i) => ref i < HistoryCount ? ref History![i] : ref Latest;
+
+    /// <summary>
+    /// The states [Start, End) (see <see cref="StateAt"/>) that this key would hold in a store at revision
+    /// <paramref name="upTo"/> compacted at <paramref name="compactRevision"/> (&lt;= upTo): those with a revision at or
+    /// below <paramref name="upTo"/>, less what <see cref="Compact"/> drops (every state before the last one at or below
+    /// the compact revision, and that one too when it is a tombstone). Empty when the key did not exist yet at
+    /// <paramref name="upTo"/> or compaction removes it. On a record already compacted at <paramref name="compactRevision"/>
+    /// with nothing newer than <paramref name="upTo"/>, it is all its states: so a view of a store whose physical
+    /// compaction is deferred (a snapshot is being written) equals the compacted store.
+    /// </summary>
+    public (int Start, int End) Retained(long compactRevision, long upTo)
+    {
+        int end = HistoryCount + 1;
+        while (end > 0 && StateAt(end - 1).ModRevision > upTo)
+        {
+            end--;
+        }
+
+        int last = end - 1;
+        while (last >= 0 && StateAt(last).ModRevision > compactRevision)
+        {
+            last--;
+        }
+
+        int start = last < 0 ? 0 : StateAt(last).IsTombstone ? last + 1 : last;
+        return (start, end);
+    }
+
     /// <summary>The state visible at <paramref name="revision"/>, if the key existed then.</summary>
     public bool TryGetAt(long revision, out RevisionEntry entry)
     {

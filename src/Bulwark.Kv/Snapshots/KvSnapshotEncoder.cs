@@ -77,7 +77,8 @@ internal sealed class KvSnapshotEncoder
         stream.Flush();
     }
 
-    private void Flush()
+    /// <summary>Hands everything buffered (hashed) to the stream, without a checksum.</summary>
+    public void Flush()
     {
         if (position == 0)
         {

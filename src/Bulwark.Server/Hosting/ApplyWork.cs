@@ -18,6 +18,9 @@ internal abstract record ApplyWork
     /// </summary>
     public sealed record SnapshotNow(TaskCompletionSource<SnapshotMetadata> Written) : ApplyWork;
 
+    /// <summary>The snapshot writer's thread is done with <paramref name="Snapshot"/> (written or failed): the worker ends it.</summary>
+    public sealed record SnapshotWritten(SnapshotInProgress Snapshot) : ApplyWork;
+
     /// <summary>Try again the snapshot a full disk stopped (the loop sends this on its NOSPACE retry timer).</summary>
     public sealed record RetrySnapshot : ApplyWork
     {

@@ -6,14 +6,20 @@ namespace Bulwark.Server.Hosting;
 internal sealed partial class ApplyWorker
 {
     /// <summary>
-    /// Writes a snapshot of everything applied so far (the same path as the threshold's, so the store is serialized
-    /// without its lock while readers go on; writes wait in the queue behind this work item, as they wait behind a
-    /// threshold snapshot) and reports it to the loop, then completes <paramref name="written"/>. A snapshot already at
-    /// the applied index is reported again rather than rewritten. A full disk fails only this request: the member keeps
-    /// serving, and the threshold snapshots keep their own NOSPACE handling.
+    /// Starts a snapshot of everything applied so far (the same path as the threshold's: written by its own thread while
+    /// entries keep being applied) and completes <paramref name="written"/> once it is durable and reported to the loop.
+    /// While another snapshot is being written the request waits for it to end and then asks again, so two defragments
+    /// run one after the other. A snapshot already at the applied index is reported again rather than rewritten. A full
+    /// disk fails only this request: the member keeps serving, and the threshold snapshots keep their own NOSPACE handling.
     /// </summary>
     private void SnapshotNow(TaskCompletionSource<SnapshotMetadata> written)
     {
+        if (snapshotInProgress is not null)
+        {
+            defragmentsWaiting.Add(written);
+            return;
+        }
+
         try
         {
             if (storage.NewestSnapshot is { } newest && newest.Index == applied && newest.Term == appliedTerm)
@@ -24,18 +30,25 @@ internal sealed partial class ApplyWorker
                 return;
             }
 
-            written.TrySetResult(WriteSnapshotAtApplied());
-        }
-        catch (Bulwark.Storage.DiskFullException e)
-        {
-            HostLog.SnapshotNoSpace(logger, applied, e.Message);
-            written.TrySetException(e);
+            StartSnapshot(forThreshold: false, written);
         }
         catch (Exception e)
         {
-            // Anything else stops the worker as a failed threshold snapshot would (fail-stop); the caller hears why first.
+            // Inline (simulator) a failure surfaces here: the caller hears why first, then the worker stops (fail-stop)
+            // unless the disk was full, which FinishSnapshot already answered without throwing.
             written.TrySetException(e);
             throw;
+        }
+    }
+
+    /// <summary>Once no snapshot is being written, the defragments that waited for one ask again, oldest first.</summary>
+    private void StartWaitingDefragment()
+    {
+        while (snapshotInProgress is null && defragmentsWaiting.Count > 0)
+        {
+            var next = defragmentsWaiting[0];
+            defragmentsWaiting.RemoveAt(0);
+            SnapshotNow(next);
         }
     }
 }

@@ -13,7 +13,8 @@ namespace Bulwark.Server.Hosting;
 /// up ticks, heartbeats and elections on the Raft loop (as etcd's apply goroutine). It takes <see cref="ApplyWork"/>
 /// strictly in order from one queue: applies committed entries to the key-value store, completes the waiting calls
 /// and the linearizable reads whose read index it has reached, installs snapshots from the leader, and, every
-/// <see cref="NodeHostOptions.SnapshotThreshold"/> entries, writes a snapshot between two batches and tells the loop
+/// <see cref="NodeHostOptions.SnapshotThreshold"/> entries, starts a snapshot between two batches, which a thread of its
+/// own writes while this one goes on applying (<see cref="SnapshotInProgress"/>), and once it is durable tells the loop
 /// (through <c>snapshotWritten</c>) that the log may be compacted up to it. A snapshot that finds the disk full is not
 /// fatal: the worker raises the NOSPACE alarm (<see cref="DiskFullPolicy.SnapshotWriteFailed"/>) and tries again only when the
 /// loop asks (<see cref="ApplyWork.RetrySnapshot"/>).
@@ -119,8 +120,12 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
     /// <summary>Why the worker stopped on its own, or null while it is healthy.</summary>
     public Exception? Failure => Volatile.Read(ref failure);
 
-    /// <summary>Called on the worker just before it writes a snapshot at the given index (tests hold it here).</summary>
+    /// <summary>Called on the worker just before it starts a snapshot at the given index (tests hold it here).</summary>
     public Action<ulong>? BeforeSnapshotWrite { get; set; }
+
+    /// <summary>Called on the snapshot writer's thread between two chunks of keys of the snapshot at the given index
+    /// (tests hold the writer here while the worker goes on applying).</summary>
+    public Action<ulong>? BetweenSnapshotChunks { get; set; }
 
     /// <summary>Called on the worker just before it applies a batch of committed entries, with the batch's first index (tests hold it here).</summary>
     public Action<ulong>? BeforeApplyBatch { get; set; }
@@ -205,12 +210,21 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
             case ApplyWork.SnapshotNow now:
                 SnapshotNow(now.Written);
                 break;
+            case ApplyWork.SnapshotWritten written:
+                if (ReferenceEquals(written.Snapshot, snapshotInProgress))
+                {
+                    FinishSnapshot(written.Snapshot);
+                }
+
+                break;
         }
 
+        StartWaitingDefragment();
         MaybeSnapshot(retry: work is ApplyWork.RetrySnapshot);
         lock (progressLock)
         {
-            finished = applied;
+            // Work at or after a snapshot's index is done once the snapshot is written too.
+            finished = snapshotInProgress is { } writing ? Math.Min(applied, Math.Max(writing.Metadata.Index, 1) - 1) : applied;
             Monitor.PulseAll(progressLock);
         }
     }
@@ -314,6 +328,8 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
 
     private void Install(Snapshot snapshot)
     {
+        // The store the snapshot in progress reads is about to be replaced: let it finish first (installs are rare).
+        AwaitSnapshotInProgress();
         var metadata = snapshot.Metadata;
         long bytes;
         if (snapshot.Data.IsEmpty)
@@ -510,69 +526,6 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
         }
     }
 
-    /// <summary>
-    /// Writes a snapshot of everything applied so far. Only this thread changes the store, so it is written without
-    /// the store lock (readers keep reading meanwhile); the loop compacts the log only after the file is durable.
-    /// </summary>
-    private void MaybeSnapshot(bool retry)
-    {
-        if (diskFull.SnapshotBlocked && !retry)
-        {
-            return; // the disk was full: a retry comes from the loop's backoff, not from every applied batch
-        }
-
-        if (applied - lastSnapshotIndex < options.SnapshotThreshold)
-        {
-            SnapshotUnblocked();
-            return;
-        }
-
-        if (storage.NewestSnapshot is { } newest && newest.Index >= applied)
-        {
-            lastSnapshotIndex = newest.Index;
-            SnapshotUnblocked();
-            return;
-        }
-
-        try
-        {
-            WriteSnapshotAtApplied();
-        }
-        catch (Bulwark.Storage.DiskFullException e)
-        {
-            // The writer removed its temp file; the log keeps everything, so nothing is lost by trying later.
-            HostLog.SnapshotNoSpace(logger, applied, e.Message);
-            diskFull.SnapshotWriteFailed(e.Message);
-            wake();
-        }
-    }
-
-    /// <summary>
-    /// Writes a snapshot at the applied index and reports it to the loop (which then compacts the log to it).
-    /// Throws <see cref="Bulwark.Storage.DiskFullException"/> with nothing written.
-    /// </summary>
-    private SnapshotMetadata WriteSnapshotAtApplied()
-    {
-        BeforeSnapshotWrite?.Invoke(applied);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var metadata = new SnapshotMetadata(applied, appliedTerm, appliedConfig);
-        long bytes = 0;
-        storage.WriteSnapshot(metadata, stream =>
-        {
-            SnapshotPayload.Write(stream, members.Serialize(), kv.WriteSnapshot);
-            bytes = stream.Length;
-        });
-
-        SnapshotUnblocked();
-        lastSnapshotIndex = applied;
-        HostLog.SnapshotTaken(logger, metadata.Index, metadata.Term, bytes);
-        options.Observer?.SnapshotTaken(metadata.Index, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        snapshotWritten(metadata);
-        return metadata;
-    }
-
-    private void SnapshotUnblocked() => diskFull.SnapshotNotBlocked();
-
     /// <summary>Stops taking work, finishes what is queued and waits for the thread.</summary>
     public void Dispose()
     {
@@ -580,6 +533,9 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
         if (thread is not null && Thread.CurrentThread != thread)
         {
             thread.Join();
+
+            // No snapshot file is written after the worker is gone (its report to the loop is dropped with the queue).
+            snapshotInProgress?.Writer?.Join();
         }
     }
 }

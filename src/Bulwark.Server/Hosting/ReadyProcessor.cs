@@ -182,11 +182,18 @@ public sealed partial class ReadyProcessor : IDisposable
     /// <summary>Leases granted and revoked as this member applied them.</summary>
     public (long Granted, long Revoked) LeaseChanges => worker.LeaseChanges;
 
-    /// <summary>Test hook: runs on the apply worker just before it writes a snapshot at the given index.</summary>
+    /// <summary>Test hook: runs on the apply worker just before it starts a snapshot at the given index.</summary>
     internal Action<ulong>? BeforeSnapshotWrite
     {
         get => worker.BeforeSnapshotWrite;
         set => worker.BeforeSnapshotWrite = value;
+    }
+
+    /// <summary>Test hook: runs on the snapshot writer's thread between two chunks of keys of the snapshot at the given index.</summary>
+    internal Action<ulong>? BetweenSnapshotChunks
+    {
+        get => worker.BetweenSnapshotChunks;
+        set => worker.BetweenSnapshotChunks = value;
     }
 
     /// <summary>Test hook: runs on the apply worker just before it applies a batch of committed entries (first index given).</summary>

@@ -292,6 +292,106 @@ public sealed class ApplyWorkerTests
         Assert.True((await accepted.WaitAsync(Patience)).Succeeded, "once caught up, proposals go through");
     }
 
+    [Fact]
+    public async Task Entries_are_applied_and_answered_while_a_snapshot_is_written_and_the_log_is_compacted_only_after_it()
+    {
+        var fs = new InMemoryFileSystem(seed: 14);
+        var solo = new[] { new ClusterMember(7, "a", ["http://127.0.0.1:1"], []) };
+        var pending = new PendingRequests(100_000);
+        ulong id = 0;
+        ulong heldAt = 0;
+        ulong hash;
+        long revision;
+        using (var node = new ReadyProcessor(Options(7, solo, snapshotThreshold: 1000), NodeStorage.Open(fs, "/n7"), new Router().For(), pending, NullLogger.Instance))
+        {
+            ElectSolo(node);
+            using var entered = new ManualResetEventSlim();
+            using var release = new ManualResetEventSlim();
+            node.BetweenSnapshotChunks = index =>
+            {
+                Volatile.Write(ref heldAt, index);
+                entered.Set();
+                release.Wait();
+            };
+
+            try
+            {
+                // 1,200 keys: the threshold snapshot begins after 1,000 entries and has several chunks of keys to write.
+                var first = new List<Task<ApplyResult>>();
+                for (var batch = 0; batch < 12; batch++)
+                {
+                    for (var j = 0; j < 100; j++)
+                    {
+                        id++;
+                        first.Add(pending.RegisterProposal(id));
+                        node.Propose(id, PutCommand(7, id, $"k{id:D5}"));
+                    }
+
+                    node.ProcessReadies();
+                    await Task.WhenAll(first).WaitAsync(Patience); // the first puts are answered
+                }
+
+                Assert.True(entered.Wait(Patience), "the snapshot writer reaches its second chunk and is held there");
+                var snapshotAt = Volatile.Read(ref heldAt);
+                Assert.True(node.Status.SnapshotIndex < snapshotAt, "the log is not compacted to a snapshot still being written");
+
+                // Held inside the snapshot, the worker goes on applying and answering: overwrites, deletes, new keys
+                // (index splits) and a compaction whose history dropping the snapshot defers.
+                var during = new List<Task<ApplyResult>>();
+                for (var j = 0; j < 300; j++)
+                {
+                    id++;
+                    during.Add(pending.RegisterProposal(id));
+                    var command = (j % 10) switch
+                    {
+                        0 => Command(7, id, c => c.DeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8($"k{j + 1:D5}") }),
+                        5 when j == 155 => Command(7, id, c => c.Compaction = new CompactionRequest { Revision = 900 }),
+                        _ => PutCommand(7, id, j % 2 == 0 ? $"k{j + 1:D5}" : $"new{j:D5}"),
+                    };
+                    node.Propose(id, command);
+                    node.ProcessReadies();
+                }
+
+                await Task.WhenAll(during).WaitAsync(Patience); // entries committed during the snapshot are applied and answered
+                Assert.All(during, w => Assert.True(w.Result.Succeeded, w.Result.Error?.Message));
+                Assert.True(node.Status.Applied > snapshotAt + 250, $"applied {node.Status.Applied} past the snapshot at {snapshotAt}");
+                node.ProcessReadies();
+                Assert.True(node.Status.SnapshotIndex < snapshotAt, "still no log compaction while the snapshot is held");
+                Assert.DoesNotContain(fs.ListFiles("/n7/snap"), n => n.EndsWith(".snap", StringComparison.Ordinal));
+            }
+            finally
+            {
+                node.BetweenSnapshotChunks = null;
+                release.Set();
+            }
+
+            Assert.True(node.WaitUntilApplied(node.Status.Commit, Patience), "the snapshot ends");
+            node.ProcessReadies();
+            Assert.True(node.Status.SnapshotIndex >= Volatile.Read(ref heldAt), "the loop compacted the log to the written snapshot");
+            Assert.Contains(fs.ListFiles("/n7/snap"), n => n.EndsWith(".snap", StringComparison.Ordinal));
+            hash = node.Read(s => s.ContentHash());
+            revision = node.Read(s => s.Revision);
+        }
+
+        // Restart from that snapshot and the log after it: the same store, to the last byte of its snapshot.
+        using var restarted = new ReadyProcessor(Options(7, solo, snapshotThreshold: 100_000), NodeStorage.Open(fs, "/n7"), new Router().For(), new PendingRequests(100_000), NullLogger.Instance);
+        ElectSolo(restarted);
+        Assert.True(restarted.WaitUntilApplied(restarted.Status.Commit, Patience), "the restarted node replays its log");
+        Assert.Equal(revision, restarted.Read(s => s.Revision));
+        Assert.Equal(hash, restarted.Read(s => s.ContentHash()));
+    }
+
+    private static byte[] Command(ulong origin, ulong requestId, Action<Bulwark.Api.RaftCmd.RaftCommand> fill)
+    {
+        var command = new Bulwark.Api.RaftCmd.RaftCommand
+        {
+            RequestId = requestId,
+            Header = new Bulwark.Api.RaftCmd.CommandHeader { OriginMemberId = origin },
+        };
+        fill(command);
+        return command.ToByteArray();
+    }
+
     private static void ElectSolo(ReadyProcessor node)
     {
         for (var i = 0; i < 100 && !node.Status.IsLeader; i++)
