@@ -190,7 +190,8 @@ public static class ChaosRun
             LostWrites.Find(history, settings.Clients), SerializableCheck.NeverWritten(log.SerializableReads, history),
             UnavailabilityWindows.Longest(events, Math.Min(1000, baselineEnd), baselineEnd),
             records.Zip(windows, (r, w) => new FaultReport(r, w.LongestMs, w.FromMs)).ToList(),
-            journal is null ? null : AvailabilityComparison.From(journal, records, events, log.StartedAt, endMs, settings.FaultEvery));
+            journal is null ? null : AvailabilityComparison.From(journal, records, events, log.StartedAt, endMs, settings.FaultEvery),
+            log.StartedAt);
         report.Save(Path.Combine(settings.OutDir, "report.json"));
         report.SaveMarkdown(Path.Combine(settings.OutDir, "report.md"));
         var (png, _) = TimelinePlot.Save(system, events, records, endMs, settings.OutDir);

@@ -45,7 +45,8 @@ public sealed record ChaosReport(
     IReadOnlyList<SerializableRead> SerializableNeverWritten,
     double BaselineWindowMs,
     IReadOnlyList<FaultReport> Faults,
-    AvailabilityComparison? Availability = null)
+    AvailabilityComparison? Availability = null,
+    DateTimeOffset? WorkloadStartedAt = null)
 {
     public const int ExitOk = 0;
     public const int ExitViolation = 1;
