@@ -74,7 +74,7 @@ public sealed record AvailabilityComparison(
             fromMs, toMs, observed.Nodes, observed.Quorum, journal.Outages.Count, journal.Outages.Count(o => o.WasLeader), observed.QuorumLosses,
             estimate.FailureRate.Rate, estimate.RepairRate?.Rate, failover * 3_600_000, journal.LeaderFailovers.Count,
             p?.Availability, p?.AvailabilityLower, p?.AvailabilityUpper, p?.Unavailability, quorumOnly.Prediction?.Unavailability,
-            observed.MeasuredAvailability, measured.Availability, measured.Unavailability, measured.ThresholdMs, measured.Windows.Count, ratio,
+            Math.Min(1, observed.MeasuredAvailability), measured.Availability, measured.Unavailability, measured.ThresholdMs, measured.Windows.Count, ratio,
             leaderWindows.Count == 0 ? null : leaderWindows.Average(), breakdown, schedule, journal.Counts, "", []);
         return comparison with { Verdict = comparison.Judge(), Assumptions = comparison.Explain(faultEvery) };
     }
