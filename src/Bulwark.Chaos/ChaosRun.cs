@@ -1,4 +1,6 @@
 using System.Globalization;
+using Bulwark.Availability;
+using Bulwark.Availability.Journals;
 using Bulwark.Chaos.Analysis;
 using Bulwark.Chaos.Cluster;
 using Bulwark.Chaos.Faults;
@@ -115,12 +117,19 @@ public static class ChaosRun
             await watching.ConfigureAwait(false);
             var watchReport = WatchCheck.Check(watchers.Logs(), log.AcknowledgedWrites, fromRevision, toRevision);
             output.WriteLine($"watchers {(caughtUp ? "caught up" : "did not all catch up")} to revision {toRevision}");
+            ClusterJournal? clusterJournal = null;
             if (cluster is { System: "bulwark" })
             {
                 var journals = MemberJournals.CopyAll(cluster, settings.OutDir);
                 output.WriteLine($"copied {journals} journal file(s) of the members to {Path.Combine(settings.OutDir, "journals")}");
+                clusterJournal = MergeJournals(settings.OutDir, cluster, log, endMs, notes, output);
             }
-            var report = Analyze(settings, cluster?.System ?? "endpoints", cluster?.Size ?? endpoints.Count, notes, log, records, endMs, watchReport, output);
+            else
+            {
+                notes.Add("no availability comparison: it needs Bulwark members' event journals");
+            }
+
+            var report = Analyze(settings, cluster?.System ?? "endpoints", cluster?.Size ?? endpoints.Count, notes, log, records, endMs, clusterJournal, watchReport, output);
             output.Write(report.ToText());
             return report;
         }
@@ -153,7 +162,32 @@ public static class ChaosRun
             LostWrites.Find(history, finalClient), SerializableCheck.NeverWritten(file.SerializableReads, history), 0, []);
     }
 
-    private static ChaosReport Analyze(ChaosSettings settings, string system, int members, List<string> notes, WorkloadLog log, IReadOnlyList<FaultRecord> records, double endMs, WatchReport watches, TextWriter output)
+    /// <summary>The members' journals merged into cluster-events.jsonl over the clients' window (from 1 s in to the
+    /// workload's end), or null with a note when they cannot be (a window too short, a journal the merge refuses).</summary>
+    private static ClusterJournal? MergeJournals(string outDir, ChaosCluster cluster, WorkloadLog log, double endMs, List<string> notes, TextWriter output)
+    {
+        if (endMs <= AvailabilityComparison.SkipMs)
+        {
+            notes.Add("no availability comparison: the workload ran less than a second");
+            return null;
+        }
+
+        try
+        {
+            var journal = MemberJournals.Merge(
+                outDir, cluster.Members.Select(m => m.Name).ToList(),
+                log.StartedAt + TimeSpan.FromMilliseconds(AvailabilityComparison.SkipMs), log.StartedAt + TimeSpan.FromMilliseconds(endMs));
+            output.WriteLine($"merged the members' journals into {Path.Combine(outDir, MemberJournals.ClusterLogFile)}: {journal.Outages.Count} outage(s), {journal.Failovers.Count} leader change(s)");
+            return journal;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or AvailabilityInputException)
+        {
+            notes.Add("no availability comparison: the journals could not be merged: " + e.Message);
+            return null;
+        }
+    }
+
+    private static ChaosReport Analyze(ChaosSettings settings, string system, int members, List<string> notes, WorkloadLog log, IReadOnlyList<FaultRecord> records, double endMs, ClusterJournal? journal, WatchReport watches, TextWriter output)
     {
         var history = log.Recorder.Build();
         var events = log.Events;
@@ -168,13 +202,16 @@ public static class ChaosRun
             OperationCounts.From(events, log.SerializableReads.Count), history.Count, verdict,
             LostWrites.Find(history, settings.Clients), SerializableCheck.NeverWritten(log.SerializableReads, history),
             UnavailabilityWindows.Longest(events, Math.Min(1000, baselineEnd), baselineEnd),
-            records.Zip(windows, (r, w) => new FaultReport(r, w.LongestMs, w.FromMs)).ToList())
+            records.Zip(windows, (r, w) => new FaultReport(r, w.LongestMs, w.FromMs)).ToList(),
+            journal is null ? null : AvailabilityComparison.From(journal, records, events, log.StartedAt, endMs, settings.FaultEvery),
+            log.StartedAt)
         {
             Watches = watches,
         };
         report.Save(Path.Combine(settings.OutDir, "report.json"));
+        report.SaveMarkdown(Path.Combine(settings.OutDir, "report.md"));
         var (png, _) = TimelinePlot.Save(system, events, records, endMs, settings.OutDir);
-        output.WriteLine($"wrote {Path.Combine(settings.OutDir, "report.json")}, history.json, {Path.GetFileName(png)} and timeline.svg");
+        output.WriteLine($"wrote {Path.Combine(settings.OutDir, "report.json")}, report.md, history.json, {Path.GetFileName(png)} and timeline.svg");
         return report;
     }
 

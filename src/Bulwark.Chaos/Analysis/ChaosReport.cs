@@ -44,7 +44,9 @@ public sealed record ChaosReport(
     IReadOnlyList<LostWrite> LostWrites,
     IReadOnlyList<SerializableRead> SerializableNeverWritten,
     double BaselineWindowMs,
-    IReadOnlyList<FaultReport> Faults)
+    IReadOnlyList<FaultReport> Faults,
+    AvailabilityComparison? Availability = null,
+    DateTimeOffset? WorkloadStartedAt = null)
 {
     public const int ExitOk = 0;
     public const int ExitViolation = 1;
@@ -62,6 +64,41 @@ public sealed record ChaosReport(
         : ExitOk;
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, HistoryFile.Json));
+
+    /// <summary>The printed report as Markdown, with the availability comparison as a table.</summary>
+    public void SaveMarkdown(string path)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.AppendLine(c, $"# Chaos run: {System}, seed {Seed}");
+        md.AppendLine();
+        if (Availability is { } a)
+        {
+            md.AppendLine("## Predicted versus measured availability");
+            md.AppendLine();
+            md.AppendLine("| | availability | unavailability |");
+            md.AppendLine("|---|---|---|");
+            md.AppendLine(c, $"| predicted (merged journals: λ, μ, failover {(a.FailoverMeanMs is { } d ? $"{d:0} ms" : "none")}) | {a.Predicted?.ToString("0.000000", c) ?? "n/a"} [{a.PredictedLower?.ToString("0.000000", c) ?? "n/a"}, {a.PredictedUpper?.ToString("0.000000", c) ?? "n/a"}] | {a.PredictedUnavailability?.ToString("0.000e+00", c) ?? "n/a"} |");
+            md.AppendLine(c, $"| measured by the clients (windows > {a.MeasuredThresholdMs:0} ms without success) | {a.Measured:0.000000} | {a.MeasuredUnavailability:0.000e+00} |");
+            md.AppendLine(c, $"| measured / predicted | | {(a.UnavailabilityRatio is { } r ? r.ToString("0.00", c) : "n/a")} |");
+            md.AppendLine();
+            md.AppendLine(a.Verdict + ".");
+            md.AppendLine();
+            foreach (var note in a.Assumptions)
+            {
+                md.AppendLine(c, $"- {note}");
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Report");
+        md.AppendLine();
+        md.AppendLine("```");
+        md.Append(ToText());
+        md.AppendLine("```");
+        File.WriteAllText(path, md.ToString());
+    }
 
     public string ToText()
     {
@@ -120,6 +157,11 @@ public sealed record ChaosReport(
                 var recovered = f.Fault.RecoveredMs is { } r ? ((r - f.Fault.StartMs) / 1000).ToString("0.0", c) : "never";
                 text.AppendLine(c, $"{f.Fault.Kind,-23} {f.Fault.Target,-7} {f.Fault.StartMs / 1000,7:0.0}  {held,7:0}  {f.LongestWindowMs,9:0}  {recovered,11}  {(f.Fault.Observed ? "yes" : "NO")}: {string.Join("; ", f.Fault.Evidence)}");
             }
+        }
+
+        if (Availability is { } availability)
+        {
+            text.Append(availability.ToText());
         }
 
         text.AppendLine(ExitCode switch

@@ -1,3 +1,5 @@
+using Bulwark.Availability.Journals;
+
 namespace Bulwark.Chaos.Cluster;
 
 /// <summary>
@@ -37,5 +39,29 @@ public static class MemberJournals
         }
 
         return copied;
+    }
+
+    public const string ClusterLogFile = "cluster-events.jsonl";
+
+    /// <summary>
+    /// Merges the journals copied under <paramref name="outDir"/>/journals/NAME/ into the cluster's one event log for
+    /// <paramref name="from"/> .. <paramref name="to"/> (<see cref="JournalMerge"/>) and writes it to
+    /// <paramref name="outDir"/>/cluster-events.jsonl, which `bulwark availability estimate --log` reads.
+    /// </summary>
+    public static ClusterJournal Merge(string outDir, IReadOnlyList<string> members, DateTimeOffset from, DateTimeOffset to)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        var records = new List<JournalRecord>();
+        var unreadable = 0;
+        foreach (var name in members)
+        {
+            var (read, bad) = MemberJournalReader.ReadDirectory(name, Path.Combine(outDir, "journals", name));
+            records.AddRange(read);
+            unreadable += bad;
+        }
+
+        var journal = JournalMerge.Merge(records, members, from, to, unreadableLines: unreadable);
+        File.WriteAllText(Path.Combine(outDir, ClusterLogFile), journal.ToJsonLines());
+        return journal;
     }
 }

@@ -73,6 +73,14 @@ public static class FaultKinds
 
     public static bool IsPause(this FaultKind kind) => kind is FaultKind.PauseLeader or FaultKind.PauseFollower;
 
+    /// <summary>
+    /// Faults that take their target out of the cluster for the hold: killed, paused, cut off, or failed stop. The
+    /// other members' failure detectors must judge it down (the availability comparison counts a miss otherwise);
+    /// a slow or full disk and a clock jump leave the member serving.
+    /// </summary>
+    public static bool TakesMemberOut(this FaultKind kind) =>
+        kind.IsKill() || kind.IsPause() || kind.NeedsNetwork() || kind is FaultKind.FsyncErrorFollower or FaultKind.FsyncErrorLeader;
+
     /// <summary>Faults applied through a member's named fault points (`serve --unsafe-fault-injection`): Bulwark only.</summary>
     public static bool NeedsFaultPoints(this FaultKind kind) =>
         kind is FaultKind.SlowDiskLeader or FaultKind.FsyncErrorFollower or FaultKind.FsyncErrorLeader or FaultKind.DiskFullLeader or FaultKind.ClockJump;

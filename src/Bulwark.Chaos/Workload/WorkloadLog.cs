@@ -8,6 +8,9 @@ namespace Bulwark.Chaos.Workload;
 public sealed class WorkloadLog
 {
     private readonly Stopwatch clock = Stopwatch.StartNew();
+
+    /// <summary>Wall-clock time (UTC) of <see cref="Now"/> = 0: ties the run's clock to the members' journals.</summary>
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
     private readonly Lock gate = new();
     private readonly List<OpEvent> events = [];
     private readonly List<SerializableRead> serializable = [];
