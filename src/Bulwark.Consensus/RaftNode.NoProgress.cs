@@ -30,7 +30,8 @@ public readonly record struct NoProgressNotice(ulong Leader, ulong Term, ulong C
 /// protects the leader's check-quorum lease against vote requests. A stalled voter holding a quorum gives the leader
 /// up for <see cref="NoProgressDeposeTicks"/>: the existing short, rank-staggered campaign (as after a confirmed
 /// connection loss) starts, and meanwhile the leader's messages are still handled (its entries acknowledged) but do
-/// not make it this node's leader again. Safety never depends on any of this: the campaign is an ordinary pre-vote
+/// not make it this node's leader again; it keeps repeating its report meanwhile, and progress ends the deposition.
+/// Safety never depends on any of this: the campaign is an ordinary pre-vote
 /// and vote.</para>
 /// </remarks>
 public sealed partial class RaftNode
@@ -61,6 +62,7 @@ public sealed partial class RaftNode
     /// <summary>The leader (and its term) this node gave up for lack of progress, while that lasts.</summary>
     private ulong deposedLeader;
     private ulong deposedTerm;
+    private ulong deposedCommit;
     private int deposeTicksLeft;
 
     /// <summary>No-progress reports this node sent (each counts once, whatever the number of recipients).</summary>
@@ -101,9 +103,22 @@ public sealed partial class RaftNode
 
         noProgressClock++;
         ticksSinceOwnReport = Math.Min(ticksSinceOwnReport + 1, int.MaxValue / 2);
-        if (deposeTicksLeft > 0 && (term != deposedTerm || --deposeTicksLeft == 0))
+        if (deposeTicksLeft > 0 && (term != deposedTerm || log.Committed > deposedCommit || --deposeTicksLeft == 0))
         {
+            // A new term, progress after all (hysteresis), or the campaign had its time.
             EndDeposition();
+        }
+
+        if (deposeTicksLeft > 0)
+        {
+            // Keep telling the others while the campaign is on: a voter that lost the first report would otherwise keep
+            // protecting the stuck leader's lease against this node's pre-vote for good.
+            if (ticksSinceOwnReport >= NoProgressReportIntervalTicks)
+            {
+                SendNoProgressReports(deposedLeader, deposedCommit);
+            }
+
+            return;
         }
 
         if (role != Role.Follower || lead == 0 || !IsPromotable)
@@ -145,7 +160,7 @@ public sealed partial class RaftNode
 
         if (ticksSinceOwnReport >= NoProgressReportIntervalTicks)
         {
-            SendNoProgressReports();
+            SendNoProgressReports(lead, stallCommit);
         }
 
         MaybeDeposeForNoProgress();
@@ -193,25 +208,25 @@ public sealed partial class RaftNode
         }
     }
 
-    private void SendNoProgressReports()
+    private void SendNoProgressReports(ulong leader, ulong commit)
     {
         ticksSinceOwnReport = 0;
         var leaderBytes = new byte[sizeof(ulong)];
-        BinaryPrimitives.WriteUInt64LittleEndian(leaderBytes, lead);
+        BinaryPrimitives.WriteUInt64LittleEndian(leaderBytes, leader);
         foreach (var voter in log.Config.Voters)
         {
-            if (voter != Id && voter != lead)
+            if (voter != Id && voter != leader)
             {
                 Send(new Message
                 {
-                    Type = MessageType.NoProgressReport, From = Id, To = voter, Term = term, Index = stallCommit,
+                    Type = MessageType.NoProgressReport, From = Id, To = voter, Term = term, Index = commit,
                     Context = leaderBytes,
                 });
             }
         }
 
         NoProgressReportsSent++;
-        LastNoProgress = new NoProgressNotice(lead, term, stallCommit, NoProgressReportCount());
+        LastNoProgress = new NoProgressNotice(leader, term, commit, Math.Max(1, NoProgressReportCount()));
     }
 
     /// <summary>A voter's report (the term rules already dropped any of another term).</summary>
@@ -280,6 +295,7 @@ public sealed partial class RaftNode
         LastNoProgress = new NoProgressNotice(lead, term, stallCommit, NoProgressReportCount());
         deposedLeader = lead;
         deposedTerm = term;
+        deposedCommit = log.Committed;
         deposeTicksLeft = NoProgressDeposeTicks;
         var leader = lead;
         ResetStall();
@@ -291,6 +307,7 @@ public sealed partial class RaftNode
     {
         deposedLeader = 0;
         deposedTerm = 0;
+        deposedCommit = 0;
         deposeTicksLeft = 0;
     }
 
