@@ -25,6 +25,13 @@ public enum MessageType : byte
     ReadIndexResponse = 11,
     /// <summary>A follower forwards a client proposal (Entries) to the leader.</summary>
     Propose = 12,
+    /// <summary>
+    /// A voting follower tells the other voters that the leader of <see cref="Message.Term"/> (its id in
+    /// <see cref="Message.Context"/>, 8 bytes little-endian) keeps sending but has not moved the commit index past
+    /// <see cref="Message.Index"/> while work is pending ("Gray failures" part 3 in docs/consensus.md). Changes no
+    /// term; a report of any other term than the receiver's is dropped.
+    /// </summary>
+    NoProgressReport = 13,
 }
 
 /// <summary>

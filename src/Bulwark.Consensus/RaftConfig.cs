@@ -37,6 +37,14 @@ public sealed record RaftConfig
     /// <summary>The snapshot send timeout in force: <see cref="SnapshotSendTimeoutTicks"/>, or 60 election timeouts when that is 0.</summary>
     public int EffectiveSnapshotSendTimeoutTicks => SnapshotSendTimeoutTicks > 0 ? SnapshotSendTimeoutTicks : 60 * ElectionTicks;
 
+    /// <summary>
+    /// "Alive but not committing" reports (docs/consensus.md, "Gray failures" part 3): a voting follower that keeps
+    /// hearing its leader while it holds entries past its commit index (or has forwarded a proposal), and sees the
+    /// commit index stay put for this many ticks, reports the leader to the other voters; a quorum of such reports
+    /// starts a pre-vote campaign. 0 (the default) turns it off. Must exceed <see cref="ElectionTicks"/>.
+    /// </summary>
+    public int NoProgressTicks { get; init; }
+
     /// <summary>Proposals are refused once this many bytes of uncommitted entries are in the leader's log (0 = no limit).</summary>
     public long MaxUncommittedBytes { get; init; }
 
@@ -51,6 +59,7 @@ public sealed record RaftConfig
         if (MaxInflightMessages <= 0) throw new ArgumentException("max inflight messages must be positive", nameof(MaxInflightMessages));
         if (SnapshotSendTimeoutTicks < 0) throw new ArgumentException("snapshot send timeout ticks must not be negative (0 = 60 election timeouts)", nameof(SnapshotSendTimeoutTicks));
         if (EffectiveSnapshotSendTimeoutTicks <= ElectionTicks) throw new ArgumentException("snapshot send timeout ticks must exceed election ticks", nameof(SnapshotSendTimeoutTicks));
+        if (NoProgressTicks < 0 || (NoProgressTicks > 0 && NoProgressTicks <= ElectionTicks)) throw new ArgumentException("no-progress ticks must be 0 (off) or exceed election ticks", nameof(NoProgressTicks));
         if (MaxMessageBytes <= 0) throw new ArgumentException("max message bytes must be positive", nameof(MaxMessageBytes));
     }
 }

@@ -28,6 +28,11 @@ public sealed partial class RaftNode
                 AssertInvariants();
                 return new ProposeResult(ProposeStatus.Accepted, index, term, Id);
             case Role.Follower when lead != 0:
+                if (type == EntryType.Normal)
+                {
+                    NoteForwardedProposal();
+                }
+
                 Send(new Message
                 {
                     Type = MessageType.Propose, From = Id, To = lead, Entries = [new Entry(0, 0, type, data)],

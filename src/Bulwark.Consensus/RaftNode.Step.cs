@@ -22,7 +22,15 @@ public sealed partial class RaftNode
             case MessageType.PreVote or MessageType.Vote:
                 HandleVoteRequest(message);
                 break;
+            case MessageType.NoProgressReport:
+                HandleNoProgressReport(message);
+                break;
             default:
+                if (StepFromDeposedLeader(message))
+                {
+                    break;
+                }
+
                 switch (role)
                 {
                     case Role.Leader:
@@ -45,6 +53,13 @@ public sealed partial class RaftNode
     /// <summary>Applies the term rules (§5.1, with pre-vote and the check-quorum lease); false to drop the message.</summary>
     private bool StepTerm(Message m)
     {
+        // A no-progress report is about the leader of its term: another term's is meaningless here, and it must never
+        // move this node's term (it is no campaign).
+        if (m.Type == MessageType.NoProgressReport)
+        {
+            return m.Term != 0 && m.Term == term;
+        }
+
         // Forwarded proposals and read requests carry no term (as in etcd): they are not bound to one.
         if (m.Term == 0)
         {
@@ -56,7 +71,8 @@ public sealed partial class RaftNode
             if (m.Type is MessageType.Vote or MessageType.PreVote)
             {
                 var forced = IsTransferCampaign(m.Context);
-                var inLease = config.CheckQuorum && lead != 0 && electionElapsed < config.ElectionTicks;
+                // A quorum of voters reporting the leader alive but not committing waives its lease (NoProgress.cs).
+                var inLease = config.CheckQuorum && lead != 0 && electionElapsed < config.ElectionTicks && !LeaseWaivedForNoProgress;
                 if (!forced && inLease)
                 {
                     // We heard from a live leader within the election timeout: this candidate would only disrupt it.
@@ -217,7 +233,7 @@ public sealed partial class RaftNode
             // The leader's own messages depend only on its term (and vote) being durable, never on its entries.
             MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow =>
                 term == durableTerm && vote == durableVote,
-            MessageType.Propose or MessageType.ReadIndex or MessageType.PreVote => true,
+            MessageType.Propose or MessageType.ReadIndex or MessageType.PreVote or MessageType.NoProgressReport => true,
             _ => faults.AcknowledgeBeforePersist,
         };
         (early ? messages : messagesAfterPersist).Add(m);

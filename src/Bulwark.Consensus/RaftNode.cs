@@ -86,6 +86,7 @@ public sealed partial class RaftNode
     /// <summary>Advances logical time by one tick (election and heartbeat timers).</summary>
     public void Tick()
     {
+        TickNoProgress();
         if (role == Role.Leader)
         {
             TickLeader();

@@ -39,6 +39,9 @@ public sealed class ClusterSimulation
     private int crashes;
     private int livenessTicks = -1;
 
+    /// <summary>Nominal ticks from wedging the leader (<see cref="FaultPlan.StuckLeader"/>) to another leader of a later term; -1 = not (yet).</summary>
+    private int stuckLeaderReplacedTicks = -1;
+
     private ClusterSimulation(SimulationOptions options)
     {
         if (options.Nodes is < 1 or > 9)
@@ -50,7 +53,7 @@ public sealed class ClusterSimulation
         var plan = FaultPlan.For(options.Seed, options.Nodes, options.Profile);
         latestConfig = ClusterConfig.Of([.. Enumerable.Range(1, options.Nodes).Select(i => (ulong)i)]);
         foundingConfig = latestConfig;
-        world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver, foundingConfig) { GrayFailure = options.GrayFailure };
+        world = new SimWorld(options.Seed, plan, options.Sabotage, options.KeepTrace, Deliver, foundingConfig) { GrayFailure = options.GrayFailure, NoProgressReports = options.NoProgressReports };
         faults = world.Random.Fork(3);
         connectionLoss = new DeterministicRandom(options.Seed ^ 0xC105_ED00_0000_0001UL);
         diskFull = new DeterministicRandom(options.Seed ^ 0xD15C_F011_0000_0001UL);
@@ -95,6 +98,11 @@ public sealed class ClusterSimulation
             if (world.Plan.CutFollowerAndFalseNotice)
             {
                 world.Scheduler.After(300_000, CutOneFollowerAndLieToTheOther);
+            }
+
+            if (world.Plan.StuckLeader)
+            {
+                world.Scheduler.After(300_000, WedgeTheLeader);
             }
 
             if (world.Plan.DiskFull)
@@ -175,6 +183,9 @@ public sealed class ClusterSimulation
             AuthChanges = authAdmin?.ChangesApplied ?? 0,
             AuthRevocations = authAdmin?.Revocations ?? 0,
             StaleAuthRetries = nodes.Values.Sum(n => n.StaleAuthRetries),
+            NoProgressReports = nodes.Values.Sum(n => n.NoProgressReports),
+            NoProgressCampaigns = nodes.Values.Sum(n => n.NoProgressCampaigns),
+            StuckLeaderReplacedTicks = stuckLeaderReplacedTicks,
         };
         return new SimulationResult(options, world.Plan, world.Monitor.Violations, world.Hash.Value, linearizability, stats, world.TraceLines);
     }
@@ -523,6 +534,41 @@ public sealed class ClusterSimulation
     }
 
     /// <summary>
+    /// <see cref="FaultPlan.StuckLeader"/>: once there is a leader, its host stops handling the acknowledgements of its
+    /// appends (they reach it and are lost there; its loop still ticks, heartbeats, answers and accepts proposals). It
+    /// stays the leader for check-quorum and for every follower's lease, and commits nothing: only the followers'
+    /// no-progress reports can replace it. Records how many nominal ticks that took.
+    /// </summary>
+    private void WedgeTheLeader()
+    {
+        if (FindLeader() is not { } leader || leader.SoftState is not { } soft)
+        {
+            world.Scheduler.After(options.TickMicros, WedgeTheLeader);
+            return;
+        }
+
+        leader.AcknowledgementsWedged = true;
+        var wedgedAt = world.Scheduler.Now;
+        world.Trace(leader.Id, "wedge-acks", (long)soft.Term, 0);
+        void Watch()
+        {
+            if (FindLeader() is { } now && now.Id != leader.Id && now.SoftState is { } current && current.Term > soft.Term)
+            {
+                stuckLeaderReplacedTicks = (int)((world.Scheduler.Now - wedgedAt) / options.TickMicros);
+                world.Trace(now.Id, "stuck-leader-replaced", stuckLeaderReplacedTicks, (long)current.Term);
+                return;
+            }
+
+            if (chaos)
+            {
+                world.Scheduler.After(options.TickMicros, Watch);
+            }
+        }
+
+        Watch();
+    }
+
+    /// <summary>
     /// Now and then a live node's disk fills up (no byte more fits) and is freed a while later; drawn from a stream of
     /// its own, so the fault changes no other draw of a seed.
     /// </summary>
@@ -656,6 +702,11 @@ public sealed class ClusterSimulation
 
         world.Network.HealAll();
         world.Network.Conditions = NetworkConditions.Reliable;
+        foreach (var node in nodes.Values)
+        {
+            node.AcknowledgementsWedged = false;
+        }
+
         foreach (var node in nodes.Values.Where(n => !n.IsUp && !n.IsRetired))
         {
             node.Start();

@@ -85,6 +85,12 @@ public sealed record FaultPlan
     /// </summary>
     public bool CutFollowerAndFalseNotice { get; init; }
 
+    /// <summary>
+    /// A scripted fault: once a leader is elected, its host loses every acknowledgement of its appends (a wedged
+    /// acknowledgement path) while it keeps ticking and heartbeating: a leader alive but not committing.
+    /// </summary>
+    public bool StuckLeader { get; init; }
+
     /// <summary>Chance that a symmetric partition cuts off exactly the current leader (a leader deposed by the rest).</summary>
     public double LeaderPartitionBias { get; init; }
 
@@ -120,7 +126,7 @@ public sealed record FaultPlan
 
     public static IReadOnlyList<string> Profiles { get; } =
         ["mixed", "calm", "all", "crash-heavy", "election-storm", "vote-amnesia", "stale-reads", "deposed-leader", "new-leader-reads", "false-notice", "figure8", "leases", "deposed-lease-holder",
-         "membership", "snapshot-membership"];
+         "membership", "snapshot-membership", "stuck-leader"];
 
     public static FaultPlan For(ulong seed, int nodes, string profile)
     {
@@ -214,6 +220,15 @@ public sealed record FaultPlan
             },
             // Issue 10's scenario: leader->F2 cut one way, false connection-loss notices about the leader at F1.
             "false-notice" => new FaultPlan { CutFollowerAndFalseNotice = true, Clients = mixed.Clients, Keys = mixed.Keys },
+            // A leader alive but not committing (its acknowledgements are lost at its host), with lost, duplicated and
+            // reordered messages as the seed draws them; nothing else moves leadership, so its replacement is the
+            // followers' no-progress reports' doing.
+            "stuck-leader" => new FaultPlan
+            {
+                StuckLeader = true, Drops = mixed.Drops, Duplicates = mixed.Duplicates, Reordering = mixed.Reordering,
+                MaxInflightMessages = mixed.MaxInflightMessages, MaxMessageBytes = mixed.MaxMessageBytes, SyncLatencyMax = mixed.SyncLatencyMax,
+                Clients = mixed.Clients, Keys = mixed.Keys,
+            },
             // Leaders crash and partitions shift often while entries are half-replicated (Raft paper, Figure 8).
             // One entry per message so acknowledgements of an old-term entry arrive before the new leader's no-op.
             "figure8" => new FaultPlan
@@ -290,6 +305,7 @@ public sealed record FaultPlan
         Add(ConnectionLossNotices, "closed");
         Add(FalseConnectionLoss, "false-closed");
         Add(DiskFull, "diskfull");
+        Add(StuckLeader, "stuck-leader");
         return kinds.Length == 0 ? "none" : kinds.ToString();
     }
 

@@ -89,11 +89,14 @@ public sealed class SimNode : IHostTestObserver
             HeartbeatInterval = TimeSpan.FromMicroseconds(nominalTick),
             ElectionTimeout = TimeSpan.FromMicroseconds(nominalTick * core.ElectionTicks),
             // No absolute silence floor: virtual time has no scheduling stalls, and 250 ms is many election timeouts here.
-            GrayFailure = world.GrayFailure ? GrayFailureOptions.Default with { MinSilence = TimeSpan.Zero } : GrayFailureOptions.Off,
+            GrayFailure = world.GrayFailure
+                ? GrayFailureOptions.Default with { MinSilence = TimeSpan.Zero, NoProgressReports = world.NoProgressReports }
+                : GrayFailureOptions.Off,
         };
         driver = new HostDriver
         {
-            ConfigureCore = production => core with { MaxUncommittedBytes = production.MaxUncommittedBytes },
+            // The host's no-progress window (from GrayFailureOptions, 0 when gray-failure handling is off) is the host's to set.
+            ConfigureCore = production => core with { MaxUncommittedBytes = production.MaxUncommittedBytes, NoProgressTicks = production.NoProgressTicks },
             Random = world.Random.Fork(Id),
             BootstrapConfig = founding,
             InlineApply = true,
@@ -126,6 +129,21 @@ public sealed class SimNode : IHostTestObserver
     public DiskImage Log => log.Current;
 
     public int Restarts { get; private set; }
+
+    /// <summary>
+    /// A host-layer fault (<see cref="FaultPlan.StuckLeader"/>): acknowledgements of appends reaching this node are lost
+    /// before its core sees them, while everything else (ticks, heartbeats, their answers, proposals) goes on.
+    /// </summary>
+    public bool AcknowledgementsWedged { get; set; }
+
+    private long noProgressReportsBefore;
+    private long noProgressCampaignsBefore;
+
+    /// <summary>No-progress reports this node sent, over all its incarnations.</summary>
+    public long NoProgressReports => noProgressReportsBefore + (host?.NoProgressReports ?? 0);
+
+    /// <summary>Campaigns this node started on a quorum of no-progress reports, over all its incarnations.</summary>
+    public long NoProgressCampaigns => noProgressCampaignsBefore + (host?.NoProgressCampaigns ?? 0);
 
     /// <summary>Times the host held its writes for a full disk.</summary>
     public int WriteHolds { get; private set; }
@@ -171,6 +189,8 @@ public sealed class SimNode : IHostTestObserver
             return;
         }
 
+        noProgressReportsBefore = NoProgressReports;
+        noProgressCampaignsBefore = NoProgressCampaigns;
         // Not disposed: a dying process flushes nothing. The file system keeps what was synced (and, with torn
         // writes, possibly a prefix of what was not, the last record torn).
         host = null;
@@ -233,7 +253,7 @@ public sealed class SimNode : IHostTestObserver
 
     public void Receive(Message message)
     {
-        if (host is null)
+        if (host is null || (AcknowledgementsWedged && message.Type == MessageType.AppendResponse))
         {
             return;
         }

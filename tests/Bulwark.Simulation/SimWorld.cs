@@ -48,6 +48,9 @@ public sealed class SimWorld
     /// <summary>The hosts run gray-failure handling (<see cref="SimulationOptions.GrayFailure"/>).</summary>
     public bool GrayFailure { get; init; }
 
+    /// <summary>With <see cref="GrayFailure"/>: the "alive but not committing" reports (<see cref="SimulationOptions.NoProgressReports"/>).</summary>
+    public bool NoProgressReports { get; init; } = true;
+
     public IReadOnlyList<string> TraceLines => traceLines ?? [];
 
     /// <summary>Called when a node applies a configuration (entry or snapshot) at an index.</summary>

@@ -25,6 +25,13 @@ public sealed record SimulationOptions(ulong Seed, int Nodes = 3, string Profile
     /// </summary>
     public bool Auth { get; init; }
 
+    /// <summary>
+    /// With <see cref="GrayFailure"/>: followers report a leader that is alive but not committing, and a quorum of
+    /// reports starts a campaign (GrayFailureOptions.NoProgressReports). On by default, as in production; off only to
+    /// compare runs with and without it.
+    /// </summary>
+    public bool NoProgressReports { get; init; } = true;
+
     /// <summary>Keep a human-readable event trace (replay --trace).</summary>
     public bool KeepTrace { get; init; }
 

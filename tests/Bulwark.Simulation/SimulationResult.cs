@@ -49,6 +49,15 @@ public sealed record SimulationStats(
     int WriteResumes,
     int NoSpaceRefusals)
 {
+    /// <summary>"Alive but not committing" reports sent, by all members (each report counted once).</summary>
+    public long NoProgressReports { get; init; }
+
+    /// <summary>Campaigns started because a quorum reported the leader not committing.</summary>
+    public long NoProgressCampaigns { get; init; }
+
+    /// <summary>With <see cref="FaultPlan.StuckLeader"/>: nominal ticks until the wedged leader was replaced (-1: never).</summary>
+    public int StuckLeaderReplacedTicks { get; init; } = -1;
+
     /// <summary>Keep-alives (and grants) answered with a TTL, in runs with lease clients.</summary>
     public int LeasePromises { get; init; }
 

@@ -106,6 +106,7 @@ public static class NodeConfigurationLoader
             CheckQuorum = s.Bool(NodeSettings.CheckQuorum) ?? true,
             CorruptCheckTime = s.Duration(NodeSettings.CorruptCheckTime) ?? TimeSpan.Zero,
             UnsafeFaultInjection = s.Bool(NodeSettings.UnsafeFaultInjection) ?? false,
+            GrayFailure = s.Bool(NodeSettings.GrayFailure) ?? true,
             ClientTls = TlsOf(s, NodeSettings.CertFile, NodeSettings.KeyFile, NodeSettings.TrustedCaFile, NodeSettings.ClientCertAuth),
             PeerTls = TlsOf(s, NodeSettings.PeerCertFile, NodeSettings.PeerKeyFile, NodeSettings.PeerTrustedCaFile, NodeSettings.PeerClientCertAuth),
         };

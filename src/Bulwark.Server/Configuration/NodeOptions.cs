@@ -68,6 +68,9 @@ public sealed record NodeOptions
 
     /// <summary>Test-only fault points (<see cref="Faults.FaultInjection"/>): never on unless asked for by name.</summary>
     public bool UnsafeFaultInjection { get; init; }
+
+    /// <summary>Gray-failure handling (--gray-failure): every part of <see cref="Health.GrayFailureOptions"/> on, or all off.</summary>
+    public bool GrayFailure { get; init; } = true;
     /// <summary>TLS of the client listener (--cert-file and friends); null: no https client URL.</summary>
     public Security.TlsFiles? ClientTls { get; init; }
 
@@ -123,6 +126,7 @@ public sealed record NodeOptions
         RequestTimeout = RequestTimeout,
         WatchProgressNotifyInterval = WatchProgressNotifyInterval,
         Limits = new KvLimits { MaxRequestBytes = MaxRequestBytes, MaxTxnOps = MaxTxnOps },
+        GrayFailure = GrayFailure ? Health.GrayFailureOptions.Default : Health.GrayFailureOptions.Off,
     };
 }
 

@@ -35,6 +35,7 @@ public static class NodeSettings
     public const string CheckQuorum = "check-quorum";
     public const string CorruptCheckTime = "corrupt-check-time";
     public const string UnsafeFaultInjection = "unsafe-fault-injection";
+    public const string GrayFailure = "gray-failure";
     public const string CertFile = "cert-file";
     public const string KeyFile = "key-file";
     public const string TrustedCaFile = "trusted-ca-file";
@@ -70,6 +71,9 @@ public static class NodeSettings
         new(CorruptCheckTime, "how often the leader compares every member's HashKV and raises the CORRUPT alarm on a mismatch, " +
             "as a duration (500ms, 30s, 5m; a bare number is ms); 0 = off (also --experimental-corrupt-check-time, etcd's name)", "0",
             Alias: "experimental-corrupt-check-time"),
+        new(GrayFailure, "gray-failure handling: followers suspect a silent leader before an election timeout, a degraded leader " +
+            "hands leadership over, followers report a leader that is alive but not committing (docs/consensus.md, \"Gray failures\"); " +
+            "false leaves only the election timeout and closed connections", "true"),
         new(UnsafeFaultInjection, "UNSAFE, for tests only: named fault points (fsync-delay, fsync-error, disk-full, clock-jump) " +
             "switched by POST /debug/faults on the metrics listener from this machine (docs/chaos.md)", "false"),
         new(CertFile, "PEM certificate of the client listener (needed by https:// client URLs); re-read when the file changes", "(none)"),

@@ -2,7 +2,8 @@ namespace Bulwark.Server.Health;
 
 /// <summary>
 /// Settings of gray-failure handling (docs/consensus.md, "Gray failures"): followers suspecting a silent leader before
-/// an election timeout, and a degraded leader handing leadership over. Times scale with the heartbeat interval unless
+/// an election timeout, a degraded leader handing leadership over, and followers reporting a leader that is alive but
+/// not committing. Times scale with the heartbeat interval unless
 /// given; the defaults are what `bulwark serve` runs.
 /// </summary>
 public sealed record GrayFailureOptions
@@ -11,7 +12,7 @@ public sealed record GrayFailureOptions
     public static readonly GrayFailureOptions Default = new();
 
     /// <summary>Everything off: only the election timeout and closed connections detect a failed leader.</summary>
-    public static readonly GrayFailureOptions Off = new() { LeaderSuspicion = false, HealthTransfer = false };
+    public static readonly GrayFailureOptions Off = new() { LeaderSuspicion = false, HealthTransfer = false, NoProgressReports = false };
 
     /// <summary>Followers report a leader whose messages stopped well beyond their learned gaps (RaftNode.ReportLeaderSuspected).</summary>
     public bool LeaderSuspicion { get; init; } = true;
@@ -76,6 +77,24 @@ public sealed record GrayFailureOptions
     /// </summary>
     public double SendQueueMargin { get; init; } = 256;
 
+    /// <summary>
+    /// Followers that keep hearing their leader while they hold entries past their commit index (or forwarded a
+    /// proposal) and see the commit index stand still report it to the other voters; a quorum of reports starts a
+    /// pre-vote campaign (RaftConfig.NoProgressTicks, docs/consensus.md "Gray failures" part 3).
+    /// </summary>
+    public bool NoProgressReports { get; init; } = true;
+
+    /// <summary>
+    /// How long, in election timeouts, the commit index must stand still with work pending before a follower reports
+    /// (1.5 s at the defaults' 500 ms): well beyond a slow fsync (the health transfer acts on those) and beyond the
+    /// scheduling stalls of a loaded machine. A leader is also never reported in its first three election timeouts.
+    /// </summary>
+    public double NoProgressElectionTimeouts { get; init; } = 3;
+
+    /// <summary>The core's <c>NoProgressTicks</c> for <paramref name="electionTicks"/> ticks per election timeout (0 = off).</summary>
+    public int NoProgressTicks(int electionTicks) =>
+        NoProgressReports ? Math.Max(electionTicks + 1, (int)Math.Ceiling(NoProgressElectionTimeouts * electionTicks)) : 0;
+
     /// <summary>Throws with a message naming the first setting that is wrong.</summary>
     public void Validate()
     {
@@ -87,6 +106,7 @@ public sealed record GrayFailureOptions
         if (MinBaselineWindows < 2 || BaselineWindows < MinBaselineWindows) throw new ArgumentException("baseline windows must be at least the minimum, which must be at least 2");
         if (MadMultiplier <= 0) throw new ArgumentException("the MAD multiplier must be positive");
         if (MinTenure < TimeSpan.Zero || TransferCooldown < TimeSpan.Zero) throw new ArgumentException("tenure and cooldown must not be negative");
+        if (NoProgressElectionTimeouts <= 1) throw new ArgumentException("the no-progress window must exceed one election timeout");
         if (FsyncMargin < TimeSpan.Zero || RoundTripMargin < TimeSpan.Zero || ApplyLagMargin < 0 || SendQueueMargin < 0) throw new ArgumentException("metric margins must not be negative");
     }
 }

@@ -74,4 +74,10 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 1072, Level = LogLevel.Warning, Message = "this leader ({MemberId:x}) is degraded ({Reason}) but no follower is caught up and reachable to take over")]
     public static partial void DegradedWithoutTarget(ILogger logger, ulong memberId, string reason);
+
+    [LoggerMessage(EventId = 1073, Level = LogLevel.Warning, Message = "leader {Leader:x} (term {Term}) keeps sending but has not committed past {Commit} while entries are pending: reported to the other voters ({Reports} voters report it)")]
+    public static partial void LeaderNotCommittingReported(ILogger logger, ulong leader, ulong term, ulong commit, int reports);
+
+    [LoggerMessage(EventId = 1074, Level = LogLevel.Warning, Message = "{Reports} voters (a quorum) report leader {Leader:x} (term {Term}) not committing past {Commit}: giving it up and campaigning")]
+    public static partial void CampaignForNoProgress(ILogger logger, ulong leader, ulong term, ulong commit, int reports);
 }

@@ -33,6 +33,15 @@ public sealed partial class ReadyProcessor
     /// <summary>Leadership transfers this member started for its own health (tests and metrics).</summary>
     public long HealthTransfers { get; private set; }
 
+    /// <summary>"Alive but not committing" reports this member sent about its leader (tests and metrics).</summary>
+    public long NoProgressReports => node.NoProgressReportsSent;
+
+    /// <summary>Campaigns this member started because a quorum reported its leader not committing (tests and metrics).</summary>
+    public long NoProgressCampaigns => node.NoProgressCampaigns;
+
+    private long noProgressReportsJournalled;
+    private long noProgressCampaignsJournalled;
+
     /// <summary>This member's own health judgement (loop only; tests).</summary>
     internal LeaderHealthMonitor? SelfHealth => selfHealth;
 
@@ -114,6 +123,33 @@ public sealed partial class ReadyProcessor
         if (leading && selfHealth.TransferDue(now))
         {
             TransferForHealth(now);
+        }
+    }
+
+    /// <summary>
+    /// After each tick and message: journals the core's "alive but not committing" reports and the campaigns a quorum
+    /// of them started (the core decides; the host only tells the operator).
+    /// </summary>
+    private void GrayFailureNoProgressNotices()
+    {
+        if (node.NoProgressReportsSent == noProgressReportsJournalled && node.NoProgressCampaigns == noProgressCampaignsJournalled)
+        {
+            return;
+        }
+
+        var notice = node.LastNoProgress ?? default;
+        if (node.NoProgressReportsSent != noProgressReportsJournalled)
+        {
+            noProgressReportsJournalled = node.NoProgressReportsSent;
+            HostLog.LeaderNotCommittingReported(logger, notice.Leader, notice.Term, notice.Commit, notice.Reports);
+            options.Observer?.LeaderNotCommittingReported(notice.Leader, notice.Term, notice.Commit, notice.Reports);
+        }
+
+        if (node.NoProgressCampaigns != noProgressCampaignsJournalled)
+        {
+            noProgressCampaignsJournalled = node.NoProgressCampaigns;
+            HostLog.CampaignForNoProgress(logger, notice.Leader, notice.Term, notice.Commit, notice.Reports);
+            options.Observer?.CampaignForNoProgress(notice.Leader, notice.Term, notice.Commit, notice.Reports);
         }
     }
 

@@ -108,6 +108,7 @@ public sealed partial class ReadyProcessor : IDisposable
             PreVote = true,
             CheckQuorum = true,
             MaxUncommittedBytes = 64L << 20,
+            NoProgressTicks = options.GrayFailure.NoProgressTicks(options.ElectionTicks),
         };
         node = new RaftNode(this.driver.ConfigureCore?.Invoke(config) ?? config, state, this.driver.Random ?? new SeededRandom(seed));
         clock = this.driver.Time ?? TimeProvider.System;
@@ -223,6 +224,7 @@ public sealed partial class ReadyProcessor : IDisposable
         TakeWorkerReports();
         GrayFailureTick();
         node.Tick();
+        GrayFailureNoProgressNotices();
         ticksSincePublish++;
         MaybePublishAttributes();
         Leases.Tick(soft.Role == Role.Leader, () => worker.Read(static s => s.LeaseGrants()), ProposeLeaseRevoke);
@@ -247,6 +249,7 @@ public sealed partial class ReadyProcessor : IDisposable
         {
             GrayFailureStepped(message);
             node.Step(message);
+            GrayFailureNoProgressNotices();
         }
     }
 

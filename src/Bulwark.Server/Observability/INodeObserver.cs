@@ -81,6 +81,16 @@ public interface INodeObserver
     {
     }
 
+    /// <summary>This follower reported its leader alive but not committing past <paramref name="commit"/> to the other voters.</summary>
+    void LeaderNotCommittingReported(ulong leader, ulong term, ulong commit, int reports)
+    {
+    }
+
+    /// <summary>A quorum of voters (<paramref name="reports"/>) reported the leader not committing: this follower gave it up and campaigns.</summary>
+    void CampaignForNoProgress(ulong leader, ulong term, ulong commit, int reports)
+    {
+    }
+
     /// <summary>This leader, persistently degraded, started handing leadership to <paramref name="target"/>; the fields hold the metric values.</summary>
     void LeadershipTransferredForHealth(ulong target, string reason, IReadOnlyDictionary<string, object> fields)
     {

@@ -59,6 +59,19 @@ public static class JournalEvents
     public const string LeaderSuspected = "leader_suspected";
 
     /// <summary>
+    /// This follower reported its leader alive but not committing: its messages keep arriving, entries are pending and
+    /// the commit index stood still (node = the leader; fields: term, commit, reports = voters reporting it so far,
+    /// observer). See docs/consensus.md, "Gray failures" part 3.
+    /// </summary>
+    public const string LeaderNotCommitting = "leader_not_committing";
+
+    /// <summary>
+    /// A quorum of voters reported the leader not committing, and this follower gave it up and campaigns (node = the
+    /// leader; fields: term, commit, reports, observer).
+    /// </summary>
+    public const string NoProgressCampaign = "no_progress_campaign";
+
+    /// <summary>
     /// This leader, persistently degraded against its own baseline, handed leadership to a caught-up follower (node =
     /// this member; reason = the degraded metrics; fields: target and each metric's value, baseline and threshold).
     /// </summary>

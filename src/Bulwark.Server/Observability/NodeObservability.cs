@@ -278,6 +278,17 @@ public sealed class NodeObservability : INodeObserver, IAsyncDisposable
         Write(JournalEvents.LeaderSuspected, NameOf(leader), "leader silent beyond its usual gaps",
             new Dictionary<string, object> { ["silence_ms"] = Math.Round(silence.TotalMilliseconds, 1), ["phi"] = Math.Round(phi, 2), ["observer"] = selfName });
 
+    public void LeaderNotCommittingReported(ulong leader, ulong term, ulong commit, int reports) =>
+        Write(JournalEvents.LeaderNotCommitting, NameOf(leader), "leader keeps sending but does not commit while entries are pending",
+            NoProgressFields(term, commit, reports));
+
+    public void CampaignForNoProgress(ulong leader, ulong term, ulong commit, int reports) =>
+        Write(JournalEvents.NoProgressCampaign, NameOf(leader), "a quorum of voters reports the leader not committing",
+            NoProgressFields(term, commit, reports));
+
+    private Dictionary<string, object> NoProgressFields(ulong term, ulong commit, int reports) =>
+        new() { ["term"] = term, ["commit"] = commit, ["reports"] = reports, ["observer"] = selfName };
+
     public void LeadershipTransferredForHealth(ulong target, string reason, IReadOnlyDictionary<string, object> fields)
     {
         var all = new Dictionary<string, object>(fields) { ["target_name"] = NameOf(target) };

@@ -234,6 +234,10 @@ public static class FrameCodec
                 };
                 frame = new HandshakeAckFrame(accepted, Encoding.UTF8.GetString(r.ReadBytes("reason").Span));
                 break;
+            case FrameKind.Message when versionKindAndBody.Length > 2 && !Enum.IsDefined((Bulwark.Consensus.MessageType)span[2]):
+                // A newer member's message type: the frame's length delimits it, so it is skipped whole (its body is
+                // not ours to judge), and the connection carries on with the next frame.
+                return new UnknownMessageFrame(span[2]);
             case FrameKind.Message:
                 frame = new MessageFrame(MessageCodec.Read(ref r, expectSnapshot: false));
                 break;

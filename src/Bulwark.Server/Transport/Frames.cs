@@ -27,6 +27,16 @@ public sealed record MessageFrame(Message Message) : Frame
 }
 
 /// <summary>
+/// A message frame whose message type this build does not know (a newer member's): well-formed as a frame, so the
+/// connection stays up and only the message is dropped. Added together with the no-progress report (type 13); a member
+/// built before that closes the connection on an unknown type instead (docs/consensus.md, "Gray failures").
+/// </summary>
+public sealed record UnknownMessageFrame(byte MessageType) : Frame
+{
+    public override FrameKind Kind => FrameKind.Message;
+}
+
+/// <summary>
 /// Opens a snapshot transfer. <see cref="Message"/> carries the snapshot metadata; its data is sent after this frame in
 /// <see cref="SnapshotChunkFrame"/>s totalling <see cref="TotalBytes"/> (no limit but the receiver's disk), then a
 /// <see cref="SnapshotEndFrame"/>.

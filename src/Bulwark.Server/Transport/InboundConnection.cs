@@ -108,6 +108,9 @@ internal sealed class InboundConnection(
                     case MessageFrame m:
                         message = m.Message;
                         break;
+                    case UnknownMessageFrame u:
+                        TransportLog.UnknownMessageSkipped(logger, u.MessageType, sender);
+                        break;
                     case SnapshotBeginFrame b:
                         CheckAddressing(b.Message, sender);
                         snapshots.Begin(b);

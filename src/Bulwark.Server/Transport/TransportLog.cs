@@ -26,6 +26,9 @@ internal static partial class TransportLog
     [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "closing inbound connection from peer {PeerId:x}: malformed data: {Reason}")]
     public static partial void InboundMalformed(ILogger logger, ulong peerId, string reason);
 
+    [LoggerMessage(EventId = 1113, Level = LogLevel.Debug, Message = "skipped a message of unknown type {MessageType} from peer {PeerId:x} (a newer member's; this build does not handle it)")]
+    public static partial void UnknownMessageSkipped(ILogger logger, byte messageType, ulong peerId);
+
     [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "dropped a {Type} message to peer {PeerId:x}: {Reason}")]
     public static partial void MessageDropped(ILogger logger, string type, ulong peerId, string reason);
 

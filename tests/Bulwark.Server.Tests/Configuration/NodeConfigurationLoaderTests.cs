@@ -232,6 +232,20 @@ public sealed class NodeConfigurationLoaderTests
     }
 
     [Fact]
+    public void Gray_failure_handling_is_on_by_default_and_one_flag_turns_all_of_it_off()
+    {
+        Assert.Equal(Bulwark.Server.Health.GrayFailureOptions.Default, Load([]).ToHostOptions().GrayFailure);
+        var off = Load(["--gray-failure=false"]).ToHostOptions().GrayFailure;
+        Assert.Equal(Bulwark.Server.Health.GrayFailureOptions.Off, off);
+        Assert.False(off.LeaderSuspicion || off.HealthTransfer || off.NoProgressReports);
+        Assert.Equal(0, off.NoProgressTicks(10));
+        Assert.Equal(30, Load([]).ToHostOptions().GrayFailure.NoProgressTicks(10));
+        Assert.False(Load([], new() { ["BULWARK_GRAY_FAILURE"] = "false" }).GrayFailure);
+        Assert.False(Load(["--config-file", "/c.json"], files: new() { ["/c.json"] = "{\"gray-failure\": false}" }).GrayFailure);
+        Assert.Equal("gray-failure", Fails(["--gray-failure=maybe"]).Setting);
+    }
+
+    [Fact]
     public void Fault_injection_is_off_unless_asked_for_by_name()
     {
         Assert.False(Load([]).UnsafeFaultInjection);
