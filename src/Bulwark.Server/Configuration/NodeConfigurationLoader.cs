@@ -108,6 +108,7 @@ public static class NodeConfigurationLoader
             UnsafeFaultInjection = s.Bool(NodeSettings.UnsafeFaultInjection) ?? false,
             ClientTls = TlsOf(s, NodeSettings.CertFile, NodeSettings.KeyFile, NodeSettings.TrustedCaFile, NodeSettings.ClientCertAuth),
             PeerTls = TlsOf(s, NodeSettings.PeerCertFile, NodeSettings.PeerKeyFile, NodeSettings.PeerTrustedCaFile, NodeSettings.PeerClientCertAuth),
+            AuthToken = s.Text(NodeSettings.AuthToken) is { } authToken ? AuthTokenSetting.Parse(authToken) : null,
         };
     }
 
