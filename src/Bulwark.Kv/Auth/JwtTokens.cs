@@ -160,7 +160,7 @@ public sealed class JwtTokens : ITokenScheme, IDisposable
         if (root.ValueKind != JsonValueKind.Object
             || !root.TryGetProperty("username", out var username) || username.ValueKind != JsonValueKind.String || username.GetString() is not { Length: > 0 } user
             || !root.TryGetProperty("revision", out var revision) || revision.ValueKind != JsonValueKind.Number || !revision.TryGetUInt64(out var authRevision)
-            || !root.TryGetProperty("exp", out var exp) || exp.ValueKind != JsonValueKind.Number || !exp.TryGetDouble(out var expires))
+            || !root.TryGetProperty("exp", out var exp) || exp.ValueKind != JsonValueKind.Number || !exp.TryGetDouble(out var expires) || !double.IsFinite(expires))
         {
             return null;
         }
@@ -172,7 +172,9 @@ public sealed class JwtTokens : ITokenScheme, IDisposable
 
     private static byte[] Encode(byte[] data) => Encoding.ASCII.GetBytes(Base64Url.EncodeToString(data));
 
-    private static byte[] Decode(string part) => Base64Url.DecodeFromChars(part);
+    /// <summary>Strict base64url as JWS has it: no padding (the decoder would take it), nothing outside the alphabet.</summary>
+    private static byte[] Decode(string part) =>
+        part.Contains('=', StringComparison.Ordinal) ? throw new FormatException("padded base64url") : Base64Url.DecodeFromChars(part);
 
     private static byte[] Concat(byte[] header, byte[] payload)
     {
