@@ -50,6 +50,7 @@ public static class ServeCommand
         string? corruptKey;
         TlsCredentials? clientTls;
         TlsCredentials? peerTls;
+        Bulwark.Kv.Auth.JwtTokens? jwt;
         try
         {
             (args, textLogs) = LogFormatOption.Extract(args);
@@ -57,6 +58,7 @@ public static class ServeCommand
             options = NodeConfigurationLoader.Load(args);
             clientTls = options.ClientTls is { } client ? TlsCredentials.Load(client) : null;
             peerTls = options.PeerTls is { } peer ? TlsCredentials.Load(peer) : null;
+            jwt = options.AuthToken is { } authToken ? JwtKeyFiles.Load(authToken) : null;
         }
         catch (Exception e) when (e is ConfigurationException or ArgumentException or CertificateFileException)
         {
@@ -106,6 +108,7 @@ public static class ServeCommand
             node = NodeHost.Start(options.ToHostOptions() with
             {
                 PeerTls = peerTls,
+                Jwt = jwt,
                 Observer = observability,
                 TestOnlyCorruptKey = corruptMember == options.Name ? System.Text.Encoding.UTF8.GetBytes(corruptKey!) : null,
             }, loggers, faults?.Clock, faults?.FileSystem);

@@ -26,6 +26,10 @@ public static class AuthErrors
     public const string InvalidAuthMgmtMessage = "etcdserver: invalid auth management";
     public const string AuthOldRevisionMessage = "etcdserver: revision of auth store is old";
 
+    /// <summary>etcd's ErrVerifyOnly, with what to do about it.</summary>
+    public const string VerifyOnlyMessage = "auth: token signing attempted with verify-only key: this member has only the JWT public key " +
+        "(--auth-token jwt without priv-key) and can check tokens but not issue them; authenticate at a member that has the private key";
+
     public static KvException RootUserNotExist() => new(StatusCode.FailedPrecondition, RootUserNotExistMessage);
 
     public static KvException RootRoleNotExist() => new(StatusCode.FailedPrecondition, RootRoleNotExistMessage);
@@ -57,6 +61,9 @@ public static class AuthErrors
     public static KvException InvalidAuthMgmt() => new(StatusCode.InvalidArgument, InvalidAuthMgmtMessage);
 
     public static KvException AuthOldRevision() => new(StatusCode.InvalidArgument, AuthOldRevisionMessage);
+
+    /// <summary>A login at a member that holds only the JWT public key.</summary>
+    public static KvException VerifyOnly() => new(StatusCode.FailedPrecondition, VerifyOnlyMessage);
 
     /// <summary>A user-add or password change whose password was not hashed by the receiving member (or was sent hashed by a client).</summary>
     public static KvException PasswordNotHashed() =>

@@ -9,7 +9,7 @@ namespace Bulwark.Kv.Auth;
 /// password, roles or role permissions change, when the user is deleted, and when auth is disabled.
 /// Not part of the replicated state: never in snapshots or hashes.
 /// </summary>
-public sealed class SimpleTokens
+public sealed class SimpleTokens : ITokenScheme
 {
     /// <summary>etcd's default --auth-token-ttl (300 s).</summary>
     public static readonly TimeSpan DefaultTtl = TimeSpan.FromMinutes(5);
@@ -57,6 +57,14 @@ public sealed class SimpleTokens
 
         tokens.TryUpdate(token, entry with { LastUsed = now }, entry);
         return entry.User;
+    }
+
+    /// <summary>A simple token stands for its user at the store's current revision: the table itself drops tokens
+    /// whose user's password or roles changed, so a live token is never stale.</summary>
+    public TokenHolder? Verify(string token, AuthStore auth)
+    {
+        ArgumentNullException.ThrowIfNull(auth);
+        return UserOf(token) is { } user ? new TokenHolder(user, auth.Revision) : null;
     }
 
     public void InvalidateUser(string user)

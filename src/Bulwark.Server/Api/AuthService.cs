@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Bulwark.Api.Etcdserverpb;
 using Bulwark.Api.RaftCmd;
 using Bulwark.Kv.Auth;
@@ -15,13 +14,10 @@ namespace Bulwark.Server.Api;
 /// etcdserverpb.Auth (etcd 3.4's; it has no AuthStatus). Every change goes through the log and is checked and applied
 /// by the state machine (<see cref="AuthStore"/>); passwords are hashed here, on the member that received the call,
 /// before proposing. Logins are checked here (the slow hash, off the apply path) and then proposed so every member
-/// learns the token. Gets and lists are answered locally after a linearizable barrier.
+/// learns the token (with --auth-token jwt a login is answered with a signed token and nothing is proposed). Gets and lists are answered locally after a linearizable barrier.
 /// </summary>
 public sealed class AuthService(NodeHost node, LoginThrottle throttle) : Bulwark.Api.Etcdserverpb.Auth.AuthBase
 {
-    private const string TokenLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    private static long tokenSequence;
-
     public override Task<AuthEnableResponse> AuthEnable(AuthEnableRequest request, ServerCallContext context) =>
         ProposeAsync<AuthEnableResponse>(new RaftCommand { AuthEnable = request }, context);
 
@@ -34,10 +30,18 @@ public sealed class AuthService(NodeHost node, LoginThrottle throttle) : Bulwark
         ArgumentNullException.ThrowIfNull(context);
         RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
         await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
-        var (enabled, storedHash) = node.Read(s => (s.Auth.Enabled, s.Auth.PasswordHashOf(request.Name)));
+        // The hash and the auth revision are read together: a JWT stands for the revision its password was checked at,
+        // so a password changed after this read makes the token stale at once.
+        var (enabled, storedHash, authRevision) = node.Read(s => (s.Auth.Enabled, s.Auth.PasswordHashOf(request.Name), s.Auth.Revision));
         if (!enabled)
         {
             throw AuthErrors.AuthNotEnabled();
+        }
+
+        var jwt = node.Options.Jwt;
+        if (jwt is { CanIssue: false })
+        {
+            throw AuthErrors.VerifyOnly(); // before the slow hash: this member could not answer a right password either
         }
 
         if (!await throttle.VerifyAsync(request.Password, storedHash, context.CancellationToken).ConfigureAwait(false))
@@ -47,9 +51,14 @@ public sealed class AuthService(NodeHost node, LoginThrottle throttle) : Bulwark
             throw AuthErrors.AuthFailed();
         }
 
-        // etcd's simple token: random letters and a sequence number. Every member records it when the login applies.
-        var token = $"{RandomNumberGenerator.GetString(TokenLetters, 16)}.{Interlocked.Increment(ref tokenSequence)}";
-        var login = new AuthenticateCommand { Name = request.Name, SimpleToken = token, CheckedPasswordHash = storedHash! };
+        if (jwt is not null)
+        {
+            // Nothing to replicate: any member with the public key checks the token by itself.
+            return new AuthenticateResponse { Header = ApiContext.Header(node, null), Token = jwt.Issue(request.Name, authRevision) };
+        }
+
+        // etcd's simple token: every member records it when the login applies.
+        var login = new AuthenticateCommand { Name = request.Name, SimpleToken = Logins.NewSimpleToken(), CheckedPasswordHash = storedHash! };
         var (response, revision) = await ApiContext.ProposeAsync<AuthenticateResponse>(node, new RaftCommand { Authenticate = login }, caller: null,
             context.CancellationToken).ConfigureAwait(false);
         response.Header = ApiContext.Header(node, response.Header, revision);
@@ -175,7 +184,7 @@ public sealed class AuthService(NodeHost node, LoginThrottle throttle) : Bulwark
         RequestValidator.ValidateSize(request, node.Options.Limits.MaxRequestBytes);
         var caller = CallerCredentials.From(context);
         await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
-        var response = node.Read(store => read(store.Auth, caller.Resolve(store.Auth)));
+        var response = node.Read(store => read(store.Auth, caller.Resolve(store.Auth, node.Options.Jwt)));
         SetHeader(response, 0);
         return response;
     });

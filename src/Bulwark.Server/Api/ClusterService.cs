@@ -35,12 +35,11 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        // Membership changes need the root role (checked here and again by the leader the call is forwarded to).
-        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
+        await CheckAdminAsync(context).ConfigureAwait(false);
         var urls = MemberUrls.Parse(request.PeerURLs);
         if (!IsLeaderOrThrow())
         {
-            return await Forward(context).MemberAddAsync(request, ForwardOptions(context)).ConfigureAwait(false);
+            return await Forward(context).MemberAddAsync(request, await ForwardOptionsAsync(context)).ConfigureAwait(false);
         }
 
         var id = MemberIds.New(urls, node.ClusterId, DateTimeOffset.UtcNow, taken => node.Members.Any(m => m.Id == taken) || node.IsRemovedMember(taken));
@@ -55,8 +54,7 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        // Membership changes need the root role (checked here and again by the leader the call is forwarded to).
-        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
+        await CheckAdminAsync(context).ConfigureAwait(false);
         if (request.ID == node.MemberId && node.Status.IsLeader && node.Members.Count(m => !m.IsLearner) > 1)
         {
             // Hand over first, so clients see one quick leader change instead of an election timeout; the new leader
@@ -64,13 +62,13 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
             // the removal commits).
             if (await node.HandOverLeadershipAsync(context.CancellationToken).ConfigureAwait(false) != 0)
             {
-                return await Forward(context, evenIfForwarded: true).MemberRemoveAsync(request, ForwardOptions(context)).ConfigureAwait(false);
+                return await Forward(context, evenIfForwarded: true).MemberRemoveAsync(request, await ForwardOptionsAsync(context)).ConfigureAwait(false);
             }
         }
 
         if (!IsLeaderOrThrow())
         {
-            return await Forward(context).MemberRemoveAsync(request, ForwardOptions(context)).ConfigureAwait(false);
+            return await Forward(context).MemberRemoveAsync(request, await ForwardOptionsAsync(context)).ConfigureAwait(false);
         }
 
         await node.ChangeMembershipAsync(new MembershipRequest.Remove(request.ID), context.CancellationToken).ConfigureAwait(false);
@@ -88,12 +86,11 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        // Membership changes need the root role (checked here and again by the leader the call is forwarded to).
-        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
+        await CheckAdminAsync(context).ConfigureAwait(false);
         var urls = MemberUrls.Parse(request.PeerURLs);
         if (!IsLeaderOrThrow())
         {
-            return await Forward(context).MemberUpdateAsync(request, ForwardOptions(context)).ConfigureAwait(false);
+            return await Forward(context).MemberUpdateAsync(request, await ForwardOptionsAsync(context)).ConfigureAwait(false);
         }
 
         await node.ChangeMembershipAsync(new MembershipRequest.Update(request.ID, urls), context.CancellationToken).ConfigureAwait(false);
@@ -111,11 +108,10 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        // Membership changes need the root role (checked here and again by the leader the call is forwarded to).
-        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
+        await CheckAdminAsync(context).ConfigureAwait(false);
         if (!IsLeaderOrThrow())
         {
-            return await Forward(context).MemberPromoteAsync(request, ForwardOptions(context)).ConfigureAwait(false);
+            return await Forward(context).MemberPromoteAsync(request, await ForwardOptionsAsync(context)).ConfigureAwait(false);
         }
 
         await node.ChangeMembershipAsync(new MembershipRequest.Promote(request.ID), context.CancellationToken).ConfigureAwait(false);
@@ -158,17 +154,42 @@ public sealed class ClusterService(NodeHost node, LeaderChannels leaders) : Clus
         return new Cluster.ClusterClient(leaders.ForLeader(node) ?? throw ServerErrors.NoLeader());
     }
 
-    private CallOptions ForwardOptions(ServerCallContext context) => new(
-        headers: ForwardedHeaders(context),
+    private async Task<CallOptions> ForwardOptionsAsync(ServerCallContext context) => new(
+        headers: await ForwardedHeadersAsync(context).ConfigureAwait(false),
         deadline: DateTime.UtcNow + node.Options.RequestTimeout * 2,
         cancellationToken: context.CancellationToken);
 
-    /// <summary>The forwarding mark and the caller's token: the leader checks the same caller this member did.</summary>
-    private static Metadata ForwardedHeaders(ServerCallContext context)
+    /// <summary>
+    /// The forwarding mark and the caller as a token: the leader checks the same caller this member did. A client
+    /// certificate's user cannot travel as such (the leader sees this member's certificate, and no header naming a user
+    /// is ever trusted), so this member, which verified the certificate, issues a token for that user to forward.
+    /// </summary>
+    private async Task<Metadata> ForwardedHeadersAsync(ServerCallContext context)
     {
         var headers = LeaderChannels.ForwardedMetadata(LeaderChannels.ForwardHops(context) + 1);
-        Auth.CallerCredentials.From(context).AddTo(headers);
+        var caller = Auth.CallerCredentials.From(context);
+        if (caller.Token is null && caller.CertificateUser is { } user && node.Read(store => store.Auth.Enabled))
+        {
+            caller = caller with { Token = await Auth.Logins.CertificateTokenAsync(node, user, context.CancellationToken).ConfigureAwait(false) };
+        }
+
+        caller.AddTo(headers);
         return headers;
+    }
+
+    /// <summary>
+    /// Membership changes need the root role, checked here and again by the leader a call is forwarded to. A forwarded
+    /// call may carry a token whose login the forwarding member saw commit; a linearizable barrier makes sure this
+    /// member has applied it too before looking the token up.
+    /// </summary>
+    private async Task CheckAdminAsync(ServerCallContext context)
+    {
+        if (LeaderChannels.ForwardHops(context) > 0)
+        {
+            await node.LinearizableBarrierAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+
+        Auth.AuthGate.CheckAdmin(node, Auth.CallerCredentials.From(context));
     }
 
     /// <summary><see cref="ApiContext.Guard"/>, plus a refused membership change as etcd's status.</summary>

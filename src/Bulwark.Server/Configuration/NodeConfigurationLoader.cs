@@ -109,6 +109,7 @@ public static class NodeConfigurationLoader
             GrayFailure = s.Bool(NodeSettings.GrayFailure) ?? true,
             ClientTls = TlsOf(s, NodeSettings.CertFile, NodeSettings.KeyFile, NodeSettings.TrustedCaFile, NodeSettings.ClientCertAuth),
             PeerTls = TlsOf(s, NodeSettings.PeerCertFile, NodeSettings.PeerKeyFile, NodeSettings.PeerTrustedCaFile, NodeSettings.PeerClientCertAuth),
+            AuthToken = s.Text(NodeSettings.AuthToken) is { } authToken ? AuthTokenSetting.Parse(authToken) : null,
         };
     }
 

@@ -77,6 +77,9 @@ public sealed record NodeOptions
     /// <summary>TLS of the peer listener and of the connections to peers (--peer-cert-file and friends); null: plain TCP.</summary>
     public Security.TlsFiles? PeerTls { get; init; }
 
+    /// <summary>--auth-token jwt,...: sign and check JWTs with these keys; null: etcd's simple tokens.</summary>
+    public AuthTokenSetting? AuthToken { get; init; }
+
     /// <summary>The id every founding member derives alike from the members' ids; peers with another id are turned away.</summary>
     public ulong ClusterId => JoinedClusterId != 0 ? JoinedClusterId : ClusterMember.ClusterIdOf(InitialCluster.Select(m => m.Id));
 

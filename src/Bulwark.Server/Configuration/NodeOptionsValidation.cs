@@ -100,6 +100,11 @@ internal static class NodeOptionsValidation
 
         CheckDistinctListeners(o);
         CheckTls(o);
+        if (o.AuthToken is { } jwt)
+        {
+            // Read the keys now, so a wrong file or method fails the start rather than the first login.
+            using var _ = Security.JwtKeyFiles.Load(jwt);
+        }
     }
 
     /// <summary>

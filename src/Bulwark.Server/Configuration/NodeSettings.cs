@@ -44,6 +44,7 @@ public static class NodeSettings
     public const string PeerKeyFile = "peer-key-file";
     public const string PeerTrustedCaFile = "peer-trusted-ca-file";
     public const string PeerClientCertAuth = "peer-client-cert-auth";
+    public const string AuthToken = "auth-token";
 
     public static IReadOnlyList<NodeSetting> All { get; } =
     [
@@ -84,6 +85,8 @@ public static class NodeSettings
         new(PeerKeyFile, "PEM private key of --peer-cert-file", "(none)"),
         new(PeerTrustedCaFile, "PEM CA bundle peer certificates must chain to; a dialled peer's certificate must also name the host it was dialled at", "(system roots)"),
         new(PeerClientCertAuth, "peers must present a certificate that chains to --peer-trusted-ca-file", "false"),
+        new(AuthToken, "token type: simple, or jwt,pub-key=PATH,priv-key=PATH,sign-method=RS256|PS256|ES256|...[,ttl=5m] " +
+            "(signed tokens any member with the public key checks; a member without priv-key verifies but cannot issue)", "simple"),
     ];
 
     /// <summary>The setting named <paramref name="key"/> (its key, or the etcd name it also answers to).</summary>

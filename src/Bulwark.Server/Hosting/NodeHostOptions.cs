@@ -107,6 +107,12 @@ public sealed record NodeHostOptions
     /// <summary>Write-ahead log tuning (segment size, write buffer); null means the defaults. Tests use small segments.</summary>
     public Bulwark.Storage.Wal.WalOptions? Wal { get; init; }
 
+    /// <summary>
+    /// The JWT token scheme (--auth-token jwt,...): logins are answered with signed tokens and every token is checked
+    /// against its public key. Null: etcd's simple tokens (the default).
+    /// </summary>
+    public Bulwark.Kv.Auth.JwtTokens? Jwt { get; init; }
+
     /// <summary>Receives peer messages, fsync times and snapshots for metrics, failure detection and the journal (none by default).</summary>
     public Observability.INodeObserver? Observer { get; init; }
 

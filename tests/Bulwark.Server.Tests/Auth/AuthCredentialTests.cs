@@ -70,4 +70,53 @@ public sealed class AuthCredentialTests
         var denied = Assert.Throws<KvException>(() => auth.CheckRead("carol", auth.Revision, "k"u8, default));
         Assert.Equal(AuthErrors.PermissionDeniedMessage, denied.Message);
     }
+
+    [Fact]
+    public void A_jwt_resolves_to_its_user_until_the_auth_revision_moves_past_it_and_a_forged_one_never()
+    {
+        var machine = new KvStateMachine();
+        Assert.True(machine.Apply(new RaftCommand { UserAdd = new AuthUserAddRequest { Name = "root", HashedPassword = PasswordHash.Hash("pw", 1) } }).Succeeded);
+        Assert.True(machine.Apply(new RaftCommand { UserGrantRole = new AuthUserGrantRoleRequest { User = "root", Role = "root" } }).Succeeded);
+        Assert.True(machine.Apply(new RaftCommand { UserAdd = new AuthUserAddRequest { Name = "alice", HashedPassword = PasswordHash.Hash("pw", 1) } }).Succeeded);
+        Assert.True(machine.Apply(new RaftCommand { AuthEnable = new AuthEnableRequest() }).Succeeded);
+        var auth = machine.Store.Auth;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var jwt = new JwtTokens(JwtSignMethod.Find("ES256")!, key, key);
+
+        var token = jwt.Issue("alice", auth.Revision);
+        Assert.Equal(new CallerAuth { User = "alice", AuthRevision = auth.Revision }, new CallerCredentials(token, null).Resolve(auth, jwt));
+        // A token from a member ahead of this one (a higher revision) is taken: its revision is checked again at apply.
+        var ahead = jwt.Issue("alice", auth.Revision + 1);
+        Assert.Equal(auth.Revision + 1, new CallerCredentials(ahead, null).Resolve(auth, jwt).AuthRevision);
+
+        // The JWT scheme knows nothing of simple tokens, and the simple table nothing of JWTs.
+        Assert.True(machine.Apply(new RaftCommand { Authenticate = new AuthenticateCommand { Name = "root", SimpleToken = "tok.1", CheckedPasswordHash = auth.PasswordHashOf("root")! } }).Succeeded);
+        Assert.Equal(AuthErrors.InvalidAuthTokenMessage, Assert.Throws<KvException>(() => new CallerCredentials("tok.1", null).Resolve(auth, jwt)).Message);
+        Assert.Equal(AuthErrors.InvalidAuthTokenMessage, Assert.Throws<KvException>(() => new CallerCredentials(token, null).Resolve(auth)).Message);
+        Assert.Equal(AuthErrors.InvalidAuthTokenMessage, Assert.Throws<KvException>(() => new CallerCredentials("a.b.c", null).Resolve(auth, jwt)).Message);
+
+        // A password change moves the auth revision: the token is stale, refused with etcd's error (clients log in again).
+        Assert.True(machine.Apply(new RaftCommand { UserChangePassword = new AuthUserChangePasswordRequest { Name = "alice", HashedPassword = PasswordHash.Hash("new", 1) } }).Succeeded);
+        var stale = Assert.Throws<KvException>(() => new CallerCredentials(token, null).Resolve(auth, jwt));
+        Assert.Equal((StatusCode.InvalidArgument, AuthErrors.AuthOldRevisionMessage), (stale.StatusCode, stale.Message));
+        Assert.Equal("alice", new CallerCredentials(jwt.Issue("alice", auth.Revision), null).Resolve(auth, jwt).User);
+    }
+
+    [Fact]
+    public void A_certificate_login_needs_no_password_but_a_known_user_and_auth_on()
+    {
+        var machine = new KvStateMachine();
+        Assert.True(machine.Apply(new RaftCommand { UserAdd = new AuthUserAddRequest { Name = "root", HashedPassword = PasswordHash.Hash("pw", 1) } }).Succeeded);
+        Assert.True(machine.Apply(new RaftCommand { UserGrantRole = new AuthUserGrantRoleRequest { User = "root", Role = "root" } }).Succeeded);
+        Assert.True(machine.Apply(new RaftCommand { UserAdd = new AuthUserAddRequest { Name = "carol", Options = new Bulwark.Api.Authpb.UserAddOptions { NoPassword = true } } }).Succeeded);
+        var login = new AuthenticateCommand { Name = "carol", SimpleToken = "cert.1", CertificateLogin = true };
+        Assert.Equal(AuthErrors.AuthNotEnabledMessage, machine.Apply(new RaftCommand { Authenticate = login }).Error?.Message);
+
+        Assert.True(machine.Apply(new RaftCommand { AuthEnable = new AuthEnableRequest() }).Succeeded);
+        Assert.True(machine.Apply(new RaftCommand { Authenticate = login }).Succeeded);
+        Assert.Equal("carol", new CallerCredentials("cert.1", null).Resolve(machine.Store.Auth).User);
+        // The same user without the certificate mark has no password to log in with.
+        Assert.Equal(AuthErrors.AuthFailedMessage, machine.Apply(new RaftCommand { Authenticate = new AuthenticateCommand { Name = "carol", SimpleToken = "pw.2" } }).Error?.Message);
+        Assert.Equal(AuthErrors.AuthFailedMessage, machine.Apply(new RaftCommand { Authenticate = new AuthenticateCommand { Name = "nobody", SimpleToken = "cert.3", CertificateLogin = true } }).Error?.Message);
+    }
 }

@@ -18,7 +18,7 @@ internal static class AuthGate
     public static void CheckRead(NodeHost node, CallerCredentials caller, ByteString key, ByteString rangeEnd) =>
         node.Read(store =>
         {
-            var who = caller.Resolve(store.Auth);
+            var who = caller.Resolve(store.Auth, node.Options.Jwt);
             store.Auth.CheckRead(who.User, who.AuthRevision, key.Span, rangeEnd.Span);
             return true;
         });
@@ -27,7 +27,7 @@ internal static class AuthGate
     public static void CheckTxn(NodeHost node, CallerCredentials caller, TxnRequest txn) =>
         node.Read(store =>
         {
-            var who = caller.Resolve(store.Auth);
+            var who = caller.Resolve(store.Auth, node.Options.Jwt);
             if (store.Auth.Enabled)
             {
                 CommandAuthorization.CheckTxn(store.Auth, store, who.User, who.AuthRevision, txn);
@@ -40,10 +40,10 @@ internal static class AuthGate
     public static void CheckAdmin(NodeHost node, CallerCredentials caller) =>
         node.Read(store =>
         {
-            store.Auth.CheckAdmin(caller.Resolve(store.Auth).User);
+            store.Auth.CheckAdmin(caller.Resolve(store.Auth, node.Options.Jwt).User);
             return true;
         });
 
     /// <summary>The caller as of now (invalid tokens refused), for a command about to be proposed.</summary>
-    public static CallerAuth Resolve(NodeHost node, CallerCredentials caller) => node.Read(store => caller.Resolve(store.Auth));
+    public static CallerAuth Resolve(NodeHost node, CallerCredentials caller) => node.Read(store => caller.Resolve(store.Auth, node.Options.Jwt));
 }

@@ -27,10 +27,13 @@ public sealed record CallerCredentials(string? Token, string? CertificateUser)
 
     /// <summary>
     /// Who the caller is now, as the auth state sees it (call under the store lock). Auth off: nobody in particular,
-    /// which the state machine refuses if auth is on by the time the command applies.
+    /// which the state machine refuses if auth is on by the time the command applies. A token is checked by the
+    /// member's token scheme (<paramref name="tokens"/>; null: the simple tokens this member recorded).
     /// </summary>
-    /// <exception cref="Bulwark.Kv.Errors.KvException">etcd's "invalid auth token" for an unknown or expired token.</exception>
-    public CallerAuth Resolve(AuthStore auth)
+    /// <exception cref="Bulwark.Kv.Errors.KvException">etcd's "invalid auth token" for an unknown, expired, forged or
+    /// malformed token; "revision of auth store is old" for a token issued before the auth state last changed (a JWT:
+    /// how a password or role change reaches tokens no member keeps).</exception>
+    public CallerAuth Resolve(AuthStore auth, ITokenScheme? tokens = null)
     {
         ArgumentNullException.ThrowIfNull(auth);
         if (!auth.Enabled)
@@ -40,7 +43,13 @@ public sealed record CallerCredentials(string? Token, string? CertificateUser)
 
         if (Token is not null)
         {
-            return new CallerAuth { User = auth.Tokens.UserOf(Token) ?? throw AuthErrors.InvalidAuthToken(), AuthRevision = auth.Revision };
+            var holder = (tokens ?? auth.Tokens).Verify(Token, auth) ?? throw AuthErrors.InvalidAuthToken();
+            if (holder.AuthRevision < auth.Revision)
+            {
+                throw AuthErrors.AuthOldRevision();
+            }
+
+            return new CallerAuth { User = holder.User, AuthRevision = holder.AuthRevision };
         }
 
         return CertificateUser is { Length: > 0 } user
