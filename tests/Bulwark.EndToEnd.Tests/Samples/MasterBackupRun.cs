@@ -68,6 +68,21 @@ internal sealed class MasterBackupRun(MasterBackupWorkers workers, KV.KVClient k
         return records;
     }
 
+    /// <summary>
+    /// Waits until the cluster holds at least <paramref name="more"/> records beyond those it holds now: new records,
+    /// which only a master writing after this call can add. Read from the store, not from the workers' status: a backup
+    /// that has just taken over reports the last record it read as its own, so "a worker says it reached last + N" was
+    /// met by a new master that had written nothing yet (CI: 18 records at the audit, the last master's none).
+    /// </summary>
+    public async Task WaitForNewRecordsAsync(int more)
+    {
+        var target = (await ReadRecordsAsync()).Count + more;
+        await Eventually.TrueAsync(
+            async () => (await ReadRecordsAsync()).Count >= target,
+            $"the cluster to hold {target} records",
+            diagnostics: Diagnostics);
+    }
+
     private async Task<IReadOnlyList<StoredRecord>> ReadRecordsAsync()
     {
         var prefix = ByteString.CopyFromUtf8(MasterBackupWorkers.Prefix);

@@ -178,21 +178,6 @@ internal sealed partial class MasterBackupWorkers : IAsyncDisposable
         $"the records to reach {n}",
         diagnostics: Logs);
 
-    /// <summary>The highest record number any worker reports now (0 when none answers).</summary>
-    public async Task<long> LastRecordAsync()
-    {
-        long highest = 0;
-        for (var i = 0; i < Count; i++)
-        {
-            if (await TryStatusAsync(i).ConfigureAwait(false) is { LastN: { } last })
-            {
-                highest = Math.Max(highest, last);
-            }
-        }
-
-        return highest;
-    }
-
     /// <summary>
     /// Every leadership the workers logged: token -> instance, from the "master {instance}: token {token}" lines.
     /// Throws when two instances logged the same token (a token identifies one leadership).
