@@ -125,6 +125,11 @@ public sealed partial class RaftNode
         {
             heartbeatElapsed = 0;
             readRoundPending = false;
+            foreach (var member in tracker.Members)
+            {
+                member.HeartbeatMayUnpause = true;
+            }
+
             BroadcastHeartbeat();
         }
 
@@ -399,10 +404,15 @@ public sealed partial class RaftNode
         }
 
         progress.RecentActive = true;
-        progress.ProbeSent = false;
-        if (progress.State == ProgressState.Replicate && progress.Inflights.Full)
+        if (progress.HeartbeatMayUnpause)
         {
-            progress.Inflights.FreeFirstOne();
+            // At most once per heartbeat interval (see Progress.HeartbeatMayUnpause), however many read rounds answer.
+            progress.HeartbeatMayUnpause = false;
+            progress.ProbeSent = false;
+            if (progress.State == ProgressState.Replicate && progress.Inflights.Full)
+            {
+                progress.Inflights.FreeFirstOne();
+            }
         }
 
         if (progress.Match < log.LastIndex)

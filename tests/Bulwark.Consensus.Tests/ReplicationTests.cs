@@ -67,6 +67,45 @@ public sealed class ReplicationTests
         Assert.Equal(cluster[1].Status().LastIndex, progress[3].Match);
     }
 
+    [Fact]
+    public void ReadRoundsDoNotResendTheProbeToALaggingFollowerOnEveryHeartbeatResponse()
+    {
+        // A member back from a crash answers heartbeats at once but takes long to answer the leader's first (probe)
+        // append: it is starting up and writing. Every linearizable read starts a heartbeat round, and a heartbeat
+        // response used to re-open the paused probe, so under a read load the leader cut and sent a fresh append of up
+        // to MaxMessageBytes to that member on every round (hundreds per second): its loop spent hundreds of ms copying
+        // entries and everyone's writes stalled (the rejoin window of issue 15). A heartbeat response may re-open a
+        // paused flow at most once per heartbeat interval, as with periodic heartbeats only.
+        var cluster = new TestCluster(3);
+        cluster.Isolate(3);
+        cluster.Elect(1);
+        for (var i = 0; i < 20; i++)
+        {
+            cluster.Propose(1, $"x{i}");
+        }
+
+        cluster.Heal();
+        cluster.Filters.Add(m => !(m.From == 3 && m.Type == MessageType.AppendResponse));
+        Assert.Equal(ProgressState.Probe, cluster[1].Status().Progress.Single(p => p.Id == 3).State);
+
+        var before = cluster.Delivered.Count;
+        const int rounds = 20;
+        for (var i = 0; i < rounds; i++)
+        {
+            cluster[1].ReadIndex(System.Text.Encoding.UTF8.GetBytes($"r{i}"));
+            cluster.Stabilize();
+        }
+
+        Assert.Equal(rounds, cluster.Peers[1].ReadStates.Count); // node 2's answers confirm every read
+        var probes = cluster.Delivered.Skip(before).Count(m => m is { To: 3, Type: MessageType.Append, Entries.Length: > 0 });
+        Assert.True(probes <= 1, $"{probes} appends with entries to the lagging follower in {rounds} read rounds within one heartbeat interval");
+
+        // The periodic heartbeat still re-opens it: a lost probe is sent again.
+        before = cluster.Delivered.Count;
+        cluster.Tick(cluster.Peers[1].Config.HeartbeatTicks * 2);
+        Assert.Contains(cluster.Delivered.Skip(before), m => m is { To: 3, Type: MessageType.Append, Entries.Length: > 0 });
+    }
+
     [Theory]
     // max message bytes, entries proposed (100 bytes each incl. header), expected entry-carrying appends to node 2
     [InlineData(1 << 20, 10, 1)]

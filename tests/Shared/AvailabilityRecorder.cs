@@ -19,6 +19,7 @@ public sealed class AvailabilityRecorder
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
     private readonly ConcurrentQueue<TimeSpan> successes = new();
     private readonly ConcurrentQueue<ClientFailure> failures = new();
+    private readonly ConcurrentQueue<RecordedCall> calls = new();
     private readonly Stopwatch clock;
 
     /// <param name="clock">The shared clock every recorded moment is read from (the caller marks its events on it too).</param>
@@ -39,6 +40,8 @@ public sealed class AvailabilityRecorder
         var keyBytes = ByteString.CopyFromUtf8(key);
         for (var n = 0; !stop.IsCancellationRequested; n++)
         {
+            var started = clock.Elapsed;
+            var kind = (n % 3) switch { 0 => "put", 1 => "get", _ => "get+cas" };
             var value = ByteString.CopyFromUtf8(string.Create(CultureInfo.InvariantCulture, $"{key}-{n}"));
             try
             {
@@ -63,6 +66,7 @@ public sealed class AvailabilityRecorder
                 }
 
                 successes.Enqueue(clock.Elapsed);
+                calls.Enqueue(new RecordedCall(started, clock.Elapsed, member, kind, "ok"));
             }
             catch (RpcException e) when (stop.IsCancellationRequested && e.StatusCode == StatusCode.Cancelled)
             {
@@ -70,6 +74,7 @@ public sealed class AvailabilityRecorder
             }
             catch (RpcException e)
             {
+                calls.Enqueue(new RecordedCall(started, clock.Elapsed, member, kind, e.StatusCode.ToString()));
                 failures.Enqueue(new ClientFailure(clock.Elapsed, member, e.StatusCode, e.Status.Detail));
                 try
                 {
@@ -106,6 +111,13 @@ public sealed class AvailabilityRecorder
     }
 
     /// <summary>
+    /// The calls that were under way at <paramref name="at"/> (started before, ended after), earliest first: what the
+    /// clients were waiting for when a window began (which member, which kind of call, how it ended).
+    /// </summary>
+    public IReadOnlyList<RecordedCall> InFlightAt(TimeSpan at) =>
+        calls.Where(c => c.Started <= at && c.Ended > at).OrderBy(c => c.Started).ToList();
+
+    /// <summary>
     /// From now on, a linearizable get of <paramref name="key"/> on <paramref name="kv"/> every few ms until one succeeds;
     /// returns the moment it did and the value it saw.
     /// </summary>
@@ -135,6 +147,9 @@ public sealed class AvailabilityRecorder
 
     private static DateTime Deadline() => DateTime.UtcNow + CallTimeout;
 }
+
+/// <summary>One finished client call: when it started and ended on the recorder's clock, where, what, and how it ended.</summary>
+public sealed record RecordedCall(TimeSpan Started, TimeSpan Ended, string Member, string Kind, string Outcome);
 
 /// <summary>One failed client call: when, on which member, and etcd's status code and message.</summary>
 public sealed record ClientFailure(TimeSpan At, string Member, StatusCode Code, string Detail)

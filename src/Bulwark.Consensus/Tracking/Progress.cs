@@ -34,6 +34,13 @@ internal sealed class Progress
     public Inflights Inflights { get; }
 
     /// <summary>
+    /// Whether the next heartbeat response may re-open a paused flow (a probe waiting for its answer, a full in-flight
+    /// window). Granted once per periodic heartbeat: read rounds send extra heartbeats, and re-opening on each of their
+    /// responses would resend a probe of up to MaxMessageBytes per read round to a member slow to answer it.
+    /// </summary>
+    public bool HeartbeatMayUnpause { get; set; } = true;
+
+    /// <summary>
     /// In Snapshot state: election timeouts passed without the snapshot being acknowledged since the transport reported
     /// it sent (counted only once <see cref="SnapshotDelivered"/>).
     /// </summary>

@@ -126,6 +126,13 @@ public sealed class RejoinTests(ITestOutputHelper log)
                 $"killed {zero + killed:HH:mm:ss.fff} restarted {zero + restarted:HH:mm:ss.fff} first read {zero + firstRead:HH:mm:ss.fff} caught up {zero + caughtUp:HH:mm:ss.fff} longest window from {zero + back.Start:HH:mm:ss.fff} ({Ms(back.Length)} ms){Environment.NewLine}") + cluster.Logs());
         }
 
+        // What the clients were waiting on when the longest rejoin window began: which member, which call, how long.
+        foreach (var call in recorder.InFlightAt(back.Start + TimeSpan.FromMilliseconds(1)))
+        {
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  in flight at the window's start: {call.Kind} on {call.Member}, started {Ms(call.Started - back.Start)} ms, ended +{Ms(call.Ended - back.Start)} ms, {call.Outcome}"));
+        }
+
         foreach (var failure in recorder.Failures.Take(20))
         {
             log.WriteLine($"  failed: {failure}");
