@@ -37,6 +37,7 @@ public sealed class NoProgressRunsTests(ITestOutputHelper output)
             var options = new SimulationOptions((ulong)(70_001 + i), i % 2 == 0 ? 3 : 5, "stuck-leader") { GrayFailure = true };
             var result = ClusterSimulation.Run(options);
             var replaced = result.Stats.StuckLeaderReplacedTicks;
+            output.WriteLine($"seed {options.Seed}: replaced after {replaced} ticks, {result.Stats.NoProgressReports} reports, {result.Stats.NoProgressCampaigns} campaigns");
             slowest = Math.Max(slowest, replaced);
             if (!result.Passed || replaced < 0 || replaced > ReplacementBoundTicks || result.Stats.NoProgressCampaigns == 0)
             {
