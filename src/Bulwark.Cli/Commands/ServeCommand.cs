@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Cli.Commands;
 
 /// <summary>
-/// `bulwark serve`: runs one node: loads settings (JSON file, BULWARK_* environment, flags), opens the data dir,
-/// starts the peer transport, the node loop and the etcd v3 gRPC API, logs JSON lines to stdout (each naming the
+/// `bulwark serve`: runs one node: loads settings (JSON file, BULWARK_* environment, flags), opens the client API and
+/// admin ports (answering "catching up" meanwhile), then opens the data dir and starts the peer transport and the node
+/// loop, and serves the etcd v3 gRPC API once the node has started; logs JSON lines to stdout (each naming the
 /// member, host and pid; `--log-format text` for people), and stops cleanly
 /// on SIGTERM or Ctrl-C. Exit codes: 0 clean stop, 2 bad configuration, 3 corrupt storage, 1 other start failure (a
 /// member that cannot join included), 4 removed from the cluster, 70 fail-stop while running.
