@@ -24,13 +24,22 @@ public static class ServerHost
 
     private const string KestrelCategory = "Microsoft.AspNetCore.Server.Kestrel";
 
-    /// <summary>Builds (does not start) the web application serving <paramref name="node"/> on <paramref name="listenClientUrls"/>.</summary>
+    /// <summary>Builds (does not start) the web application serving the started <paramref name="node"/> on <paramref name="listenClientUrls"/>.</summary>
     /// <param name="tls">The client listener's TLS (--cert-file and friends), served on the https URLs; members also use it
     /// to call each other's https client URLs. Required when a URL is https.</param>
     public static WebApplication Build(NodeHost node, IReadOnlyList<string> listenClientUrls, Action<ILoggingBuilder>? configureLogging = null,
+        Security.TlsCredentials? tls = null) =>
+        Build(NodeSlot.Of(node), listenClientUrls, configureLogging, tls);
+
+    /// <summary>
+    /// Builds (does not start) the web application serving the node in <paramref name="slot"/>, which may still be
+    /// starting: until it is filled, gRPC calls are answered Unavailable "catching up" and /health "node not started"
+    /// (`bulwark serve` starts this before opening storage; see <see cref="NodeSlot"/>).
+    /// </summary>
+    public static WebApplication Build(NodeSlot slot, IReadOnlyList<string> listenClientUrls, Action<ILoggingBuilder>? configureLogging = null,
         Security.TlsCredentials? tls = null)
     {
-        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(slot);
         ArgumentNullException.ThrowIfNull(listenClientUrls);
         if (listenClientUrls.Count == 0)
         {
@@ -72,14 +81,17 @@ public static class ServerHost
                 }
             }
         });
-        builder.Services.AddSingleton(node);
-        builder.Services.AddSingleton(_ => new Api.Watches.WatchSyncLoop(node.Watches));
-        builder.Services.AddSingleton(_ => new Api.Watches.LeaderlessStreams(node));
+        builder.Services.AddSingleton(slot);
+        // Every service gets the started node from the slot, and no service is created (the call is refused) before.
+        builder.Services.AddSingleton(typeof(Grpc.AspNetCore.Server.IGrpcServiceActivator<>), typeof(StartedNodeServiceActivator<>));
+        // Only the services above resolve these, so only once the node has started.
+        builder.Services.AddSingleton(_ => new Api.Watches.WatchSyncLoop(Started(slot).Watches));
+        builder.Services.AddSingleton(_ => new Api.Watches.LeaderlessStreams(Started(slot)));
         builder.Services.AddSingleton(_ => new Api.Leases.LeaderChannels(tls));
         builder.Services.AddSingleton<Api.Auth.LoginThrottle>();
         builder.Services.AddGrpc(grpc =>
         {
-            grpc.MaxReceiveMessageSize = node.Options.Limits.MaxRequestBytes + GrpcOverheadBytes;
+            grpc.MaxReceiveMessageSize = slot.Options.Limits.MaxRequestBytes + GrpcOverheadBytes;
             grpc.MaxSendMessageSize = null;
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<Observability.GrpcMetricsInterceptor>();
@@ -97,9 +109,9 @@ public static class ServerHost
         app.MapGrpcService<NodeService>(); // bulwark.v1.Node: the peer view behind `bulwark status`
 
         // etcd answers these next to gRPC on the client port too (HTTP/1.1 on the same port).
-        Admin.EtcdHttpEndpoints.MapHealth(app, node);
+        Admin.EtcdHttpEndpoints.MapHealth(app, slot);
         Admin.EtcdHttpEndpoints.MapVersion(app);
-        if (node.Options.Observer is Observability.NodeObservability observability)
+        if (slot.Options.Observer is Observability.NodeObservability observability)
         {
             Admin.EtcdHttpEndpoints.MapMetrics(app, observability);
             PreRegisterGrpcMethods(app, observability.Metrics);
@@ -107,6 +119,9 @@ public static class ServerHost
 
         return app;
     }
+
+    private static NodeHost Started(NodeSlot slot) =>
+        slot.Node ?? throw new InvalidOperationException("the node is not started yet; services that need it are refused until it is");
 
     /// <summary>Creates every served gRPC method's series at zero, as go-grpc-prometheus does for a registered server.</summary>
     private static void PreRegisterGrpcMethods(WebApplication app, Observability.NodeMetrics metrics)

@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Cli.Commands;
 
 /// <summary>
-/// `bulwark serve`: runs one node: loads settings (JSON file, BULWARK_* environment, flags), opens the data dir,
-/// starts the peer transport, the node loop and the etcd v3 gRPC API, logs JSON lines to stdout (each naming the
+/// `bulwark serve`: runs one node: loads settings (JSON file, BULWARK_* environment, flags), opens the client API and
+/// admin ports (answering "catching up" meanwhile), then opens the data dir and starts the peer transport and the node
+/// loop, and serves the etcd v3 gRPC API once the node has started; logs JSON lines to stdout (each naming the
 /// member, host and pid; `--log-format text` for people), and stops cleanly
 /// on SIGTERM or Ctrl-C. Exit codes: 0 clean stop, 2 bad configuration, 3 corrupt storage, 1 other start failure (a
 /// member that cannot join included), 4 removed from the cluster, 70 fail-stop while running.
@@ -102,16 +103,81 @@ public static class ServeCommand
 
         var observability = new NodeObservability(options.NodeId, options.InitialCluster, options.DataDir, options.HeartbeatInterval, options.ElectionTimeout, loggers);
         await using var observabilityScope = observability.ConfigureAwait(false);
+        var hostOptions = options.ToHostOptions() with
+        {
+            PeerTls = peerTls,
+            Jwt = jwt,
+            Observer = observability,
+            TestOnlyCorruptKey = corruptMember == options.Name ? System.Text.Encoding.UTF8.GetBytes(corruptKey!) : null,
+        };
+
+        // The client and admin ports open first, before storage open and log replay: a client that had a connection to
+        // this member (one killed and restarted) reaches it at its first reconnect attempt and is told "catching up"
+        // (so it tries another member) instead of backing off for seconds while the port is closed (docs/benchmarks.md,
+        // "Rejoin of a killed follower"). Health says "node not started" until the node runs.
+        var slot = new NodeSlot(hostOptions);
+        Microsoft.AspNetCore.Builder.WebApplication app;
+        Microsoft.AspNetCore.Builder.WebApplication admin;
+        try
+        {
+            app = ServerHost.Build(slot, options.ListenClientUrls, configureLogging, clientTls);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            ServeLog.StartFailed(logger, $"client API on {string.Join(",", options.ListenClientUrls)}: {e.Message}", e);
+            return ExitStartFailed;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync(stop.Token).ConfigureAwait(false);
+                admin = AdminServer.Build(observability, options.ListenMetricsUrl, configureLogging, faults, clientTls);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or FormatException or InvalidOperationException or ArgumentException)
+            {
+                ServeLog.StartFailed(logger, $"client API on {string.Join(",", options.ListenClientUrls)} or admin endpoint on {options.ListenMetricsUrl}: {e.Message}", e);
+                return ExitStartFailed;
+            }
+
+            await using (admin.ConfigureAwait(false))
+            {
+                try
+                {
+                    await admin.StartAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+                {
+                    ServeLog.StartFailed(logger, $"admin endpoint on {options.ListenMetricsUrl}: {e.Message}", e);
+                    return ExitStartFailed;
+                }
+
+                ServeLog.ClientApiListening(logger, string.Join(",", options.ListenClientUrls), options.ListenMetricsUrl);
+                return await RunNodeAsync(options, hostOptions, slot, [app, admin], observability, faults, clientTls, loggers, logger, stop.Token).ConfigureAwait(false);
+            }
+        }
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Starts the node (storage open, log replay, peer transport) behind the already listening client API, hands it to
+    /// <paramref name="slot"/> and runs until asked to stop or the node stops itself. A node that cannot start ends the
+    /// process with the same exit code and log event as when the client port opened after it.
+    /// </summary>
+    private static async Task<int> RunNodeAsync(NodeOptions options, NodeHostOptions hostOptions, NodeSlot slot, IReadOnlyList<Microsoft.AspNetCore.Builder.WebApplication> listeners,
+        NodeObservability observability, Bulwark.Server.Faults.FaultInjection? faults, TlsCredentials? clientTls, ILoggerFactory loggers, ILogger logger,
+        CancellationToken stopToken)
+    {
         NodeHost node;
         try
         {
-            node = NodeHost.Start(options.ToHostOptions() with
-            {
-                PeerTls = peerTls,
-                Jwt = jwt,
-                Observer = observability,
-                TestOnlyCorruptKey = corruptMember == options.Name ? System.Text.Encoding.UTF8.GetBytes(corruptKey!) : null,
-            }, loggers, faults?.Clock, faults?.FileSystem);
+            node = NodeHost.Start(hostOptions, loggers, faults?.Clock, faults?.FileSystem);
         }
         catch (StorageCorruptionException e)
         {
@@ -126,37 +192,20 @@ public static class ServeCommand
 
         await using (node.ConfigureAwait(false))
         {
-            Microsoft.AspNetCore.Builder.WebApplication app;
-            Microsoft.AspNetCore.Builder.WebApplication admin;
-            try
-            {
-                app = ServerHost.Build(node, options.ListenClientUrls, configureLogging, clientTls);
-                await app.StartAsync(stop.Token).ConfigureAwait(false);
-                observability.Attach(node);
-                admin = AdminServer.Build(observability, options.ListenMetricsUrl, configureLogging, faults, clientTls);
-                await admin.StartAsync(stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or FormatException or InvalidOperationException)
-            {
-                ServeLog.StartFailed(logger, $"client API on {string.Join(",", options.ListenClientUrls)} or admin endpoint on {options.ListenMetricsUrl}: {e.Message}", e);
-                return ExitStartFailed;
-            }
-
+            slot.Fill(node);
+            observability.Attach(node);
             using var peerHashes = new PeerHashClient(clientTls);
             var corruptionCheck = new CorruptionCheck(node, options.CorruptCheckTime, peerHashes, loggers.CreateLogger<CorruptionCheck>());
             corruptionCheck.Start();
-            await using (app.ConfigureAwait(false))
-            await using (admin.ConfigureAwait(false))
             await using (corruptionCheck.ConfigureAwait(false))
             {
                 ServeLog.Serving(logger, options.Name, options.NodeId, string.Join(",", options.ListenClientUrls), options.ListenPeerUrl, Path.GetFullPath(options.DataDir));
-                var stopped = Task.Delay(Timeout.Infinite, stop.Token);
+                var stopped = Task.Delay(Timeout.Infinite, stopToken);
                 await Task.WhenAny(node.Completion, stopped).ConfigureAwait(false);
                 if (node.Completion.Exception?.InnerException is NodeFailStopException { InnerException: MemberRemovedException removed })
                 {
                     ServeLog.RemovedExit(logger, ExitRemoved, removed.How);
-                    using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                    await app.StopAsync(grace.Token).ConfigureAwait(false);
+                    await StopListenersAsync(listeners, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                     return ExitRemoved;
                 }
 
@@ -164,23 +213,26 @@ public static class ServeCommand
                 {
                     var reason = node.Completion.Exception?.InnerException?.Message ?? "unknown";
                     ServeLog.FailStopExit(logger, ExitFailStop, reason);
-                    using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                    await app.StopAsync(grace.Token).ConfigureAwait(false);
+                    await StopListenersAsync(listeners, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                     return ExitFailStop;
                 }
 
                 ServeLog.ShuttingDown(logger);
-                using var shutdownGrace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await app.StopAsync(shutdownGrace.Token).ConfigureAwait(false);
+                await StopListenersAsync(listeners, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
         }
 
         return 0;
+    }
 
-        void Stop(PosixSignalContext context)
+    /// <summary>Stops the client API and the admin listener (in that order) before the node is disposed, as before the
+    /// listeners opened ahead of the node: no call reaches a node that is shutting down.</summary>
+    private static async Task StopListenersAsync(IReadOnlyList<Microsoft.AspNetCore.Builder.WebApplication> listeners, TimeSpan grace)
+    {
+        using var deadline = new CancellationTokenSource(grace);
+        foreach (var listener in listeners)
         {
-            context.Cancel = true;
-            stop.Cancel();
+            await listener.StopAsync(deadline.Token).ConfigureAwait(false);
         }
     }
 

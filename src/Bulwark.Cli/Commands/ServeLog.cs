@@ -8,6 +8,9 @@ internal static partial class ServeLog
     [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "serving the etcd v3 API for member {Name} ({NodeId:x}) on {ClientUrls}; peers on {PeerUrl}; data in {DataDir}")]
     public static partial void Serving(ILogger logger, string name, ulong nodeId, string clientUrls, string peerUrl, string dataDir);
 
+    [LoggerMessage(EventId = 1055, Level = LogLevel.Information, Message = "client API listening on {ClientUrls} (admin on {MetricsUrl}); answering \"catching up\" until the node has started")]
+    public static partial void ClientApiListening(ILogger logger, string clientUrls, string metricsUrl);
+
     [LoggerMessage(EventId = 1051, Level = LogLevel.Information, Message = "shutting down on request")]
     public static partial void ShuttingDown(ILogger logger);
 

@@ -41,7 +41,7 @@ public static class AdminServer
         FaultEndpoints.Map(app, faults);
         // Load balancers probe with whatever method they default to (HAProxy's httpchk sends OPTIONS, others HEAD), so
         // every health path answers GET, HEAD and OPTIONS with the same status; Kestrel sends no body for HEAD.
-        MapHealth(app, "/livez", () => Plain(HealthCheck.Live(observability.Node is { Completion.IsCompleted: false })));
+        MapHealth(app, "/livez", () => Plain(HealthCheck.Live(observability.Node is { } node ? !node.Completion.IsCompleted : null)));
         MapHealth(app, "/readyz", () => Plain(HealthCheck.Ready(observability.Node?.Status)));
         MapHealth(app, "/health", () => EtcdJson(HealthCheck.Etcd(observability.Node?.Status)));
         MapHealth(app, "/health/leader", () => EtcdJson(HealthCheck.Leader(observability.Node?.Status)));

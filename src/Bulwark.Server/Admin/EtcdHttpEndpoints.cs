@@ -39,15 +39,16 @@ public static class EtcdHttpEndpoints
         }));
     }
 
-    /// <summary>/health as etcd answers it on the client port (the metrics listener has the full set, see <see cref="AdminServer"/>).</summary>
-    public static void MapHealth(IEndpointRouteBuilder routes, NodeHost node)
+    /// <summary>/health as etcd answers it on the client port (the metrics listener has the full set, see <see cref="AdminServer"/>);
+    /// "node not started" while the node in <paramref name="slot"/> is starting.</summary>
+    public static void MapHealth(IEndpointRouteBuilder routes, NodeSlot slot)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(slot);
         // GET, HEAD and OPTIONS, as on the admin listener: load balancers probe with whatever method they default to.
         routes.MapMethods("/health", ["GET", "HEAD", "OPTIONS"], () =>
         {
-            var result = HealthCheck.Etcd(node.Status);
+            var result = HealthCheck.Etcd(slot.Node?.Status);
             return Results.Json(new { health = result.Healthy ? "true" : "false", reason = result.Reason }, statusCode: result.StatusCode);
         });
     }

@@ -21,7 +21,14 @@ public static class HealthCheck
     /// <summary>/health/replica without ?lag=.</summary>
     public const ulong DefaultReplicaLag = 100;
 
-    public static HealthResult Live(bool loopRunning) => loopRunning ? new(true, "") : new(false, "node loop stopped");
+    /// <summary>/livez: whether the node loop runs; null while the node is still starting (storage open, log replay), which
+    /// is not live yet either (before the admin listener opened early, that phase refused connections).</summary>
+    public static HealthResult Live(bool? loopRunning) => loopRunning switch
+    {
+        null => new(false, "node not started"),
+        true => new(true, ""),
+        false => new(false, "node loop stopped"),
+    };
 
     /// <summary>etcd's /health reason while the NOSPACE alarm is raised.</summary>
     public const string NoSpaceReason = "ALARM NOSPACE";

@@ -11,9 +11,9 @@ namespace Bulwark.Server.Observability;
 /// grpc_server_started_total, grpc_server_handled_total{grpc_code}, grpc_server_msg_received_total,
 /// grpc_server_msg_sent_total and grpc_server_handling_seconds, labelled grpc_type/grpc_service/grpc_method.
 /// </summary>
-public sealed class GrpcMetricsInterceptor(NodeHost node) : Interceptor
+public sealed class GrpcMetricsInterceptor(NodeSlot slot) : Interceptor
 {
-    private readonly NodeMetrics? metrics = (node.Options.Observer as NodeObservability)?.Metrics;
+    private readonly NodeMetrics? metrics = (slot.Options.Observer as NodeObservability)?.Metrics;
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {

@@ -157,8 +157,8 @@ public sealed class RejoinTests(ITestOutputHelper log)
     }
 
     /// <summary>
-    /// Where the returning member's seconds go, from its own log and the leader's (same machine clock): node started
-    /// (runtime up, storage opened), peer transport listening, leader redialed it, leader known, snapshot installed,
+    /// Where the returning member's seconds go, from its own log and the leader's (same machine clock): client API
+    /// listening (answering "catching up"), node started (runtime up, storage opened), peer transport listening, leader redialed it, leader known, snapshot installed,
     /// client API serving.
     /// </summary>
     private static string Timeline(IReadOnlyList<string> returningLog, IReadOnlyList<string> leaderLog, string peer, DateTimeOffset restartedAt)
@@ -185,6 +185,7 @@ public sealed class RejoinTests(ITestOutputHelper log)
         }
 
         static bool Is(JsonElement e, string action) => e.TryGetProperty("event.action", out var a) && a.GetString() == action;
+        Add("client API listening", returningLog, e => Is(e, "ClientApiListening"));
         Add("node started", returningLog, e => Is(e, "Started"));
         Add("peers listening", returningLog, e => Is(e, "Listening"));
         Add("leader redialed it", leaderLog, e => Is(e, "Connected") && e.GetProperty("message").GetString()!.Contains(peer, StringComparison.Ordinal));
