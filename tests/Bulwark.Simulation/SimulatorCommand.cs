@@ -5,8 +5,8 @@ using Bulwark.Verification;
 namespace Bulwark.Simulation;
 
 /// <summary>
-/// The command line: <c>soak --minutes N | --seeds N [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth]</c>
-/// and <c>replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--trace]</c>.
+/// The command line: <c>soak --minutes N | --seeds N [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth] [--gray-failure]</c>
+/// and <c>replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--gray-failure] [--trace]</c>.
 /// </summary>
 public static class SimulatorCommand
 {
@@ -39,8 +39,8 @@ public static class SimulatorCommand
     }
 
     private const string Usage =
-        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth]\n" +
-        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--trace]";
+        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth] [--gray-failure]\n" +
+        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--gray-failure] [--trace]";
 
     private static int Replay(Dictionary<string, string> flags, TextWriter output)
     {
@@ -52,6 +52,7 @@ public static class SimulatorCommand
         {
             KeepTrace = flags.ContainsKey("trace"),
             Auth = flags.ContainsKey("auth"),
+            GrayFailure = flags.ContainsKey("gray-failure"),
         };
         var result = ClusterSimulation.Run(options);
         foreach (var line in result.Trace)
@@ -81,6 +82,7 @@ public static class SimulatorCommand
         var profile = flags.GetValueOrDefault("profile", "mixed");
         var sabotage = ParseSabotage(flags.GetValueOrDefault("sabotage"));
         var auth = flags.ContainsKey("auth");
+        var grayFailure = flags.ContainsKey("gray-failure");
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -92,7 +94,7 @@ public static class SimulatorCommand
                 break;
             }
 
-            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { Auth = auth };
+            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { Auth = auth, GrayFailure = grayFailure };
             var result = ClusterSimulation.Run(options);
             summary.Add(result);
             if (!result.Passed)
