@@ -158,6 +158,12 @@ public static class SimulatorCommand
         private int linUnknown;
         private long events;
 
+        // With the stuck-leader fault: how long until the wedged leader was replaced (-1: never, during the chaos phase).
+        private readonly List<string> stuckLeaderNotReplaced = [];
+        private int stuckLeaderRuns;
+        private int slowestReplacement = -1;
+        private string slowestReplacementRun = "";
+
         public int Runs { get; private set; }
 
         public int Failed { get; private set; }
@@ -184,6 +190,22 @@ public static class SimulatorCommand
             {
                 kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
             }
+
+            if (result.Plan.StuckLeader)
+            {
+                stuckLeaderRuns++;
+                var replaced = result.Stats.StuckLeaderReplacedTicks;
+                var run = string.Create(CultureInfo.InvariantCulture, $"seed {result.Options.Seed}/{result.Options.Nodes} nodes");
+                if (replaced < 0)
+                {
+                    stuckLeaderNotReplaced.Add(run);
+                }
+                else if (replaced > slowestReplacement)
+                {
+                    slowestReplacement = replaced;
+                    slowestReplacementRun = run;
+                }
+            }
         }
 
         public string Progress(TimeSpan elapsed) => string.Create(CultureInfo.InvariantCulture,
@@ -192,6 +214,11 @@ public static class SimulatorCommand
         public string Final(TimeSpan elapsed) => string.Create(CultureInfo.InvariantCulture,
             $"soak: {Runs} runs in {elapsed.TotalSeconds:F1}s ({Runs / Math.Max(elapsed.TotalSeconds, 0.001):F1} runs/s, {events} events); " +
             $"passed {Runs - Failed}, failed {Failed}; linearizability: {linearizable} linearizable, {linUnknown} unknown (budget); " +
-            $"fault kinds: {string.Join(' ', kinds.Select(k => $"{k.Key}={k.Value}"))}");
+            $"fault kinds: {string.Join(' ', kinds.Select(k => $"{k.Key}={k.Value}"))}{StuckLeaderSummary()}");
+
+        private string StuckLeaderSummary() => stuckLeaderRuns == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"; stuck leader: replaced in {stuckLeaderRuns - stuckLeaderNotReplaced.Count} of {stuckLeaderRuns} runs, " +
+            $"slowest after {slowestReplacement} ticks ({slowestReplacementRun}), " +
+            $"never in: {(stuckLeaderNotReplaced.Count == 0 ? "none" : string.Join(", ", stuckLeaderNotReplaced))}");
     }
 }
