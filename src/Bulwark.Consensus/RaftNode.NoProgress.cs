@@ -24,8 +24,10 @@ public readonly record struct NoProgressNotice(ulong Leader, ulong Term, ulong C
 /// stalled: without pending work the count starts over.</para>
 /// <para>A stalled follower sends <see cref="MessageType.NoProgressReport"/> (term, leader, commit) to the other
 /// voters, at most once per <see cref="NoProgressReportIntervalTicks"/>. Each voter keeps the newest report per
-/// reporter for <see cref="NoProgressReportLifetimeTicks"/>; a report about another term or leader, or about a
-/// commit index below the receiver's own, is not counted (progress since then clears it: hysteresis).</para>
+/// reporter for <see cref="NoProgressReportLifetimeTicks"/>; a report about another term or leader is not counted, and
+/// progress of the receiver's commit index drops the reports about a lower one (hysteresis). A report about a lower
+/// commit index received a whole stall window after the receiver's commit index last moved counts: followers of one
+/// stuck leader may be stuck at different commit indexes.</para>
 /// <para>A voter holding reports from a quorum of voters (its own counting when it is stalled itself) no longer
 /// protects the leader's check-quorum lease against vote requests. A stalled voter holding a quorum gives the leader
 /// up for <see cref="NoProgressDeposeTicks"/>: the existing short, rank-staggered campaign (as after a confirmed
@@ -41,6 +43,10 @@ public sealed partial class RaftNode
 
     /// <summary>This node's ticks, for report ages.</summary>
     private long noProgressClock;
+
+    /// <summary>The commit index as of this node's last tick, and <see cref="noProgressClock"/> when it got there.</summary>
+    private ulong commitSeen;
+    private long commitMovedAt;
 
     private ulong watchedTerm;
     private ulong watchedLeader;
@@ -102,6 +108,12 @@ public sealed partial class RaftNode
         }
 
         noProgressClock++;
+        if (log.Committed != commitSeen)
+        {
+            commitSeen = log.Committed;
+            commitMovedAt = noProgressClock;
+        }
+
         ticksSinceOwnReport = Math.Min(ticksSinceOwnReport + 1, int.MaxValue / 2);
         if (deposeTicksLeft > 0 && (term != deposedTerm || log.Committed > deposedCommit || --deposeTicksLeft == 0))
         {
@@ -252,8 +264,9 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
-    /// Voters reporting this node's leader stalled: itself if it is, and the others whose fresh report names this term,
-    /// this leader and a commit index at or above this node's own.
+    /// Voters reporting this node's leader stalled: itself if it is, and the others whose fresh report names this term
+    /// and this leader, and either a commit index at or above this node's own or one below it received a whole stall
+    /// window after this node's commit index last moved (<see cref="CountsDespiteLowerCommit"/>).
     /// </summary>
     private int NoProgressReportCount()
     {
@@ -265,7 +278,8 @@ public sealed partial class RaftNode
         var count = OwnStallReported ? 1 : 0;
         foreach (var (from, report) in noProgressReports)
         {
-            if (from != Id && from != lead && report.Term == term && report.Leader == lead && report.Commit >= log.Committed &&
+            if (from != Id && from != lead && report.Term == term && report.Leader == lead &&
+                (report.Commit >= log.Committed || CountsDespiteLowerCommit(report.ReceivedAt)) &&
                 noProgressClock - report.ReceivedAt <= NoProgressReportLifetimeTicks && log.Config.Voters.Contains(from))
             {
                 count++;
@@ -273,6 +287,25 @@ public sealed partial class RaftNode
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// A report about a commit index below this node's own counts only if it was received at least
+    /// <see cref="RaftConfig.NoProgressTicks"/> after this node's commit index last moved. Followers of one stuck leader
+    /// can be stuck at different commit indexes for good: the leader tells each the commit index only up to what it
+    /// last heard that follower hold (heartbeats carry min(match, commit)), and a lost acknowledgement or commit update
+    /// just before the wedge leaves one a step behind (simulator seeds 70018/70019). Dropping every lower report kept the
+    /// follower further ahead from ever holding a quorum, so it kept the leader's lease against the other's campaign.
+    /// A report sent while stalled after our commit index moved is no stale news of a stall that has since ended (a
+    /// follower that learns of progress stops reporting): received that late, it means the reporter saw no progress
+    /// over a whole stall window in which this node saw none either. Reports received earlier were about before our
+    /// progress (the hysteresis) and are dropped when the commit index moves.
+    /// </summary>
+    private bool CountsDespiteLowerCommit(long receivedAt)
+    {
+        // Between ticks the commit index may have moved without commitMovedAt knowing yet: that is a move now.
+        var movedAt = log.Committed == commitSeen ? commitMovedAt : noProgressClock;
+        return receivedAt - movedAt >= config.NoProgressTicks;
     }
 
     private bool NoProgressQuorum => NoProgressReportCount() >= MajorityConfig.QuorumSize(log.Config.Voters.Count);

@@ -70,6 +70,44 @@ public sealed class NoProgressReportTests
         Assert.Contains("after", cluster.AppliedData(leader.Value));
     }
 
+    /// <summary>
+    /// Simulator seeds 70018/70019: followers of one stuck leader are stuck at <i>different</i> commit indexes, because the
+    /// leader tells each the commit index only up to what it last heard that follower hold (heartbeats carry
+    /// min(match, commit)) and an acknowledgement or commit update to one of them was lost before the wedge. Follower 2
+    /// (stuck one index lower) counts 3's report and its own, deposes the leader and campaigns; 3 used to drop 2's report
+    /// as "about an older commit index" (taken for progress since), so it never held a quorum, kept the leader's lease
+    /// and dropped 2's pre-vote, for good. A lower report now counts once it was received a whole stall window after the
+    /// receiver's own commit index last moved: both have then seen no progress over the same window.
+    /// </summary>
+    [Fact]
+    public void FollowersStuckAtDifferentCommitIndexesStillReplaceTheLeader()
+    {
+        var cluster = Cluster(3);
+        cluster.Elect(1);
+        var term = Term(cluster, 1);
+        FreezeCommitSeenBy(cluster, 2);
+        Assert.Equal(ProposeStatus.Accepted, cluster.Propose(1, "committed, but 2 is never told").Status);
+        cluster.Tick(3);
+        var commit = cluster[1].Status().HardState.Commit;
+        Assert.Equal(commit, cluster[3].Status().HardState.Commit);
+        Assert.True(cluster[2].Status().HardState.Commit < commit, "2 must lag 3's commit index: the test would prove nothing");
+
+        cluster.Filters.Add(m => !AcknowledgementTo(m, 1));
+        Assert.Equal(ProposeStatus.Accepted, cluster.Propose(1, "stuck").Status);
+        var ticks = 0;
+        while (cluster.Leader() is 1 && ticks < ReplacementBound)
+        {
+            cluster.Tick();
+            ticks++;
+        }
+
+        Assert.True(cluster[2].NoProgressReportsSent > 0 && cluster[3].NoProgressReportsSent > 0, "both followers must report");
+        Assert.True(cluster[2].NoProgressCampaigns > 0, "2 (a quorum with 3's higher report) must campaign");
+        var leader = cluster.Leader();
+        Assert.True(leader is not null && leader != 1, $"the stuck leader was not replaced in {ticks} ticks");
+        Assert.Equal(term + 1, Term(cluster, leader.Value));
+    }
+
     [Fact]
     public void WithTheFeatureOffTheStuckLeaderStays()
     {

@@ -5,8 +5,8 @@ using Bulwark.Verification;
 namespace Bulwark.Simulation;
 
 /// <summary>
-/// The command line: <c>soak --minutes N | --seeds N [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth]</c>
-/// and <c>replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--trace]</c>.
+/// The command line: <c>soak --minutes N | --seeds N [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth] [--gray-failure]</c>
+/// and <c>replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--gray-failure] [--trace]</c>.
 /// </summary>
 public static class SimulatorCommand
 {
@@ -39,8 +39,8 @@ public static class SimulatorCommand
     }
 
     private const string Usage =
-        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth]\n" +
-        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--trace]";
+        "usage: soak (--minutes N | --seeds N) [--start S] [--nodes 3|5|both] [--profile P] [--sabotage X] [--auth] [--gray-failure]\n" +
+        "       replay --seed S --nodes N [--profile P] [--sabotage X] [--auth] [--gray-failure] [--trace]";
 
     private static int Replay(Dictionary<string, string> flags, TextWriter output)
     {
@@ -52,6 +52,7 @@ public static class SimulatorCommand
         {
             KeepTrace = flags.ContainsKey("trace"),
             Auth = flags.ContainsKey("auth"),
+            GrayFailure = flags.ContainsKey("gray-failure"),
         };
         var result = ClusterSimulation.Run(options);
         foreach (var line in result.Trace)
@@ -81,6 +82,7 @@ public static class SimulatorCommand
         var profile = flags.GetValueOrDefault("profile", "mixed");
         var sabotage = ParseSabotage(flags.GetValueOrDefault("sabotage"));
         var auth = flags.ContainsKey("auth");
+        var grayFailure = flags.ContainsKey("gray-failure");
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -92,7 +94,7 @@ public static class SimulatorCommand
                 break;
             }
 
-            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { Auth = auth };
+            var options = new SimulationOptions(start + (ulong)i, nodeCounts[i % nodeCounts.Length], profile, sabotage) { Auth = auth, GrayFailure = grayFailure };
             var result = ClusterSimulation.Run(options);
             summary.Add(result);
             if (!result.Passed)
@@ -156,6 +158,12 @@ public static class SimulatorCommand
         private int linUnknown;
         private long events;
 
+        // With the stuck-leader fault: how long until the wedged leader was replaced (-1: never, during the chaos phase).
+        private readonly List<string> stuckLeaderNotReplaced = [];
+        private int stuckLeaderRuns;
+        private int slowestReplacement = -1;
+        private string slowestReplacementRun = "";
+
         public int Runs { get; private set; }
 
         public int Failed { get; private set; }
@@ -182,6 +190,22 @@ public static class SimulatorCommand
             {
                 kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
             }
+
+            if (result.Plan.StuckLeader)
+            {
+                stuckLeaderRuns++;
+                var replaced = result.Stats.StuckLeaderReplacedTicks;
+                var run = string.Create(CultureInfo.InvariantCulture, $"seed {result.Options.Seed}/{result.Options.Nodes} nodes");
+                if (replaced < 0)
+                {
+                    stuckLeaderNotReplaced.Add(run);
+                }
+                else if (replaced > slowestReplacement)
+                {
+                    slowestReplacement = replaced;
+                    slowestReplacementRun = run;
+                }
+            }
         }
 
         public string Progress(TimeSpan elapsed) => string.Create(CultureInfo.InvariantCulture,
@@ -190,6 +214,11 @@ public static class SimulatorCommand
         public string Final(TimeSpan elapsed) => string.Create(CultureInfo.InvariantCulture,
             $"soak: {Runs} runs in {elapsed.TotalSeconds:F1}s ({Runs / Math.Max(elapsed.TotalSeconds, 0.001):F1} runs/s, {events} events); " +
             $"passed {Runs - Failed}, failed {Failed}; linearizability: {linearizable} linearizable, {linUnknown} unknown (budget); " +
-            $"fault kinds: {string.Join(' ', kinds.Select(k => $"{k.Key}={k.Value}"))}");
+            $"fault kinds: {string.Join(' ', kinds.Select(k => $"{k.Key}={k.Value}"))}{StuckLeaderSummary()}");
+
+        private string StuckLeaderSummary() => stuckLeaderRuns == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"; stuck leader: replaced in {stuckLeaderRuns - stuckLeaderNotReplaced.Count} of {stuckLeaderRuns} runs, " +
+            $"slowest after {slowestReplacement} ticks ({slowestReplacementRun}), " +
+            $"never in: {(stuckLeaderNotReplaced.Count == 0 ? "none" : string.Join(", ", stuckLeaderNotReplaced))}");
     }
 }
