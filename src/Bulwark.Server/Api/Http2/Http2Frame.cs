@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 namespace Bulwark.Server.Api.Http2;
 
 /// <summary>HTTP/2 frame header constants and parsing (RFC 9113 section 4.1).</summary>
-public static class Http2Frame
+internal static class Http2Frame
 {
     public const int HeaderLength = 9;
     public const byte TypeHeaders = 0x1;
