@@ -31,6 +31,12 @@ internal static class Http2Frame
 
         public static Header Parse(in ReadOnlySequence<byte> buffer, long offset)
         {
+            var first = buffer.FirstSpan;
+            if (offset + HeaderLength <= first.Length)
+            {
+                return Parse(first[(int)offset..]); // the usual case: no slicing of the sequence
+            }
+
             Span<byte> bytes = stackalloc byte[HeaderLength];
             buffer.Slice(offset, HeaderLength).CopyTo(bytes);
             return Parse(bytes);
