@@ -77,7 +77,8 @@ public static class ServerHost
                 }
                 else
                 {
-                    kestrel.Listen(endpoint, listen => listen.UseHttp1AndPriorKnowledgeH2c());
+                    // Protocol selection first: the shim sees the connection's bytes only after it (and passes HTTP/1.1 through).
+                    kestrel.Listen(endpoint, listen => listen.UseHttp1AndPriorKnowledgeH2c().UseUrlAuthorityCompatibility());
                 }
             }
         });

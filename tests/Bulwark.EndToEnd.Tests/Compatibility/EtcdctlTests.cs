@@ -183,6 +183,20 @@ public sealed class EtcdctlTests(SharedCluster shared)
     }
 
     /// <summary>
+    /// `endpoint health` with http:// endpoints: one per-endpoint client per member, each sending the URL as the
+    /// :authority (docs/http2-authority.md); every member must answer its health read.
+    /// </summary>
+    [Fact]
+    public async Task EndpointHealthAcceptsHttpSchemeEndpoints()
+    {
+        var result = await RunAsync(Cluster.Endpoints, null, "endpoint", "health");
+        Assert.True(result.ExitCode == 0, $"etcdctl --endpoints {Cluster.Endpoints} endpoint health: {result}");
+        var lines = Lines(result.Stdout + "\n" + result.Stderr).Where(l => l.Contains("is healthy", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(Cluster.Size, lines.Length);
+        Assert.All(Cluster.ClientUrls, url => Assert.Contains(lines, l => l.StartsWith(url + " is healthy", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
     /// `etcdctl defrag` (what the usual defrag cron jobs run) defragments each member it names, and `defrag --cluster`
     /// every member `member list` gives (their client URLs) through one endpoint, with etcd's output: the snapshot,
     /// log compaction and heap compaction of Maintenance.Defragment run on each member and it answers OK. The cluster

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
-using Bulwark.Server.Api.Http2;
+using Bulwark.Server.Api;
 
 namespace Bulwark.Server.Tests.Api;
 

@@ -52,6 +52,94 @@ public sealed class AuthorityRewritingPipeReaderTests
         }
     }
 
+    /// <summary>
+    /// Random valid connections (RandomHpackClient: every representation, Huffman or not, dynamic-table inserts and
+    /// references across rewritten and untouched blocks, evictions, size updates; blocks split into CONTINUATION
+    /// frames with random padding and PRIORITY; other frames in between; random read boundaries): what Kestrel decodes
+    /// from the shim's output is exactly what the client sent with each URL :authority made bare, every other frame
+    /// arrives unchanged, and only blocks holding a URL :authority literal are rewritten.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public async Task KestrelDecodesTheClientsHeadersWithOnlyTheAuthorityChanged(int seed)
+    {
+        var random = new Random(seed);
+        var client = new RandomHpackClient(random);
+        var parts = new List<byte[]> { Http2Frame.ClientPreface.ToArray(), Settings };
+        var expectedBlocks = new List<List<string>>();
+        var expectedOthers = new List<byte[]>();
+        var urlBlocks = 0;
+        for (var b = 0; b < 60; b++)
+        {
+            var (block, fields, urlLiteral) = client.NextBlock();
+            expectedBlocks.Add(fields);
+            urlBlocks += urlLiteral ? 1 : 0;
+            parts.AddRange(FrameRandomly((uint)(1 + (2 * b)), block, random));
+            for (var o = random.Next(0, 3); o > 0; o--)
+            {
+                var other = random.Next(3) switch
+                {
+                    0 => Frame(0x0, (byte)random.Next(2), (uint)(1 + (2 * b)), RandomBytes(random, random.Next(0, Http2Frame.MinMaxFrameSize + 1))),
+                    1 => Frame(0x8, 0, 0, [0, 0, 1, 0]),
+                    _ => Frame(0x6, 0, 0, RandomBytes(random, 8)),
+                };
+                parts.Add(other);
+                expectedOthers.Add(other);
+            }
+        }
+
+        var (frames, rewritten) = await ReadAsKestrelCounting(Concat([.. parts]), random, maxChunk: random.Next(2) == 0 ? 40 : 5000);
+
+        var kestrel = new HpackDecoder();
+        var decoded = new List<List<string>>();
+        var fragment = new List<byte>();
+        var others = new List<byte[]>();
+        foreach (var (header, payload) in frames)
+        {
+            if (header.Type is Http2Frame.TypeHeaders or Http2Frame.TypeContinuation)
+            {
+                fragment.AddRange(header.Type == Http2Frame.TypeHeaders ? HeadersFragment(header, payload) : payload);
+                if ((header.Flags & Http2Frame.FlagEndHeaders) != 0)
+                {
+                    decoded.Add(Fields(kestrel.Decode([.. fragment])).ToList());
+                    fragment.Clear();
+                }
+            }
+            else if (header.Type != 0x4 || header.Length != 6)
+            {
+                var whole = new byte[Http2Frame.HeaderLength + payload.Length];
+                header.Write(whole);
+                payload.CopyTo(whole, Http2Frame.HeaderLength);
+                others.Add(whole);
+            }
+        }
+
+        Assert.Equal(expectedBlocks.Count, decoded.Count);
+        for (var i = 0; i < decoded.Count; i++)
+        {
+            Assert.Equal(expectedBlocks[i], decoded[i]);
+        }
+
+        Assert.Equal(expectedOthers.Count, others.Count);
+        for (var i = 0; i < others.Count; i++)
+        {
+            Assert.Equal(expectedOthers[i], others[i]);
+        }
+
+        Assert.Equal(urlBlocks, rewritten);
+    }
+
+    public static TheoryData<int> Seeds()
+    {
+        var seeds = new TheoryData<int>();
+        for (var seed = 100; seed < 140; seed++)
+        {
+            seeds.Add(seed);
+        }
+
+        return seeds;
+    }
+
     [Fact]
     public async Task InputWithoutUrlAuthoritiesIsDeliveredByteForByte()
     {
@@ -75,12 +163,76 @@ public sealed class AuthorityRewritingPipeReaderTests
         Assert.Equal(input, await ReadRaw(input, new Random(5)));
     }
 
+    /// <summary>A block's fragment split into a HEADERS frame and CONTINUATION frames, with random END_STREAM, PRIORITY and padding.</summary>
+    private static IEnumerable<byte[]> FrameRandomly(uint streamId, byte[] block, Random random)
+    {
+        var pieces = random.Next(1, 4);
+        var cuts = Enumerable.Range(0, pieces - 1).Select(_ => random.Next(0, block.Length + 1)).Order().Prepend(0).Append(block.Length).ToArray();
+        for (var p = 0; p < pieces; p++)
+        {
+            var piece = block[cuts[p]..cuts[p + 1]];
+            var flags = p == pieces - 1 ? Http2Frame.FlagEndHeaders : (byte)0;
+            if (p > 0)
+            {
+                yield return Frame(Http2Frame.TypeContinuation, flags, streamId, piece);
+                continue;
+            }
+
+            flags |= (byte)random.Next(2); // END_STREAM
+            var payload = new List<byte>();
+            var padding = random.Next(3) == 0 ? random.Next(0, 30) : -1;
+            if (padding >= 0)
+            {
+                flags |= Http2Frame.FlagPadded;
+                payload.Add((byte)padding);
+            }
+
+            if (random.Next(3) == 0)
+            {
+                flags |= Http2Frame.FlagPriority;
+                payload.AddRange([0, 0, 0, 1, (byte)random.Next(256)]);
+            }
+
+            payload.AddRange(piece);
+            payload.AddRange(new byte[Math.Max(0, padding)]);
+            yield return Frame(Http2Frame.TypeHeaders, flags, streamId, [.. payload]);
+        }
+    }
+
+    private static byte[] HeadersFragment(Http2Frame.Header header, byte[] payload)
+    {
+        var start = 0;
+        var padding = 0;
+        if ((header.Flags & Http2Frame.FlagPadded) != 0)
+        {
+            padding = payload[0];
+            start = 1;
+        }
+
+        if ((header.Flags & Http2Frame.FlagPriority) != 0)
+        {
+            start += 5;
+        }
+
+        return payload[start..^padding];
+    }
+
+    private static byte[] RandomBytes(Random random, int length)
+    {
+        var bytes = new byte[length];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
     /// <summary>Writes <paramref name="input"/> in random chunks and reads it the way Kestrel does: whole frames, advancing past them.</summary>
-    private static async Task<List<(Http2Frame.Header Header, byte[] Payload)>> ReadAsKestrel(byte[] input, Random random)
+    private static async Task<List<(Http2Frame.Header Header, byte[] Payload)>> ReadAsKestrel(byte[] input, Random random) =>
+        (await ReadAsKestrelCounting(input, random, maxChunk: 3000)).Frames;
+
+    private static async Task<(List<(Http2Frame.Header Header, byte[] Payload)> Frames, int Rewritten)> ReadAsKestrelCounting(byte[] input, Random random, int maxChunk)
     {
         var pipe = new Pipe(new PipeOptions(minimumSegmentSize: 512));
         var reader = new AuthorityRewritingPipeReader(pipe.Reader);
-        var writing = WriteInChunks(pipe.Writer, input, random);
+        var writing = WriteInChunks(pipe.Writer, input, random, maxChunk);
         var frames = new List<(Http2Frame.Header, byte[])>();
         var prefaceRead = false;
         while (true)
@@ -116,7 +268,7 @@ public sealed class AuthorityRewritingPipeReaderTests
 
         await writing;
         reader.Complete();
-        return frames;
+        return (frames, reader.Rewritten);
     }
 
     private static async Task<byte[]> ReadRaw(byte[] input, Random random)
@@ -141,12 +293,12 @@ public sealed class AuthorityRewritingPipeReaderTests
         return [.. received];
     }
 
-    private static async Task WriteInChunks(PipeWriter writer, byte[] input, Random random)
+    private static async Task WriteInChunks(PipeWriter writer, byte[] input, Random random, int maxChunk = 3000)
     {
         var at = 0;
         while (at < input.Length)
         {
-            var chunk = Math.Min(input.Length - at, random.Next(1, 3000));
+            var chunk = Math.Min(input.Length - at, random.Next(1, maxChunk));
             await writer.WriteAsync(input.AsMemory(at, chunk));
             at += chunk;
         }

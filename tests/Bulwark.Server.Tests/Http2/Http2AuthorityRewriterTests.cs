@@ -14,7 +14,7 @@ public sealed class Http2AuthorityRewriterTests
     [InlineData("://host", null)]
     public void BareAuthority(string value, string? expected)
     {
-        var bare = Http2AuthorityRewriter.BareAuthority(System.Text.Encoding.Latin1.GetBytes(value));
+        var bare = HpackAuthorityScanner.BareAuthority(System.Text.Encoding.Latin1.GetBytes(value));
         Assert.Equal(expected, bare is null ? null : System.Text.Encoding.Latin1.GetString(bare));
     }
 
@@ -26,7 +26,7 @@ public sealed class Http2AuthorityRewriterTests
         var rewriter = new Http2AuthorityRewriter();
         Assert.Null(rewriter.Process(Headers(1, GrpcRequestBlock("127.0.0.1:2379", "/etcdserverpb.KV/Put", huffman))));
         Assert.Null(rewriter.Process(Headers(3, Concat(Indexed(3), Indexed(6), Indexed(62 + 4), Indexed(62 + 3)))));
-        Assert.False(rewriter.Reencoding);
+        Assert.Equal(0, rewriter.Rewritten);
         Assert.False(rewriter.Disabled);
     }
 
@@ -44,16 +44,18 @@ public sealed class Http2AuthorityRewriterTests
         Assert.Equal("/etcdserverpb.Maintenance/Status", Value(firstFields, ":path"));
         Assert.Equal("grpc-go/1.26.0", Value(firstFields, "user-agent"));
         Assert.Equal(7, firstFields.Count);
-        Assert.Equal(0, kestrel.TableCount);
+
+        // The rewritten literal kept its incremental indexing: Kestrel's table has the client's five entries, the
+        // :authority one bare.
+        Assert.Equal(5, kestrel.TableCount);
+        Assert.Equal(":authority: 127.0.0.1:2379", kestrel.DynamicEntry(4).ToString());
 
         // The second request refers to the client's dynamic table: newest first, so user-agent 62, te 63,
-        // content-type 64, :authority 65, :path 66.
-        var second = rewriter.Process(Headers(3, Concat(Indexed(3), Indexed(6), Indexed(66), Indexed(65), Indexed(64), Indexed(63), Indexed(62)), Http2Frame.FlagEndHeaders | Http2Frame.FlagEndStream));
-        var frame = Assert.Single(Split(second!));
-        Assert.Equal(3u, frame.Header.StreamId);
-        Assert.Equal(Http2Frame.FlagEndHeaders | Http2Frame.FlagEndStream, frame.Header.Flags);
-        Assert.Equal(Fields(firstFields), Fields(kestrel.Decode(frame.Payload)));
-        Assert.True(rewriter.Reencoding);
+        // content-type 64, :authority 65, :path 66. It reaches Kestrel as it is and decodes to the bare authority.
+        var second = Headers(3, Concat(Indexed(3), Indexed(6), Indexed(66), Indexed(65), Indexed(64), Indexed(63), Indexed(62)), Http2Frame.FlagEndHeaders | Http2Frame.FlagEndStream);
+        Assert.Null(rewriter.Process(second));
+        Assert.Equal(Fields(firstFields), Fields(kestrel.Decode(Assert.Single(Split(second)).Payload)));
+        Assert.Equal(1, rewriter.Rewritten);
     }
 
     [Fact]
@@ -70,10 +72,69 @@ public sealed class Http2AuthorityRewriterTests
         Assert.Equal([":method: POST", ":scheme: http", ":path: /etcdserverpb.KV/Range", ":authority: 127.0.0.1:2379",
             "content-type: application/grpc", "te: trailers", "user-agent: grpc-go/1.26.0"], Fields(fields));
 
-        // Later blocks reference the new entry and old ones; they are re-encoded even though nothing in them changes.
+        // Later blocks reference the new entry (62) and old ones; nothing in them changes, so they pass as they are.
         var later = Headers(5, Concat(Indexed(3), Indexed(6), Indexed(67), Indexed(62), Indexed(65), Indexed(63)));
+        Assert.Null(rewriter.Process(later));
         Assert.Equal([":method: POST", ":scheme: http", ":path: /etcdserverpb.KV/Range", ":authority: 127.0.0.1:2379",
-            "content-type: application/grpc", "user-agent: grpc-go/1.26.0"], Fields(kestrel.Decode(Split(rewriter.Process(later)!)[0].Payload)));
+            "content-type: application/grpc", "user-agent: grpc-go/1.26.0"], Fields(kestrel.Decode(Split(later)[0].Payload)));
+    }
+
+    [Fact]
+    public void OnlyTheUrlValueChangesAndTheRestOfTheBlockKeepsItsOctets()
+    {
+        var before = Concat(Indexed(3), Indexed(6), IndexedNameLiteral(4, "/etcdserverpb.KV/Put"));
+        var after = Concat(NewNameLiteral("te", "trailers"), IndexedNameLiteral(31, "application/grpc"));
+        var block = Concat(before, IndexedNameLiteral(1, "http://10.1.2.3:2379"), after);
+        var output = Assert.Single(Split(new Http2AuthorityRewriter().Process(Headers(1, block))!)).Payload;
+        // Same representation (0x41: incremental indexing, static name :authority), the value as a plain string.
+        Assert.Equal(Concat(before, [0x41, 13], System.Text.Encoding.Latin1.GetBytes("10.1.2.3:2379"), after), output);
+        Assert.Equal("10.1.2.3:2379", Value(new HpackDecoder().Decode(output), ":authority"));
+    }
+
+    [Fact]
+    public void SizeUpdatesAndEvictionsKeepReferencesValid()
+    {
+        var rewriter = new Http2AuthorityRewriter();
+        var kestrel = new HpackDecoder();
+
+        // Table size update to 100, then ":authority: http://127.0.0.1:2379" indexed: 63 octets in the client's
+        // table, 56 in Kestrel's (bare value).
+        var first = rewriter.Process(Headers(1, Concat([0x3F, 0x45], Indexed(3), IndexedNameLiteral(1, "http://127.0.0.1:2379", huffman: false))));
+        Assert.Equal("127.0.0.1:2379", Value(kestrel.Decode(Split(first!)[0].Payload), ":authority"));
+        Assert.Equal(56, kestrel.TableSize);
+
+        // "te: trailers" (42 octets) evicts the authority from the client's 100-octet table; Kestrel's smaller entry
+        // still fits, so Kestrel keeps it as an older entry no valid client index can reach.
+        var second = Headers(3, Concat(Indexed(3), NewNameLiteral("te", "trailers")));
+        Assert.Null(rewriter.Process(second));
+        kestrel.Decode(Split(second)[0].Payload);
+        Assert.Equal(2, kestrel.TableCount);
+
+        // Index 62 is "te" in both tables; 63 exists only in Kestrel's, and the shim treats it as the client's error.
+        var third = Headers(5, Concat(Indexed(3), Indexed(62)));
+        Assert.Null(rewriter.Process(third));
+        Assert.Equal([":method: POST", "te: trailers"], Fields(kestrel.Decode(Split(third)[0].Payload)));
+        Assert.False(rewriter.Disabled);
+        Assert.Null(rewriter.Process(Headers(7, Concat(Indexed(3), Indexed(63)))));
+        Assert.True(rewriter.Disabled);
+    }
+
+    [Fact]
+    public void AuthorityUnderANewOrDynamicNameIsFound()
+    {
+        var rewriter = new Http2AuthorityRewriter();
+        var kestrel = new HpackDecoder();
+
+        // ":authority" spelled as a new (Huffman) name, indexed: entry 62.
+        var first = rewriter.Process(Headers(1, Concat(Indexed(3), NewNameLiteral(":authority", "https://a.example:2379/x"))));
+        Assert.Equal("a.example:2379", Value(kestrel.Decode(Split(first!)[0].Payload), ":authority"));
+
+        // A literal without indexing that takes its name from dynamic entry 62.
+        var output = new List<byte>();
+        HpackLiteralEncoder.WriteInteger(output, 0x00, 4, 62);
+        output.AddRange(Concat([(byte)"unix://b".Length], System.Text.Encoding.Latin1.GetBytes("unix://b")));
+        var second = rewriter.Process(Headers(3, Concat(Indexed(3), [.. output], Indexed(62))));
+        Assert.Equal([":method: POST", ":authority: b", ":authority: a.example:2379"], Fields(kestrel.Decode(Split(second!)[0].Payload)));
     }
 
     [Fact]

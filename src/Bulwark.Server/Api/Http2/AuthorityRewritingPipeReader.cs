@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Bulwark.Server.Api.Http2;
 
@@ -11,7 +12,7 @@ namespace Bulwark.Server.Api.Http2;
 /// Input that does not start with the HTTP/2 preface, or whose framing is malformed, passes through untouched
 /// for Kestrel to reject.
 /// </summary>
-public sealed class AuthorityRewritingPipeReader : PipeReader
+internal sealed class AuthorityRewritingPipeReader : PipeReader
 {
     private const long Unlimited = long.MaxValue / 4;
 
@@ -42,25 +43,48 @@ public sealed class AuthorityRewritingPipeReader : PipeReader
         this.inner = inner;
     }
 
-    /// <summary>True once some header block on this connection was rewritten.</summary>
-    public bool Rewrote => rewriter.Reencoding;
+    /// <summary>Number of header blocks on this connection that were rewritten.</summary>
+    public int Rewritten => rewriter.Rewritten;
 
-    public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         if (serving is not null)
         {
-            return Serving();
+            return new ValueTask<ReadResult>(Serving());
+        }
+
+        // Kestrel reads again as soon as it has handled what it was given, so the transport often has data already:
+        // answer without an async state machine then.
+        var read = inner.ReadAsync(cancellationToken);
+        if (read.IsCompletedSuccessfully && TryShow(read.Result, out var shown))
+        {
+            return new ValueTask<ReadResult>(shown);
+        }
+
+        return ReadSlowAsync(read, cancellationToken);
+    }
+
+    // Pooled: a connection waiting for the network suspends here on most reads; the state machine is reused, not allocated.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadResult> ReadSlowAsync(ValueTask<ReadResult> read, CancellationToken cancellationToken)
+    {
+        if (read.IsCompletedSuccessfully)
+        {
+            var result = read.Result;
+            inner.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            read = inner.ReadAsync(cancellationToken);
         }
 
         while (true)
         {
-            var result = await inner.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var result = await read.ConfigureAwait(false);
             if (TryShow(result, out var shown))
             {
                 return shown;
             }
 
             inner.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            read = inner.ReadAsync(cancellationToken);
         }
     }
 
@@ -229,8 +253,7 @@ public sealed class AuthorityRewritingPipeReader : PipeReader
             return true;
         }
 
-        var block = frames.Slice(0, length);
-        var replacement = block.IsSingleSegment ? rewriter.Process(block.FirstSpan) : rewriter.Process(block.ToArray());
+        var replacement = rewriter.Process(frames.Slice(0, length));
         if (rewriter.Disabled)
         {
             PassThroughAll();

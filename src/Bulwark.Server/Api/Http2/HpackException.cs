@@ -1,7 +1,7 @@
 namespace Bulwark.Server.Api.Http2;
 
 /// <summary>A header block that is not valid HPACK (RFC 7541).</summary>
-public sealed class HpackException : Exception
+internal sealed class HpackException : Exception
 {
     public HpackException(string message)
         : base(message)

@@ -4,7 +4,7 @@ namespace Bulwark.Server.Api.Http2;
 /// The HPACK Huffman code (RFC 7541 Appendix B). The RFC's code is canonical (codes of one length are consecutive
 /// in symbol order), so the table is kept as its code lengths and the codes are derived from them.
 /// </summary>
-public static class HpackHuffman
+internal static class HpackHuffman
 {
     /// <summary>Code length in bits of symbols 0..255 and EOS (256), transcribed from RFC 7541 Appendix B.</summary>
     private static readonly byte[] CodeLengths =
@@ -110,13 +110,27 @@ public static class HpackHuffman
         return output;
     }
 
-    /// <summary>
-    /// Decodes a Huffman-coded string. Throws <see cref="HpackException"/> on an EOS symbol, padding longer than
-    /// 7 bits, or padding that is not all ones (RFC 7541 section 5.2).
-    /// </summary>
+    /// <summary>Decodes a Huffman-coded string (see <see cref="Decode(ReadOnlySpan{byte}, Span{byte})"/> for what is rejected).</summary>
     public static byte[] Decode(ReadOnlySpan<byte> encoded)
     {
-        var output = new List<byte>(encoded.Length * 8 / 5);
+        var output = new byte[DecodedLength(encoded)];
+        Decode(encoded, output);
+        return output;
+    }
+
+    /// <summary>Number of octets <paramref name="encoded"/> decodes to, validating it as <see cref="Decode(ReadOnlySpan{byte}, Span{byte})"/> does; allocates nothing.</summary>
+    public static int DecodedLength(ReadOnlySpan<byte> encoded) => Walk(encoded, [], write: false);
+
+    /// <summary>
+    /// Decodes a Huffman-coded string into <paramref name="destination"/> (at least <see cref="DecodedLength"/> octets)
+    /// and returns its length. Throws <see cref="HpackException"/> on an EOS symbol, padding longer than 7 bits, or
+    /// padding that is not all ones (RFC 7541 section 5.2).
+    /// </summary>
+    public static int Decode(ReadOnlySpan<byte> encoded, Span<byte> destination) => Walk(encoded, destination, write: true);
+
+    private static int Walk(ReadOnlySpan<byte> encoded, Span<byte> destination, bool write)
+    {
+        var written = 0;
         uint code = 0;
         var length = 0;
         foreach (var b in encoded)
@@ -134,7 +148,12 @@ public static class HpackHuffman
                         throw new HpackException("Huffman string contains the EOS symbol");
                     }
 
-                    output.Add((byte)symbol);
+                    if (write)
+                    {
+                        destination[written] = (byte)symbol;
+                    }
+
+                    written++;
                     code = 0;
                     length = 0;
                 }
@@ -150,6 +169,6 @@ public static class HpackHuffman
             throw new HpackException("Huffman string padding is not a prefix of EOS of at most 7 bits");
         }
 
-        return [.. output];
+        return written;
     }
 }

@@ -3,7 +3,7 @@ using System.Text;
 namespace Bulwark.Server.Api.Http2;
 
 /// <summary>The HPACK static table (RFC 7541 Appendix A), indices 1..61.</summary>
-public static class HpackStaticTable
+internal static class HpackStaticTable
 {
     private static readonly HeaderField[] Entries =
     [
@@ -21,6 +21,9 @@ public static class HpackStaticTable
         F("vary"), F("via"), F("www-authenticate"),
     ];
 
+    /// <summary>The name of static entry 1, the only :authority name in the static table.</summary>
+    public static ReadOnlySpan<byte> AuthorityName => ":authority"u8;
+
     private static readonly Dictionary<string, int> FirstIndexByName = BuildNameIndex();
 
     /// <summary>Number of entries (61).</summary>
@@ -28,6 +31,9 @@ public static class HpackStaticTable
 
     /// <summary>The entry at 1-based <paramref name="index"/>.</summary>
     public static HeaderField Get(int index) => Entries[index - 1];
+
+    /// <summary>The name length in octets of the entry at 1-based <paramref name="index"/>.</summary>
+    public static int NameLength(int index) => Entries[index - 1].Name.Length;
 
     /// <summary>The lowest static index whose name is <paramref name="name"/>, or 0.</summary>
     public static int IndexOfName(ReadOnlySpan<byte> name) =>

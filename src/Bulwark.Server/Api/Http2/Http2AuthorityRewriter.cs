@@ -7,25 +7,23 @@ namespace Bulwark.Server.Api.Http2;
 /// per-endpoint connections send it through grpc-go's passthrough resolver) to the bare authority ("host:port"),
 /// which Kestrel accepts; Kestrel validates :authority as a Host header and resets the stream otherwise.
 /// <para>
-/// One instance follows one connection's client-to-server header blocks in order, mirroring the client's HPACK
-/// dynamic table. Blocks pass through unchanged until one needs a rewrite; from then on every block is re-encoded
-/// with literals that never use Kestrel's dynamic table, so what Kestrel's table holds stops mattering.
+/// One instance follows one connection's client-to-server header blocks in order (<see cref="HpackAuthorityScanner"/>).
+/// A block without a URL :authority literal passes through as it is, also after earlier blocks were rewritten; a
+/// block with one is re-framed with only those string literals replaced, every other octet of the fragment kept.
 /// </para>
 /// </summary>
-public sealed class Http2AuthorityRewriter
+internal sealed class Http2AuthorityRewriter
 {
     /// <summary>Header blocks (all frames) larger than this are left for Kestrel to reject under its own limits.</summary>
     public const int MaxBlockBytes = 1024 * 1024;
 
-    private static readonly byte[] AuthorityName = ":authority"u8.ToArray();
-
-    private readonly HpackDecoder decoder = new();
+    private readonly HpackAuthorityScanner scanner = new();
 
     /// <summary>True once a block was malformed: the rewriter no longer tracks the connection and everything should pass through.</summary>
     public bool Disabled { get; private set; }
 
-    /// <summary>True once some block was rewritten (every later block is re-encoded).</summary>
-    public bool Reencoding { get; private set; }
+    /// <summary>Number of header blocks rewritten so far.</summary>
+    public int Rewritten { get; private set; }
 
     /// <summary>
     /// Length of the complete header block (a HEADERS frame and its CONTINUATION frames) at the start of
@@ -74,6 +72,26 @@ public sealed class Http2AuthorityRewriter
     /// instead, or null to pass the original frames through unchanged (also when the block is malformed, after
     /// which <see cref="Disabled"/> is set).
     /// </summary>
+    public byte[]? Process(in ReadOnlySequence<byte> frames)
+    {
+        if (frames.IsSingleSegment)
+        {
+            return Process(frames.FirstSpan);
+        }
+
+        var copy = ArrayPool<byte>.Shared.Rent((int)frames.Length);
+        try
+        {
+            frames.CopyTo(copy);
+            return Process(copy.AsSpan(0, (int)frames.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <inheritdoc cref="Process(in ReadOnlySequence{byte})"/>
     public byte[]? Process(ReadOnlySpan<byte> frames)
     {
         if (Disabled)
@@ -83,7 +101,13 @@ public sealed class Http2AuthorityRewriter
 
         try
         {
-            return ProcessBlock(frames);
+            var replacement = ProcessBlock(frames);
+            if (replacement is not null)
+            {
+                Rewritten++;
+            }
+
+            return replacement;
         }
         catch (HpackException)
         {
@@ -126,53 +150,72 @@ public sealed class Http2AuthorityRewriter
             throw new HpackException("HEADERS frame padding is longer than its payload");
         }
 
-        var block = new ArrayBufferWriter<byte>(frames.Length);
-        block.Write(firstPayload[fragmentStart..^padLength]);
-        var offset = Http2Frame.HeaderLength + first.Length;
-        while (offset < frames.Length)
+        var firstFragment = firstPayload[fragmentStart..^padLength];
+        if (Http2Frame.HeaderLength + first.Length == frames.Length)
         {
-            var continuation = Http2Frame.Header.Parse(frames[offset..]);
-            block.Write(frames.Slice(offset + Http2Frame.HeaderLength, continuation.Length));
-            offset += Http2Frame.HeaderLength + continuation.Length;
+            // The common case: the whole block in one HEADERS frame, scanned where it lies.
+            return Rewrite(first, priority, firstFragment);
         }
 
-        var fields = decoder.Decode(block.WrittenSpan);
-        var rewritten = false;
-        for (var i = 0; i < fields.Count; i++)
+        // CONTINUATION frames: the fragment is the concatenation of the payloads.
+        var gathered = ArrayPool<byte>.Shared.Rent(frames.Length);
+        try
         {
-            if (fields[i].Name.AsSpan().SequenceEqual(AuthorityName) && BareAuthority(fields[i].Value) is { } bare)
+            firstFragment.CopyTo(gathered);
+            var length = firstFragment.Length;
+            var offset = Http2Frame.HeaderLength + first.Length;
+            while (offset < frames.Length)
             {
-                fields[i] = fields[i] with { Value = bare };
-                rewritten = true;
+                var continuation = Http2Frame.Header.Parse(frames[offset..]);
+                frames.Slice(offset + Http2Frame.HeaderLength, continuation.Length).CopyTo(gathered.AsSpan(length));
+                length += continuation.Length;
+                offset += Http2Frame.HeaderLength + continuation.Length;
             }
-        }
 
-        if (!rewritten && !Reencoding)
+            return Rewrite(first, priority, gathered.AsSpan(0, length));
+        }
+        finally
         {
-            return null;
+            ArrayPool<byte>.Shared.Return(gathered);
         }
-
-        Reencoding = true;
-        return Frame(first, priority, HpackLiteralEncoder.Encode(fields));
     }
 
-    /// <summary>"scheme://host:port[/...]" to "host:port"; null when <paramref name="value"/> is not of that form.</summary>
-    public static byte[]? BareAuthority(ReadOnlySpan<byte> value)
+    private byte[]? Rewrite(Http2Frame.Header first, ReadOnlySpan<byte> priority, ReadOnlySpan<byte> fragment)
     {
-        var schemeEnd = value.IndexOf("://"u8);
-        if (schemeEnd <= 0)
+        var edits = scanner.Scan(fragment);
+        if (edits is null)
         {
             return null;
         }
 
-        var rest = value[(schemeEnd + 3)..];
-        var end = rest.IndexOfAny("/?#"u8);
-        var authority = end < 0 ? rest : rest[..end];
-        return authority.IsEmpty ? null : authority.ToArray();
+        // Each URL value becomes a plain (non-Huffman) string literal of the bare authority in the same place; the
+        // representation's prefix (and so whether it is indexed) and every other field stay as the client sent them.
+        var capacity = fragment.Length;
+        foreach (var edit in edits)
+        {
+            capacity += edit.Bare.Length + 5; // a plain value may be longer than the Huffman one it replaces
+        }
+
+        var rewritten = new byte[capacity];
+        var length = 0;
+        var copied = 0;
+        foreach (var edit in edits)
+        {
+            fragment[copied..edit.ValueStart].CopyTo(rewritten.AsSpan(length));
+            length += edit.ValueStart - copied;
+            length += HpackAuthorityScanner.WriteInteger(rewritten.AsSpan(length), 0x00, 7, edit.Bare.Length);
+            edit.Bare.CopyTo(rewritten.AsSpan(length));
+            length += edit.Bare.Length;
+            copied = edit.ValueEnd;
+        }
+
+        fragment[copied..].CopyTo(rewritten.AsSpan(length));
+        length += fragment.Length - copied;
+        return Frame(first, priority, rewritten.AsSpan(0, length));
     }
 
     /// <summary>HEADERS (+ CONTINUATION) frames carrying <paramref name="block"/>, none with a payload over 16384 octets.</summary>
-    private static byte[] Frame(Http2Frame.Header first, ReadOnlySpan<byte> priority, byte[] block)
+    private static byte[] Frame(Http2Frame.Header first, ReadOnlySpan<byte> priority, ReadOnlySpan<byte> block)
     {
         var firstCapacity = Http2Frame.MinMaxFrameSize - priority.Length;
         var frameCount = block.Length <= firstCapacity
@@ -215,7 +258,7 @@ public sealed class Http2AuthorityRewriter
                 at += priority.Length;
             }
 
-            block.AsSpan(taken, chunk).CopyTo(output.AsSpan(at));
+            block.Slice(taken, chunk).CopyTo(output.AsSpan(at));
             at += chunk;
             taken += chunk;
         }

@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 namespace Bulwark.Server.Api.Http2;
 
 /// <summary>HTTP/2 frame header constants and parsing (RFC 9113 section 4.1).</summary>
-public static class Http2Frame
+internal static class Http2Frame
 {
     public const int HeaderLength = 9;
     public const byte TypeHeaders = 0x1;
@@ -31,6 +31,12 @@ public static class Http2Frame
 
         public static Header Parse(in ReadOnlySequence<byte> buffer, long offset)
         {
+            var first = buffer.FirstSpan;
+            if (offset + HeaderLength <= first.Length)
+            {
+                return Parse(first[(int)offset..]); // the usual case: no slicing of the sequence
+            }
+
             Span<byte> bytes = stackalloc byte[HeaderLength];
             buffer.Slice(offset, HeaderLength).CopyTo(bytes);
             return Parse(bytes);

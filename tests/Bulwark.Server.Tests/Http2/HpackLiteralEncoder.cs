@@ -1,11 +1,13 @@
-namespace Bulwark.Server.Api.Http2;
+using Bulwark.Server.Api.Http2;
+
+namespace Bulwark.Server.Tests.Http2;
 
 /// <summary>
 /// Encodes header fields using only literal representations that never touch the dynamic table ("without
 /// indexing", or "never indexed" when the sender marked them so) and plain strings, so the receiving decoder's
 /// dynamic table is neither read nor changed.
 /// </summary>
-public static class HpackLiteralEncoder
+internal static class HpackLiteralEncoder
 {
     public static byte[] Encode(IReadOnlyList<HeaderField> fields)
     {

@@ -1,10 +1,14 @@
-namespace Bulwark.Server.Api.Http2;
+using Bulwark.Server.Api.Http2;
+
+namespace Bulwark.Server.Tests.Http2;
 
 /// <summary>
-/// An HPACK decoder (RFC 7541) for one direction of one connection: it keeps the dynamic table that the encoder on
-/// the other side maintains, so it must see every header block of that direction, in order.
+/// The tests' reference HPACK decoder (RFC 7541, checked against its Appendix C vectors in HpackDecoderTests): it
+/// stands for Kestrel's decoder when a test checks what Kestrel decodes from the shim's output. One instance follows
+/// one direction of one connection and must see every header block of it, in order. (The shim itself only scans:
+/// src/Bulwark.Server/Api/Http2/HpackAuthorityScanner.cs.)
 /// </summary>
-public sealed class HpackDecoder
+internal sealed class HpackDecoder
 {
     /// <summary>SETTINGS_HEADER_TABLE_SIZE default (RFC 7540 6.5.2), which Kestrel also advertises.</summary>
     public const int DefaultMaxTableSize = 4096;

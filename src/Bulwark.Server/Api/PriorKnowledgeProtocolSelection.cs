@@ -7,16 +7,16 @@ using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace Bulwark.Server.Api.Http2;
+namespace Bulwark.Server.Api;
 
 /// <summary>
 /// HTTP/1.1 and prior-knowledge h2c on one plaintext endpoint, as etcd serves gRPC next to /metrics, /health and
 /// /version on its client port. Kestrel (.NET 10) cannot do this alone: on a cleartext endpoint allowing both it always
 /// picks HTTP/1.1, since without TLS there is no ALPN to choose by. This connection middleware peeks at the first bytes
 /// without consuming them; when they are the HTTP/2 client preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") it tells
-/// Kestrel "h2" the way ALPN would (a TLS application-protocol feature on the connection; no TLS is involved) and
-/// installs the :authority rewriting for etcd clients (<see cref="AuthorityCompatibilityExtensions"/>); anything else
-/// is left to Kestrel's HTTP/1.1.
+/// Kestrel "h2" the way ALPN would (a TLS application-protocol feature on the connection; no TLS is involved);
+/// anything else is left to Kestrel's HTTP/1.1. (The :authority shim for etcdctl 3.4 is a separate middleware that
+/// ServerHost installs after this one: <see cref="Http2.AuthorityCompatibilityExtensions"/>.)
 /// </summary>
 public static class PriorKnowledgeProtocolSelection
 {
@@ -58,8 +58,6 @@ public static class PriorKnowledgeProtocolSelection
             {
                 context.Features.Set<ITlsApplicationProtocolFeature>(new NegotiatedH2());
                 context.Features.Set<ITlsConnectionFeature>(new NegotiatedH2());
-                var transport = context.Transport;
-                context.Transport = new RewrittenInputPipe(new AuthorityRewritingPipeReader(transport.Input), transport.Output);
             }
 
             await next(context).ConfigureAwait(false);
@@ -100,12 +98,5 @@ public static class PriorKnowledgeProtocolSelection
         }
 
         public Task<X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken) => Task.FromResult<X509Certificate2?>(null);
-    }
-
-    private sealed class RewrittenInputPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }
