@@ -135,6 +135,62 @@ try
         }
     }
 
+    if (a.Large || a.Wide)
+    {
+        log.WriteLine("large values and wide ranges");
+        report.Notes.Add("Large values: both servers at their default request limit, 1,572,864 bytes (etcd's --max-request-bytes 1.5 MiB; Bulwark's max-request-bytes, the same default); a 1 MiB value with its key and framing fits under it.");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            var bench = new LargeWideBench(s, log);
+            if (a.Large)
+            {
+                await using var cluster = NewCluster(system, null);
+                await cluster.StartAsync(s.Patience);
+                report.LargeWide.AddRange(await bench.RunLargeAsync(cluster));
+            }
+
+            if (a.Wide)
+            {
+                await using var cluster = NewCluster(system, null);
+                await cluster.StartAsync(s.Patience);
+                report.LargeWide.AddRange(await bench.RunWideAsync(cluster));
+            }
+        }
+    }
+
+    if (a.WatchMemory)
+    {
+        log.WriteLine("memory with watches and leases");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            report.WatchMemory.Add(await new WatchLeaseMemoryBench(s, log).RunAsync(cluster, watches: a.Quick ? 10_000 : 100_000, streams: a.Quick ? 10 : 100,
+                leases: a.Quick ? 1_000 : 10_000, keysPerLease: 3));
+        }
+    }
+
+    if (a.Huge)
+    {
+        log.WriteLine($"huge store ({s.HugeKeys} keys), one system at a time");
+        var etcdctl = Path.Combine(Path.GetDirectoryName(a.Etcd)!, "etcdctl");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            try
+            {
+                report.Huge.Add(await new HugeBench(s, log, etcdctl).RunAsync(cluster, runRoot, s.HugeKeys));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or Grpc.Core.RpcException)
+            {
+                // One system failing (out of memory, a deadline) is a result to report, not a reason to lose the other's.
+                log.WriteLine($"  {system,-8} huge store failed: {e.Message}");
+                report.Notes.Add($"Huge store, {system}: failed: {e.Message}");
+            }
+        }
+    }
+
     if (a.Backup)
     {
         log.WriteLine("backup and restore");
