@@ -43,12 +43,18 @@ public sealed class LargeWideBench(BenchSettings settings, TextWriter log)
             await CompactAsync(clients[0]).ConfigureAwait(false);
         }
 
-        // Every client's keys exist now (16 clients wrote them all); gets read them back.
+        // The gets read a set of their own, written first (a slow put phase need not have reached every client's keys).
+        static ByteString GetKey(long k) => ByteString.CopyFromUtf8($"lg/get/{k % KeysPerClient}");
+        for (var k = 0; k < KeysPerClient; k++)
+        {
+            await clients[0].PutAsync(new PutRequest { Key = GetKey(k), Value = value }, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
+        }
+
         foreach (var count in ClientCounts)
         {
             var phase = await ClosedLoop.RunAsync(count, settings.Warmup, settings.Duration, async (c, n) =>
             {
-                var response = await clients[c].RangeAsync(new RangeRequest { Key = Key(c, n) }, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
+                var response = await clients[c].RangeAsync(new RangeRequest { Key = GetKey(c + n) }, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
                 Expect(response.Kvs.Count == 1 && response.Kvs[0].Value.Length == LargeValueBytes, $"{cluster.System}: get of a 1 MiB value returned {response.Kvs.Count} keys");
             }).ConfigureAwait(false);
             rows.Add(Report(cluster, "large", "get 1 MiB, linearizable", phase));

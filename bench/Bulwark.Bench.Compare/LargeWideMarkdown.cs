@@ -12,13 +12,19 @@ public static class LargeWideMarkdown
         {
             md.AppendLine("### Large values and wide ranges");
             md.AppendLine();
-            md.AppendLine("| operation | clients | etcd ops/s | Bulwark ops/s | ratio | etcd p50 ms | Bulwark p50 ms | ratio | etcd p99 ms | Bulwark p99 ms | ratio | load avg etcd / Bulwark |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (var b in r.LargeWide.Where(x => x.System == "bulwark"))
+            md.AppendLine("| operation | clients | etcd ops/s | Bulwark ops/s | ratio | etcd p50 ms | Bulwark p50 ms | ratio | etcd p99 ms | Bulwark p99 ms | ratio | load avg etcd / Bulwark | errors etcd / Bulwark |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            // One row per operation and client count either system measured (a failed mode leaves only the other's).
+            foreach (var (operation, clients) in r.LargeWide.Select(x => (x.Operation, x.Phase.Clients)).Distinct())
             {
-                var e = r.LargeWide.FirstOrDefault(x => x.System == "etcd" && x.Operation == b.Operation && x.Phase.Clients == b.Phase.Clients);
-                var (ep, bp) = (e?.Phase, b.Phase);
-                Line(md, $"| {b.Operation} | {bp.Clients} | {N(ep?.OpsPerSecond, "0.0")} | {bp.OpsPerSecond:0.0} | {Ratio(bp.OpsPerSecond, ep?.OpsPerSecond)} | {N(ep?.P50Ms)} | {bp.P50Ms:0.00} | {Ratio(bp.P50Ms, ep?.P50Ms)} | {N(ep?.P99Ms)} | {bp.P99Ms:0.00} | {Ratio(bp.P99Ms, ep?.P99Ms)} | {N(ep?.LoadAverage, "0.0")} / {bp.LoadAverage:0.0} |");
+                var ep = r.LargeWide.FirstOrDefault(x => x.System == "etcd" && x.Operation == operation && x.Phase.Clients == clients)?.Phase;
+                var bp = r.LargeWide.FirstOrDefault(x => x.System == "bulwark" && x.Operation == operation && x.Phase.Clients == clients)?.Phase;
+                Line(md, $"| {operation} | {clients} | {N(ep?.OpsPerSecond, "0.0")} | {N(bp?.OpsPerSecond, "0.0")} | {Ratio(bp?.OpsPerSecond, ep?.OpsPerSecond)} | {N(ep?.P50Ms)} | {N(bp?.P50Ms)} | {Ratio(bp?.P50Ms, ep?.P50Ms)} | {N(ep?.P99Ms)} | {N(bp?.P99Ms)} | {Ratio(bp?.P99Ms, ep?.P99Ms)} | {N(ep?.LoadAverage, "0.0")} / {N(bp?.LoadAverage, "0.0")} | {Errors(ep)} / {Errors(bp)} |");
+            }
+
+            foreach (var x in r.LargeWide.Where(x => x.Phase.Errors.Count > 0))
+            {
+                Line(md, $"- {x.System}, {x.Operation}, {x.Phase.Clients} clients: {string.Join("; ", x.Phase.Errors.Select(e => $"{e.Value} x {e.Key}"))}");
             }
 
             md.AppendLine();
@@ -75,8 +81,10 @@ public static class LargeWideMarkdown
 
     private static string N(double? v, string format = "0.00") => v is { } x && double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "-";
 
-    private static string Ratio(double bulwark, double? etcd) =>
-        etcd is { } e && e > 0 && double.IsFinite(bulwark) ? (bulwark / e).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+    private static string Ratio(double? bulwark, double? etcd) =>
+        etcd is { } e && e > 0 && bulwark is { } b && double.IsFinite(b) ? (b / e).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+
+    private static string Errors(PhaseResult? p) => p is null ? "-" : p.Errors.Values.Sum().ToString(CultureInfo.InvariantCulture);
 
     private static void Line(StringBuilder md, FormattableString s) => md.AppendLine(FormattableString.Invariant(s));
 }

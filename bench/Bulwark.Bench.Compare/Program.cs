@@ -142,18 +142,37 @@ try
         foreach (var system in new[] { "etcd", "bulwark" })
         {
             var bench = new LargeWideBench(s, log);
-            if (a.Large)
+            foreach (var (wanted, mode, run) in new (bool, string, Func<ClusterUnderTest, Task<List<LargeWideRow>>>)[]
             {
-                await using var cluster = NewCluster(system, null);
-                await cluster.StartAsync(s.Patience);
-                report.LargeWide.AddRange(await bench.RunLargeAsync(cluster));
-            }
+                (a.Large, "large values", bench.RunLargeAsync),
+                (a.Wide, "wide ranges", bench.RunWideAsync),
+            })
+            {
+                if (!wanted)
+                {
+                    continue;
+                }
 
-            if (a.Wide)
-            {
                 await using var cluster = NewCluster(system, null);
                 await cluster.StartAsync(s.Patience);
-                report.LargeWide.AddRange(await bench.RunWideAsync(cluster));
+                try
+                {
+                    report.LargeWide.AddRange(await run(cluster));
+                }
+                catch (Exception e) when (e is InvalidOperationException or TimeoutException or Grpc.Core.RpcException)
+                {
+                    // A wrong answer or a failed call is a result to report, not a reason to lose the other system's.
+                    log.WriteLine($"  {system,-8} {mode} failed: {e.Message}");
+                    report.Notes.Add($"{mode}, {system}: failed: {e.Message}");
+                }
+                finally
+                {
+                    // The members' logs go with the report: an election under large values is read there.
+                    for (var i = 0; i < cluster.Size; i++)
+                    {
+                        File.Copy(cluster.LogFile(i), Path.Combine(a.OutDir, $"{mode.Replace(' ', '-')}-{system}-{cluster.Names[i]}.log"), overwrite: true);
+                    }
+                }
             }
         }
     }
