@@ -52,11 +52,11 @@ public static class LargeWideMarkdown
         {
             md.AppendLine("### Memory with watches and leases");
             md.AppendLine();
-            md.AppendLine("| system | watches / streams | leases x keys | RSS per member idle MiB | with watches MiB | with leases too MiB | B per watch (cluster) | B per lease (member) | open watches s | grant leases s |");
-            md.AppendLine("|---|---|---|---|---|---|---:|---:|---:|---:|");
+            md.AppendLine("| system | watches / streams | leases x keys | RSS per member idle MiB | with watches MiB | with leases too MiB | B per watch (cluster) | B per lease (member) | open watches s | grant leases s | leases failed |");
+            md.AppendLine("|---|---|---|---|---|---|---:|---:|---:|---:|---:|");
             foreach (var x in r.WatchMemory)
             {
-                Line(md, $"| {x.System} | {x.Watches} / {x.Streams} | {x.Leases} x {x.KeysPerLease} | {MiB(x.BaselineRss)} | {MiB(x.WatchesRss)} | {MiB(x.LeasesRss)} | {x.BytesPerWatch:0} | {x.BytesPerLease:0} | {x.WatchesOpenSeconds:0.0} | {x.LeasesGrantSeconds:0.0} |");
+                Line(md, $"| {x.System} | {x.Watches} / {x.Streams} | {x.Leases} x {x.KeysPerLease} | {MiB(x.BaselineRss)} | {MiB(x.WatchesRss)} | {MiB(x.LeasesRss)} | {x.BytesPerWatch:0} | {x.BytesPerLease:0} | {x.WatchesOpenSeconds:0.0} | {x.LeasesGrantSeconds:0.0} | {x.LeasesFailed} |");
             }
 
             md.AppendLine();

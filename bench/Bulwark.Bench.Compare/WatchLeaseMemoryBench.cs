@@ -21,6 +21,7 @@ public sealed record WatchLeaseMemoryResult(
     IReadOnlyList<long> LeasesRss,
     double WatchesOpenSeconds,
     double LeasesGrantSeconds,
+    int LeasesFailed,
     ResponsivenessSample Idle,
     ResponsivenessSample WithWatches,
     ResponsivenessSample WithLeases)
@@ -29,7 +30,7 @@ public sealed record WatchLeaseMemoryResult(
     public double BytesPerWatch => (WatchesRss.Sum() - BaselineRss.Sum()) / (double)Watches;
 
     /// <summary>RSS growth of the average member per lease granted with its keys (every member holds every lease).</summary>
-    public double BytesPerLease => (LeasesRss.Average() - WatchesRss.Average()) / Leases;
+    public double BytesPerLease => (LeasesRss.Average() - WatchesRss.Average()) / (Leases - LeasesFailed);
 }
 
 /// <summary>
@@ -93,17 +94,17 @@ public sealed class WatchLeaseMemoryBench(BenchSettings settings, TextWriter log
                 $"  {cluster.System,-8} {watches} watches on {streams} streams opened in {watchesOpen:0.0} s; RSS per member {MiB(baseline)} -> {MiB(withWatchesRss)} MiB"));
 
             var granting = System.Diagnostics.Stopwatch.StartNew();
-            await GrantLeasesAsync(cluster, leader, leases, keysPerLease).ConfigureAwait(false);
+            var leasesFailed = await GrantLeasesAsync(cluster, leader, leases, keysPerLease).ConfigureAwait(false);
             var leasesGranted = granting.Elapsed.TotalSeconds;
             await cluster.WaitForCatchUpAsync(settings.Patience).ConfigureAwait(false);
             await Task.Delay(Settle).ConfigureAwait(false);
             var withLeasesRss = Rss(cluster);
             var withLeases = await SampleAsync(kv, "leases").ConfigureAwait(false);
             log.WriteLine(FormattableString.Invariant(
-                $"  {cluster.System,-8} {leases} leases with {keysPerLease} keys each granted in {leasesGranted:0.0} s; RSS per member {MiB(withLeasesRss)} MiB"));
+                $"  {cluster.System,-8} {leases} leases with {keysPerLease} keys each granted in {leasesGranted:0.0} s ({leasesFailed} failed); RSS per member {MiB(withLeasesRss)} MiB"));
 
             var result = new WatchLeaseMemoryResult(cluster.System, watches, streams, leases, keysPerLease, baseline, withWatchesRss, withLeasesRss,
-                watchesOpen, leasesGranted, idle, withWatches, withLeases);
+                watchesOpen, leasesGranted, leasesFailed, idle, withWatches, withLeases);
             log.WriteLine(FormattableString.Invariant(
                 $"  {cluster.System,-8} {result.BytesPerWatch:0} B per watch (cluster), {result.BytesPerLease:0} B per lease (member)"));
             return result;
@@ -144,28 +145,43 @@ public sealed class WatchLeaseMemoryBench(BenchSettings settings, TextWriter log
         }
     }
 
-    /// <summary>Grants the leases from 16 clients on the leader; each lease's keys are put in one Txn bound to it.</summary>
-    private async Task GrantLeasesAsync(ClusterUnderTest cluster, int leader, int leases, int keysPerLease)
+    /// <summary>
+    /// Grants the leases from 16 clients on the leader; each lease's keys are put in one Txn bound to it. A grant or
+    /// Txn that fails (a deadline of 60 s passed) is counted and the client goes on: how many did is part of the result.
+    /// </summary>
+    private async Task<int> GrantLeasesAsync(ClusterUnderTest cluster, int leader, int leases, int keysPerLease)
     {
         var lease = new Lease.LeaseClient(cluster.Channel(leader));
         var kv = cluster.Kv(leader);
         var value = ByteString.CopyFrom(new byte[64]);
         var next = -1;
+        var failed = 0;
         await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
         {
             int n;
             while ((n = Interlocked.Increment(ref next)) < leases)
             {
-                var granted = await lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 3600 }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.ConfigureAwait(false);
-                var txn = new TxnRequest();
-                for (var k = 0; k < keysPerLease; k++)
+                try
                 {
-                    txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"wl/{n:D5}/{k}"), Value = value, Lease = granted.ID } });
-                }
+                    var granted = await lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 3600 }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.ConfigureAwait(false);
+                    var txn = new TxnRequest();
+                    for (var k = 0; k < keysPerLease; k++)
+                    {
+                        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"wl/{n:D5}/{k}"), Value = value, Lease = granted.ID } });
+                    }
 
-                await kv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.ConfigureAwait(false);
+                    await kv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync.ConfigureAwait(false);
+                }
+                catch (RpcException e)
+                {
+                    if (Interlocked.Increment(ref failed) <= 3)
+                    {
+                        log.WriteLine($"    {cluster.System}: lease {n} failed: {e.StatusCode} {e.Status.Detail}");
+                    }
+                }
             }
         }))).ConfigureAwait(false);
+        return failed;
     }
 
     /// <summary>One client, back to back: puts of 256 B on the leader, then linearizable gets of the same key.</summary>
