@@ -9,6 +9,7 @@ public sealed record HugeResult(
     string System,
     int Keys,
     double LoadSeconds,
+    int LoadRetries,
     IReadOnlyList<long> RssBytes,
     IReadOnlyList<long> DataDirBytes,
     double SnapshotSaveSeconds,
@@ -39,10 +40,11 @@ public sealed class HugeBench(BenchSettings settings, TextWriter log, string etc
     {
         var leader = await cluster.WaitForLeaderAsync(settings.Patience).ConfigureAwait(false);
         var loading = Stopwatch.StartNew();
-        await KeyLoader.LoadAsync(cluster.Kv(leader), keys, batchSize: BatchSize).ConfigureAwait(false);
+        var retries = new KeyLoader.Retries();
+        await KeyLoader.LoadAsync(cluster.Kv(leader), keys, batchSize: BatchSize, retries: retries).ConfigureAwait(false);
         await cluster.WaitForCatchUpAsync(TimeSpan.FromMinutes(10)).ConfigureAwait(false);
         var loadSeconds = loading.Elapsed.TotalSeconds;
-        log.WriteLine(FormattableString.Invariant($"  {cluster.System,-8} loaded {keys} keys in {loadSeconds:0} s ({keys / loadSeconds:0} keys/s); load average {ProcStat.LoadAverage():0.0}"));
+        log.WriteLine(FormattableString.Invariant($"  {cluster.System,-8} loaded {keys} keys in {loadSeconds:0} s ({keys / loadSeconds:0} keys/s; {retries.Count} Txns sent again after Unavailable); load average {ProcStat.LoadAverage():0.0}"));
 
         // Let the load's garbage settle so the numbers are the members at rest with their stores.
         await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -98,7 +100,7 @@ public sealed class HugeBench(BenchSettings settings, TextWriter log, string etc
         await Task.Delay(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
         var restartedRss = ProcStat.ResidentBytes(cluster.PidOf(follower));
         log.WriteLine(FormattableString.Invariant($"  {cluster.System,-8} restart of a follower: serving after {serving:0.00} s, caught up after {caughtUp:0.00} s, RSS {restartedRss / 1048576.0:0} MiB"));
-        return new HugeResult(cluster.System, keys, loadSeconds, rss, dirs, save.TotalSeconds, fileBytes, defragSeconds, internalSnapshot,
+        return new HugeResult(cluster.System, keys, loadSeconds, retries.Count, rss, dirs, save.TotalSeconds, fileBytes, defragSeconds, internalSnapshot,
             serving ?? caughtUp, caughtUp, restartedRss, ProcStat.LoadAverage());
     }
 

@@ -215,6 +215,13 @@ try
                 log.WriteLine($"  {system,-8} huge store failed: {e.Message}");
                 report.Notes.Add($"Huge store, {system}: failed: {e.Message}");
             }
+            finally
+            {
+                for (var i = 0; i < cluster.Size; i++)
+                {
+                    File.Copy(cluster.LogFile(i), Path.Combine(a.OutDir, $"huge-{system}-{cluster.Names[i]}.log"), overwrite: true);
+                }
+            }
         }
     }
 
