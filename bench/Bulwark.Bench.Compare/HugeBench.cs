@@ -68,7 +68,9 @@ public sealed class HugeBench(BenchSettings settings, TextWriter log, string etc
         double? internalSnapshot = snapshotSumBefore is { } b && snapshotSumAfter is { } a ? a - b : null;
         log.WriteLine(FormattableString.Invariant($"  {cluster.System,-8} defragment of the leader {defragSeconds:0.0} s; internal snapshot {internalSnapshot?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-"} s"));
 
-        // Restart of a follower: SIGKILL, then the same command line on the same data dir.
+        // Restart of a follower: SIGKILL, then the same command line on the same data dir. The leader is asked again:
+        // a Defragment of a big Bulwark leader (its compacting GC) was seen to cost it leadership.
+        leader = await cluster.WaitForLeaderAsync(settings.Patience).ConfigureAwait(false);
         var follower = Enumerable.Range(0, cluster.Size).First(i => i != leader);
         await cluster.KillAsync(follower).ConfigureAwait(false);
         var target = (await cluster.TryStatusAsync(leader).ConfigureAwait(false))?.RaftAppliedIndex ?? 0;
