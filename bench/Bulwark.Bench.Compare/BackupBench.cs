@@ -62,7 +62,7 @@ public sealed class BackupBench(BenchSettings settings, TextWriter log, string e
     }
 
     /// <summary>Runs a tool to completion and returns its wall time; a non-zero exit fails the benchmark with its output.</summary>
-    private static async Task<TimeSpan> RunAsync(string program, IEnumerable<string> args, params (string Name, string Value)[] environment)
+    internal static async Task<TimeSpan> RunAsync(string program, IEnumerable<string> args, params (string Name, string Value)[] environment)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)

@@ -39,6 +39,13 @@ public sealed record BenchReport
 
     public List<LockResult> Locks { get; } = [];
 
+    /// <summary>--large and --wide phases, both systems.</summary>
+    public List<LargeWideRow> LargeWide { get; } = [];
+
+    public List<HugeResult> Huge { get; } = [];
+
+    public List<WatchLeaseMemoryResult> WatchMemory { get; } = [];
+
     public List<string> Notes { get; } = [];
 }
 

@@ -31,6 +31,9 @@ public sealed record BenchSettings
     /// <summary>Keys loaded before a new member is added and timed catching up (--catchup-keys).</summary>
     public required int CatchUpKeys { get; init; }
 
+    /// <summary>Keys of the --huge store (--huge-keys).</summary>
+    public required int HugeKeys { get; init; }
+
     /// <summary>
     /// --snapshot-count of both systems in the catch-up benchmark: with transactions of 100 puts, 1M keys are about
     /// 10,000 entries, fewer than the default 100,000, so without it no snapshot would exist and a new member would
@@ -56,6 +59,7 @@ public sealed record BenchSettings
         MemoryKeys = 1_000_000,
         BackupKeys = 1_000_000,
         CatchUpKeys = 1_000_000,
+        HugeKeys = 10_000_000,
     };
 
     public static BenchSettings Quick => new()
@@ -71,5 +75,6 @@ public sealed record BenchSettings
         MemoryKeys = 50_000,
         BackupKeys = 50_000,
         CatchUpKeys = 50_000,
+        HugeKeys = 100_000,
     };
 }

@@ -30,6 +30,17 @@ public sealed record CompareArguments
                                those clients, time to the returning member's first linearizable read (--trials times)
           --lock               also lock hand-over: 16 contenders, each with its own lease, loop Lock -> Unlock on one
                                lock name through the v3lockpb.Lock service of the leader (acquisitions/s, acquire p50/p99)
+          --large              also 1 MiB values (issue 17): put throughput and p50/p99 from 1 and 16 clients, then
+                               linearizable gets of them; both servers at their default 1.5 MiB max-request-bytes
+          --wide               also 10,000-key range reads (issue 17): one prefix of 10,000 keys of 256 B, read whole
+                               from 1 and 16 clients: linearizable, serializable, keys-only and count-only
+          --huge               also a huge store (issue 17; very slow): --huge-keys keys loaded in Txns of 128 puts,
+                               then RSS and data dir size per member, `etcdctl snapshot save` and Defragment times on
+                               the leader (Bulwark's internal snapshot duration from its metrics), and a follower's
+                               restart after SIGKILL (to serving, to caught up)
+          --watch-memory       also memory with 100,000 watches (100 streams x 1,000, round-robin over the members)
+                               and then 10,000 leases with 3 keys each: RSS per member at each stage and a one-client
+                               put/get latency sample at each stage (issue 17, deliverable 5)
           --no-load            skip throughput/latency/CPU
           --no-failover        skip the failover benchmark
           --duration S         measured seconds per load phase (10; quick 2)
@@ -37,6 +48,7 @@ public sealed record CompareArguments
           --memory-keys N      keys for --memory (1000000; quick 50000)
           --backup-keys N      keys for --backup (1000000; quick 50000)
           --catchup-keys N     keys for --catchup (1000000; quick 50000)
+          --huge-keys N        keys for --huge (10000000; quick 100000)
           --bulwark-env K=V    environment variable for the Bulwark nodes (repeatable; e.g. runtime knobs under test)
         """;
 
@@ -68,6 +80,18 @@ public sealed record CompareArguments
     /// <summary>The rejoin benchmark (issue 15): a follower killed and restarted under load, healthy members' windows.</summary>
     public bool Rejoin { get; init; }
 
+    /// <summary>--large: 1 MiB values, puts and gets (issue 17).</summary>
+    public bool Large { get; init; }
+
+    /// <summary>--wide: range reads of a 10,000-key prefix (issue 17).</summary>
+    public bool Wide { get; init; }
+
+    /// <summary>--huge: a store of <see cref="BenchSettings.HugeKeys"/> keys: memory, disk, snapshot and restart times (issue 17).</summary>
+    public bool Huge { get; init; }
+
+    /// <summary>--watch-memory: RSS with 100,000 watches and 10,000 leases (issue 17, deliverable 5).</summary>
+    public bool WatchMemory { get; init; }
+
     public bool Load { get; init; } = true;
 
     public bool Failover { get; init; } = true;
@@ -80,8 +104,8 @@ public sealed record CompareArguments
     {
         var flags = new HashSet<string>(StringComparer.Ordinal);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] switches = ["quick", "memory", "coordination", "lock", "backup", "catchup", "rejoin", "tls", "no-load", "no-failover"];
-        string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys", "catchup-keys"];
+        string[] switches = ["quick", "memory", "coordination", "lock", "backup", "catchup", "rejoin", "tls", "large", "wide", "huge", "watch-memory", "no-load", "no-failover"];
+        string[] valued = ["bulwark-dll", "etcd", "dotnet", "data-root", "out", "duration", "trials", "memory-keys", "backup-keys", "catchup-keys", "huge-keys"];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
@@ -133,6 +157,11 @@ public sealed record CompareArguments
             settings = settings with { CatchUpKeys = (int)Positive(ck, "catchup-keys") };
         }
 
+        if (values.TryGetValue("huge-keys", out var hk))
+        {
+            settings = settings with { HugeKeys = (int)Positive(hk, "huge-keys") };
+        }
+
         var dll = values.GetValueOrDefault("bulwark-dll") ?? throw new ArgumentException("--bulwark-dll is required");
         if (!File.Exists(dll))
         {
@@ -166,6 +195,10 @@ public sealed record CompareArguments
             CatchUp = flags.Contains("catchup"),
             Rejoin = flags.Contains("rejoin"),
             Tls = flags.Contains("tls"),
+            Large = flags.Contains("large"),
+            Wide = flags.Contains("wide"),
+            Huge = flags.Contains("huge"),
+            WatchMemory = flags.Contains("watch-memory"),
             Load = !flags.Contains("no-load"),
             Failover = !flags.Contains("no-failover"),
             Settings = settings,

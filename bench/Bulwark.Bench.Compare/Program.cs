@@ -135,6 +135,96 @@ try
         }
     }
 
+    if (a.Large || a.Wide)
+    {
+        log.WriteLine("large values and wide ranges");
+        report.Notes.Add("Large values: both servers at their default request limit, 1,572,864 bytes (etcd's --max-request-bytes 1.5 MiB; Bulwark's max-request-bytes, the same default); a 1 MiB value with its key and framing fits under it.");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            var bench = new LargeWideBench(s, log);
+            foreach (var (wanted, mode, run) in new (bool, string, Func<ClusterUnderTest, Task<List<LargeWideRow>>>)[]
+            {
+                (a.Large, "large values", bench.RunLargeAsync),
+                (a.Wide, "wide ranges", bench.RunWideAsync),
+            })
+            {
+                if (!wanted)
+                {
+                    continue;
+                }
+
+                await using var cluster = NewCluster(system, null);
+                await cluster.StartAsync(s.Patience);
+                try
+                {
+                    report.LargeWide.AddRange(await run(cluster));
+                }
+                catch (Exception e) when (e is InvalidOperationException or TimeoutException or Grpc.Core.RpcException)
+                {
+                    // A wrong answer or a failed call is a result to report, not a reason to lose the other system's.
+                    log.WriteLine($"  {system,-8} {mode} failed: {e.Message}");
+                    report.Notes.Add($"{mode}, {system}: failed: {e.Message}");
+                }
+                finally
+                {
+                    // The members' logs go with the report: an election under large values is read there.
+                    for (var i = 0; i < cluster.Size; i++)
+                    {
+                        File.Copy(cluster.LogFile(i), Path.Combine(a.OutDir, $"{mode.Replace(' ', '-')}-{system}-{cluster.Names[i]}.log"), overwrite: true);
+                    }
+                }
+            }
+        }
+    }
+
+    if (a.WatchMemory)
+    {
+        log.WriteLine("memory with watches and leases");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            try
+            {
+                report.WatchMemory.Add(await new WatchLeaseMemoryBench(s, log).RunAsync(cluster, watches: a.Quick ? 10_000 : 100_000, streams: a.Quick ? 10 : 100,
+                    leases: a.Quick ? 1_000 : 10_000, keysPerLease: 3));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or Grpc.Core.RpcException)
+            {
+                log.WriteLine($"  {system,-8} watches and leases failed: {e.Message}");
+                report.Notes.Add($"Memory with watches and leases, {system}: failed: {e.Message}");
+            }
+        }
+    }
+
+    if (a.Huge)
+    {
+        log.WriteLine($"huge store ({s.HugeKeys} keys), one system at a time");
+        var etcdctl = Path.Combine(Path.GetDirectoryName(a.Etcd)!, "etcdctl");
+        foreach (var system in new[] { "etcd", "bulwark" })
+        {
+            await using var cluster = NewCluster(system, null);
+            await cluster.StartAsync(s.Patience);
+            try
+            {
+                report.Huge.Add(await new HugeBench(s, log, etcdctl).RunAsync(cluster, runRoot, s.HugeKeys));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or Grpc.Core.RpcException)
+            {
+                // One system failing (out of memory, a deadline) is a result to report, not a reason to lose the other's.
+                log.WriteLine($"  {system,-8} huge store failed: {e.Message}");
+                report.Notes.Add($"Huge store, {system}: failed: {e.Message}");
+            }
+            finally
+            {
+                for (var i = 0; i < cluster.Size; i++)
+                {
+                    File.Copy(cluster.LogFile(i), Path.Combine(a.OutDir, $"huge-{system}-{cluster.Names[i]}.log"), overwrite: true);
+                }
+            }
+        }
+    }
+
     if (a.Backup)
     {
         log.WriteLine("backup and restore");

@@ -98,6 +98,8 @@ public static class ReportMarkdown
             md.AppendLine();
         }
 
+        LargeWideMarkdown.Render(md, r);
+
         if (r.Backup.Count > 0)
         {
             md.AppendLine("### Backup and restore");
