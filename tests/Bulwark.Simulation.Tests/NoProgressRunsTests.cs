@@ -15,13 +15,18 @@ public sealed class NoProgressRunsTests(ITestOutputHelper output)
 
     /// <summary>
     /// Nominal ticks from wedging to a new leader: the no-progress window (3 election timeouts of 10 ticks), the minimum
-    /// tenure it may overlap, a report interval for reports lost to drops, and the campaign.
+    /// tenure it may overlap, a report interval for reports lost to drops, the campaign, and one more (longest)
+    /// randomized election timeout for a campaign whose vote messages the drop fault lost. The last term was missing
+    /// (the bound was 70): seed 70018 needs it (below), and seed 70017 needs it since a heartbeat response re-opens a
+    /// paused probe only once per heartbeat (80 ticks, 6 reports, 2 campaigns). Over 200 seeds (70001-70200, `soak
+    /// --profile stuck-leader --gray-failure`) every stuck leader is replaced, the slowest after 140 ticks: the CI seeds
+    /// pin this bound, they do not claim it for every seed.
     /// </summary>
-    private const int ReplacementBoundTicks = 30 + 10 + 10 + 20;
+    private const int ReplacementBoundTicks = 30 + 10 + 10 + 20 + LostCampaignRetryTicks;
 
     /// <summary>
     /// Seeds of the range below whose followers got stuck at different commit indexes (see the test below); 70018 also
-    /// loses six of its election messages, so it gets its own, wider bound there.
+    /// loses six of its election messages (the lost-campaign term of the bound).
     /// </summary>
     private static readonly ulong[] FollowersAtDifferentCommitIndexes = [70_018, 70_019];
 
@@ -64,7 +69,7 @@ public sealed class NoProgressRunsTests(ITestOutputHelper output)
     /// stuck leader stayed for the whole chaos phase. Now both are replaced by a no-progress campaign. 70019 within the
     /// bound; 70018 after 71 ticks, because six of its election messages are lost (the first winner of a pre-vote, node 5,
     /// loses its vote request to 1 and both grants; the next campaign loses a grant and the next pre-vote two), so each
-    /// retry waits out a randomized election timeout: it gets one such timeout more.
+    /// retry waits out a randomized election timeout: the bound's lost-campaign term.
     /// </summary>
     [Fact]
     public void StuckLeaderIsReplacedWhenFollowersAreStuckAtDifferentCommitIndexes()
@@ -73,7 +78,7 @@ public sealed class NoProgressRunsTests(ITestOutputHelper output)
         {
             var result = ClusterSimulation.Run(new SimulationOptions(seed, seed % 2 == 0 ? 5 : 3, "stuck-leader") { GrayFailure = true });
             var replaced = result.Stats.StuckLeaderReplacedTicks;
-            var bound = seed == 70_018 ? ReplacementBoundTicks + LostCampaignRetryTicks : ReplacementBoundTicks;
+            var bound = ReplacementBoundTicks;
             output.WriteLine($"seed {seed}: replaced after {replaced} ticks (bound {bound}), {result.Stats.NoProgressReports} reports, {result.Stats.NoProgressCampaigns} campaigns");
             Assert.True(result.Passed, result.Describe());
             Assert.True(replaced >= 0 && replaced <= bound, $"replaced after {replaced} ticks: {result.Describe()}");
