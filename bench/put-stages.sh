@@ -9,14 +9,16 @@
 #      TRACE (1; 0 runs the same load with tracing off: the per-put counters without the tracer's own cost),
 #      STRACE (0; 1 adds a phase under `strace -c -f` on the leader: syscalls per put, slow, separate numbers),
 #      PERF (0; 1 adds a phase under `perf record -g` on the leader, nodes run with DOTNET_PerfMapEnabled=1; report kept),
-#      BASE_PORT (23100), KEEP (0; 1 keeps the data and logs under /tmp/put-stages.*), extra node env as KEY=VALUE args.
+#      SKIP_BUILD (0; 1 uses the Release builds already there), BASE_PORT (23100), KEEP (0; 1 keeps the data and logs under /tmp/put-stages.*), extra node env as KEY=VALUE args.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${SECONDS_PER_PHASE:-10}; warm=${WARMUP:-15}; clients=${CLIENTS:-1}; conns=${CONNS:-1}; base=${BASE_PORT:-23100}
 trace=${TRACE:-1}
 root=$(mktemp -d /tmp/put-stages.XXXXXX)
-dotnet build "$here/src/Bulwark.Cli" -c Release -v q -nologo >/dev/null
-dotnet build "$here/bench/Bulwark.Bench.Load" -c Release -v q -nologo >/dev/null
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  dotnet build "$here/src/Bulwark.Cli" -c Release -v q -nologo >/dev/null
+  dotnet build "$here/bench/Bulwark.Bench.Load" -c Release -v q -nologo >/dev/null
+fi
 # A private copy of the build, so a rebuild during the run does not change what is measured.
 cp -r "$here/src/Bulwark.Cli/bin/Release/net10.0" "$root/bin"
 load_dll=$here/bench/Bulwark.Bench.Load/bin/Release/net10.0/bulwark-load.dll
