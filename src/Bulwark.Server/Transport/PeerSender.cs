@@ -41,12 +41,6 @@ internal sealed class PeerSender : IAsyncDisposable
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // with TryWrite this means "refuse when full", never block
-            // An idle pump resumes inside the loop's TryWrite and writes the frame to the socket on the loop's thread
-            // (until its first write that cannot complete at once), instead of waking a pool thread to do it: one
-            // wake-up less per append and per ack on the lone-client path (docs/benchmarks.md, issue 17). A busy pump
-            // is not waiting, so under load the loop only queues and the pump batches as before. Snapshots are never
-            // read on the loop's thread (see PumpAsync).
-            AllowSynchronousContinuations = true,
         });
         backoff = new ReconnectBackoff(
             host.Options.ReconnectBaseDelay,
@@ -317,13 +311,6 @@ internal sealed class PeerSender : IAsyncDisposable
                     {
                         Drop(message, e.Message);
                     }
-                }
-
-                if (active is not null || pendingSnapshots.Count > 0)
-                {
-                    // Reading snapshot chunks from disk is slow: never on the thread that queued a message (the loop's,
-                    // when this pump resumed inside its TryWrite).
-                    await Task.Yield();
                 }
 
                 if (active is null)
