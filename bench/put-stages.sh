@@ -96,7 +96,7 @@ if [ "${STRACE:-0}" = 1 ]; then
   echo "### leader syscalls under strace -c -f ($sops puts; strace slows every call, so only the counts mean anything)"
   echo
   echo '```'
-  awk -v ops="$sops" 'NR<=2 || /^-/ {print; next} /total/ {printf "%s   (%.1f per put)\n", $0, $4/ops; next} NF>=5 {printf "%s   (%.2f per put)\n", $0, $4/ops}' "$root/strace.txt" | head -30
+  awk -v ops="$sops" 'NR<=2 || /^-/ {print; next} /total/ {printf "%s   (%.1f per put)\n", $0, $4/ops; next} NF>=5 {printf "%s   (%.2f per put)\n", $0, $4/ops}' "$root/strace.txt" | head -30 || true
   echo '```'
 fi
 if [ "${PERF:-0}" = 1 ]; then
@@ -107,7 +107,7 @@ if [ "${PERF:-0}" = 1 ]; then
   echo "### leader perf profile (top frames, self; data in $root/perf.data)"
   echo
   echo '```'
-  perf report -i "$root/perf.data" --no-children --sort sym --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -25
+  perf report -i "$root/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep '%' | head -25 || true
   echo '```'
   KEEP=1
 fi
