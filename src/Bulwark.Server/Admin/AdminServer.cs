@@ -13,7 +13,7 @@ namespace Bulwark.Server.Admin;
 
 /// <summary>
 /// The admin HTTP/1.1 listener (etcd's --listen-metrics-urls): /metrics (Prometheus), /version, /livez, /readyz, /health,
-/// /health/leader, /health/replica?lag=N (GET, HEAD and OPTIONS), /status.json, the status page at / and /debug/faults (<see cref="FaultEndpoints"/>). Separate from the gRPC endpoint so a
+/// /health/leader, /health/replica?lag=N (GET, HEAD and OPTIONS), /status.json, the status page at /, /debug/faults (<see cref="FaultEndpoints"/>) and /debug/put-stages (<see cref="PutStageTrace"/>). Separate from the gRPC endpoint so a
 /// load balancer or Prometheus never competes with clients, and so it keeps answering while the API is busy.
 /// </summary>
 public static class AdminServer
@@ -57,6 +57,20 @@ public static class AdminServer
         // This listener is plain HTTP even when the client and peer ports use TLS (as etcd's --listen-metrics-urls), so
         // the status page, which shows the cluster's members, URLs and state, answers loopback callers only; metrics and
         // health stay open to monitoring on any address.
+        // Issue 17's breakdown of a put (BULWARK_TRACE_PUT_STAGES=1; the process counters answer either way), loopback only.
+        app.MapGet("/debug/put-stages", (HttpContext http) => IsLoopback(http)
+            ? Results.Text(PutStageTrace.Report().ToMarkdown(), "text/plain; charset=utf-8")
+            : LoopbackOnly());
+        app.MapPost("/debug/put-stages/reset", (HttpContext http) =>
+        {
+            if (!IsLoopback(http))
+            {
+                return LoopbackOnly();
+            }
+
+            PutStageTrace.Reset();
+            return Results.Text("reset\n", "text/plain; charset=utf-8");
+        });
         app.MapGet("/status.json", async (HttpContext http, MemberStatusProbe probe, CancellationToken cancel) => IsLoopback(http)
             ? Results.Json(await StatusDocument.BuildAsync(observability, probe, cancel).ConfigureAwait(false), Json)
             : LoopbackOnly());

@@ -40,7 +40,18 @@ public sealed class KvService(NodeHost node) : KV.KVBase
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) => ApiContext.Guard(async () =>
     {
         var started = Stopwatch.GetTimestamp();
-        var (response, revision) = await ApiContext.ProposeAsync<PutResponse>(node, new RaftCommand { Put = request }, context).ConfigureAwait(false);
+        var command = new RaftCommand { Put = request };
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.EnterPut(started);
+        }
+
+        var (response, revision) = await ApiContext.ProposeAsync<PutResponse>(node, command, context).ConfigureAwait(false);
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.Resumed(command.RequestId);
+        }
+
         response.Header = ApiContext.Header(node, response.Header, revision);
         // The status page's put latency: acknowledged puts only, from arrival to the applied answer.
         (node.Options.Observer as NodeObservability)?.PutLatency.Record(Stopwatch.GetElapsedTime(started));

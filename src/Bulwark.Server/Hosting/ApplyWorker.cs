@@ -1,8 +1,9 @@
+using Bulwark.Api.Mvccpb;
 using Bulwark.Consensus;
 using Bulwark.Consensus.Membership;
-using Bulwark.Api.Mvccpb;
 using Bulwark.Kv;
 using Bulwark.Kv.Watch;
+using Bulwark.Server.Observability;
 using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -244,6 +245,11 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
     private void ApplyEntries(System.Collections.Immutable.ImmutableArray<Entry> entries)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.StampEntries(entries, PutStage.ApplyStarted);
+        }
+
         results.Clear();
         changes.Clear();
         var last = applied;
@@ -305,6 +311,11 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
             }
         }
 
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.StampEntries(entries, PutStage.Applied);
+        }
+
         ReportAlarmChanges(alarmsBefore);
 
         // etcd_disk_backend_commit_duration_seconds: the store is in memory, so its "commit" is applying the batch.
@@ -320,6 +331,11 @@ internal sealed partial class ApplyWorker : IDisposable, IWatchStore
 
         foreach (var result in results)
         {
+            if (PutStageTrace.Enabled)
+            {
+                PutStageTrace.StampRequest(result.RequestId, PutStage.Completed);
+            }
+
             pending.CompleteProposal(result);
         }
 

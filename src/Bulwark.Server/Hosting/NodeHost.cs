@@ -4,6 +4,7 @@ using Bulwark.Api.RaftCmd;
 using Bulwark.Consensus;
 using Bulwark.Kv;
 using Bulwark.Kv.Validation;
+using Bulwark.Server.Observability;
 using Bulwark.Server.Transport;
 using Bulwark.Storage;
 using Bulwark.Storage.FileSystem;
@@ -195,6 +196,11 @@ public sealed partial class NodeHost : IAsyncDisposable
         command.RequestId = id;
         command.Header = new CommandHeader { OriginMemberId = options.NodeId, Caller = command.Header?.Caller };
         var wait = pending.RegisterProposal(id);
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.Posting(id);
+        }
+
         return await PostAndWaitAsync(id, wait, new HostInput.Propose(id, command.ToByteArray()), () => options.Observer?.ProposalFailed(),
             cancellationToken).ConfigureAwait(false);
     }
@@ -234,11 +240,21 @@ public sealed partial class NodeHost : IAsyncDisposable
         {
             onTimeout?.Invoke();
             pending.Forget(id);
+            if (PutStageTrace.Enabled)
+            {
+                PutStageTrace.Forget(id);
+            }
+
             throw ServerErrors.Timeout();
         }
         catch (OperationCanceledException)
         {
             pending.Forget(id);
+            if (PutStageTrace.Enabled)
+            {
+                PutStageTrace.Forget(id);
+            }
+
             throw;
         }
     }
@@ -610,6 +626,11 @@ public sealed partial class NodeHost : IAsyncDisposable
                 processor.Tick();
                 break;
             case HostInput.Propose propose:
+                if (PutStageTrace.Enabled)
+                {
+                    PutStageTrace.StampRequest(propose.RequestId, PutStage.LoopTaken);
+                }
+
                 processor.Propose(propose.RequestId, propose.Data);
                 break;
             case HostInput.ReadIndex read:

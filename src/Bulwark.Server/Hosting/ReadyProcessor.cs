@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Bulwark.Consensus;
 using Bulwark.Kv;
+using Bulwark.Server.Observability;
 using Bulwark.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -249,6 +250,11 @@ public sealed partial class ReadyProcessor : IDisposable
         {
             GrayFailureStepped(message);
             node.Step(message);
+            if (PutStageTrace.Enabled)
+            {
+                PutStageTrace.Stepped(message);
+            }
+
             GrayFailureNoProgressNotices();
         }
     }
@@ -427,6 +433,11 @@ public sealed partial class ReadyProcessor : IDisposable
         }
 
         var result = node.Propose(data);
+        if (PutStageTrace.Enabled && result.Status == ProposeStatus.Accepted)
+        {
+            PutStageTrace.Proposed(requestId, result.Index);
+        }
+
         var error = ErrorFor(result.Status);
         if (error is not null)
         {
@@ -542,6 +553,11 @@ public sealed partial class ReadyProcessor : IDisposable
     {
         var ready = written ?? throw new InvalidOperationException("no Ready is written and waiting for its sync");
         storage.Sync(ready);
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.StampEntries(ready.Entries, PutStage.Synced);
+        }
+
         var persisted = clock.GetElapsedTime(persistStarted);
         options.Observer?.Persisted(persisted, ready.MustSync);
         if (ready.MustSync)
@@ -648,6 +664,11 @@ public sealed partial class ReadyProcessor : IDisposable
         }
 
         var ready = node.GetReady();
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.StampEntries(ready.Entries, PutStage.ReadyTaken);
+        }
+
         if (ready.SoftState is { } newSoft)
         {
             OnSoftState(newSoft);
@@ -658,10 +679,20 @@ public sealed partial class ReadyProcessor : IDisposable
             Send(message);
         }
 
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.StampEntries(ready.Entries, PutStage.AppendsHanded);
+        }
+
         if (!TryWrite(ready))
         {
             // Not advanced (TryWrite held it): the core keeps this Ready outstanding and gets no input until the retry works.
             return null;
+        }
+
+        if (PutStageTrace.Enabled)
+        {
+            PutStageTrace.StampEntries(ready.Entries, PutStage.WalWritten);
         }
 
         Written(ready);
@@ -716,11 +747,20 @@ public sealed partial class ReadyProcessor : IDisposable
             foreach (var message in ready.MessagesAfterPersist)
             {
                 Send(message);
+                if (PutStageTrace.Enabled)
+                {
+                    PutStageTrace.AckHanded(message);
+                }
             }
         }
 
         if (!ready.CommittedEntries.IsEmpty)
         {
+            if (PutStageTrace.Enabled)
+            {
+                PutStageTrace.StampEntries(ready.CommittedEntries, PutStage.CommitHanded);
+            }
+
             worker.Enqueue(new ApplyWork.Entries(ready.CommittedEntries));
             queuedForApply = Math.Max(queuedForApply, ready.CommittedEntries[^1].Index);
         }

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Threading.Channels;
 using Bulwark.Consensus;
+using Bulwark.Server.Observability;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Transport;
@@ -134,6 +135,10 @@ internal sealed class InboundConnection(
                 }
 
                 CheckAddressing(message, sender);
+                if (PutStageTrace.Enabled)
+                {
+                    PutStageTrace.Received(message);
+                }
 
                 if (message.Snapshot is not null)
                 {

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Threading.Channels;
 using Bulwark.Consensus;
+using Bulwark.Server.Observability;
 
 namespace Bulwark.Server.Transport;
 
@@ -288,6 +289,7 @@ internal sealed class PeerSender : IAsyncDisposable
 
                 long batchBytes = 0;
                 var batchMessages = 0;
+                ulong tracedAppended = 0, tracedAcked = 0;
                 while (batchBytes < options.MaxBatchBytes && queue.Reader.TryRead(out var message))
                 {
                     if (message.Snapshot is not null)
@@ -300,6 +302,10 @@ internal sealed class PeerSender : IAsyncDisposable
                     {
                         batchBytes += FrameCodec.Write(writer, new MessageFrame(message), scratch, options.MaxFrameBytes);
                         batchMessages++;
+                        if (PutStageTrace.Enabled)
+                        {
+                            TraceBatched(message, ref tracedAppended, ref tracedAcked);
+                        }
                     }
                     catch (WireFormatException e)
                     {
@@ -346,6 +352,11 @@ internal sealed class PeerSender : IAsyncDisposable
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
                     throw new ConnectionClosedException("the connection stopped accepting writes");
+                }
+
+                if (PutStageTrace.Enabled)
+                {
+                    PutStageTrace.Flushed(tracedAppended, tracedAcked);
                 }
 
                 counters.AddSent(batchMessages, batchBytes);
@@ -445,6 +456,19 @@ internal sealed class PeerSender : IAsyncDisposable
     }
 
     /// <summary>A client's request a follower forwards to its leader (a proposal or a read-index request).</summary>
+    /// <summary>What a batch carries for <see cref="PutStageTrace"/>: the last entry appended and the highest index acked.</summary>
+    private static void TraceBatched(Message message, ref ulong appended, ref ulong acked)
+    {
+        if (message.Type == MessageType.Append && !message.Entries.IsEmpty)
+        {
+            appended = Math.Max(appended, message.Entries[^1].Index);
+        }
+        else if (message.Type == MessageType.AppendResponse && !message.Reject)
+        {
+            acked = Math.Max(acked, message.Index);
+        }
+    }
+
     private static bool IsClientRequest(Message message) => message.Type is MessageType.Propose or MessageType.ReadIndex;
 
     private void SnapshotFailed(Message message, string reason)
